@@ -1,0 +1,42 @@
+#pragma once
+
+// What route handlers may use: the actor system to ask actors, the config,
+// and the handles of this node's actors. Built once by the node, then const.
+
+#include "runtime/config.hpp"
+#include "runtime/messages.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace streamb {
+
+/// Status of one component, as /readyz and health/comprehensive show it.
+struct component_health {
+  std::string name;
+  std::string status; // ok | degraded | down
+  std::string detail;
+};
+
+struct readiness_report {
+  bool ready = false;
+  std::vector<component_health> components;
+};
+
+struct http_context {
+  caf::actor_system* system = nullptr;
+  config cfg;
+  /// Service names in config order; `monitors[i]` serves `service_names[i]`.
+  std::vector<std::string> service_names;
+  std::vector<service_monitor_actor> monitors;
+  /// How long a handler waits for an actor's answer.
+  std::chrono::milliseconds ask_timeout{2000};
+  /// Asks every component; supplied by the node.
+  std::function<readiness_report()> readiness;
+};
+
+} // namespace streamb

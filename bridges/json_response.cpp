@@ -1,0 +1,69 @@
+#include "bridges/json_response.hpp"
+
+#include "runtime/error_code.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <caf/error.hpp>
+#include <caf/sec.hpp>
+#include <httplib.h>
+
+namespace streamb {
+
+void reply_json(httplib::Response& res, int status,
+                const boost::json::value& body) {
+  res.status = status;
+  res.set_content(boost::json::serialize(body), "application/json");
+}
+
+void reply_error(httplib::Response& res, int status, std::string_view code,
+                 std::string_view message, std::string_view path) {
+  boost::json::object err;
+  err["code"] = code;
+  err["message"] = message;
+  err["path"] = path;
+  reply_json(res, status, boost::json::object{{"error", std::move(err)}});
+}
+
+void reply_error(httplib::Response& res, const caf::error& err) {
+  auto message = err.context().empty() ? std::string{}
+                                       : caf::to_string(err.context());
+  if (err.category() == caf::atom("streamb")) {
+    auto code = static_cast<error_code>(err.code());
+    int status = 500;
+    switch (code) {
+      case error_code::invalid_argument: status = 400; break;
+      case error_code::unknown_service: status = 404; break;
+      case error_code::not_found: status = 404; break;
+      case error_code::store_unavailable: status = 503; break;
+      case error_code::unavailable: status = 503; break;
+      case error_code::timeout: status = 504; break;
+      case error_code::unsupported: status = 501; break;
+      default: break;
+    }
+    reply_error(res, status, to_string(code), message);
+    return;
+  }
+  if (err == caf::sec::request_timeout) {
+    reply_error(res, 504, "timeout", "an actor did not answer in time");
+    return;
+  }
+  // An actor that went away mid-request: the node is stopping or degraded.
+  reply_error(res, 503, "unavailable", caf::to_string(err));
+}
+
+std::string_view error_code_for_status(int status) {
+  switch (status) {
+    case 400: return "malformed";
+    case 401: return "unauthenticated";
+    case 403: return "forbidden";
+    case 404: return "not_found";
+    case 405: return "method_not_allowed";
+    case 413: return "too_large";
+    case 415: return "unsupported_media_type";
+    case 429: return "throttled";
+    case 503: return "unavailable";
+    default: return status >= 500 ? "internal" : "error";
+  }
+}
+
+} // namespace streamb

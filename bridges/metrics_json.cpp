@@ -1,0 +1,72 @@
+#include "bridges/metrics_json.hpp"
+
+#include <boost/json/array.hpp>
+
+namespace streamb {
+
+namespace {
+
+double usd(int64_t micros) {
+  return static_cast<double>(micros) / 1e6;
+}
+
+} // namespace
+
+boost::json::object to_json(const service_alert& x) {
+  return {{"service", x.service},     {"metric", x.metric},
+          {"value", x.value},         {"threshold", x.threshold},
+          {"active", x.active},       {"since", x.since_ms}};
+}
+
+boost::json::object to_json(const service_metrics& x) {
+  boost::json::object by_type;
+  boost::json::object counts;
+  for (std::size_t i = 0; i < x.calls_by_outcome.size(); ++i) {
+    auto name = to_string(static_cast<status_class>(i));
+    auto n = x.calls_by_outcome[i];
+    counts[name] = n;
+    if (static_cast<status_class>(i) != status_class::ok)
+      by_type[name] = x.calls == 0 ? 0.0
+                                   : static_cast<double>(n)
+                                       / static_cast<double>(x.calls);
+  }
+  boost::json::array actions;
+  for (auto& a : x.recommended_actions)
+    actions.emplace_back(a);
+  boost::json::array alerts;
+  for (auto& a : x.active_alerts)
+    alerts.emplace_back(to_json(a));
+  return {
+    {"service", x.service},
+    {"window", to_string(x.window)},
+    {"windowSeconds", x.span_s},
+    {"calls", x.calls},
+    {"responseTime",
+     {{"average", x.average_ms},
+      {"p50", x.p50_ms},
+      {"p95", x.p95_ms},
+      {"p99", x.p99_ms},
+      {"trend", x.trend},
+      {"trendChangePercent", x.trend_change_pct}}},
+    {"throughput",
+     {{"requestsPerSecond", x.requests_per_second},
+      {"utilizationPercentage", x.utilization_pct}}},
+    {"errorRates",
+     {{"overall", x.error_rate},
+      {"byType", std::move(by_type)},
+      {"countsByType", std::move(counts)},
+      {"criticalErrors", x.critical_errors}}},
+    {"costMetrics",
+     {{"windowSpend", usd(x.spend_micros)},
+      {"hourlySpend", x.hourly_spend_usd},
+      {"budgetUtilization", x.budget_utilization_pct},
+      {"projectedCost", x.projected_cost_usd}}},
+    {"optimization",
+     {{"cacheHitRatio", x.cache_hit_ratio},
+      {"batchingOpportunities", x.batching_opportunities},
+      {"recommendedActions", std::move(actions)}}},
+    {"alerts", std::move(alerts)},
+  };
+}
+
+} // namespace streamb

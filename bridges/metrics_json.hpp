@@ -1,0 +1,15 @@
+#pragma once
+
+// JSON shapes of metrics, in DESIGN.md's APIPerformanceMetrics field names.
+
+#include "runtime/messages.hpp"
+
+#include <boost/json/object.hpp>
+
+namespace streamb {
+
+boost::json::object to_json(const service_metrics& x);
+
+boost::json::object to_json(const service_alert& x);
+
+} // namespace streamb

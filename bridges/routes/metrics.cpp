@@ -1,0 +1,64 @@
+#include "bridges/http_context.hpp"
+#include "bridges/json_response.hpp"
+#include "bridges/metrics_json.hpp"
+#include "bridges/routes/routes.hpp"
+
+#include <caf/scoped_actor.hpp>
+#include <httplib.h>
+
+#include <chrono>
+#include <ctime>
+
+namespace streamb {
+
+namespace {
+
+std::string iso8601_now() {
+  using namespace std::chrono;
+  auto now = system_clock::now();
+  auto secs = system_clock::to_time_t(now);
+  auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  auto n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof(buf) - n, ".%03dZ", static_cast<int>(ms));
+  return buf;
+}
+
+} // namespace
+
+void add_metrics_routes(httplib::Server& srv, http_context_ptr ctx) {
+  srv.Get("/api/v1/stream-b-coordination/metrics/realtime",
+          [ctx](const httplib::Request& req, httplib::Response& res) {
+            auto window = metrics_window::five_minutes;
+            if (req.has_param("window")) {
+              auto text = req.get_param_value("window");
+              if (!parse_metrics_window(text, window))
+                return reply_error(res, 400, "invalid_argument",
+                                   "window must be 1m, 5m or 1h",
+                                   "?window");
+            }
+            caf::scoped_actor self{*ctx->system};
+            boost::json::object services;
+            caf::error failure;
+            for (std::size_t i = 0; i < ctx->monitors.size() && !failure;
+                 ++i) {
+              self->request(ctx->monitors[i], ctx->ask_timeout, metrics_atom_v,
+                            window)
+                .receive(
+                  [&](service_metrics& m) {
+                    services[ctx->service_names[i]] = to_json(m);
+                  },
+                  [&](caf::error& err) { failure = std::move(err); });
+            }
+            if (failure)
+              return reply_error(res, failure);
+            reply_json(res, 200,
+                       boost::json::object{{"generatedAt", iso8601_now()},
+                                           {"window", to_string(window)},
+                                           {"services", std::move(services)}});
+          });
+}
+
+} // namespace streamb

@@ -1,0 +1,27 @@
+#pragma once
+
+// Route groups; each adds its handlers to the server. Handlers parse,
+// validate, ask an actor and render: they never hold state of their own.
+
+#include <memory>
+
+namespace httplib {
+class Server;
+} // namespace httplib
+
+namespace streamb {
+
+struct http_context;
+
+using http_context_ptr = std::shared_ptr<const http_context>;
+
+/// POST /api/v1/calls
+void add_call_routes(httplib::Server& srv, http_context_ptr ctx);
+
+/// GET /api/v1/stream-b-coordination/metrics/realtime
+void add_metrics_routes(httplib::Server& srv, http_context_ptr ctx);
+
+/// GET /healthz, GET /readyz
+void add_health_routes(httplib::Server& srv, http_context_ptr ctx);
+
+} // namespace streamb

@@ -1,0 +1,181 @@
+#pragma once
+
+// The node's configuration: parsed from JSON once, validated, then const.
+// Every key of the file maps to a field here; see README "Config keys".
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace streamb {
+
+/// One problem found while loading a config, located by its JSON path
+/// (e.g. `$.services.stripe.budget_usd_month`).
+struct config_problem {
+  std::string path;
+  std::string message;
+};
+
+/// Thrown by `load_config*` with every problem found, not only the first.
+class config_error : public std::runtime_error {
+public:
+  explicit config_error(std::vector<config_problem> problems);
+  const std::vector<config_problem>& problems() const noexcept {
+    return problems_;
+  }
+
+private:
+  std::vector<config_problem> problems_;
+};
+
+struct http_config {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  std::string public_url; // what providers call; Twilio signs it
+  uint64_t max_body_bytes = 8 * 1024 * 1024;
+  uint32_t threads = 64;
+  uint32_t backlog = 1024;
+  uint32_t keep_alive_max_count = 100000;
+  uint32_t keep_alive_timeout_s = 30;
+  uint32_t read_timeout_s = 10;
+  uint32_t write_timeout_s = 10;
+};
+
+struct actor_endpoint_config {
+  std::string host = "127.0.0.1";
+  uint16_t port = 4242;
+};
+
+struct node_config {
+  std::string name = "local";
+  http_config http;
+  actor_endpoint_config actor;
+};
+
+struct store_config {
+  std::string kind = "memory"; // "memory" | "redis"
+  std::string url;             // redis://host:port/db when kind == "redis"
+  std::string prefix = "streamb:";
+};
+
+struct metrics_config {
+  uint32_t snapshot_interval_s = 15;
+  uint32_t dashboard_interval_s = 5;
+  uint32_t retention_h = 24;
+};
+
+struct auth_token_config {
+  std::string name;
+  std::string sha256; // hex of SHA-256 of the bearer token
+  std::string role;   // viewer | operator | admin
+};
+
+struct auth_config {
+  std::vector<auth_token_config> tokens;
+  bool open_reads = true;
+};
+
+struct agents_config {
+  uint32_t heartbeat_interval_s = 5;
+  uint32_t missed_heartbeats = 3;
+  std::string token_sha256;
+};
+
+struct cost_config {
+  double per_call_usd = 0.0;
+  double per_unit_usd = 0.0;
+  std::string unit; // e.g. "sms_segment", "email", "map_element"; empty: per call
+};
+
+struct burst_limit_config {
+  double capacity = 0;     // tokens
+  double refill_per_s = 0; // tokens per second
+};
+
+struct sustained_limit_config {
+  uint64_t limit = 0;
+  uint32_t window_s = 60;
+};
+
+struct daily_limit_config {
+  uint64_t limit = 0;
+  std::string time_zone = "UTC";
+};
+
+struct limits_config {
+  burst_limit_config burst;
+  sustained_limit_config sustained;
+  daily_limit_config daily;
+};
+
+struct alerts_config {
+  double p95_ms = 1000;     // alert when the 5 m window's p95 exceeds this
+  double error_rate = 0.05; // alert when the 5 m error rate exceeds this
+  uint32_t min_calls = 20;  // no error-rate alert on fewer calls than this
+  double clear_ratio = 0.8; // hysteresis: clear below threshold * clear_ratio
+};
+
+struct breaker_config {
+  double error_rate = 0.5;
+  uint32_t min_calls = 20;
+  uint32_t open_s = 30;
+  uint32_t half_open_probes = 3;
+};
+
+struct webhook_config {
+  std::string scheme; // stripe | twilio | sendgrid | samsara | airtable | standard
+  std::vector<std::string> secrets;
+  uint32_t tolerance_s = 300;
+  std::vector<std::string> critical_types;
+  uint64_t dedup_ttl_s = 604800;
+};
+
+struct service_config {
+  std::string name;
+  double budget_usd_month = 0;
+  bool hard_cap = false;
+  cost_config cost;
+  limits_config limits;
+  alerts_config alerts;
+  breaker_config breaker;
+  std::optional<webhook_config> webhook;
+};
+
+struct cluster_node_config {
+  std::string name;
+  std::string host = "127.0.0.1";
+  uint16_t actor_port = 4242;
+  uint16_t http_port = 8080;
+};
+
+struct cluster_config {
+  std::vector<cluster_node_config> nodes;
+  std::map<std::string, std::string> placement; // service -> node name
+};
+
+/// The whole configuration. `services` keeps the order of the file.
+struct config {
+  node_config node;
+  store_config store;
+  metrics_config metrics;
+  auth_config auth;
+  agents_config agents;
+  std::vector<service_config> services;
+  cluster_config cluster;
+
+  /// Returns the service named `name`, or nullptr.
+  const service_config* find_service(const std::string& name) const;
+};
+
+/// Parses and validates JSON text. `${env:NAME}` in any string value is
+/// replaced from the environment. Throws `config_error` listing every problem.
+config load_config_text(const std::string& json_text);
+
+/// Reads `path` and calls `load_config_text`. A file that cannot be read is a
+/// `config_error` with path `$`.
+config load_config_file(const std::string& path);
+
+} // namespace streamb

@@ -1,0 +1,217 @@
+// The `streamb` binary: run a node, check a config.
+
+#include "runtime/config.hpp"
+#include "runtime/log.hpp"
+#include "runtime/messages.hpp"
+#include "runtime/node.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace streamb;
+
+constexpr const char* default_config_path = "config/streamb.json";
+
+const char* usage = R"(streamb — coordination runtime for SaaS API operations
+
+Usage:
+  streamb run [--config FILE] [--node NAME] [--http-port N] [--store memory|redis://...]
+  streamb check-config FILE
+  streamb --help
+  streamb --version
+
+run            start a node; stops cleanly on SIGINT or SIGTERM
+  --config     config file (default: config/streamb.json)
+  --node       this node's name (picks its entry in cluster.nodes)
+  --http-port  HTTP port, overrides the config (0 picks a free port)
+  --store      "memory" or a redis:// URL, overrides the config
+check-config   validate a config file; prints every problem with its JSON path
+)";
+
+struct run_options {
+  std::string config_path = default_config_path;
+  std::optional<std::string> node_name;
+  std::optional<uint16_t> http_port;
+  std::optional<std::string> store;
+};
+
+int fail_usage(const std::string& message) {
+  std::cerr << "streamb: " << message << "\n\n" << usage;
+  return 2;
+}
+
+bool parse_port(const std::string& text, uint16_t& out) {
+  if (text.empty() || text.size() > 5
+      || text.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  auto value = std::stoul(text);
+  if (value > 65535)
+    return false;
+  out = static_cast<uint16_t>(value);
+  return true;
+}
+
+// Applies command-line overrides; returns an error message or "".
+std::string apply_overrides(config& cfg, const run_options& opts) {
+  if (opts.node_name) {
+    cfg.node.name = *opts.node_name;
+    if (!cfg.cluster.nodes.empty()) {
+      auto& nodes = cfg.cluster.nodes;
+      auto i = std::find_if(nodes.begin(), nodes.end(), [&](auto& n) {
+        return n.name == *opts.node_name;
+      });
+      if (i == nodes.end())
+        return "node '" + *opts.node_name + "' is not in cluster.nodes";
+      cfg.node.http.port = i->http_port;
+      cfg.node.actor.host = i->host;
+      cfg.node.actor.port = i->actor_port;
+    }
+  }
+  if (opts.http_port)
+    cfg.node.http.port = *opts.http_port;
+  if (opts.store) {
+    if (*opts.store == "memory") {
+      cfg.store.kind = "memory";
+    } else if (opts.store->rfind("redis://", 0) == 0) {
+      cfg.store.kind = "redis";
+      cfg.store.url = *opts.store;
+    } else {
+      return "--store must be \"memory\" or a redis:// URL";
+    }
+  }
+  if (cfg.store.kind == "redis")
+    return "the redis store is not available in this build yet; use --store "
+           "memory";
+  return {};
+}
+
+int check_config(const std::vector<std::string>& args) {
+  if (args.size() != 1)
+    return fail_usage("check-config takes exactly one FILE");
+  try {
+    auto cfg = load_config_file(args[0]);
+    std::cout << args[0] << ": ok (" << cfg.services.size() << " services)\n";
+    return 0;
+  } catch (const config_error& e) {
+    for (auto& p : e.problems())
+      std::cout << args[0] << ": " << p.path << ": " << p.message << '\n';
+    std::cout << e.problems().size() << " problem(s)\n";
+    return 1;
+  }
+}
+
+int run(const std::vector<std::string>& args) {
+  run_options opts;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    auto& flag = args[i];
+    auto value = [&]() -> std::optional<std::string> {
+      if (i + 1 >= args.size())
+        return std::nullopt;
+      return args[++i];
+    };
+    if (flag == "--config") {
+      auto v = value();
+      if (!v)
+        return fail_usage("--config needs a FILE");
+      opts.config_path = *v;
+    } else if (flag == "--node") {
+      auto v = value();
+      if (!v)
+        return fail_usage("--node needs a NAME");
+      opts.node_name = *v;
+    } else if (flag == "--http-port") {
+      auto v = value();
+      uint16_t port = 0;
+      if (!v || !parse_port(*v, port))
+        return fail_usage("--http-port needs a port number 0..65535");
+      opts.http_port = port;
+    } else if (flag == "--store") {
+      auto v = value();
+      if (!v)
+        return fail_usage("--store needs memory or a redis:// URL");
+      opts.store = *v;
+    } else {
+      return fail_usage("unknown option '" + flag + "' for run");
+    }
+  }
+  config cfg;
+  try {
+    cfg = load_config_file(opts.config_path);
+  } catch (const config_error& e) {
+    std::cerr << "streamb: invalid config " << opts.config_path << ":\n";
+    for (auto& p : e.problems())
+      std::cerr << "  " << p.path << ": " << p.message << '\n';
+    return 1;
+  }
+  if (auto err = apply_overrides(cfg, opts); !err.empty()) {
+    std::cerr << "streamb: " << err << '\n';
+    return 2;
+  }
+  // Block the stop signals in every thread (the mask is inherited by the
+  // threads CAF and httplib start) and take them synchronously below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // A client that hangs up mid-response must not kill the node.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  caf::actor_system_config sys_cfg;
+  register_message_types(sys_cfg);
+  caf::actor_system system{sys_cfg};
+  node n{system, std::move(cfg)};
+  auto port = n.start();
+  if (!port) {
+    std::cerr << "streamb: cannot start: " << caf::to_string(port.error())
+              << '\n';
+    n.stop();
+    return 1;
+  }
+  std::printf("streamb node '%s' serving http://%s:%u\n",
+              n.cfg().node.name.c_str(), n.cfg().node.http.host.c_str(),
+              static_cast<unsigned>(*port));
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  log_info("main", std::string{"received "} + (sig == SIGINT ? "SIGINT"
+                                                              : "SIGTERM")
+                     + ", stopping");
+  n.stop();
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty())
+    return fail_usage("missing command");
+  auto cmd = args.front();
+  args.erase(args.begin());
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::cout << usage;
+    return 0;
+  }
+  if (cmd == "--version")
+  {
+    std::cout << "streamb " << STREAMB_VERSION << " (CAF 0.17.6, cpp-httplib "
+              << "0.11.4, Boost.JSON 1.81)\n";
+    return 0;
+  }
+  if (cmd == "run")
+    return run(args);
+  if (cmd == "check-config")
+    return check_config(args);
+  return fail_usage("unknown command '" + cmd + "'");
+}

@@ -1,0 +1,58 @@
+#include "runtime/messages.hpp"
+
+#include <caf/actor_system_config.hpp>
+
+namespace streamb {
+
+const char* to_string(status_class x) {
+  switch (x) {
+    case status_class::ok: return "ok";
+    case status_class::client_error: return "client_error";
+    case status_class::rate_limited: return "rate_limited";
+    case status_class::server_error: return "server_error";
+    case status_class::timeout: return "timeout";
+    case status_class::network: return "network";
+  }
+  return "unknown";
+}
+
+status_class classify_http_status(int code) {
+  if (code == 429)
+    return status_class::rate_limited;
+  if (code >= 500)
+    return status_class::server_error;
+  if (code >= 400)
+    return status_class::client_error;
+  return status_class::ok;
+}
+
+const char* to_string(metrics_window x) {
+  switch (x) {
+    case metrics_window::one_minute: return "1m";
+    case metrics_window::five_minutes: return "5m";
+    case metrics_window::one_hour: return "1h";
+  }
+  return "unknown";
+}
+
+bool parse_metrics_window(const std::string& text, metrics_window& out) {
+  for (auto w : {metrics_window::one_minute, metrics_window::five_minutes,
+                 metrics_window::one_hour}) {
+    if (text == to_string(w)) {
+      out = w;
+      return true;
+    }
+  }
+  return false;
+}
+
+void register_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<call_sample>("call_sample");
+  cfg.add_message_type<call_samples>("call_samples");
+  cfg.add_message_type<service_alert>("service_alert");
+  cfg.add_message_type<service_metrics>("service_metrics");
+  cfg.add_message_type<status_class>("status_class");
+  cfg.add_message_type<metrics_window>("metrics_window");
+}
+
+} // namespace streamb

@@ -1,0 +1,163 @@
+#pragma once
+
+// The one contract between streamb's actors: every atom, message struct and
+// typed actor interface. Types are registered once in messages.cpp.
+
+#include "runtime/error_code.hpp"
+
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/type_id.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+// -- atoms (at most 10 characters; CAF's own get/put/ok/tick/... not reused) --
+
+CAF_ADD_ATOM(streamb, streamb, record_atom, "record")
+CAF_ADD_ATOM(streamb, streamb, metrics_atom, "metrics")
+CAF_ADD_ATOM(streamb, streamb, snapshot_atom, "snapshot")
+CAF_ADD_ATOM(streamb, streamb, alerts_atom, "alerts")
+CAF_ADD_ATOM(streamb, streamb, ping_atom, "ping")
+CAF_ADD_ATOM(streamb, streamb, start_atom, "start")
+CAF_ADD_ATOM(streamb, streamb, stop_atom, "stop")
+
+namespace streamb {
+
+// -- call samples ---------------------------------------------------------------
+
+/// How a call ended, from the HTTP status or the transport failure.
+enum class status_class : uint8_t {
+  ok = 0,       // 1xx-3xx
+  client_error, // 4xx other than 429
+  rate_limited, // 429
+  server_error, // 5xx
+  timeout,
+  network,
+};
+
+constexpr std::size_t status_class_count = 6;
+
+const char* to_string(status_class x);
+
+/// Maps an HTTP status code (100..599) to its class.
+status_class classify_http_status(int code);
+
+/// One outbound call to a provider's API, as a client reported it.
+struct call_sample {
+  std::string endpoint;
+  uint64_t latency_us = 0;
+  uint16_t http_status = 0; // 0 for timeout and network failures
+  status_class outcome = status_class::ok;
+  int64_t cost_micros = -1; // -1: not reported, the cost model applies
+  bool cache_hit = false;
+  int64_t timestamp_ms = 0; // epoch ms when the call was made
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, call_sample& x) {
+  return f(caf::meta::type_name("call_sample"), x.endpoint, x.latency_us,
+           x.http_status, x.outcome, x.cost_micros, x.cache_hit,
+           x.timestamp_ms);
+}
+
+using call_samples = std::vector<call_sample>;
+
+// -- metrics --------------------------------------------------------------------
+
+/// The rolling windows every service_monitor keeps.
+enum class metrics_window : uint8_t { one_minute, five_minutes, one_hour };
+
+const char* to_string(metrics_window x);
+
+/// Parses "1m", "5m" or "1h".
+bool parse_metrics_window(const std::string& text, metrics_window& out);
+
+/// An alert raised by a service_monitor; cleared with hysteresis.
+struct service_alert {
+  std::string service;
+  std::string metric; // "p95_ms" | "error_rate"
+  double value = 0;
+  double threshold = 0;
+  bool active = true; // false: this is the clearing notice
+  int64_t since_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, service_alert& x) {
+  return f(caf::meta::type_name("service_alert"), x.service, x.metric,
+           x.value, x.threshold, x.active, x.since_ms);
+}
+
+/// One service's metrics over one window: DESIGN.md's APIPerformanceMetrics.
+struct service_metrics {
+  std::string service;
+  metrics_window window = metrics_window::five_minutes;
+  double span_s = 0; // seconds the window actually covers
+  uint64_t calls = 0;
+  // responseTime
+  double average_ms = 0;
+  double p50_ms = 0;
+  double p95_ms = 0;
+  double p99_ms = 0;
+  std::string trend = "stable"; // improving | stable | degrading
+  double trend_change_pct = 0;  // p95 against the previous window
+  // throughput
+  double requests_per_second = 0;
+  double utilization_pct = 0; // against the sustained limit
+  // errorRates
+  double error_rate = 0;
+  std::vector<uint64_t> calls_by_outcome; // indexed by status_class
+  uint64_t critical_errors = 0;
+  // costMetrics
+  int64_t spend_micros = 0; // reported or modelled spend in the window
+  double hourly_spend_usd = 0;
+  double budget_utilization_pct = 0;
+  double projected_cost_usd = 0;
+  // optimization
+  double cache_hit_ratio = 0;
+  uint32_t batching_opportunities = 0;
+  std::vector<std::string> recommended_actions;
+  std::vector<service_alert> active_alerts;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, service_metrics& x) {
+  return f(caf::meta::type_name("service_metrics"), x.service, x.window,
+           x.span_s, x.calls, x.average_ms, x.p50_ms, x.p95_ms, x.p99_ms,
+           x.trend, x.trend_change_pct, x.requests_per_second,
+           x.utilization_pct, x.error_rate, x.calls_by_outcome,
+           x.critical_errors, x.spend_micros, x.hourly_spend_usd,
+           x.budget_utilization_pct, x.projected_cost_usd, x.cache_hit_ratio,
+           x.batching_opportunities, x.recommended_actions, x.active_alerts);
+}
+
+// -- typed actor interfaces -------------------------------------------------------
+
+/// One per service: call samples in, rolling metrics and alerts out.
+using service_monitor_actor = caf::typed_actor<
+  // A batch of samples of this service; fire-and-forget for ingest speed.
+  caf::reacts_to<record_atom, call_samples>,
+  caf::replies_to<metrics_atom, metrics_window>::with<service_metrics>,
+  // Readiness probe: answers as soon as the mailbox reaches it.
+  caf::replies_to<ping_atom>::with<bool>,
+  // The periodic snapshot the actor schedules for itself.
+  caf::reacts_to<snapshot_atom>>;
+
+/// Where alerts go: a log now, the coordination hub later.
+using alert_sink_actor
+  = caf::typed_actor<caf::reacts_to<alerts_atom, service_alert>>;
+
+/// The node's HTTP listener: started and stopped by the node.
+using http_bridge_actor
+  = caf::typed_actor<caf::replies_to<start_atom>::with<uint16_t>,
+                     caf::replies_to<stop_atom>::with<bool>>;
+
+/// Registers every message type with CAF; call once on the system config.
+void register_message_types(caf::actor_system_config& cfg);
+
+} // namespace streamb

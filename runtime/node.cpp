@@ -1,0 +1,83 @@
+#include "runtime/node.hpp"
+
+#include "actors/service_monitor.hpp"
+#include "bridges/http_bridge.hpp"
+#include "runtime/log.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+namespace streamb {
+
+node::node(caf::actor_system& system, config cfg)
+  : system_(system), context_(std::make_shared<http_context>()) {
+  context_->system = &system;
+  context_->cfg = std::move(cfg);
+}
+
+node::~node() {
+  stop();
+}
+
+caf::expected<uint16_t> node::start() {
+  auto& ctx = *context_;
+  for (auto& svc : ctx.cfg.services) {
+    ctx.service_names.push_back(svc.name);
+    ctx.monitors.push_back(system_.spawn(service_monitor, svc,
+                                         ctx.cfg.metrics.snapshot_interval_s,
+                                         alert_sink_actor{}));
+  }
+  ctx.readiness = [this] { return readiness(); };
+  http_ = system_.spawn<caf::detached>(http_bridge, context_);
+  started_ = true;
+  caf::expected<uint16_t> port{caf::make_error(error_code::unavailable)};
+  caf::scoped_actor self{system_};
+  self->request(http_, std::chrono::seconds{10}, start_atom_v)
+    .receive([&](uint16_t p) { port = p; },
+             [&](caf::error& err) { port = std::move(err); });
+  if (port)
+    log_info("node", "node '" + ctx.cfg.node.name + "' started "
+                       + std::to_string(ctx.monitors.size())
+                       + " service monitors");
+  return port;
+}
+
+void node::stop() {
+  if (!started_)
+    return;
+  started_ = false;
+  caf::scoped_actor self{system_};
+  // HTTP first: no new work arrives while the actors wind down.
+  self->request(http_, std::chrono::seconds{10}, stop_atom_v)
+    .receive([](bool) {},
+             [](caf::error& err) {
+               log_warning("node", "HTTP stop: " + caf::to_string(err));
+             });
+  self->send_exit(http_, caf::exit_reason::user_shutdown);
+  for (auto& m : context_->monitors)
+    self->send_exit(m, caf::exit_reason::user_shutdown);
+  http_ = nullptr;
+  log_info("node", "node '" + context_->cfg.node.name + "' stopped");
+}
+
+readiness_report node::readiness() const {
+  readiness_report report;
+  report.ready = started_;
+  caf::scoped_actor self{system_};
+  auto& ctx = *context_;
+  for (std::size_t i = 0; i < ctx.monitors.size(); ++i) {
+    component_health c{"service_monitor/" + ctx.service_names[i], "ok", ""};
+    self->request(ctx.monitors[i], std::chrono::seconds{1}, ping_atom_v)
+      .receive([](bool) {},
+               [&](caf::error& err) {
+                 c.status = "down";
+                 c.detail = caf::to_string(err);
+                 report.ready = false;
+               });
+    report.components.push_back(std::move(c));
+  }
+  return report;
+}
+
+} // namespace streamb

@@ -1,0 +1,44 @@
+#pragma once
+
+// One streamb node: spawns this node's actors from the config, starts them
+// in order (actors, then HTTP) and stops them in reverse (HTTP first).
+
+#include "bridges/http_context.hpp"
+#include "runtime/config.hpp"
+#include "runtime/messages.hpp"
+
+#include <caf/expected.hpp>
+#include <caf/fwd.hpp>
+
+#include <memory>
+
+namespace streamb {
+
+class node {
+public:
+  node(caf::actor_system& system, config cfg);
+  ~node();
+
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
+
+  /// Spawns the actors and starts HTTP; returns the bound HTTP port.
+  caf::expected<uint16_t> start();
+
+  /// Stops HTTP (requests in flight finish), then the actors. Idempotent.
+  void stop();
+
+  const config& cfg() const noexcept {
+    return context_->cfg;
+  }
+
+private:
+  readiness_report readiness() const;
+
+  caf::actor_system& system_;
+  std::shared_ptr<http_context> context_;
+  http_bridge_actor http_;
+  bool started_ = false;
+};
+
+} // namespace streamb

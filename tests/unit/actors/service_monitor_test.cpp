@@ -1,0 +1,124 @@
+#include "actors/service_monitor.hpp"
+
+#include "tests/unit/actor_fixture.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <memory>
+
+using namespace streamb;
+using namespace std::chrono_literals;
+
+namespace {
+
+service_config stripe() {
+  service_config svc;
+  svc.name = "stripe";
+  svc.alerts.p95_ms = 800;
+  svc.alerts.error_rate = 0.05;
+  svc.alerts.min_calls = 20;
+  svc.alerts.clear_ratio = 0.8;
+  return svc;
+}
+
+call_samples batch(std::size_t n, double latency_ms,
+                   status_class outcome = status_class::ok) {
+  call_samples xs(n);
+  for (auto& x : xs) {
+    x.endpoint = "/v1/charges";
+    x.latency_us = static_cast<uint64_t>(latency_ms * 1000);
+    x.outcome = outcome;
+  }
+  return xs;
+}
+
+using alert_log = std::shared_ptr<std::vector<service_alert>>;
+
+alert_sink_actor::behavior_type collecting_sink(alert_log log) {
+  return {[log](alerts_atom, const service_alert& x) { log->push_back(x); }};
+}
+
+struct fixture : test::actor_fixture {
+  alert_log alerts = std::make_shared<std::vector<service_alert>>();
+  alert_sink_actor sink = sys().spawn(collecting_sink, alerts);
+  service_monitor_actor monitor = sys().spawn(service_monitor, stripe(), 15u,
+                                              sink);
+
+  fixture() {
+    sched.run();
+  }
+
+  ~fixture() {
+    self->send_exit(monitor, caf::exit_reason::user_shutdown);
+    self->send_exit(sink, caf::exit_reason::user_shutdown);
+  }
+
+  void post(call_samples xs) {
+    self->send(monitor, record_atom_v, std::move(xs));
+    sched.run();
+  }
+
+  service_metrics metrics(metrics_window w) {
+    return ask<service_metrics>(monitor, metrics_atom_v, w);
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "the monitor answers metrics for recorded samples") {
+  post(batch(50, 100));
+  post(batch(50, 300, status_class::server_error));
+  auto m = metrics(metrics_window::one_minute);
+  CHECK(m.service == "stripe");
+  CHECK(m.calls == 100);
+  CHECK(m.error_rate == Approx(0.5));
+  CHECK(m.critical_errors == 50);
+  CHECK(m.p50_ms == Approx(100).epsilon(0.01));
+  CHECK(m.p99_ms == Approx(300).epsilon(0.01));
+}
+
+TEST_CASE_METHOD(fixture, "samples drop out of the monitor's 1 m window as "
+                          "simulated time passes") {
+  post(batch(10, 100));
+  advance(59s);
+  CHECK(metrics(metrics_window::one_minute).calls == 10);
+  advance(11s);
+  CHECK(metrics(metrics_window::one_minute).calls == 0);
+  CHECK(metrics(metrics_window::five_minutes).calls == 10);
+}
+
+TEST_CASE_METHOD(fixture, "a slow service raises one p95 alert per crossing "
+                          "at the snapshot, and clears it when fast again") {
+  post(batch(100, 2000));
+  CHECK(alerts->empty()); // nothing until the snapshot
+  advance(15s);
+  REQUIRE(alerts->size() == 1);
+  CHECK(alerts->at(0).metric == "p95_ms");
+  CHECK(alerts->at(0).active);
+  CHECK(alerts->at(0).threshold == 800);
+  CHECK(metrics(metrics_window::five_minutes).active_alerts.size() == 1);
+  // Still slow at the next snapshots: no repeat.
+  advance(15s);
+  advance(15s);
+  CHECK(alerts->size() == 1);
+  // Enough fast calls push the 5 m p95 under 640 ms: cleared once.
+  post(batch(4000, 100));
+  advance(15s);
+  REQUIRE(alerts->size() == 2);
+  CHECK(alerts->at(1).metric == "p95_ms");
+  CHECK_FALSE(alerts->at(1).active);
+  CHECK(metrics(metrics_window::five_minutes).active_alerts.empty());
+}
+
+TEST_CASE_METHOD(fixture, "an error-rate alert needs the minimum number of "
+                          "calls") {
+  post(batch(5, 100, status_class::timeout));
+  advance(15s);
+  CHECK(alerts->empty());
+  post(batch(30, 100, status_class::timeout));
+  advance(15s);
+  REQUIRE(alerts->size() == 1);
+  CHECK(alerts->at(0).metric == "error_rate");
+  CHECK(alerts->at(0).value == Approx(1.0));
+}
