@@ -29,8 +29,11 @@ int bind_http_server(httplib::Server& srv, const std::string& host,
                      uint16_t port, uint32_t backlog, std::string& err) {
   // httplib keeps its listening socket private: catch it while it is made.
   auto fd = std::make_shared<int>(-1);
+  // Not httplib's defaults: they add SO_REUSEPORT, with which a second node
+  // started on the same port binds too and silently takes half the traffic.
   srv.set_socket_options([fd](int sock) {
-    httplib::default_socket_options(sock);
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     *fd = sock;
   });
   int bound = port == 0 ? srv.bind_to_any_port(host)

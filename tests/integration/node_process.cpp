@@ -1,0 +1,151 @@
+#include "tests/integration/node_process.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <poll.h>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace streamb::test {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+int spawn(const std::vector<std::string>& args, int& out_fd,
+          bool merge_stderr) {
+  int fds[2];
+  if (pipe(fds) != 0)
+    throw std::runtime_error("pipe failed");
+  auto pid = fork();
+  if (pid < 0)
+    throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    if (merge_stderr)
+      dup2(fds[1], STDERR_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    if (chdir(STREAMB_SOURCE_DIR) != 0)
+      _exit(126);
+    std::vector<char*> argv;
+    std::string bin = STREAMB_BINARY;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  out_fd = fds[0];
+  return pid;
+}
+
+// Reads what is available within `wait`; false on EOF.
+bool read_some(int fd, std::string& into, std::chrono::milliseconds wait) {
+  pollfd p{fd, POLLIN, 0};
+  auto n = poll(&p, 1, static_cast<int>(wait.count()));
+  if (n <= 0)
+    return true;
+  char buf[4096];
+  auto got = read(fd, buf, sizeof(buf));
+  if (got <= 0)
+    return false;
+  into.append(buf, static_cast<std::size_t>(got));
+  return true;
+}
+
+int exit_code_of(int status) {
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  if (WIFSIGNALED(status))
+    return 128 + WTERMSIG(status);
+  return -1;
+}
+
+int wait_exit(int pid, std::chrono::milliseconds timeout) {
+  auto deadline = clock_type::now() + timeout;
+  for (;;) {
+    int status = 0;
+    auto r = waitpid(pid, &status, WNOHANG);
+    if (r == pid)
+      return exit_code_of(status);
+    if (clock_type::now() >= deadline)
+      return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+}
+
+} // namespace
+
+node_process::node_process(std::vector<std::string> args) {
+  pid_ = spawn(args, stdout_fd_, false);
+}
+
+node_process::~node_process() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+  if (stdout_fd_ >= 0)
+    close(stdout_fd_);
+}
+
+uint16_t node_process::wait_for_port(std::chrono::milliseconds timeout) {
+  auto deadline = clock_type::now() + timeout;
+  const std::string marker = "serving http://";
+  while (clock_type::now() < deadline) {
+    auto at = output_.find(marker);
+    if (at != std::string::npos) {
+      auto colon = output_.find(':', at + marker.size());
+      auto eol = output_.find('\n', at);
+      if (colon != std::string::npos && eol != std::string::npos)
+        return static_cast<uint16_t>(
+          std::stoi(output_.substr(colon + 1, eol - colon - 1)));
+    }
+    if (!read_some(stdout_fd_, output_, std::chrono::milliseconds{100}))
+      return 0;
+  }
+  return 0;
+}
+
+int node_process::stop(int sig, std::chrono::milliseconds timeout) {
+  if (pid_ <= 0)
+    return -1;
+  kill(pid_, sig);
+  auto code = wait_exit(pid_, timeout);
+  if (code == -1) {
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+  pid_ = -1;
+  return code;
+}
+
+int node_process::run_to_exit(std::vector<std::string> args, std::string& out,
+                              std::chrono::milliseconds timeout) {
+  int fd = -1;
+  auto pid = spawn(args, fd, true);
+  auto deadline = clock_type::now() + timeout;
+  while (clock_type::now() < deadline
+         && read_some(fd, out, std::chrono::milliseconds{100})) {
+    // keep reading until EOF
+  }
+  close(fd);
+  auto code = wait_exit(pid, std::chrono::milliseconds{1000});
+  if (code == -1) {
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+  }
+  return code;
+}
+
+} // namespace streamb::test

@@ -1,0 +1,50 @@
+#pragma once
+
+// Runs the real `streamb` binary as a child process for integration tests:
+// started with its own arguments, its stdout read for the URL it serves,
+// stopped with a signal, killed if a test leaves it running.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace streamb::test {
+
+class node_process {
+public:
+  /// Starts `STREAMB_BINARY args...` in the source directory.
+  explicit node_process(std::vector<std::string> args);
+  ~node_process();
+
+  node_process(const node_process&) = delete;
+  node_process& operator=(const node_process&) = delete;
+
+  /// Waits (at most `timeout`) for the "serving http://HOST:PORT" line;
+  /// returns the port, or 0 if the process printed none or exited.
+  uint16_t wait_for_port(std::chrono::milliseconds timeout
+                         = std::chrono::seconds{30});
+
+  /// Sends `sig` and waits at most `timeout` for the exit. Returns the exit
+  /// code, 128+signal if it died of a signal, or -1 if it did not exit in
+  /// time (it is then killed).
+  int stop(int sig, std::chrono::milliseconds timeout);
+
+  /// Everything the process wrote to stdout so far.
+  const std::string& output() const {
+    return output_;
+  }
+
+  /// Runs `STREAMB_BINARY args...` to completion (bounded by `timeout`) and
+  /// returns its exit code; `out` gets stdout and stderr.
+  static int run_to_exit(std::vector<std::string> args, std::string& out,
+                         std::chrono::milliseconds timeout
+                         = std::chrono::seconds{30});
+
+private:
+  int pid_ = -1;
+  int stdout_fd_ = -1;
+  std::string output_;
+};
+
+} // namespace streamb::test

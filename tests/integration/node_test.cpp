@@ -1,0 +1,210 @@
+// The real `streamb` binary over real HTTP on loopback.
+
+#include "tests/integration/node_process.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <catch2/catch.hpp>
+#include <httplib.h>
+
+#include <csignal>
+#include <string>
+
+using namespace streamb;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct running_node {
+  test::node_process process{{"run", "--config", "config/streamb.json",
+                              "--http-port", "0"}};
+  uint16_t port = process.wait_for_port();
+  httplib::Client client{"127.0.0.1", port};
+
+  running_node() {
+    REQUIRE(port != 0);
+    client.set_read_timeout(10, 0);
+  }
+
+  boost::json::value get_json(const std::string& path, int expect = 200) {
+    auto res = client.Get(path.c_str());
+    REQUIRE(res);
+    INFO(res->body);
+    CHECK(res->status == expect);
+    return boost::json::parse(res->body);
+  }
+
+  httplib::Result post(const std::string& body,
+                       const char* type = "application/json") {
+    return client.Post("/api/v1/calls", body, type);
+  }
+};
+
+std::string sample(const char* service, double latency_ms, const char* status,
+                   const char* extra = "") {
+  return std::string{"{\"service\":\""} + service
+         + "\",\"endpoint\":\"/v1/x\",\"latencyMs\":"
+         + std::to_string(latency_ms) + ",\"status\":" + status + extra + "}";
+}
+
+void check_error(const httplib::Result& res, int status, const char* code,
+                 const char* path = nullptr) {
+  REQUIRE(res);
+  INFO(res->body);
+  CHECK(res->status == status);
+  auto doc = boost::json::parse(res->body);
+  auto& err = doc.at("error");
+  CHECK(err.at("code").as_string() == code);
+  CHECK_FALSE(err.at("message").as_string().empty());
+  if (path)
+    CHECK(err.at("path").as_string() == path);
+}
+
+} // namespace
+
+TEST_CASE("samples posted to a running node come back from metrics/realtime") {
+  running_node node;
+  std::string body = "[";
+  for (int i = 0; i < 100; ++i) {
+    if (i > 0)
+      body += ',';
+    body += sample("stripe", 100 + i, i < 90 ? "200" : "503",
+                   ",\"costUsd\":0.01");
+  }
+  body += "]";
+  auto res = node.post(body);
+  REQUIRE(res);
+  CHECK(res->status == 202);
+  CHECK(boost::json::parse(res->body).at("accepted").as_int64() == 100);
+  // NDJSON is the same data, one sample per line.
+  res = node.post(sample("twilio", 250, "\"timeout\"") + "\n"
+                    + sample("twilio", 150, "200") + "\n",
+                  "application/x-ndjson");
+  REQUIRE(res);
+  CHECK(res->status == 202);
+  // Delivery to the monitor is asynchronous: poll briefly, bounded.
+  boost::json::value doc;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    doc = node.get_json(
+      "/api/v1/stream-b-coordination/metrics/realtime?window=1m");
+    if (doc.at("services").at("stripe").at("calls").to_number<uint64_t>() == 100
+        && doc.at("services").at("twilio").at("calls").to_number<uint64_t>() == 2)
+      break;
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(doc.at("window").as_string() == "1m");
+  auto& stripe = doc.at("services").at("stripe");
+  CHECK(stripe.at("calls").to_number<uint64_t>() == 100);
+  CHECK(stripe.at("errorRates").at("overall").as_double() == Approx(0.1));
+  CHECK(stripe.at("errorRates").at("criticalErrors").to_number<uint64_t>() == 10);
+  CHECK(stripe.at("responseTime").at("p50").as_double()
+        == Approx(149).epsilon(0.01));
+  CHECK(stripe.at("costMetrics").at("windowSpend").as_double()
+        == Approx(1.0));
+  auto& twilio = doc.at("services").at("twilio");
+  CHECK(twilio.at("calls").to_number<uint64_t>() == 2);
+  CHECK(twilio.at("errorRates").at("byType").at("timeout").as_double()
+        == Approx(0.5));
+  // Every configured service is listed, also without calls.
+  CHECK(doc.at("services").as_object().size() == 6);
+  CHECK(doc.at("services").at("airtable").at("calls").to_number<uint64_t>() == 0);
+  // The default window is 5 m.
+  doc = node.get_json("/api/v1/stream-b-coordination/metrics/realtime");
+  CHECK(doc.at("window").as_string() == "5m");
+}
+
+TEST_CASE("bad batches get their status and a JSON error, and nothing of "
+          "them is recorded") {
+  running_node node;
+  check_error(node.post("[{\"service\":"), 400, "malformed", "$");
+  check_error(node.post("[" + sample("stripe", 1, "200") + ","
+                        + sample("stripe", 1, "\"slow\"") + "]"),
+              400, "invalid_sample", "$[1].status");
+  check_error(node.post("[" + sample("stripe", 1, "200") + ","
+                        + sample("paypal", 1, "200") + "]"),
+              404, "unknown_service", "$[1].service");
+  check_error(node.post("[]", "text/plain"), 415, "unsupported_media_type");
+  // One byte over the default 8 MiB limit.
+  std::string big(8 * 1024 * 1024 + 1, ' ');
+  check_error(node.post(big), 413, "too_large");
+  check_error(node.client.Get(
+                "/api/v1/stream-b-coordination/metrics/realtime?window=2d"),
+              400, "invalid_argument", "?window");
+  check_error(node.client.Get("/no/such/route"), 404, "not_found");
+  // The valid first samples of the rejected batches were not recorded.
+  auto doc = node.get_json(
+    "/api/v1/stream-b-coordination/metrics/realtime?window=1m");
+  CHECK(doc.at("services").at("stripe").at("calls").to_number<uint64_t>() == 0);
+  // The node still serves after all that.
+  auto res = node.post("[" + sample("stripe", 1, "200") + "]");
+  REQUIRE(res);
+  CHECK(res->status == 202);
+}
+
+TEST_CASE("healthz and readyz answer on a running node") {
+  running_node node;
+  auto doc = node.get_json("/healthz");
+  CHECK(doc.at("status").as_string() == "ok");
+  doc = node.get_json("/readyz");
+  CHECK(doc.at("status").as_string() == "ready");
+  CHECK(doc.at("components").as_array().size() == 6);
+}
+
+TEST_CASE("SIGTERM stops the node with exit code 0 within 5 seconds") {
+  running_node node;
+  // An open keep-alive connection must not hold the shutdown up.
+  node.get_json("/healthz");
+  CHECK(node.process.stop(SIGTERM, 5s) == 0);
+}
+
+TEST_CASE("SIGINT stops the node with exit code 0") {
+  running_node node;
+  CHECK(node.process.stop(SIGINT, 5s) == 0);
+}
+
+TEST_CASE("check-config accepts the default and lists every problem of a bad "
+          "file with its path") {
+  std::string out;
+  CHECK(test::node_process::run_to_exit({"check-config", "config/streamb.json"},
+                                        out)
+        == 0);
+  char path[] = "/tmp/streamb-bad-config-XXXXXX";
+  auto fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  std::string bad = R"({"services": {"stripe": {"budget_usd_month": -5,
+                       "colour": "red"}}})";
+  REQUIRE(write(fd, bad.data(), bad.size()) == static_cast<ssize_t>(bad.size()));
+  close(fd);
+  out.clear();
+  CHECK(test::node_process::run_to_exit({"check-config", path}, out) == 1);
+  CHECK(out.find("$.services.stripe.budget_usd_month") != std::string::npos);
+  CHECK(out.find("$.services.stripe.colour") != std::string::npos);
+  unlink(path);
+}
+
+TEST_CASE("run refuses a redis store until the Redis backend exists, and a "
+          "port in use") {
+  std::string out;
+  CHECK(test::node_process::run_to_exit({"run", "--store",
+                                         "redis://127.0.0.1:1/0"},
+                                        out)
+        == 2);
+  CHECK(out.find("redis") != std::string::npos);
+  running_node first;
+  out.clear();
+  CHECK(test::node_process::run_to_exit(
+          {"run", "--http-port", std::to_string(first.port)}, out)
+        == 1);
+  CHECK(out.find("cannot") != std::string::npos);
+}
+
+TEST_CASE("the CLI explains itself") {
+  std::string out;
+  CHECK(test::node_process::run_to_exit({"--help"}, out) == 0);
+  CHECK(out.find("check-config") != std::string::npos);
+  out.clear();
+  CHECK(test::node_process::run_to_exit({"--version"}, out) == 0);
+  CHECK(out.find("streamb ") == 0);
+  out.clear();
+  CHECK(test::node_process::run_to_exit({"frobnicate"}, out) == 2);
+}
