@@ -39,9 +39,11 @@ struct http_config {
   uint32_t threads = 64;
   uint32_t backlog = 1024;
   uint32_t keep_alive_max_count = 100000;
-  uint32_t keep_alive_timeout_s = 30;
-  uint32_t read_timeout_s = 10;
-  uint32_t write_timeout_s = 10;
+  // An idle keep-alive connection holds a worker until this runs out, and
+  // httplib's stop() waits for it: it bounds the shutdown time.
+  uint32_t keep_alive_timeout_s = 2;
+  uint32_t read_timeout_s = 5;
+  uint32_t write_timeout_s = 5;
 };
 
 struct actor_endpoint_config {
