@@ -7,6 +7,9 @@
 
 #include <httplib.h>
 
+#include <chrono>
+#include <thread>
+
 namespace streamb {
 
 namespace {
@@ -84,6 +87,15 @@ http_bridge(http_bridge_pointer self,
         return caf::make_error(error_code::unavailable, err);
       }
       st.listener = std::thread{[&srv] { srv.listen_after_bind(); }};
+      // httplib's stop() is a no-op until the accept loop runs: a stop right
+      // after start would be lost and the join would hang. Wait for it.
+      for (int i = 0; i < 5000 && !srv.is_running(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds{1});
+      if (!srv.is_running()) {
+        st.stop();
+        return caf::make_error(error_code::unavailable,
+                               "HTTP accept loop did not start");
+      }
       return static_cast<uint16_t>(port);
     },
     [=](stop_atom) {

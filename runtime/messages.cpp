@@ -53,6 +53,10 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<service_metrics>("service_metrics");
   cfg.add_message_type<status_class>("status_class");
   cfg.add_message_type<metrics_window>("metrics_window");
+  cfg.add_message_type<store::field_list>("field_list");
+  cfg.add_message_type<store::stream_entry>("stream_entry");
+  cfg.add_message_type<store::stream_trim>("stream_trim");
+  cfg.add_message_type<stream_entries>("stream_entries");
 }
 
 } // namespace streamb

@@ -4,6 +4,7 @@
 // typed actor interface. Types are registered once in messages.cpp.
 
 #include "runtime/error_code.hpp"
+#include "runtime/store/store_backend.hpp"
 
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
@@ -25,6 +26,16 @@ CAF_ADD_ATOM(streamb, streamb, alerts_atom, "alerts")
 CAF_ADD_ATOM(streamb, streamb, ping_atom, "ping")
 CAF_ADD_ATOM(streamb, streamb, start_atom, "start")
 CAF_ADD_ATOM(streamb, streamb, stop_atom, "stop")
+CAF_ADD_ATOM(streamb, streamb, kv_get_atom, "kv_get")
+CAF_ADD_ATOM(streamb, streamb, kv_set_atom, "kv_set")
+CAF_ADD_ATOM(streamb, streamb, kv_setnx_atom, "kv_setnx")
+CAF_ADD_ATOM(streamb, streamb, incr_atom, "incr")
+CAF_ADD_ATOM(streamb, streamb, xadd_atom, "xadd")
+CAF_ADD_ATOM(streamb, streamb, xrange_atom, "xrange")
+CAF_ADD_ATOM(streamb, streamb, xgroup_atom, "xgroup")
+CAF_ADD_ATOM(streamb, streamb, xread_atom, "xreadgrp")
+CAF_ADD_ATOM(streamb, streamb, xack_atom, "xack")
+CAF_ADD_ATOM(streamb, streamb, xclaim_atom, "xautoclaim")
 
 namespace streamb {
 
@@ -156,6 +167,61 @@ using alert_sink_actor
 using http_bridge_actor
   = caf::typed_actor<caf::replies_to<start_atom>::with<uint16_t>,
                      caf::replies_to<stop_atom>::with<bool>>;
+
+// -- store --------------------------------------------------------------------
+
+} // namespace streamb
+
+namespace streamb::store {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stream_entry& x) {
+  return f(caf::meta::type_name("stream_entry"), x.id, x.fields);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stream_trim& x) {
+  return f(caf::meta::type_name("stream_trim"), x.max_len, x.min_id);
+}
+
+} // namespace streamb::store
+
+namespace streamb {
+
+using stream_entries = std::vector<store::stream_entry>;
+
+/// The node's store: one per node, detached because a backend may block
+/// (hiredis). Keys are given without the configured prefix. Durable writes
+/// fail with error_code::store_unavailable when the backend is unreachable.
+using store_actor = caf::typed_actor<
+  caf::replies_to<ping_atom>::with<bool>,
+  // GET key -> value, or "" with found = false
+  caf::replies_to<kv_get_atom, std::string>::with<bool, std::string>,
+  // SET key value [PX ttl_ms] (ttl_ms 0: no expiry)
+  caf::replies_to<kv_set_atom, std::string, std::string, int64_t>::with<bool>,
+  // SET key value NX PX ttl_ms -> whether it was set (idempotency, dedup)
+  caf::replies_to<kv_setnx_atom, std::string, std::string,
+                  int64_t>::with<bool>,
+  // INCRBY key delta (+ expiry when the key had none) -> new value
+  caf::replies_to<incr_atom, std::string, int64_t, int64_t>::with<int64_t>,
+  // XADD stream [trim] * fields... -> entry id
+  caf::replies_to<xadd_atom, std::string, store::field_list,
+                  store::stream_trim>::with<std::string>,
+  // XRANGE stream start end [COUNT n]
+  caf::replies_to<xrange_atom, std::string, std::string, std::string,
+                  uint64_t>::with<stream_entries>,
+  // XGROUP CREATE stream group start MKSTREAM -> false if it existed
+  caf::replies_to<xgroup_atom, std::string, std::string,
+                  std::string>::with<bool>,
+  // XREADGROUP GROUP group consumer COUNT n STREAMS stream >
+  caf::replies_to<xread_atom, std::string, std::string, std::string,
+                  uint64_t>::with<stream_entries>,
+  // XACK stream group ids... -> acknowledged count
+  caf::replies_to<xack_atom, std::string, std::string,
+                  std::vector<std::string>>::with<uint64_t>,
+  // XAUTOCLAIM stream group consumer min_idle_ms 0 COUNT n
+  caf::replies_to<xclaim_atom, std::string, std::string, std::string,
+                  int64_t, uint64_t>::with<stream_entries>>;
 
 /// Registers every message type with CAF; call once on the system config.
 void register_message_types(caf::actor_system_config& cfg);

@@ -1,8 +1,10 @@
 #include "runtime/node.hpp"
 
 #include "actors/service_monitor.hpp"
+#include "actors/store_actor.hpp"
 #include "bridges/http_bridge.hpp"
 #include "runtime/log.hpp"
+#include "runtime/store/memory_backend.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
@@ -22,6 +24,10 @@ node::~node() {
 
 caf::expected<uint16_t> node::start() {
   auto& ctx = *context_;
+  // Store first: every other component may persist through it. The config
+  // layer refuses a redis store until its backend exists.
+  store_ = system_.spawn<caf::detached>(
+    store_service, std::make_shared<store::memory_backend>());
   for (auto& svc : ctx.cfg.services) {
     ctx.service_names.push_back(svc.name);
     ctx.monitors.push_back(system_.spawn(service_monitor, svc,
@@ -57,6 +63,8 @@ void node::stop() {
   self->send_exit(http_, caf::exit_reason::user_shutdown);
   for (auto& m : context_->monitors)
     self->send_exit(m, caf::exit_reason::user_shutdown);
+  // Store last: the actors above may still write while they wind down.
+  self->send_exit(store_, caf::exit_reason::user_shutdown);
   http_ = nullptr;
   log_info("node", "node '" + context_->cfg.node.name + "' stopped");
 }
@@ -66,6 +74,15 @@ readiness_report node::readiness() const {
   report.ready = started_;
   caf::scoped_actor self{system_};
   auto& ctx = *context_;
+  component_health store{"store", "ok", "memory (not durable)"};
+  self->request(store_, std::chrono::seconds{1}, ping_atom_v)
+    .receive([](bool) {},
+             [&](caf::error& err) {
+               store.status = "down";
+               store.detail = caf::to_string(err);
+               report.ready = false;
+             });
+  report.components.push_back(std::move(store));
   for (std::size_t i = 0; i < ctx.monitors.size(); ++i) {
     component_health c{"service_monitor/" + ctx.service_names[i], "ok", ""};
     self->request(ctx.monitors[i], std::chrono::seconds{1}, ping_atom_v)

@@ -37,6 +37,7 @@ private:
 
   caf::actor_system& system_;
   std::shared_ptr<http_context> context_;
+  store_actor store_;
   http_bridge_actor http_;
   bool started_ = false;
 };

@@ -147,7 +147,7 @@ TEST_CASE("healthz and readyz answer on a running node") {
   CHECK(doc.at("status").as_string() == "ok");
   doc = node.get_json("/readyz");
   CHECK(doc.at("status").as_string() == "ready");
-  CHECK(doc.at("components").as_array().size() == 6);
+  CHECK(doc.at("components").as_array().size() == 7); // store + 6 monitors
 }
 
 TEST_CASE("SIGTERM stops the node with exit code 0 within 5 seconds") {
