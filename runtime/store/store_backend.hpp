@@ -1,0 +1,251 @@
+#pragma once
+
+// The store interface: everything streamb persists goes through these calls.
+// The interface is shaped for Redis 7 and has two implementations: in memory
+// (memory_backend, the embedded default, not durable) and on Redis via hiredis.
+// Both keep the semantics written here, and one behavioural suite
+// (tests/unit/store/backend_suite.hpp) runs against both, so any decision made
+// here is a contract for the Redis backend too:
+//
+// - Calls are synchronous and may block (a network round trip for Redis). The
+//   store actor that owns a backend is detached for that reason. A backend is
+//   nevertheless safe to call from several threads at once.
+// - Keys are given without the configured prefix; a backend may prepend one,
+//   and `keys` reports them back without it.
+// - A key holds one type: string, hash or stream. Using it as another type
+//   fails with error_code::store_error, as Redis' WRONGTYPE does. `set` and
+//   `del` work on any type.
+// - Expired keys are invisible to every call. A key given ttl_ms at time t is
+//   gone from t + ttl_ms on (Redis drops it one millisecond later; the suite
+//   does not depend on that millisecond). The memory backend reads time only
+//   from its injected clock; Redis uses the server's clock, so the tests move
+//   time through their fixture.
+// - Negative or overflowing TTLs and malformed stream IDs fail with
+//   error_code::invalid_argument; a missing consumer group (or the stream it
+//   would live on) fails with error_code::not_found.
+// - Stream IDs are Redis' "ms-seq" strings. Where an ID is an argument, "ms"
+//   alone stands for "ms-0" (start bounds, MINID) or "ms-<max>" (end bounds).
+
+#include <caf/expected.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace streamb::store {
+
+/// A source of time in milliseconds since the epoch; injected for tests.
+using clock_fn = std::function<int64_t()>;
+
+/// Reads the system clock in milliseconds since the epoch.
+inline int64_t wall_clock_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+/// Field-value pairs of a hash or a stream entry.
+using field_list = std::vector<std::pair<std::string, std::string>>;
+
+/// One stream entry: its "ms-seq" ID and its fields in the order added.
+struct stream_entry {
+  std::string id;
+  field_list fields;
+};
+
+inline bool operator==(const stream_entry& x, const stream_entry& y) {
+  return x.id == y.id && x.fields == y.fields;
+}
+
+inline bool operator!=(const stream_entry& x, const stream_entry& y) {
+  return !(x == y);
+}
+
+/// How to cap a stream (exact, not `~`): keep at most `max_len` entries, or
+/// drop entries with an ID below `min_id`. 0 / empty means no limit; setting
+/// both is an invalid_argument, because Redis accepts only one per command.
+/// A stream cannot be trimmed to zero entries with MAXLEN (0 means none).
+struct stream_trim {
+  uint64_t max_len = 0;
+  std::string min_id;
+};
+
+/// One entry of a consumer group's pending list (XPENDING, extended form).
+struct pending_entry {
+  std::string id;
+  /// The consumer that owns the entry now.
+  std::string consumer;
+  /// Milliseconds since the last delivery.
+  int64_t idle_ms = 0;
+  /// How often the entry was delivered: 1 after XREADGROUP, +1 per claim.
+  uint64_t delivery_count = 0;
+};
+
+/// The store interface; each call maps to one Redis command (or a short
+/// MULTI block where noted).
+class backend {
+public:
+  virtual ~backend() = default;
+
+  // -- connection -------------------------------------------------------------
+
+  /// PING: whether the store answers.
+  virtual caf::expected<caf::unit_t> ping() = 0;
+
+  // -- strings and expiry -----------------------------------------------------
+
+  /// GET key: the value, or nullopt when the key does not exist.
+  virtual caf::expected<std::optional<std::string>>
+  get(const std::string& key) = 0;
+
+  /// SET key value [PX ttl_ms]: replaces the key whatever its type. Without a
+  /// TTL (0) any previous expiry is cleared, as SET without KEEPTTL does.
+  virtual caf::expected<caf::unit_t>
+  set(const std::string& key, const std::string& value, int64_t ttl_ms = 0) = 0;
+
+  /// SET key value NX [PX ttl_ms]: true when the key was missing and is now
+  /// set; false, leaving it untouched, when it exists. Used for dedup and
+  /// idempotency keys.
+  virtual caf::expected<bool>
+  set_nx(const std::string& key, const std::string& value, int64_t ttl_ms = 0)
+    = 0;
+
+  /// DEL key: whether the key existed.
+  virtual caf::expected<bool> del(const std::string& key) = 0;
+
+  /// PEXPIRE key ttl_ms: whether the key exists. A TTL <= 0 deletes the key.
+  virtual caf::expected<bool>
+  expire(const std::string& key, int64_t ttl_ms) = 0;
+
+  /// PTTL key: remaining milliseconds, -1 without expiry, -2 when missing.
+  virtual caf::expected<int64_t> ttl_ms(const std::string& key) = 0;
+
+  /// INCRBY key delta, plus PEXPIRE key ttl_ms NX when ttl_ms > 0 (one MULTI):
+  /// the new value. A missing key counts from 0; an expiry is set only if the
+  /// key has none, so a window counter keeps its first deadline. A value that
+  /// is not a canonical 64-bit integer, or an overflow, is a store_error.
+  virtual caf::expected<int64_t>
+  incr_by(const std::string& key, int64_t delta, int64_t ttl_ms = 0) = 0;
+
+  // -- hashes -----------------------------------------------------------------
+
+  /// HSET key field value ...: the number of fields that were new. An empty
+  /// list changes nothing and returns 0. Keeps the key's expiry.
+  virtual caf::expected<uint64_t>
+  hset(const std::string& key, const field_list& fields) = 0;
+
+  /// HGET key field: the value, or nullopt when the key or field is missing.
+  virtual caf::expected<std::optional<std::string>>
+  hget(const std::string& key, const std::string& field) = 0;
+
+  /// HGETALL key: all fields sorted by field name; empty when missing.
+  virtual caf::expected<field_list> hgetall(const std::string& key) = 0;
+
+  /// HINCRBY key field delta: the new value; store_error when the field holds
+  /// no integer or the sum overflows.
+  virtual caf::expected<int64_t>
+  hincr_by(const std::string& key, const std::string& field, int64_t delta) = 0;
+
+  /// HDEL key field: whether the field existed. Removing the last field
+  /// removes the key, as in Redis.
+  virtual caf::expected<bool>
+  hdel(const std::string& key, const std::string& field) = 0;
+
+  // -- streams ----------------------------------------------------------------
+
+  /// XADD stream [MAXLEN n | MINID id] * field value ...: the new entry's ID.
+  /// IDs are strictly increasing per stream, also within one millisecond, when
+  /// the clock goes backwards and after trimming: the next ID is "now-0" if
+  /// now is past the last ID's ms, else the last ID with seq + 1. Trimming
+  /// runs after the add. An empty field list is an invalid_argument.
+  virtual caf::expected<std::string> xadd(const std::string& stream,
+                                          const field_list& fields,
+                                          const stream_trim& trim = {})
+    = 0;
+
+  /// XLEN stream: the number of entries; 0 when missing.
+  virtual caf::expected<uint64_t> xlen(const std::string& stream) = 0;
+
+  /// XRANGE stream start end [COUNT count]: entries in ascending ID order with
+  /// start <= id <= end; "-" and "+" are the extremes, "(id" excludes id.
+  /// count 0 returns all. Empty when the stream is missing.
+  virtual caf::expected<std::vector<stream_entry>>
+  xrange(const std::string& stream, const std::string& start,
+         const std::string& end, uint64_t count = 0)
+    = 0;
+
+  /// XREVRANGE stream end start [COUNT count]: as xrange, newest first.
+  virtual caf::expected<std::vector<stream_entry>>
+  xrevrange(const std::string& stream, const std::string& end,
+            const std::string& start, uint64_t count = 0)
+    = 0;
+
+  /// XTRIM stream MAXLEN n | MINID id: the number of entries removed. A trim
+  /// with no limit removes nothing. The stream key stays, even when empty.
+  virtual caf::expected<uint64_t>
+  xtrim(const std::string& stream, const stream_trim& trim) = 0;
+
+  // -- consumer groups --------------------------------------------------------
+
+  /// XGROUP CREATE stream group start_id MKSTREAM: true when created; false
+  /// when the group exists (Redis: BUSYGROUP). start_id "$" delivers only
+  /// entries added later, "0" everything in the stream.
+  virtual caf::expected<bool> xgroup_create(const std::string& stream,
+                                            const std::string& group,
+                                            const std::string& start_id)
+    = 0;
+
+  /// XREADGROUP GROUP group consumer [COUNT count] STREAMS stream >: up to
+  /// count (0 = all) entries never delivered to the group, oldest first. Each
+  /// joins the group's pending list, owned by `consumer`, delivery count 1.
+  /// Never blocks.
+  virtual caf::expected<std::vector<stream_entry>>
+  xreadgroup(const std::string& stream, const std::string& group,
+             const std::string& consumer, uint64_t count = 0)
+    = 0;
+
+  /// XACK stream group id ...: how many of `ids` were pending and are now
+  /// acknowledged. A missing group is not_found even though Redis' XACK
+  /// answers 0 (the Redis backend checks with XPENDING when XACK answers 0).
+  virtual caf::expected<uint64_t> xack(const std::string& stream,
+                                       const std::string& group,
+                                       const std::vector<std::string>& ids)
+    = 0;
+
+  /// XPENDING stream group (summary form): the number of pending entries.
+  virtual caf::expected<uint64_t>
+  xpending_count(const std::string& stream, const std::string& group) = 0;
+
+  /// XPENDING stream group - + count: pending entries in ID order with owner,
+  /// idle time and delivery count; count 0 returns all.
+  virtual caf::expected<std::vector<pending_entry>>
+  xpending(const std::string& stream, const std::string& group,
+           uint64_t count = 0)
+    = 0;
+
+  /// XAUTOCLAIM stream group consumer min_idle_ms 0 [COUNT count], repeated
+  /// until the cursor returns to 0-0 or count (0 = all) entries are claimed:
+  /// the pending entries idle for at least min_idle_ms, in ID order, now owned
+  /// by `consumer` with their delivery count incremented and idle time reset.
+  /// Idle entries that were trimmed from the stream meanwhile are dropped from
+  /// the pending list and not returned (Redis 7 semantics).
+  virtual caf::expected<std::vector<stream_entry>>
+  xautoclaim(const std::string& stream, const std::string& group,
+             const std::string& consumer, int64_t min_idle_ms,
+             uint64_t count = 0)
+    = 0;
+
+  // -- administration ---------------------------------------------------------
+
+  /// SCAN 0 MATCH <prefix>* (to the end): the live keys starting with
+  /// `prefix`, without the store's own prefix, sorted. For tests and admin
+  /// tools, not for hot paths.
+  virtual caf::expected<std::vector<std::string>>
+  keys(const std::string& prefix) = 0;
+};
+
+} // namespace streamb::store
