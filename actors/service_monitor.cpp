@@ -32,8 +32,9 @@ void on_transition(service_monitor_pointer self, alert_transition t,
   if (t == alert_transition::none)
     return;
   auto& st = self->state;
-  service_alert alert{st.service.name, metric, value, threshold,
-                      t == alert_transition::raised, epoch_ms()};
+  service_alert alert{
+    st.service.name, metric, value, threshold, t == alert_transition::raised,
+    epoch_ms()};
   auto& active = st.active_alerts;
   active.erase(std::remove_if(active.begin(), active.end(),
                               [&](const service_alert& x) {

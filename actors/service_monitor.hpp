@@ -27,8 +27,8 @@ struct service_monitor_state {
   uint64_t snapshots = 0;
 };
 
-using service_monitor_pointer
-  = service_monitor_actor::stateful_pointer<service_monitor_state>;
+using service_monitor_pointer = service_monitor_actor::stateful_pointer<
+  service_monitor_state>;
 
 /// Keeps the rolling windows of one service, answers metrics queries, and
 /// every `snapshot_interval_s` checks the alert thresholds on the 5 m window.

@@ -13,9 +13,8 @@ caf::result<T> lift(caf::expected<T>&& x) {
 
 } // namespace
 
-store_actor::behavior_type store_service(store_pointer self,
-                                         std::shared_ptr<store::backend>
-                                           backend) {
+store_actor::behavior_type
+store_service(store_pointer self, std::shared_ptr<store::backend> backend) {
   self->state.backend = std::move(backend);
   auto db = [self]() -> store::backend& { return *self->state.backend; };
   return {
@@ -25,8 +24,7 @@ store_actor::behavior_type store_service(store_pointer self,
         return std::move(r.error());
       return true;
     },
-    [=](kv_get_atom, const std::string& key)
-      -> caf::result<bool, std::string> {
+    [=](kv_get_atom, const std::string& key) -> caf::result<bool, std::string> {
       auto r = db().get(key);
       if (!r)
         return std::move(r.error());

@@ -19,8 +19,7 @@ using store_pointer = store_actor::stateful_pointer<store_state>;
 
 /// Serves store requests from `backend`. Spawn detached when the backend
 /// blocks (Redis); the memory backend also works on the shared scheduler.
-store_actor::behavior_type store_service(store_pointer self,
-                                         std::shared_ptr<store::backend>
-                                           backend);
+store_actor::behavior_type
+store_service(store_pointer self, std::shared_ptr<store::backend> backend);
 
 } // namespace streamb

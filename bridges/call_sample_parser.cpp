@@ -132,9 +132,9 @@ private:
     return -1;
   }
 
-  static std::optional<batch_error>
-  read_status(std::size_t index, const boost::json::value& val,
-              call_sample& x) {
+  static std::optional<batch_error> read_status(std::size_t index,
+                                                const boost::json::value& val,
+                                                call_sample& x) {
     if (auto* s = val.if_string()) {
       if (*s == "timeout")
         x.outcome = status_class::timeout;

@@ -17,32 +17,32 @@ namespace {
 void add_error_rendering(httplib::Server& srv) {
   // httplib answers unknown routes (404) and oversized bodies (413) itself;
   // give those the same JSON error shape as our own handlers.
-  srv.set_error_handler([](const httplib::Request& req,
-                           httplib::Response& res) {
-    if (!res.body.empty())
-      return;
-    std::string message;
-    switch (res.status) {
-      case 404: message = "no route " + req.method + " " + req.path; break;
-      case 413: message = "request body exceeds the configured limit"; break;
-      default: message = "HTTP status " + std::to_string(res.status);
-    }
-    reply_error(res, res.status, error_code_for_status(res.status), message,
-                "");
-  });
-  srv.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                               std::exception_ptr ep) {
-    std::string what = "unexpected error";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-      // keep the generic message
-    }
-    log_error("http", "handler threw: " + what);
-    reply_error(res, 500, "internal", "internal error", "");
-  });
+  srv.set_error_handler(
+    [](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty())
+        return;
+      std::string message;
+      switch (res.status) {
+        case 404: message = "no route " + req.method + " " + req.path; break;
+        case 413: message = "request body exceeds the configured limit"; break;
+        default: message = "HTTP status " + std::to_string(res.status);
+      }
+      reply_error(res, res.status, error_code_for_status(res.status), message,
+                  "");
+    });
+  srv.set_exception_handler(
+    [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+      std::string what = "unexpected error";
+      try {
+        std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+        // keep the generic message
+      }
+      log_error("http", "handler threw: " + what);
+      reply_error(res, 500, "internal", "internal error", "");
+    });
 }
 
 } // namespace

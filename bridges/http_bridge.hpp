@@ -30,8 +30,8 @@ struct http_bridge_state {
   void stop();
 };
 
-using http_bridge_pointer
-  = http_bridge_actor::stateful_pointer<http_bridge_state>;
+using http_bridge_pointer = http_bridge_actor::stateful_pointer<
+  http_bridge_state>;
 
 /// Spawn detached: `stop` blocks while requests in flight finish.
 http_bridge_actor::behavior_type

@@ -13,9 +13,9 @@ double usd(int64_t micros) {
 } // namespace
 
 boost::json::object to_json(const service_alert& x) {
-  return {{"service", x.service},     {"metric", x.metric},
-          {"value", x.value},         {"threshold", x.threshold},
-          {"active", x.active},       {"since", x.since_ms}};
+  return {{"service", x.service}, {"metric", x.metric},
+          {"value", x.value},     {"threshold", x.threshold},
+          {"active", x.active},   {"since", x.since_ms}};
 }
 
 boost::json::object to_json(const service_metrics& x) {
@@ -26,9 +26,9 @@ boost::json::object to_json(const service_metrics& x) {
     auto n = x.calls_by_outcome[i];
     counts[name] = n;
     if (static_cast<status_class>(i) != status_class::ok)
-      by_type[name] = x.calls == 0 ? 0.0
-                                   : static_cast<double>(n)
-                                       / static_cast<double>(x.calls);
+      by_type[name] = x.calls == 0
+        ? 0.0
+        : static_cast<double>(n) / static_cast<double>(x.calls);
   }
   boost::json::array actions;
   for (auto& a : x.recommended_actions)

@@ -41,7 +41,7 @@ uint64_t call_stats::critical_errors() const noexcept {
     return by_outcome[static_cast<std::size_t>(c)];
   };
   return at(status_class::server_error) + at(status_class::timeout)
-         + at(status_class::network);
+    + at(status_class::network);
 }
 
 // -- slot_ring --------------------------------------------------------------
@@ -72,8 +72,8 @@ void slot_ring::advance(steady_time now) {
   current_ = n;
 }
 
-void slot_ring::collect(std::size_t skip, std::size_t count,
-                        bool with_current, window_view& out) const {
+void slot_ring::collect(std::size_t skip, std::size_t count, bool with_current,
+                        window_view& out) const {
   if (with_current) {
     out.stats.merge(current_stats_);
     out.latency_us.merge(current_latency_);
@@ -105,8 +105,7 @@ std::size_t slot_ring::closed_memory_bytes() const noexcept {
 // -- call_windows -----------------------------------------------------------
 
 call_windows::call_windows(steady_time start)
-  : start_(start),
-    fine_(fine_width, fine_closed, start),
+  : start_(start), fine_(fine_width, fine_closed, start),
     coarse_(coarse_width, coarse_closed, start) {
   // nop
 }
@@ -134,7 +133,8 @@ window_view call_windows::view(metrics_window w, steady_time now,
     shape = {&coarse_, 60};
   window_view out;
   auto uptime = now > start_ ? to_seconds(now - start_) : 0.0;
-  auto full = to_seconds(shape.ring->width()) * static_cast<double>(shape.closed);
+  auto full = to_seconds(shape.ring->width())
+    * static_cast<double>(shape.closed);
   auto current_span = full + to_seconds(shape.ring->current_elapsed(now));
   if (!previous) {
     shape.ring->collect(0, shape.closed, true, out);
@@ -170,8 +170,7 @@ int64_t call_cost_micros(const call_sample& x, const cost_config& model) {
 }
 
 service_metrics make_service_metrics(const service_config& svc,
-                                     metrics_window w,
-                                     const window_view& now,
+                                     metrics_window w, const window_view& now,
                                      const window_view& previous) {
   constexpr double us_per_ms = 1000.0;
   service_metrics m;
@@ -194,7 +193,7 @@ service_metrics make_service_metrics(const service_config& svc,
   auto& sustained = svc.limits.sustained;
   if (sustained.limit > 0 && sustained.window_s > 0) {
     auto allowed_per_s = static_cast<double>(sustained.limit)
-                         / static_cast<double>(sustained.window_s);
+      / static_cast<double>(sustained.window_s);
     m.utilization_pct = m.requests_per_second / allowed_per_s * 100;
   }
   m.calls_by_outcome.assign(std::begin(s.by_outcome), std::end(s.by_outcome));
@@ -207,7 +206,7 @@ service_metrics make_service_metrics(const service_config& svc,
   }
   if (now.span_s > 0)
     m.hourly_spend_usd = static_cast<double>(s.cost_micros) / 1e6
-                         / (now.span_s / 3600.0);
+      / (now.span_s / 3600.0);
   return m;
 }
 

@@ -142,8 +142,7 @@ latency_trend compute_trend(double p95_now_ms, double p95_previous_ms,
 
 /// Turns a window (and the one before it) into the service's metrics.
 service_metrics make_service_metrics(const service_config& svc,
-                                     metrics_window w,
-                                     const window_view& now,
+                                     metrics_window w, const window_view& now,
                                      const window_view& previous);
 
 /// The cost of one call: as reported, or from the service's cost model.

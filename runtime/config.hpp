@@ -89,7 +89,8 @@ struct agents_config {
 struct cost_config {
   double per_call_usd = 0.0;
   double per_unit_usd = 0.0;
-  std::string unit; // e.g. "sms_segment", "email", "map_element"; empty: per call
+  std::string
+    unit; // e.g. "sms_segment", "email", "map_element"; empty: per call
 };
 
 struct burst_limit_config {
@@ -128,7 +129,8 @@ struct breaker_config {
 };
 
 struct webhook_config {
-  std::string scheme; // stripe | twilio | sendgrid | samsara | airtable | standard
+  std::string
+    scheme; // stripe | twilio | sendgrid | samsara | airtable | standard
   std::vector<std::string> secrets;
   uint32_t tolerance_s = 300;
   std::vector<std::string> critical_types;

@@ -67,9 +67,8 @@ std::string apply_overrides(config& cfg, const run_options& opts) {
     cfg.node.name = *opts.node_name;
     if (!cfg.cluster.nodes.empty()) {
       auto& nodes = cfg.cluster.nodes;
-      auto i = std::find_if(nodes.begin(), nodes.end(), [&](auto& n) {
-        return n.name == *opts.node_name;
-      });
+      auto i = std::find_if(nodes.begin(), nodes.end(),
+                            [&](auto& n) { return n.name == *opts.node_name; });
       if (i == nodes.end())
         return "node '" + *opts.node_name + "' is not in cluster.nodes";
       cfg.node.http.port = i->http_port;
@@ -184,9 +183,9 @@ int run(const std::vector<std::string>& args) {
   std::fflush(stdout);
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  log_info("main", std::string{"received "} + (sig == SIGINT ? "SIGINT"
-                                                              : "SIGTERM")
-                     + ", stopping");
+  log_info("main",
+           std::string{"received "} + (sig == SIGINT ? "SIGINT" : "SIGTERM")
+             + ", stopping");
   n.stop();
   return 0;
 }
@@ -203,8 +202,7 @@ int main(int argc, char** argv) {
     std::cout << usage;
     return 0;
   }
-  if (cmd == "--version")
-  {
+  if (cmd == "--version") {
     std::cout << "streamb " << STREAMB_VERSION << " (CAF 0.17.6, cpp-httplib "
               << "0.11.4, Boost.JSON 1.81)\n";
     return 0;

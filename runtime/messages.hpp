@@ -39,7 +39,8 @@ CAF_ADD_ATOM(streamb, streamb, xclaim_atom, "xautoclaim")
 
 namespace streamb {
 
-// -- call samples ---------------------------------------------------------------
+// -- call samples
+// ---------------------------------------------------------------
 
 /// How a call ended, from the HTTP status or the transport failure.
 enum class status_class : uint8_t {
@@ -78,7 +79,8 @@ typename Inspector::result_type inspect(Inspector& f, call_sample& x) {
 
 using call_samples = std::vector<call_sample>;
 
-// -- metrics --------------------------------------------------------------------
+// -- metrics
+// --------------------------------------------------------------------
 
 /// The rolling windows every service_monitor keeps.
 enum class metrics_window : uint8_t { one_minute, five_minutes, one_hour };
@@ -100,8 +102,8 @@ struct service_alert {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, service_alert& x) {
-  return f(caf::meta::type_name("service_alert"), x.service, x.metric,
-           x.value, x.threshold, x.active, x.since_ms);
+  return f(caf::meta::type_name("service_alert"), x.service, x.metric, x.value,
+           x.threshold, x.active, x.since_ms);
 }
 
 /// One service's metrics over one window: DESIGN.md's APIPerformanceMetrics.
@@ -147,7 +149,8 @@ typename Inspector::result_type inspect(Inspector& f, service_metrics& x) {
            x.batching_opportunities, x.recommended_actions, x.active_alerts);
 }
 
-// -- typed actor interfaces -------------------------------------------------------
+// -- typed actor interfaces
+// -------------------------------------------------------
 
 /// One per service: call samples in, rolling metrics and alerts out.
 using service_monitor_actor = caf::typed_actor<
@@ -160,13 +163,13 @@ using service_monitor_actor = caf::typed_actor<
   caf::reacts_to<snapshot_atom>>;
 
 /// Where alerts go: a log now, the coordination hub later.
-using alert_sink_actor
-  = caf::typed_actor<caf::reacts_to<alerts_atom, service_alert>>;
+using alert_sink_actor = caf::typed_actor<
+  caf::reacts_to<alerts_atom, service_alert>>;
 
 /// The node's HTTP listener: started and stopped by the node.
-using http_bridge_actor
-  = caf::typed_actor<caf::replies_to<start_atom>::with<uint16_t>,
-                     caf::replies_to<stop_atom>::with<bool>>;
+using http_bridge_actor = caf::typed_actor<
+  caf::replies_to<start_atom>::with<uint16_t>,
+  caf::replies_to<stop_atom>::with<bool>>;
 
 // -- store --------------------------------------------------------------------
 
@@ -200,8 +203,7 @@ using store_actor = caf::typed_actor<
   // SET key value [PX ttl_ms] (ttl_ms 0: no expiry)
   caf::replies_to<kv_set_atom, std::string, std::string, int64_t>::with<bool>,
   // SET key value NX PX ttl_ms -> whether it was set (idempotency, dedup)
-  caf::replies_to<kv_setnx_atom, std::string, std::string,
-                  int64_t>::with<bool>,
+  caf::replies_to<kv_setnx_atom, std::string, std::string, int64_t>::with<bool>,
   // INCRBY key delta (+ expiry when the key had none) -> new value
   caf::replies_to<incr_atom, std::string, int64_t, int64_t>::with<int64_t>,
   // XADD stream [trim] * fields... -> entry id
@@ -220,8 +222,8 @@ using store_actor = caf::typed_actor<
   caf::replies_to<xack_atom, std::string, std::string,
                   std::vector<std::string>>::with<uint64_t>,
   // XAUTOCLAIM stream group consumer min_idle_ms 0 COUNT n
-  caf::replies_to<xclaim_atom, std::string, std::string, std::string,
-                  int64_t, uint64_t>::with<stream_entries>>;
+  caf::replies_to<xclaim_atom, std::string, std::string, std::string, int64_t,
+                  uint64_t>::with<stream_entries>>;
 
 /// Registers every message type with CAF; call once on the system config.
 void register_message_types(caf::actor_system_config& cfg);

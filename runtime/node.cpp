@@ -43,9 +43,9 @@ caf::expected<uint16_t> node::start() {
     .receive([&](uint16_t p) { port = p; },
              [&](caf::error& err) { port = std::move(err); });
   if (port)
-    log_info("node", "node '" + ctx.cfg.node.name + "' started "
-                       + std::to_string(ctx.monitors.size())
-                       + " service monitors");
+    log_info("node",
+             "node '" + ctx.cfg.node.name + "' started "
+               + std::to_string(ctx.monitors.size()) + " service monitors");
   return port;
 }
 

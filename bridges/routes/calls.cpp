@@ -21,38 +21,40 @@ int64_t epoch_ms() {
 bool has_media_type(const std::string& header, std::string_view type) {
   // "application/json; charset=utf-8" matches "application/json".
   return header.compare(0, type.size(), type) == 0
-         && (header.size() == type.size() || header[type.size()] == ';'
-             || header[type.size()] == ' ');
+    && (header.size() == type.size() || header[type.size()] == ';'
+        || header[type.size()] == ' ');
 }
 
 } // namespace
 
 void add_call_routes(httplib::Server& srv, http_context_ptr ctx) {
-  srv.Post("/api/v1/calls", [ctx](const httplib::Request& req,
-                                  httplib::Response& res) {
-    auto type = req.get_header_value("Content-Type");
-    batch_format format;
-    if (has_media_type(type, "application/json"))
-      format = batch_format::json_array;
-    else if (has_media_type(type, "application/x-ndjson"))
-      format = batch_format::ndjson;
-    else
-      return reply_error(res, 415, "unsupported_media_type",
-                         "Content-Type must be application/json (an array of "
-                         "samples) or application/x-ndjson",
-                         "");
-    parsed_batch batch;
-    if (auto err = parse_call_batch(req.body, format, ctx->service_names,
-                                    epoch_ms(), batch))
-      return reply_error(res, err->status, err->code, err->message, err->path);
-    // Fire-and-forget into the monitors' mailboxes: 202 means "accepted for
-    // processing", and a monitor never rejects a validated sample.
-    for (std::size_t i = 0; i < batch.by_service.size(); ++i)
-      if (!batch.by_service[i].empty())
-        caf::anon_send(ctx->monitors[i], record_atom_v,
-                       std::move(batch.by_service[i]));
-    reply_json(res, 202, boost::json::object{{"accepted", batch.total}});
-  });
+  srv.Post(
+    "/api/v1/calls",
+    [ctx](const httplib::Request& req, httplib::Response& res) {
+      auto type = req.get_header_value("Content-Type");
+      batch_format format;
+      if (has_media_type(type, "application/json"))
+        format = batch_format::json_array;
+      else if (has_media_type(type, "application/x-ndjson"))
+        format = batch_format::ndjson;
+      else
+        return reply_error(res, 415, "unsupported_media_type",
+                           "Content-Type must be application/json (an array of "
+                           "samples) or application/x-ndjson",
+                           "");
+      parsed_batch batch;
+      if (auto err = parse_call_batch(req.body, format, ctx->service_names,
+                                      epoch_ms(), batch))
+        return reply_error(res, err->status, err->code, err->message,
+                           err->path);
+      // Fire-and-forget into the monitors' mailboxes: 202 means "accepted for
+      // processing", and a monitor never rejects a validated sample.
+      for (std::size_t i = 0; i < batch.by_service.size(); ++i)
+        if (!batch.by_service[i].empty())
+          caf::anon_send(ctx->monitors[i], record_atom_v,
+                         std::move(batch.by_service[i]));
+      reply_json(res, 202, boost::json::object{{"accepted", batch.total}});
+    });
 }
 
 } // namespace streamb

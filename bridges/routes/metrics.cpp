@@ -36,16 +36,15 @@ void add_metrics_routes(httplib::Server& srv, http_context_ptr ctx) {
               auto text = req.get_param_value("window");
               if (!parse_metrics_window(text, window))
                 return reply_error(res, 400, "invalid_argument",
-                                   "window must be 1m, 5m or 1h",
-                                   "?window");
+                                   "window must be 1m, 5m or 1h", "?window");
             }
             caf::scoped_actor self{*ctx->system};
             boost::json::object services;
             caf::error failure;
-            for (std::size_t i = 0; i < ctx->monitors.size() && !failure;
-                 ++i) {
-              self->request(ctx->monitors[i], ctx->ask_timeout, metrics_atom_v,
-                            window)
+            for (std::size_t i = 0; i < ctx->monitors.size() && !failure; ++i) {
+              self
+                ->request(ctx->monitors[i], ctx->ask_timeout, metrics_atom_v,
+                          window)
                 .receive(
                   [&](service_metrics& m) {
                     services[ctx->service_names[i]] = to_json(m);

@@ -22,8 +22,8 @@ public:
 
   /// Waits (at most `timeout`) for the "serving http://HOST:PORT" line;
   /// returns the port, or 0 if the process printed none or exited.
-  uint16_t wait_for_port(std::chrono::milliseconds timeout
-                         = std::chrono::seconds{30});
+  uint16_t
+  wait_for_port(std::chrono::milliseconds timeout = std::chrono::seconds{30});
 
   /// Sends `sig` and waits at most `timeout` for the exit. Returns the exit
   /// code, 128+signal if it died of a signal, or -1 if it did not exit in
@@ -37,9 +37,9 @@ public:
 
   /// Runs `STREAMB_BINARY args...` to completion (bounded by `timeout`) and
   /// returns its exit code; `out` gets stdout and stderr.
-  static int run_to_exit(std::vector<std::string> args, std::string& out,
-                         std::chrono::milliseconds timeout
-                         = std::chrono::seconds{30});
+  static int
+  run_to_exit(std::vector<std::string> args, std::string& out,
+              std::chrono::milliseconds timeout = std::chrono::seconds{30});
 
 private:
   int pid_ = -1;

@@ -16,8 +16,8 @@ using namespace std::chrono_literals;
 namespace {
 
 struct running_node {
-  test::node_process process{{"run", "--config", "config/streamb.json",
-                              "--http-port", "0"}};
+  test::node_process process{
+    {"run", "--config", "config/streamb.json", "--http-port", "0"}};
   uint16_t port = process.wait_for_port();
   httplib::Client client{"127.0.0.1", port};
 
@@ -43,8 +43,8 @@ struct running_node {
 std::string sample(const char* service, double latency_ms, const char* status,
                    const char* extra = "") {
   return std::string{"{\"service\":\""} + service
-         + "\",\"endpoint\":\"/v1/x\",\"latencyMs\":"
-         + std::to_string(latency_ms) + ",\"status\":" + status + extra + "}";
+    + "\",\"endpoint\":\"/v1/x\",\"latencyMs\":" + std::to_string(latency_ms)
+    + ",\"status\":" + status + extra + "}";
 }
 
 void check_error(const httplib::Result& res, int status, const char* code,
@@ -88,7 +88,8 @@ TEST_CASE("samples posted to a running node come back from metrics/realtime") {
     doc = node.get_json(
       "/api/v1/stream-b-coordination/metrics/realtime?window=1m");
     if (doc.at("services").at("stripe").at("calls").to_number<uint64_t>() == 100
-        && doc.at("services").at("twilio").at("calls").to_number<uint64_t>() == 2)
+        && doc.at("services").at("twilio").at("calls").to_number<uint64_t>()
+          == 2)
       break;
     std::this_thread::sleep_for(100ms);
   }
@@ -96,18 +97,19 @@ TEST_CASE("samples posted to a running node come back from metrics/realtime") {
   auto& stripe = doc.at("services").at("stripe");
   CHECK(stripe.at("calls").to_number<uint64_t>() == 100);
   CHECK(stripe.at("errorRates").at("overall").as_double() == Approx(0.1));
-  CHECK(stripe.at("errorRates").at("criticalErrors").to_number<uint64_t>() == 10);
+  CHECK(stripe.at("errorRates").at("criticalErrors").to_number<uint64_t>()
+        == 10);
   CHECK(stripe.at("responseTime").at("p50").as_double()
         == Approx(149).epsilon(0.01));
-  CHECK(stripe.at("costMetrics").at("windowSpend").as_double()
-        == Approx(1.0));
+  CHECK(stripe.at("costMetrics").at("windowSpend").as_double() == Approx(1.0));
   auto& twilio = doc.at("services").at("twilio");
   CHECK(twilio.at("calls").to_number<uint64_t>() == 2);
   CHECK(twilio.at("errorRates").at("byType").at("timeout").as_double()
         == Approx(0.5));
   // Every configured service is listed, also without calls.
   CHECK(doc.at("services").as_object().size() == 6);
-  CHECK(doc.at("services").at("airtable").at("calls").to_number<uint64_t>() == 0);
+  CHECK(doc.at("services").at("airtable").at("calls").to_number<uint64_t>()
+        == 0);
   // The default window is 5 m.
   doc = node.get_json("/api/v1/stream-b-coordination/metrics/realtime");
   CHECK(doc.at("window").as_string() == "5m");
@@ -127,9 +129,9 @@ TEST_CASE("bad batches get their status and a JSON error, and nothing of "
   // One byte over the default 8 MiB limit.
   std::string big(8 * 1024 * 1024 + 1, ' ');
   check_error(node.post(big), 413, "too_large");
-  check_error(node.client.Get(
-                "/api/v1/stream-b-coordination/metrics/realtime?window=2d"),
-              400, "invalid_argument", "?window");
+  check_error(
+    node.client.Get("/api/v1/stream-b-coordination/metrics/realtime?window=2d"),
+    400, "invalid_argument", "?window");
   check_error(node.client.Get("/no/such/route"), 404, "not_found");
   // The valid first samples of the rejected batches were not recorded.
   auto doc = node.get_json(
@@ -174,7 +176,8 @@ TEST_CASE("check-config accepts the default and lists every problem of a bad "
   REQUIRE(fd >= 0);
   std::string bad = R"({"services": {"stripe": {"budget_usd_month": -5,
                        "colour": "red"}}})";
-  REQUIRE(write(fd, bad.data(), bad.size()) == static_cast<ssize_t>(bad.size()));
+  REQUIRE(write(fd, bad.data(), bad.size())
+          == static_cast<ssize_t>(bad.size()));
   close(fd);
   out.clear();
   CHECK(test::node_process::run_to_exit({"check-config", path}, out) == 1);
@@ -186,9 +189,8 @@ TEST_CASE("check-config accepts the default and lists every problem of a bad "
 TEST_CASE("run refuses a redis store until the Redis backend exists, and a "
           "port in use") {
   std::string out;
-  CHECK(test::node_process::run_to_exit({"run", "--store",
-                                         "redis://127.0.0.1:1/0"},
-                                        out)
+  CHECK(test::node_process::run_to_exit(
+          {"run", "--store", "redis://127.0.0.1:1/0"}, out)
         == 2);
   CHECK(out.find("redis") != std::string::npos);
   running_node first;

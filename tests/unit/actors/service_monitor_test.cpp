@@ -78,8 +78,9 @@ TEST_CASE_METHOD(fixture, "the monitor answers metrics for recorded samples") {
   CHECK(m.p99_ms == Approx(300).epsilon(0.01));
 }
 
-TEST_CASE_METHOD(fixture, "samples drop out of the monitor's 1 m window as "
-                          "simulated time passes") {
+TEST_CASE_METHOD(fixture,
+                 "samples drop out of the monitor's 1 m window as "
+                 "simulated time passes") {
   post(batch(10, 100));
   advance(59s);
   CHECK(metrics(metrics_window::one_minute).calls == 10);
@@ -88,8 +89,9 @@ TEST_CASE_METHOD(fixture, "samples drop out of the monitor's 1 m window as "
   CHECK(metrics(metrics_window::five_minutes).calls == 10);
 }
 
-TEST_CASE_METHOD(fixture, "a slow service raises one p95 alert per crossing "
-                          "at the snapshot, and clears it when fast again") {
+TEST_CASE_METHOD(fixture,
+                 "a slow service raises one p95 alert per crossing "
+                 "at the snapshot, and clears it when fast again") {
   post(batch(100, 2000));
   CHECK(alerts->empty()); // nothing until the snapshot
   advance(15s);
@@ -111,8 +113,9 @@ TEST_CASE_METHOD(fixture, "a slow service raises one p95 alert per crossing "
   CHECK(metrics(metrics_window::five_minutes).active_alerts.empty());
 }
 
-TEST_CASE_METHOD(fixture, "an error-rate alert needs the minimum number of "
-                          "calls") {
+TEST_CASE_METHOD(fixture,
+                 "an error-rate alert needs the minimum number of "
+                 "calls") {
   post(batch(5, 100, status_class::timeout));
   advance(15s);
   CHECK(alerts->empty());

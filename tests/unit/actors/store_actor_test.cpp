@@ -26,8 +26,9 @@ TEST_CASE_METHOD(fixture, "the store actor answers ping") {
   CHECK(ask<bool>(store, ping_atom_v));
 }
 
-TEST_CASE_METHOD(fixture, "SET NX through the store actor sets once until "
-                          "the key expires") {
+TEST_CASE_METHOD(fixture,
+                 "SET NX through the store actor sets once until "
+                 "the key expires") {
   CHECK(ask<bool>(store, kv_setnx_atom_v, std::string{"dedup:evt_1"},
                   std::string{"1"}, int64_t{1000}));
   CHECK_FALSE(ask<bool>(store, kv_setnx_atom_v, std::string{"dedup:evt_1"},
@@ -39,14 +40,13 @@ TEST_CASE_METHOD(fixture, "SET NX through the store actor sets once until "
 
 TEST_CASE_METHOD(fixture, "counters through the store actor add up") {
   std::string key = "spend:stripe:2026-11";
-  CHECK(ask<int64_t>(store, incr_atom_v, key, int64_t{250}, int64_t{0})
-        == 250);
-  CHECK(ask<int64_t>(store, incr_atom_v, key, int64_t{-50}, int64_t{0})
-        == 200);
+  CHECK(ask<int64_t>(store, incr_atom_v, key, int64_t{250}, int64_t{0}) == 250);
+  CHECK(ask<int64_t>(store, incr_atom_v, key, int64_t{-50}, int64_t{0}) == 200);
 }
 
-TEST_CASE_METHOD(fixture, "a stream entry read and not acknowledged is "
-                          "claimed again through the store actor") {
+TEST_CASE_METHOD(fixture,
+                 "a stream entry read and not acknowledged is "
+                 "claimed again through the store actor") {
   std::string stream = "webhooks";
   CHECK(ask<bool>(store, xgroup_atom_v, stream, std::string{"workers"},
                   std::string{"0"}));

@@ -44,11 +44,12 @@ TEST_CASE("a JSON array of samples is split by service") {
 
 TEST_CASE("NDJSON carries one sample per line and skips blank lines") {
   parsed_batch out;
-  auto err = parse("{\"service\":\"stripe\",\"endpoint\":\"/a\",\"latencyMs\":1,"
-                   "\"status\":429}\r\n\n"
-                   "{\"service\":\"twilio\",\"endpoint\":\"/b\",\"latencyMs\":2,"
-                   "\"status\":\"network\"}\n",
-                   out, batch_format::ndjson);
+  auto err = parse(
+    "{\"service\":\"stripe\",\"endpoint\":\"/a\",\"latencyMs\":1,"
+    "\"status\":429}\r\n\n"
+    "{\"service\":\"twilio\",\"endpoint\":\"/b\",\"latencyMs\":2,"
+    "\"status\":\"network\"}\n",
+    out, batch_format::ndjson);
   REQUIRE_FALSE(err);
   CHECK(out.total == 2);
   CHECK(out.by_service[0][0].outcome == status_class::rate_limited);
@@ -77,7 +78,8 @@ TEST_CASE("each field's type and range is checked") {
   bad_case cases[] = {
     {R"([{"endpoint":"/a","latencyMs":1,"status":200}])", "$[0].service"},
     {R"([{"service":"stripe","latencyMs":1,"status":200}])", "$[0].endpoint"},
-    {R"([{"service":"stripe","endpoint":"/a","status":200}])", "$[0].latencyMs"},
+    {R"([{"service":"stripe","endpoint":"/a","status":200}])",
+     "$[0].latencyMs"},
     {R"([{"service":"stripe","endpoint":"/a","latencyMs":1}])", "$[0].status"},
     {R"([{"service":7,"endpoint":"/a","latencyMs":1,"status":200}])",
      "$[0].service"},
