@@ -70,10 +70,12 @@ void take_snapshot(service_monitor_pointer self) {
 
 service_monitor_actor::behavior_type
 service_monitor(service_monitor_pointer self, service_config service,
-                uint32_t snapshot_interval_s, alert_sink_actor alert_sink) {
+                uint32_t snapshot_interval_s, alert_sink_actor alert_sink,
+                std::shared_ptr<ingest_backlog> backlog) {
   auto& st = self->state;
   st.snapshot_interval = std::chrono::seconds{snapshot_interval_s};
   st.alert_sink = std::move(alert_sink);
+  st.backlog = std::move(backlog);
   st.windows.emplace(self->clock().now());
   st.p95_alert.emplace(service.alerts.p95_ms, service.alerts.clear_ratio);
   st.error_rate_alert.emplace(service.alerts.error_rate,
@@ -87,6 +89,8 @@ service_monitor(service_monitor_pointer self, service_config service,
       auto& model = st.service.cost;
       for (auto& x : xs)
         st.windows->record(x, call_cost_micros(x, model));
+      if (st.backlog)
+        st.backlog->release(xs.size());
     },
     [=](metrics_atom, metrics_window w) { return metrics_now(self, w); },
     [=](ping_atom) { return true; },

@@ -4,12 +4,14 @@
 // and the handles of this node's actors. Built once by the node, then const.
 
 #include "runtime/config.hpp"
+#include "runtime/ingest_backlog.hpp"
 #include "runtime/messages.hpp"
 
 #include <caf/fwd.hpp>
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,8 @@ struct http_context {
   /// Service names in config order; `monitors[i]` serves `service_names[i]`.
   std::vector<std::string> service_names;
   std::vector<service_monitor_actor> monitors;
+  /// `backlogs[i]` counts samples queued at `monitors[i]`.
+  std::vector<std::shared_ptr<ingest_backlog>> backlogs;
   /// How long a handler waits for an actor's answer.
   std::chrono::milliseconds ask_timeout{2000};
   /// Asks every component; supplied by the node.

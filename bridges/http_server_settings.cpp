@@ -3,6 +3,7 @@
 #include "runtime/config.hpp"
 
 #include <httplib.h>
+#include <malloc.h>
 #include <memory>
 #include <sys/socket.h>
 
@@ -21,6 +22,10 @@ void apply_http_settings(httplib::Server& srv, const http_config& cfg) {
   srv.set_payload_max_length(cfg.max_body_bytes);
   // A worker is held for the life of a keep-alive connection: the pool size
   // is the number of concurrent connections served.
+  // Process-wide, but only HTTP needs it: glibc hands the pages of each
+  // large request body back to the kernel and faults them in again for the
+  // next one (~14 % of CPU at 1000-sample batches). Keep 16 MiB around.
+  mallopt(M_TRIM_THRESHOLD, 16 << 20);
   auto threads = cfg.threads;
   srv.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
 }

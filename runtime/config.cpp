@@ -744,6 +744,7 @@ void read_metrics(checker& c, const json::value& v, std::string path,
   read_uint(r, "snapshot_interval_s", out.snapshot_interval_s, 1);
   read_uint(r, "dashboard_interval_s", out.dashboard_interval_s, 1);
   read_uint(r, "retention_h", out.retention_h, 1);
+  read_uint(r, "max_queued_samples", out.max_queued_samples, 1000);
   r.finish();
 }
 

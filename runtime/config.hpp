@@ -67,6 +67,10 @@ struct metrics_config {
   uint32_t snapshot_interval_s = 15;
   uint32_t dashboard_interval_s = 5;
   uint32_t retention_h = 24;
+  /// Samples accepted but not yet processed by one service's monitor; past
+  /// it POST /api/v1/calls answers 503 with Retry-After instead of letting
+  /// the mailbox grow without bound.
+  uint64_t max_queued_samples = 1000000;
 };
 
 struct auth_token_config {

@@ -30,9 +30,12 @@ caf::expected<uint16_t> node::start() {
     store_service, std::make_shared<store::memory_backend>());
   for (auto& svc : ctx.cfg.services) {
     ctx.service_names.push_back(svc.name);
+    auto backlog = std::make_shared<ingest_backlog>(
+      ctx.cfg.metrics.max_queued_samples);
+    ctx.backlogs.push_back(backlog);
     ctx.monitors.push_back(system_.spawn(service_monitor, svc,
                                          ctx.cfg.metrics.snapshot_interval_s,
-                                         alert_sink_actor{}));
+                                         alert_sink_actor{}, backlog));
   }
   ctx.readiness = [this] { return readiness(); };
   http_ = system_.spawn<caf::detached>(http_bridge, context_);

@@ -42,8 +42,8 @@ alert_sink_actor::behavior_type collecting_sink(alert_log log) {
 struct fixture : test::actor_fixture {
   alert_log alerts = std::make_shared<std::vector<service_alert>>();
   alert_sink_actor sink = sys().spawn(collecting_sink, alerts);
-  service_monitor_actor monitor = sys().spawn(service_monitor, stripe(), 15u,
-                                              sink);
+  service_monitor_actor monitor = sys().spawn(
+    service_monitor, stripe(), 15u, sink, std::shared_ptr<ingest_backlog>{});
 
   fixture() {
     sched.run();
@@ -124,4 +124,18 @@ TEST_CASE_METHOD(fixture,
   REQUIRE(alerts->size() == 1);
   CHECK(alerts->at(0).metric == "error_rate");
   CHECK(alerts->at(0).value == Approx(1.0));
+}
+
+TEST_CASE("the monitor releases the ingest backlog of the samples it "
+          "recorded") {
+  test::actor_fixture f;
+  auto backlog = std::make_shared<ingest_backlog>(1000);
+  auto m = f.sys().spawn(service_monitor, stripe(), 15u, alert_sink_actor{},
+                         backlog);
+  REQUIRE(backlog->try_reserve(300));
+  f.self->send(m, record_atom_v, batch(300, 50));
+  CHECK(backlog->queued() == 300); // not processed yet
+  f.sched.run();
+  CHECK(backlog->queued() == 0);
+  f.self->send_exit(m, caf::exit_reason::user_shutdown);
 }
