@@ -143,3 +143,36 @@ TEST_CASE("an empty batch is accepted with nothing in it") {
   REQUIRE_FALSE(parse("[]", out));
   CHECK(out.total == 0);
 }
+
+TEST_CASE("unknown members are ignored, also nested ones, and escaped "
+          "strings are read whole") {
+  parsed_batch out;
+  auto err = parse(R"([{"requestId":"r1","meta":{"service":5,"tags":[1,{"a":2}]},
+    "service":"str\u0069pe","endpoint":"/v1/\"quoted\"","latencyMs":3,
+    "status":200}])",
+                   out);
+  REQUIRE_FALSE(err);
+  REQUIRE(out.by_service[0].size() == 1);
+  CHECK(out.by_service[0][0].endpoint == "/v1/\"quoted\"");
+}
+
+TEST_CASE("a known member with an object or array value is a type error") {
+  parsed_batch out;
+  auto err = parse(
+    R"([{"service":"stripe","endpoint":"/a","latencyMs":{"v":1},"status":200}])",
+    out);
+  REQUIRE(err);
+  CHECK(err->path == "$[0].latencyMs");
+  err = parse(
+    R"([{"service":["stripe"],"endpoint":"/a","latencyMs":1,"status":200}])",
+    out);
+  REQUIRE(err);
+  CHECK(err->path == "$[0].service");
+}
+
+TEST_CASE("trailing data after the batch is malformed") {
+  parsed_batch out;
+  auto err = parse("[] []", out);
+  REQUIRE(err);
+  CHECK(err->code == "malformed");
+}
