@@ -169,9 +169,9 @@ public:
 
   bool on_object_begin(boost::json::error_code& ec) {
     if (depth_ < sample_level_)
-      return fail(ec, batch_error{400, "malformed",
-                                  "body must be a JSON array of samples",
-                                  "$"});
+      return fail(ec,
+                  batch_error{400, "malformed",
+                              "body must be a JSON array of samples", "$"});
     if (depth_ == sample_level_) {
       start_sample();
     } else if (depth_ == sample_level_ + 1 && field_ != field_id::unknown) {
@@ -212,8 +212,7 @@ public:
     return true;
   }
 
-  bool on_string(std::string_view s, std::size_t,
-                 boost::json::error_code& ec) {
+  bool on_string(std::string_view s, std::size_t, boost::json::error_code& ec) {
     scalar v{scalar::string, s};
     if (!str_buf_.empty()) {
       str_buf_.append(s);
@@ -317,9 +316,9 @@ private:
 
   bool on_scalar(const scalar& v, boost::json::error_code& ec) {
     if (depth_ == 0 && sample_level_ == 1)
-      return fail(ec, batch_error{400, "malformed",
-                                  "body must be a JSON array of samples",
-                                  "$"});
+      return fail(ec,
+                  batch_error{400, "malformed",
+                              "body must be a JSON array of samples", "$"});
     if (depth_ == sample_level_)
       return fail(ec, invalid(index_, {}, "must be an object"));
     if (depth_ != sample_level_ + 1)

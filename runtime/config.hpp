@@ -68,9 +68,9 @@ struct metrics_config {
   uint32_t dashboard_interval_s = 5;
   uint32_t retention_h = 24;
   /// Samples accepted but not yet processed by one service's monitor; past
-  /// it POST /api/v1/calls answers 503 with Retry-After instead of letting
-  /// the mailbox grow without bound.
-  uint64_t max_queued_samples = 1000000;
+  /// it POST /api/v1/calls waits for the monitor, and after 2 s answers 503
+  /// with Retry-After, instead of letting the mailbox grow without bound.
+  uint64_t max_queued_samples = 100000;
 };
 
 struct auth_token_config {

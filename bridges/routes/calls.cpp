@@ -47,29 +47,32 @@ void add_call_routes(httplib::Server& srv, http_context_ptr ctx) {
                                       epoch_ms(), batch))
         return reply_error(res, err->status, err->code, err->message,
                            err->path);
-      // Reserve room at every monitor the batch touches, or take none: a batch
-    // is accepted whole or not at all.
-    auto& parts = batch.by_service;
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-      if (parts[i].empty() || ctx->backlogs[i]->try_reserve(parts[i].size()))
-        continue;
-      for (std::size_t j = 0; j < i; ++j)
-        if (!parts[j].empty())
-          ctx->backlogs[j]->release(parts[j].size());
-      res.set_header("Retry-After", "1");
-      return reply_error(res, 503, "overloaded",
-                         "the monitor of '" + ctx->service_names[i]
-                           + "' is behind by "
-                           + std::to_string(ctx->backlogs[i]->queued())
-                           + " samples; retry later",
-                         "");
-    }
-    // Fire-and-forget into the monitors' mailboxes: 202 means "accepted for
-    // processing", and a monitor never rejects a validated sample.
-    for (std::size_t i = 0; i < parts.size(); ++i)
-      if (!parts[i].empty())
-        caf::anon_send(ctx->monitors[i], record_atom_v, std::move(parts[i]));
-    reply_json(res, 202, boost::json::object{{"accepted", batch.total}});
+      // Reserve room at every monitor the batch touches (waiting while a
+      // monitor catches up), or take none: a batch is accepted whole or not
+      // at all.
+      auto& parts = batch.by_service;
+      auto deadline = std::chrono::steady_clock::now() + ctx->ask_timeout;
+      for (std::size_t i = 0; i < parts.size(); ++i) {
+        if (parts[i].empty()
+            || ctx->backlogs[i]->reserve(parts[i].size(), deadline))
+          continue;
+        for (std::size_t j = 0; j < i; ++j)
+          if (!parts[j].empty())
+            ctx->backlogs[j]->release(parts[j].size());
+        res.set_header("Retry-After", "1");
+        return reply_error(res, 503, "overloaded",
+                           "the monitor of '" + ctx->service_names[i]
+                             + "' is behind by "
+                             + std::to_string(ctx->backlogs[i]->queued())
+                             + " samples; retry later",
+                           "");
+      }
+      // Fire-and-forget into the monitors' mailboxes: 202 means "accepted for
+      // processing", and a monitor never rejects a validated sample.
+      for (std::size_t i = 0; i < parts.size(); ++i)
+        if (!parts[i].empty())
+          caf::anon_send(ctx->monitors[i], record_atom_v, std::move(parts[i]));
+      reply_json(res, 202, boost::json::object{{"accepted", batch.total}});
     });
 }
 

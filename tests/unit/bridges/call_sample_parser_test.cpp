@@ -147,10 +147,11 @@ TEST_CASE("an empty batch is accepted with nothing in it") {
 TEST_CASE("unknown members are ignored, also nested ones, and escaped "
           "strings are read whole") {
   parsed_batch out;
-  auto err = parse(R"([{"requestId":"r1","meta":{"service":5,"tags":[1,{"a":2}]},
+  auto err = parse(
+    R"([{"requestId":"r1","meta":{"service":5,"tags":[1,{"a":2}]},
     "service":"str\u0069pe","endpoint":"/v1/\"quoted\"","latencyMs":3,
     "status":200}])",
-                   out);
+    out);
   REQUIRE_FALSE(err);
   REQUIRE(out.by_service[0].size() == 1);
   CHECK(out.by_service[0][0].endpoint == "/v1/\"quoted\"");

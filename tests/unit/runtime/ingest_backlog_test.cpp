@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 using namespace streamb;
 
 TEST_CASE("the ingest backlog refuses batches once the monitor is behind by "
@@ -22,4 +24,26 @@ TEST_CASE("an empty ingest backlog takes a batch larger than its limit") {
   CHECK_FALSE(b.try_reserve(1));
   b.release(5000);
   CHECK(b.queued() == 0);
+}
+
+TEST_CASE("a reservation that does not fit waits for a release") {
+  ingest_backlog b{1000};
+  REQUIRE(b.try_reserve(1000));
+  std::thread monitor{[&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    b.release(1000);
+  }};
+  // Bounded: the release comes long before this deadline.
+  CHECK(b.reserve(500,
+                  std::chrono::steady_clock::now() + std::chrono::seconds{30}));
+  monitor.join();
+  CHECK(b.queued() == 500);
+}
+
+TEST_CASE("a reservation that does not fit gives up at its deadline") {
+  ingest_backlog b{1000};
+  REQUIRE(b.try_reserve(1000));
+  CHECK_FALSE(b.reserve(
+    1, std::chrono::steady_clock::now() + std::chrono::milliseconds{10}));
+  CHECK(b.queued() == 1000);
 }
