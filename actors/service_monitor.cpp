@@ -1,6 +1,7 @@
 #include "actors/service_monitor.hpp"
 
 #include "runtime/log.hpp"
+#include "runtime/wall_time.hpp"
 
 #include <caf/timestamp.hpp>
 
@@ -21,12 +22,6 @@ service_metrics metrics_now(service_monitor_pointer self, metrics_window w) {
   return m;
 }
 
-int64_t epoch_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
-
 void on_transition(service_monitor_pointer self, alert_transition t,
                    const char* metric, double value, double threshold) {
   if (t == alert_transition::none)
@@ -34,7 +29,7 @@ void on_transition(service_monitor_pointer self, alert_transition t,
   auto& st = self->state;
   service_alert alert{
     st.service.name, metric, value, threshold, t == alert_transition::raised,
-    epoch_ms()};
+    epoch_ms_now()};
   auto& active = st.active_alerts;
   active.erase(std::remove_if(active.begin(), active.end(),
                               [&](const service_alert& x) {

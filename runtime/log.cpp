@@ -1,9 +1,9 @@
 #include "runtime/log.hpp"
 
+#include "runtime/wall_time.hpp"
+
 #include <atomic>
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 
 namespace streamb {
 
@@ -30,17 +30,10 @@ void set_log_level(log_level level) {
 void log(log_level level, const char* component, const std::string& message) {
   if (static_cast<int>(level) < min_level)
     return;
-  using namespace std::chrono;
-  auto now = system_clock::now();
-  auto secs = system_clock::to_time_t(now);
-  auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+  auto stamp = iso8601_utc(epoch_ms_now());
   // One fprintf per line: stdio locks the stream, so lines never interleave.
-  std::fprintf(stderr, "%s.%03dZ %-5s %s: %s\n", stamp, static_cast<int>(ms),
-               level_name(level), component, message.c_str());
+  std::fprintf(stderr, "%s %-5s %s: %s\n", stamp.c_str(), level_name(level),
+               component, message.c_str());
 }
 
 } // namespace streamb

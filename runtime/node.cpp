@@ -77,18 +77,11 @@ readiness_report node::readiness() const {
   report.ready = started_;
   caf::scoped_actor self{system_};
   auto& ctx = *context_;
-  component_health store{"store", "ok", "memory (not durable)"};
-  self->request(store_, std::chrono::seconds{1}, ping_atom_v)
-    .receive([](bool) {},
-             [&](caf::error& err) {
-               store.status = "down";
-               store.detail = caf::to_string(err);
-               report.ready = false;
-             });
-  report.components.push_back(std::move(store));
-  for (std::size_t i = 0; i < ctx.monitors.size(); ++i) {
-    component_health c{"service_monitor/" + ctx.service_names[i], "ok", ""};
-    self->request(ctx.monitors[i], std::chrono::seconds{1}, ping_atom_v)
+  // Every component answers a ping through its mailbox: a full or stuck
+  // mailbox shows up here as "down".
+  auto probe = [&](auto handle, std::string name, std::string detail) {
+    component_health c{std::move(name), "ok", std::move(detail)};
+    self->request(handle, std::chrono::seconds{1}, ping_atom_v)
       .receive([](bool) {},
                [&](caf::error& err) {
                  c.status = "down";
@@ -96,7 +89,10 @@ readiness_report node::readiness() const {
                  report.ready = false;
                });
     report.components.push_back(std::move(c));
-  }
+  };
+  probe(store_, "store", "memory (not durable)");
+  for (std::size_t i = 0; i < ctx.monitors.size(); ++i)
+    probe(ctx.monitors[i], "service_monitor/" + ctx.service_names[i], "");
   return report;
 }
 

@@ -2,6 +2,7 @@
 #include "bridges/http_context.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
+#include "runtime/wall_time.hpp"
 
 #include <caf/send.hpp>
 #include <httplib.h>
@@ -11,12 +12,6 @@
 namespace streamb {
 
 namespace {
-
-int64_t epoch_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
 
 bool has_media_type(const std::string& header, std::string_view type) {
   // "application/json; charset=utf-8" matches "application/json".
@@ -44,7 +39,7 @@ void add_call_routes(httplib::Server& srv, http_context_ptr ctx) {
                            "");
       parsed_batch batch;
       if (auto err = parse_call_batch(req.body, format, ctx->service_names,
-                                      epoch_ms(), batch))
+                                      epoch_ms_now(), batch))
         return reply_error(res, err->status, err->code, err->message,
                            err->path);
       // Reserve room at every monitor the batch touches (waiting while a

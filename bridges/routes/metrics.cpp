@@ -2,31 +2,12 @@
 #include "bridges/json_response.hpp"
 #include "bridges/metrics_json.hpp"
 #include "bridges/routes/routes.hpp"
+#include "runtime/wall_time.hpp"
 
 #include <caf/scoped_actor.hpp>
 #include <httplib.h>
 
-#include <chrono>
-#include <ctime>
-
 namespace streamb {
-
-namespace {
-
-std::string iso8601_now() {
-  using namespace std::chrono;
-  auto now = system_clock::now();
-  auto secs = system_clock::to_time_t(now);
-  auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  auto n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof(buf) - n, ".%03dZ", static_cast<int>(ms));
-  return buf;
-}
-
-} // namespace
 
 void add_metrics_routes(httplib::Server& srv, http_context_ptr ctx) {
   srv.Get("/api/v1/stream-b-coordination/metrics/realtime",
@@ -53,10 +34,11 @@ void add_metrics_routes(httplib::Server& srv, http_context_ptr ctx) {
             }
             if (failure)
               return reply_error(res, failure);
-            reply_json(res, 200,
-                       boost::json::object{{"generatedAt", iso8601_now()},
-                                           {"window", to_string(window)},
-                                           {"services", std::move(services)}});
+            reply_json(
+              res, 200,
+              boost::json::object{{"generatedAt", iso8601_utc(epoch_ms_now())},
+                                  {"window", to_string(window)},
+                                  {"services", std::move(services)}});
           });
 }
 

@@ -1,0 +1,18 @@
+#pragma once
+
+// Wall-clock time as streamb shows it: epoch milliseconds in messages,
+// ISO-8601 UTC with milliseconds in JSON and logs. Durations and windows use
+// the actor clock instead (steady, and simulated in tests).
+
+#include <cstdint>
+#include <string>
+
+namespace streamb {
+
+/// Milliseconds since the Unix epoch, now.
+int64_t epoch_ms_now();
+
+/// `2026-11-27T02:54:52.659Z` for epoch milliseconds `ms`.
+std::string iso8601_utc(int64_t ms);
+
+} // namespace streamb
