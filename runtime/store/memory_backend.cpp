@@ -314,6 +314,39 @@ struct memory_backend::state {
       return no_group(stream, group);
     return std::make_pair(&value, &g->second);
   }
+
+  /// XRANGE (or XREVRANGE when `reverse`): entries between the bounds,
+  /// inclusive, at most `count` (0: all).
+  caf::expected<std::vector<stream_entry>> range(const std::string& stream,
+                                                 const std::string& start,
+                                                 const std::string& end,
+                                                 uint64_t count, bool reverse) {
+    auto lo = parse_bound(start, true);
+    if (!lo)
+      return lo.error();
+    auto hi = parse_bound(end, false);
+    if (!hi)
+      return hi.error();
+    auto i = find_as<stream_value>(stream);
+    if (!i)
+      return i.error();
+    std::vector<stream_entry> result;
+    if (*i == keyspace.end() || *hi < *lo)
+      return result;
+    auto& entries = std::get<stream_value>((*i)->second.value).entries;
+    auto first = entries.lower_bound(*lo);
+    auto last = entries.upper_bound(*hi);
+    auto full = [&] { return count != 0 && result.size() >= count; };
+    if (reverse) {
+      for (auto j = std::make_reverse_iterator(last);
+           j != std::make_reverse_iterator(first) && !full(); ++j)
+        result.push_back(make_entry(*j));
+    } else {
+      for (auto j = first; j != last && !full(); ++j)
+        result.push_back(make_entry(*j));
+    }
+    return result;
+  }
 };
 
 // -- construction -------------------------------------------------------------
@@ -598,50 +631,14 @@ caf::expected<std::vector<stream_entry>>
 memory_backend::xrange(const std::string& stream, const std::string& start,
                        const std::string& end, uint64_t count) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto& st = state_->begin(now_ms_());
-  auto lo = parse_bound(start, true);
-  if (!lo)
-    return lo.error();
-  auto hi = parse_bound(end, false);
-  if (!hi)
-    return hi.error();
-  auto i = st.find_as<stream_value>(stream);
-  if (!i)
-    return i.error();
-  std::vector<stream_entry> result;
-  if (*i == st.keyspace.end() || *hi < *lo)
-    return result;
-  auto& entries = std::get<stream_value>((*i)->second.value).entries;
-  auto stop = entries.upper_bound(*hi);
-  for (auto j = entries.lower_bound(*lo);
-       j != stop && (count == 0 || result.size() < count); ++j)
-    result.push_back(make_entry(*j));
-  return result;
+  return state_->begin(now_ms_()).range(stream, start, end, count, false);
 }
 
 caf::expected<std::vector<stream_entry>>
 memory_backend::xrevrange(const std::string& stream, const std::string& end,
                           const std::string& start, uint64_t count) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto& st = state_->begin(now_ms_());
-  auto hi = parse_bound(end, false);
-  if (!hi)
-    return hi.error();
-  auto lo = parse_bound(start, true);
-  if (!lo)
-    return lo.error();
-  auto i = st.find_as<stream_value>(stream);
-  if (!i)
-    return i.error();
-  std::vector<stream_entry> result;
-  if (*i == st.keyspace.end() || *hi < *lo)
-    return result;
-  auto& entries = std::get<stream_value>((*i)->second.value).entries;
-  auto stop = std::make_reverse_iterator(entries.lower_bound(*lo));
-  for (auto j = std::make_reverse_iterator(entries.upper_bound(*hi));
-       j != stop && (count == 0 || result.size() < count); ++j)
-    result.push_back(make_entry(*j));
-  return result;
+  return state_->begin(now_ms_()).range(stream, start, end, count, true);
 }
 
 caf::expected<uint64_t> memory_backend::xtrim(const std::string& stream,
