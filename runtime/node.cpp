@@ -77,11 +77,13 @@ readiness_report node::readiness() const {
   report.ready = started_;
   caf::scoped_actor self{system_};
   auto& ctx = *context_;
-  // Every component answers a ping through its mailbox: a full or stuck
-  // mailbox shows up here as "down".
+  // Every component answers a high-priority ping: a busy mailbox does not
+  // delay it, a stuck or dead actor shows up as "down".
   auto probe = [&](auto handle, std::string name, std::string detail) {
     component_health c{std::move(name), "ok", std::move(detail)};
-    self->request(handle, std::chrono::seconds{1}, ping_atom_v)
+    self
+      ->request<caf::message_priority::high>(handle, std::chrono::seconds{1},
+                                             ping_atom_v)
       .receive([](bool) {},
                [&](caf::error& err) {
                  c.status = "down";

@@ -23,9 +23,11 @@ void add_metrics_routes(httplib::Server& srv, http_context_ptr ctx) {
             boost::json::object services;
             caf::error failure;
             for (std::size_t i = 0; i < ctx->monitors.size() && !failure; ++i) {
+              // High priority: a query does not wait behind the record
+              // batches queued in the monitor's mailbox.
               self
-                ->request(ctx->monitors[i], ctx->ask_timeout, metrics_atom_v,
-                          window)
+                ->request<caf::message_priority::high>(
+                  ctx->monitors[i], ctx->ask_timeout, metrics_atom_v, window)
                 .receive(
                   [&](service_metrics& m) {
                     services[ctx->service_names[i]] = to_json(m);
