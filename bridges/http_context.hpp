@@ -26,6 +26,8 @@ struct component_health {
 
 struct readiness_report {
   bool ready = false;
+  /// Ready, but a dependency (the store) is unreachable.
+  bool degraded = false;
   std::vector<component_health> components;
 };
 

@@ -4,6 +4,7 @@
 #include "runtime/log.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/node.hpp"
+#include "runtime/store/redis_backend.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -88,9 +89,10 @@ std::string apply_overrides(config& cfg, const run_options& opts) {
       return "--store must be \"memory\" or a redis:// URL";
     }
   }
-  if (cfg.store.kind == "redis")
-    return "the redis store is not available in this build yet; use --store "
-           "memory";
+  if (cfg.store.kind == "redis") {
+    if (auto opts = store::parse_redis_url(cfg.store.url); !opts)
+      return "bad store URL: " + caf::to_string(opts.error().context());
+  }
   return {};
 }
 

@@ -5,6 +5,7 @@
 #include "bridges/http_bridge.hpp"
 #include "runtime/log.hpp"
 #include "runtime/store/memory_backend.hpp"
+#include "runtime/store/redis_backend.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
@@ -24,10 +25,23 @@ node::~node() {
 
 caf::expected<uint16_t> node::start() {
   auto& ctx = *context_;
-  // Store first: every other component may persist through it. The config
-  // layer refuses a redis store until its backend exists.
-  store_ = system_.spawn<caf::detached>(
-    store_service, std::make_shared<store::memory_backend>());
+  // Store first: every other component may persist through it. A Redis
+  // that is down does not stop the start: the node serves what it can,
+  // reports "degraded", and the backend reconnects with backoff.
+  std::shared_ptr<store::backend> backend;
+  if (ctx.cfg.store.kind == "redis") {
+    auto opts = store::parse_redis_url(ctx.cfg.store.url);
+    if (!opts)
+      return std::move(opts.error());
+    opts->prefix = ctx.cfg.store.prefix;
+    store_detail_ = "redis " + opts->host + ":" + std::to_string(opts->port)
+      + "/" + std::to_string(opts->db) + " (durable)";
+    backend = std::make_shared<store::redis_backend>(std::move(*opts));
+  } else {
+    store_detail_ = "memory (not durable)";
+    backend = std::make_shared<store::memory_backend>();
+  }
+  store_ = system_.spawn<caf::detached>(store_service, std::move(backend));
   for (auto& svc : ctx.cfg.services) {
     ctx.service_names.push_back(svc.name);
     auto backlog = std::make_shared<ingest_backlog>(
@@ -79,20 +93,30 @@ readiness_report node::readiness() const {
   auto& ctx = *context_;
   // Every component answers a high-priority ping: a busy mailbox does not
   // delay it, a stuck or dead actor shows up as "down".
+  // An unreachable store only degrades the node: ingest and metrics work
+  // without it, durable writes fail to their callers.
   auto probe = [&](auto handle, std::string name, std::string detail) {
     component_health c{std::move(name), "ok", std::move(detail)};
     self
-      ->request<caf::message_priority::high>(handle, std::chrono::seconds{1},
+      ->request<caf::message_priority::high>(handle, std::chrono::seconds{2},
                                              ping_atom_v)
       .receive([](bool) {},
                [&](caf::error& err) {
-                 c.status = "down";
-                 c.detail = caf::to_string(err);
-                 report.ready = false;
+                 auto reason = err.context().empty()
+                   ? caf::to_string(err)
+                   : caf::to_string(err.context());
+                 c.detail += c.detail.empty() ? reason : ": " + reason;
+                 if (err == caf::make_error(error_code::store_unavailable)) {
+                   c.status = "degraded";
+                   report.degraded = true;
+                 } else {
+                   c.status = "down";
+                   report.ready = false;
+                 }
                });
     report.components.push_back(std::move(c));
   };
-  probe(store_, "store", "memory (not durable)");
+  probe(store_, "store", store_detail_);
   for (std::size_t i = 0; i < ctx.monitors.size(); ++i)
     probe(ctx.monitors[i], "service_monitor/" + ctx.service_names[i], "");
   return report;

@@ -38,6 +38,7 @@ private:
   caf::actor_system& system_;
   std::shared_ptr<http_context> context_;
   store_actor store_;
+  std::string store_detail_;
   http_bridge_actor http_;
   bool started_ = false;
 };

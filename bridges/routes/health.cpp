@@ -20,11 +20,15 @@ void add_health_routes(httplib::Server& srv, http_context_ptr ctx) {
     for (auto& c : report.components)
       components.emplace_back(boost::json::object{
         {"name", c.name}, {"status", c.status}, {"detail", c.detail}});
-    reply_json(
-      res, report.ready ? 200 : 503,
-      boost::json::object{{"status", report.ready ? "ready" : "not_ready"},
-                          {"node", ctx->cfg.node.name},
-                          {"components", std::move(components)}});
+    // Degraded still answers 200: the node serves ingest and metrics, and
+    // taking it out of a load balancer would only lose those too.
+    auto status = !report.ready ? "not_ready"
+      : report.degraded         ? "degraded"
+                                : "ready";
+    reply_json(res, report.ready ? 200 : 503,
+               boost::json::object{{"status", status},
+                                   {"node", ctx->cfg.node.name},
+                                   {"components", std::move(components)}});
   });
 }
 

@@ -7,8 +7,13 @@
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
+#include <arpa/inet.h>
 #include <csignal>
+#include <cstdlib>
+#include <netinet/in.h>
 #include <string>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace streamb;
 using namespace std::chrono_literals;
@@ -186,19 +191,91 @@ TEST_CASE("check-config accepts the default and lists every problem of a bad "
   unlink(path);
 }
 
-TEST_CASE("run refuses a redis store until the Redis backend exists, and a "
-          "port in use") {
-  std::string out;
-  CHECK(test::node_process::run_to_exit(
-          {"run", "--store", "redis://127.0.0.1:1/0"}, out)
-        == 2);
-  CHECK(out.find("redis") != std::string::npos);
+TEST_CASE("a second node on a port in use exits with a clear error") {
   running_node first;
-  out.clear();
+  std::string out;
   CHECK(test::node_process::run_to_exit(
           {"run", "--http-port", std::to_string(first.port)}, out)
         == 1);
   CHECK(out.find("cannot") != std::string::npos);
+}
+
+TEST_CASE("a malformed store URL is refused before the node starts") {
+  std::string out;
+  CHECK(test::node_process::run_to_exit({"run", "--store", "redis://:x/0"}, out)
+        == 2);
+  CHECK(out.find("store") != std::string::npos);
+}
+
+namespace {
+
+// A loopback port nothing listens on: bound, then closed again.
+uint16_t closed_port() {
+  auto fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  socklen_t len = sizeof(addr);
+  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+boost::json::value store_component(const boost::json::value& readyz) {
+  for (auto& c : readyz.at("components").as_array())
+    if (c.at("name").as_string() == "store")
+      return c;
+  FAIL("no store component in /readyz");
+  return {};
+}
+
+} // namespace
+
+TEST_CASE("a node whose Redis is unreachable still ingests and says "
+          "degraded with the reason") {
+  auto url = "redis://127.0.0.1:" + std::to_string(closed_port()) + "/0";
+  test::node_process process{{"run", "--config", "config/streamb.json",
+                              "--http-port", "0", "--store", url}};
+  auto port = process.wait_for_port();
+  REQUIRE(port != 0);
+  httplib::Client client{"127.0.0.1", port};
+  client.set_read_timeout(10, 0);
+  auto res = client.Get("/readyz");
+  REQUIRE(res);
+  INFO(res->body);
+  CHECK(res->status == 200);
+  auto doc = boost::json::parse(res->body);
+  CHECK(doc.at("status").as_string() == "degraded");
+  auto store = store_component(doc);
+  CHECK(store.at("status").as_string() == "degraded");
+  CHECK(store.at("detail").as_string().find("redis") != std::string::npos);
+  res = client.Post("/api/v1/calls", "[" + sample("stripe", 5, "200") + "]",
+                    "application/json");
+  REQUIRE(res);
+  CHECK(res->status == 202);
+  CHECK(process.stop(SIGTERM, 5s) == 0);
+}
+
+TEST_CASE("a node on the test Redis is ready with a durable store") {
+  auto* url = std::getenv("STREAMB_TEST_REDIS");
+  if (url == nullptr)
+    FAIL("STREAMB_TEST_REDIS is not set: run the tests through scripts/test");
+  test::node_process process{{"run", "--config", "config/streamb.json",
+                              "--http-port", "0", "--store", url}};
+  auto port = process.wait_for_port();
+  REQUIRE(port != 0);
+  httplib::Client client{"127.0.0.1", port};
+  auto res = client.Get("/readyz");
+  REQUIRE(res);
+  INFO(res->body);
+  CHECK(res->status == 200);
+  auto doc = boost::json::parse(res->body);
+  CHECK(doc.at("status").as_string() == "ready");
+  CHECK(store_component(doc).at("detail").as_string().find("durable")
+        != std::string::npos);
+  CHECK(process.stop(SIGTERM, 5s) == 0);
 }
 
 TEST_CASE("the CLI explains itself") {
