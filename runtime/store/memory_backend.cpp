@@ -773,16 +773,16 @@ memory_backend::xautoclaim(const std::string& stream, const std::string& group,
   for (auto i = pending.begin();
        i != pending.end() && (count == 0 || result.size() < count);) {
     auto& info = i->second;
-    // Same order of checks as Redis 7: entries not idle long enough are
-    // skipped before looking them up, so a trimmed entry stays pending until
-    // it is idle long enough to be claimed.
-    if (st.now - info.delivered_at < min_idle_ms) {
-      ++i;
-      continue;
-    }
+    // Same order of checks as Redis 7.0: an entry trimmed from the stream
+    // meanwhile leaves the pending list whether it is idle or not; only
+    // then is the idle time compared.
     auto stored = value->entries.find(i->first);
     if (stored == value->entries.end()) {
       i = pending.erase(i);
+      continue;
+    }
+    if (st.now - info.delivered_at < min_idle_ms) {
+      ++i;
       continue;
     }
     info.consumer = consumer;

@@ -231,8 +231,8 @@ public:
   /// until the cursor returns to 0-0 or count (0 = all) entries are claimed:
   /// the pending entries idle for at least min_idle_ms, in ID order, now owned
   /// by `consumer` with their delivery count incremented and idle time reset.
-  /// Idle entries that were trimmed from the stream meanwhile are dropped from
-  /// the pending list and not returned (Redis 7 semantics).
+  /// Entries trimmed from the stream meanwhile, idle or not, are dropped from
+  /// the pending list and not returned (Redis 7.0 checks existence first).
   virtual caf::expected<std::vector<stream_entry>>
   xautoclaim(const std::string& stream, const std::string& group,
              const std::string& consumer, int64_t min_idle_ms,
