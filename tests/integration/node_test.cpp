@@ -1,6 +1,7 @@
 // The real `streamb` binary over real HTTP on loopback.
 
 #include "tests/integration/node_process.hpp"
+#include "tests/integration/redis_process.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -209,20 +210,6 @@ TEST_CASE("a malformed store URL is refused before the node starts") {
 
 namespace {
 
-// A loopback port nothing listens on: bound, then closed again.
-uint16_t closed_port() {
-  auto fd = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  socklen_t len = sizeof(addr);
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 boost::json::value store_component(const boost::json::value& readyz) {
   for (auto& c : readyz.at("components").as_array())
     if (c.at("name").as_string() == "store")
@@ -235,7 +222,8 @@ boost::json::value store_component(const boost::json::value& readyz) {
 
 TEST_CASE("a node whose Redis is unreachable still ingests and says "
           "degraded with the reason") {
-  auto url = "redis://127.0.0.1:" + std::to_string(closed_port()) + "/0";
+  auto url = "redis://127.0.0.1:" + std::to_string(test::free_loopback_port())
+    + "/0";
   test::node_process process{{"run", "--config", "config/streamb.json",
                               "--http-port", "0", "--store", url}};
   auto port = process.wait_for_port();
@@ -275,6 +263,38 @@ TEST_CASE("a node on the test Redis is ready with a durable store") {
   CHECK(doc.at("status").as_string() == "ready");
   CHECK(store_component(doc).at("detail").as_string().find("durable")
         != std::string::npos);
+  CHECK(process.stop(SIGTERM, 5s) == 0);
+}
+
+TEST_CASE("a node whose Redis restarts goes degraded and recovers without a "
+          "restart of its own") {
+  test::redis_process redis;
+  auto redis_port = test::start_on_free_port(redis);
+  auto url = "redis://127.0.0.1:" + std::to_string(redis_port) + "/0";
+  test::node_process process{{"run", "--config", "config/streamb.json",
+                              "--http-port", "0", "--store", url}};
+  auto port = process.wait_for_port();
+  REQUIRE(port != 0);
+  httplib::Client client{"127.0.0.1", port};
+  client.set_read_timeout(10, 0);
+  auto readyz_status = [&]() -> std::string {
+    auto res = client.Get("/readyz");
+    if (!res)
+      return "no answer";
+    return std::string{boost::json::parse(res->body).at("status").as_string()};
+  };
+  CHECK(readyz_status() == "ready");
+  redis.kill();
+  CHECK(test::eventually(10s, [&] { return readyz_status() == "degraded"; }));
+  // The node keeps ingesting while its store is gone.
+  auto res = client.Post("/api/v1/calls",
+                         "[" + sample("stripe", 5, "200") + "]",
+                         "application/json");
+  REQUIRE(res);
+  CHECK(res->status == 202);
+  REQUIRE(redis.start(redis_port));
+  // Reconnect backoff is capped at 5 s.
+  CHECK(test::eventually(15s, [&] { return readyz_status() == "ready"; }));
   CHECK(process.stop(SIGTERM, 5s) == 0);
 }
 
