@@ -1,11 +1,34 @@
 #include "bridges/http_context.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
+#include "runtime/wall_time.hpp"
 
 #include <boost/json/array.hpp>
 #include <httplib.h>
 
 namespace streamb {
+
+namespace {
+
+const char* status_of(const readiness_report& report) {
+  if (!report.ready)
+    return "not_ready";
+  return report.degraded ? "degraded" : "ready";
+}
+
+boost::json::object to_json(const readiness_report& report,
+                            const http_context& ctx) {
+  boost::json::array components;
+  for (auto& c : report.components)
+    components.emplace_back(boost::json::object{
+      {"name", c.name}, {"status", c.status}, {"detail", c.detail}});
+  return {{"status", status_of(report)},
+          {"node", ctx.cfg.node.name},
+          {"generatedAt", iso8601_utc(epoch_ms_now())},
+          {"components", std::move(components)}};
+}
+
+} // namespace
 
 void add_health_routes(httplib::Server& srv, http_context_ptr ctx) {
   // Liveness: the process answers HTTP. Nothing else is asked, so a slow
@@ -13,23 +36,21 @@ void add_health_routes(httplib::Server& srv, http_context_ptr ctx) {
   srv.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     reply_json(res, 200, boost::json::object{{"status", "ok"}});
   });
-  // Readiness: every component answered in time.
+  // Readiness: every component answered in time. Degraded still answers
+  // 200: the node serves ingest and metrics, and taking it out of a load
+  // balancer would only lose those too.
   srv.Get("/readyz", [ctx](const httplib::Request&, httplib::Response& res) {
     auto report = ctx->readiness ? ctx->readiness() : readiness_report{};
-    boost::json::array components;
-    for (auto& c : report.components)
-      components.emplace_back(boost::json::object{
-        {"name", c.name}, {"status", c.status}, {"detail", c.detail}});
-    // Degraded still answers 200: the node serves ingest and metrics, and
-    // taking it out of a load balancer would only lose those too.
-    auto status = !report.ready ? "not_ready"
-      : report.degraded         ? "degraded"
-                                : "ready";
-    reply_json(res, report.ready ? 200 : 503,
-               boost::json::object{{"status", status},
-                                   {"node", ctx->cfg.node.name},
-                                   {"components", std::move(components)}});
+    reply_json(res, report.ready ? 200 : 503, to_json(report, *ctx));
   });
+  // The operator's view: the same probes, always 200, since the answer is
+  // the report itself rather than a routing decision.
+  srv.Get("/api/v1/stream-b-coordination/health/comprehensive",
+          [ctx](const httplib::Request&, httplib::Response& res) {
+            auto report = ctx->readiness ? ctx->readiness()
+                                         : readiness_report{};
+            reply_json(res, 200, to_json(report, *ctx));
+          });
 }
 
 } // namespace streamb

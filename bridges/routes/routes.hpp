@@ -21,7 +21,7 @@ void add_call_routes(httplib::Server& srv, http_context_ptr ctx);
 /// GET /api/v1/stream-b-coordination/metrics/realtime
 void add_metrics_routes(httplib::Server& srv, http_context_ptr ctx);
 
-/// GET /healthz, GET /readyz
+/// GET /healthz, GET /readyz, GET .../health/comprehensive
 void add_health_routes(httplib::Server& srv, http_context_ptr ctx);
 
 } // namespace streamb

@@ -286,6 +286,16 @@ TEST_CASE("a node whose Redis restarts goes degraded and recovers without a "
   CHECK(readyz_status() == "ready");
   redis.kill();
   CHECK(test::eventually(10s, [&] { return readyz_status() == "degraded"; }));
+  // The operator's report names the store and the reason.
+  auto report = client.Get(
+    "/api/v1/stream-b-coordination/health/comprehensive");
+  REQUIRE(report);
+  CHECK(report->status == 200);
+  auto doc = boost::json::parse(report->body);
+  CHECK(doc.at("status").as_string() == "degraded");
+  auto store = store_component(doc);
+  CHECK(store.at("status").as_string() == "degraded");
+  CHECK_FALSE(store.at("detail").as_string().empty());
   // The node keeps ingesting while its store is gone.
   auto res = client.Post("/api/v1/calls",
                          "[" + sample("stripe", 5, "200") + "]",
