@@ -21,13 +21,22 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct running_node {
-  test::node_process process{
-    {"run", "--config", "config/streamb.json", "--http-port", "0"}};
-  uint16_t port = process.wait_for_port();
-  httplib::Client client{"127.0.0.1", port};
+std::vector<std::string> run_args(std::vector<std::string> extra) {
+  std::vector<std::string> args{"run", "--config", "config/streamb.json",
+                                "--http-port", "0"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
 
-  running_node() {
+/// The real binary on a free port, with an HTTP client for it.
+struct running_node {
+  test::node_process process;
+  uint16_t port;
+  httplib::Client client;
+
+  explicit running_node(std::vector<std::string> extra_args = {})
+    : process(run_args(std::move(extra_args))), port(process.wait_for_port()),
+      client("127.0.0.1", port) {
     REQUIRE(port != 0);
     client.set_read_timeout(10, 0);
   }
@@ -224,12 +233,8 @@ TEST_CASE("a node whose Redis is unreachable still ingests and says "
           "degraded with the reason") {
   auto url = "redis://127.0.0.1:" + std::to_string(test::free_loopback_port())
     + "/0";
-  test::node_process process{{"run", "--config", "config/streamb.json",
-                              "--http-port", "0", "--store", url}};
-  auto port = process.wait_for_port();
-  REQUIRE(port != 0);
-  httplib::Client client{"127.0.0.1", port};
-  client.set_read_timeout(10, 0);
+  running_node node{{"--store", url}};
+  auto& client = node.client;
   auto res = client.Get("/readyz");
   REQUIRE(res);
   INFO(res->body);
@@ -243,18 +248,15 @@ TEST_CASE("a node whose Redis is unreachable still ingests and says "
                     "application/json");
   REQUIRE(res);
   CHECK(res->status == 202);
-  CHECK(process.stop(SIGTERM, 5s) == 0);
+  CHECK(node.process.stop(SIGTERM, 5s) == 0);
 }
 
 TEST_CASE("a node on the test Redis is ready with a durable store") {
   auto* url = std::getenv("STREAMB_TEST_REDIS");
   if (url == nullptr)
     FAIL("STREAMB_TEST_REDIS is not set: run the tests through scripts/test");
-  test::node_process process{{"run", "--config", "config/streamb.json",
-                              "--http-port", "0", "--store", url}};
-  auto port = process.wait_for_port();
-  REQUIRE(port != 0);
-  httplib::Client client{"127.0.0.1", port};
+  running_node node{{"--store", url}};
+  auto& client = node.client;
   auto res = client.Get("/readyz");
   REQUIRE(res);
   INFO(res->body);
@@ -263,7 +265,7 @@ TEST_CASE("a node on the test Redis is ready with a durable store") {
   CHECK(doc.at("status").as_string() == "ready");
   CHECK(store_component(doc).at("detail").as_string().find("durable")
         != std::string::npos);
-  CHECK(process.stop(SIGTERM, 5s) == 0);
+  CHECK(node.process.stop(SIGTERM, 5s) == 0);
 }
 
 TEST_CASE("a node whose Redis restarts goes degraded and recovers without a "
@@ -271,12 +273,8 @@ TEST_CASE("a node whose Redis restarts goes degraded and recovers without a "
   test::redis_process redis;
   auto redis_port = test::start_on_free_port(redis);
   auto url = "redis://127.0.0.1:" + std::to_string(redis_port) + "/0";
-  test::node_process process{{"run", "--config", "config/streamb.json",
-                              "--http-port", "0", "--store", url}};
-  auto port = process.wait_for_port();
-  REQUIRE(port != 0);
-  httplib::Client client{"127.0.0.1", port};
-  client.set_read_timeout(10, 0);
+  running_node node{{"--store", url}};
+  auto& client = node.client;
   auto readyz_status = [&]() -> std::string {
     auto res = client.Get("/readyz");
     if (!res)
@@ -305,7 +303,7 @@ TEST_CASE("a node whose Redis restarts goes degraded and recovers without a "
   REQUIRE(redis.start(redis_port));
   // Reconnect backoff is capped at 5 s.
   CHECK(test::eventually(15s, [&] { return readyz_status() == "ready"; }));
-  CHECK(process.stop(SIGTERM, 5s) == 0);
+  CHECK(node.process.stop(SIGTERM, 5s) == 0);
 }
 
 TEST_CASE("the CLI explains itself") {
