@@ -1097,7 +1097,7 @@ config load_config_text(const std::string& json_text) {
   return cfg;
 }
 
-config load_config_file(const std::string& path) {
+std::string read_config_text(const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr)
     throw_unreadable(path, errno);
@@ -1111,7 +1111,11 @@ config load_config_file(const std::string& path) {
   std::fclose(file);
   if (err != 0)
     throw_unreadable(path, err);
-  return load_config_text(text);
+  return text;
+}
+
+config load_config_file(const std::string& path) {
+  return load_config_text(read_config_text(path));
 }
 
 } // namespace streamb

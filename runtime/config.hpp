@@ -182,6 +182,10 @@ struct config {
 /// replaced from the environment. Throws `config_error` listing every problem.
 config load_config_text(const std::string& json_text);
 
+/// Reads a whole config file as it is on disk (before `${env:...}`
+/// substitution). Throws `config_error` with path `$` when it cannot.
+std::string read_config_text(const std::string& path);
+
 /// Reads `path` and calls `load_config_text`. A file that cannot be read is a
 /// `config_error` with path `$`.
 config load_config_file(const std::string& path);

@@ -1,10 +1,12 @@
 // The `streamb` binary: run a node, check a config.
 
 #include "runtime/config.hpp"
+#include "runtime/config_versions.hpp"
 #include "runtime/log.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/node.hpp"
 #include "runtime/store/redis_backend.hpp"
+#include "runtime/wall_time.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -12,6 +14,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -28,6 +31,9 @@ const char* usage = R"(streamb — coordination runtime for SaaS API operations
 Usage:
   streamb run [--config FILE] [--node NAME] [--http-port N] [--store memory|redis://...]
   streamb check-config FILE
+  streamb config history [--config FILE] [--store URL]
+  streamb config show N [--config FILE] [--store URL]
+  streamb config rollback N --out FILE [--config FILE] [--store URL]
   streamb --help
   streamb --version
 
@@ -37,6 +43,9 @@ run            start a node; stops cleanly on SIGINT or SIGTERM
   --http-port  HTTP port, overrides the config (0 picks a free port)
   --store      "memory" or a redis:// URL, overrides the config
 check-config   validate a config file; prints every problem with its JSON path
+config         the configs nodes started with, from the store of --config
+               (secrets as ${env:...}, never expanded): list them, print
+               version N, or write version N to a file to restart with
 )";
 
 struct run_options {
@@ -111,6 +120,96 @@ int check_config(const std::vector<std::string>& args) {
   }
 }
 
+int config_command(const std::vector<std::string>& args) {
+  if (args.empty())
+    return fail_usage("config needs history, show N or rollback N");
+  auto verb = args[0];
+  std::string config_path = default_config_path;
+  std::optional<std::string> store_url, out_path;
+  std::size_t number = 0;
+  std::size_t i = 1;
+  if (verb == "show" || verb == "rollback") {
+    if (args.size() < 2 || args[1].empty()
+        || args[1].find_first_not_of("0123456789") != std::string::npos)
+      return fail_usage("config " + verb + " needs a version number N");
+    number = std::stoul(args[1]);
+    i = 2;
+  } else if (verb != "history") {
+    return fail_usage("unknown config command '" + verb + "'");
+  }
+  for (; i < args.size(); ++i) {
+    if (i + 1 >= args.size())
+      return fail_usage(args[i] + " needs a value");
+    if (args[i] == "--config")
+      config_path = args[++i];
+    else if (args[i] == "--store")
+      store_url = args[++i];
+    else if (args[i] == "--out")
+      out_path = args[++i];
+    else
+      return fail_usage("unknown option '" + args[i] + "' for config");
+  }
+  if (verb == "rollback" && !out_path)
+    return fail_usage("config rollback needs --out FILE");
+  config cfg;
+  try {
+    cfg = load_config_file(config_path);
+  } catch (const config_error& e) {
+    std::cerr << "streamb: invalid config " << config_path << ":\n"
+              << e.what() << '\n';
+    return 1;
+  }
+  auto url = store_url ? *store_url : cfg.store.url;
+  if ((!store_url && cfg.store.kind != "redis")
+      || (store_url && *store_url == "memory")) {
+    std::cerr << "streamb: the memory store keeps no config history; use a "
+                 "redis store (--store redis://...)\n";
+    return 1;
+  }
+  auto opts = store::parse_redis_url(url);
+  if (!opts) {
+    std::cerr << "streamb: bad store URL: "
+              << caf::to_string(opts.error().context()) << '\n';
+    return 2;
+  }
+  opts->prefix = cfg.store.prefix;
+  store::redis_backend db{std::move(*opts)};
+  auto versions = list_config_versions(db);
+  if (!versions) {
+    std::cerr << "streamb: cannot read the config history: "
+              << caf::to_string(versions.error()) << '\n';
+    return 1;
+  }
+  if (verb == "history") {
+    for (auto& v : *versions)
+      std::cout << v.number << "  " << iso8601_utc(v.at_ms) << "  "
+                << v.sha256.substr(0, 12) << "  " << v.node << '\n';
+    std::cout << versions->size() << " version(s)\n";
+    return 0;
+  }
+  if (number == 0 || number > versions->size()) {
+    std::cerr << "streamb: no config version " << number << " (there are "
+              << versions->size() << ")\n";
+    return 1;
+  }
+  auto& v = (*versions)[number - 1];
+  if (verb == "show") {
+    std::cout << v.text;
+    return 0;
+  }
+  std::ofstream out{*out_path, std::ios::binary | std::ios::trunc};
+  out << v.text;
+  out.close();
+  if (!out) {
+    std::cerr << "streamb: cannot write " << *out_path << '\n';
+    return 1;
+  }
+  std::cout << "wrote config version " << number << " (sha256 " << v.sha256
+            << ") to " << *out_path << "; restart with: streamb run --config "
+            << *out_path << '\n';
+  return 0;
+}
+
 int run(const std::vector<std::string>& args) {
   run_options opts;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -146,8 +245,10 @@ int run(const std::vector<std::string>& args) {
     }
   }
   config cfg;
+  std::string config_text;
   try {
-    cfg = load_config_file(opts.config_path);
+    config_text = read_config_text(opts.config_path);
+    cfg = load_config_text(config_text);
   } catch (const config_error& e) {
     std::cerr << "streamb: invalid config " << opts.config_path << ":\n";
     for (auto& p : e.problems())
@@ -179,6 +280,9 @@ int run(const std::vector<std::string>& args) {
     n.stop();
     return 1;
   }
+  if (auto id = n.record_config(config_text); !id)
+    log_warning("main",
+                "config version not recorded: " + caf::to_string(id.error()));
   std::printf("streamb node '%s' serving http://%s:%u\n",
               n.cfg().node.name.c_str(), n.cfg().node.http.host.c_str(),
               static_cast<unsigned>(*port));
@@ -211,6 +315,8 @@ int main(int argc, char** argv) {
   }
   if (cmd == "run")
     return run(args);
+  if (cmd == "config")
+    return config_command(args);
   if (cmd == "check-config")
     return check_config(args);
   return fail_usage("unknown command '" + cmd + "'");

@@ -3,9 +3,11 @@
 #include "actors/service_monitor.hpp"
 #include "actors/store_actor.hpp"
 #include "bridges/http_bridge.hpp"
+#include "runtime/config_versions.hpp"
 #include "runtime/log.hpp"
 #include "runtime/store/memory_backend.hpp"
 #include "runtime/store/redis_backend.hpp"
+#include "runtime/wall_time.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
@@ -64,6 +66,20 @@ caf::expected<uint16_t> node::start() {
              "node '" + ctx.cfg.node.name + "' started "
                + std::to_string(ctx.monitors.size()) + " service monitors");
   return port;
+}
+
+caf::expected<std::string> node::record_config(const std::string& text) {
+  caf::expected<std::string> result{caf::make_error(error_code::unavailable)};
+  caf::scoped_actor self{system_};
+  self
+    ->request(store_, std::chrono::seconds{5}, xadd_atom_v,
+              std::string{config_versions_stream},
+              config_version_fields(context_->cfg.node.name, text,
+                                    epoch_ms_now()),
+              store::stream_trim{})
+    .receive([&](std::string& id) { result = std::move(id); },
+             [&](caf::error& err) { result = std::move(err); });
+  return result;
 }
 
 void node::stop() {

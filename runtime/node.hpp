@@ -25,6 +25,12 @@ public:
   /// Spawns the actors and starts HTTP; returns the bound HTTP port.
   caf::expected<uint16_t> start();
 
+  /// Appends `text`, the config file this node started with, to the config
+  /// history in the store; returns the entry's id. Fails (and the caller
+  /// logs it) when the store is unreachable: a node does not refuse to start
+  /// for its history.
+  caf::expected<std::string> record_config(const std::string& text);
+
   /// Stops HTTP (requests in flight finish), then the actors. Idempotent.
   void stop();
 
