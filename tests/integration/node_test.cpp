@@ -234,18 +234,12 @@ TEST_CASE("a node whose Redis is unreachable still ingests and says "
   auto url = "redis://127.0.0.1:" + std::to_string(test::free_loopback_port())
     + "/0";
   running_node node{{"--store", url}};
-  auto& client = node.client;
-  auto res = client.Get("/readyz");
-  REQUIRE(res);
-  INFO(res->body);
-  CHECK(res->status == 200);
-  auto doc = boost::json::parse(res->body);
+  auto doc = node.get_json("/readyz");
   CHECK(doc.at("status").as_string() == "degraded");
   auto store = store_component(doc);
   CHECK(store.at("status").as_string() == "degraded");
   CHECK(store.at("detail").as_string().find("redis") != std::string::npos);
-  res = client.Post("/api/v1/calls", "[" + sample("stripe", 5, "200") + "]",
-                    "application/json");
+  auto res = node.post("[" + sample("stripe", 5, "200") + "]");
   REQUIRE(res);
   CHECK(res->status == 202);
   CHECK(node.process.stop(SIGTERM, 5s) == 0);
@@ -256,12 +250,7 @@ TEST_CASE("a node on the test Redis is ready with a durable store") {
   if (url == nullptr)
     FAIL("STREAMB_TEST_REDIS is not set: run the tests through scripts/test");
   running_node node{{"--store", url}};
-  auto& client = node.client;
-  auto res = client.Get("/readyz");
-  REQUIRE(res);
-  INFO(res->body);
-  CHECK(res->status == 200);
-  auto doc = boost::json::parse(res->body);
+  auto doc = node.get_json("/readyz");
   CHECK(doc.at("status").as_string() == "ready");
   CHECK(store_component(doc).at("detail").as_string().find("durable")
         != std::string::npos);
