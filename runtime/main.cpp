@@ -129,7 +129,8 @@ int config_command(const std::vector<std::string>& args) {
   std::size_t number = 0;
   std::size_t i = 1;
   if (verb == "show" || verb == "rollback") {
-    if (args.size() < 2 || args[1].empty()
+    // At most 9 digits: std::stoul would throw past its range.
+    if (args.size() < 2 || args[1].empty() || args[1].size() > 9
         || args[1].find_first_not_of("0123456789") != std::string::npos)
       return fail_usage("config " + verb + " needs a version number N");
     number = std::stoul(args[1]);

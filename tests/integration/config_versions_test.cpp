@@ -118,3 +118,12 @@ TEST_CASE("config history on the memory store says there is none") {
   CHECK(test::node_process::run_to_exit({"config", "history"}, out) == 1);
   CHECK(out.find("memory store keeps no config history") != std::string::npos);
 }
+
+TEST_CASE("a config version that is not a small number is a usage error") {
+  for (auto n : {"", "x1", "-1", "99999999999999999999999"}) {
+    std::string out;
+    INFO(n);
+    CHECK(test::node_process::run_to_exit({"config", "show", n}, out) == 2);
+    CHECK(out.find("needs a version number") != std::string::npos);
+  }
+}
