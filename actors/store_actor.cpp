@@ -68,6 +68,7 @@ store_service(store_pointer self, std::shared_ptr<store::backend> backend) {
         const std::string& consumer, int64_t min_idle_ms, uint64_t count) {
       return lift(db().xautoclaim(stream, group, consumer, min_idle_ms, count));
     },
+    [=](write_atom, const write_ops& ops) { return lift(db().write(ops)); },
   };
 }
 

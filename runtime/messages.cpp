@@ -57,6 +57,10 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<store::stream_entry>("stream_entry");
   cfg.add_message_type<store::stream_trim>("stream_trim");
   cfg.add_message_type<stream_entries>("stream_entries");
+  cfg.add_message_type<store::write_op>("write_op");
+  cfg.add_message_type<write_ops>("write_ops");
+  cfg.add_message_type<store::write_result>("write_result");
+  cfg.add_message_type<write_results>("write_results");
 }
 
 } // namespace streamb

@@ -36,6 +36,7 @@ CAF_ADD_ATOM(streamb, streamb, xgroup_atom, "xgroup")
 CAF_ADD_ATOM(streamb, streamb, xread_atom, "xreadgrp")
 CAF_ADD_ATOM(streamb, streamb, xack_atom, "xack")
 CAF_ADD_ATOM(streamb, streamb, xclaim_atom, "xautoclaim")
+CAF_ADD_ATOM(streamb, streamb, write_atom, "write")
 
 namespace streamb {
 
@@ -187,11 +188,24 @@ typename Inspector::result_type inspect(Inspector& f, stream_trim& x) {
   return f(caf::meta::type_name("stream_trim"), x.max_len, x.min_id);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, write_op& x) {
+  return f(caf::meta::type_name("write_op"), x.what, x.key, x.value, x.number,
+           x.ttl_ms, x.fields, x.trim);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, write_result& x) {
+  return f(caf::meta::type_name("write_result"), x.error, x.integer, x.text);
+}
+
 } // namespace streamb::store
 
 namespace streamb {
 
 using stream_entries = std::vector<store::stream_entry>;
+using write_ops = std::vector<store::write_op>;
+using write_results = std::vector<store::write_result>;
 
 /// The node's store: one per node, detached because a backend may block
 /// (hiredis). Keys are given without the configured prefix. Durable writes
@@ -223,7 +237,9 @@ using store_actor = caf::typed_actor<
                   std::vector<std::string>>::with<uint64_t>,
   // XAUTOCLAIM stream group consumer min_idle_ms 0 COUNT n
   caf::replies_to<xclaim_atom, std::string, std::string, std::string, int64_t,
-                  uint64_t>::with<stream_entries>>;
+                  uint64_t>::with<stream_entries>,
+  // MULTI op... EXEC in one round trip: several writes at the cost of one
+  caf::replies_to<write_atom, write_ops>::with<write_results>>;
 
 /// Registers every message type with CAF; call once on the system config.
 void register_message_types(caf::actor_system_config& cfg);

@@ -1,5 +1,7 @@
 #include "runtime/store/memory_backend.hpp"
 
+#include "runtime/store/write_batch.hpp"
+
 #include "runtime/error_code.hpp"
 
 #include <algorithm>
@@ -369,7 +371,7 @@ caf::expected<caf::unit_t> memory_backend::ping() {
 
 caf::expected<std::optional<std::string>>
 memory_backend::get(const std::string& key) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   auto i = st.find_as<std::string>(key);
   if (!i)
@@ -382,7 +384,7 @@ memory_backend::get(const std::string& key) {
 caf::expected<caf::unit_t> memory_backend::set(const std::string& key,
                                                const std::string& value,
                                                int64_t ttl_ms) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   auto deadline = st.deadline_after(ttl_ms);
   if (!deadline)
@@ -398,7 +400,7 @@ caf::expected<caf::unit_t> memory_backend::set(const std::string& key,
 caf::expected<bool> memory_backend::set_nx(const std::string& key,
                                            const std::string& value,
                                            int64_t ttl_ms) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   auto deadline = st.deadline_after(ttl_ms);
   if (!deadline)
@@ -412,7 +414,7 @@ caf::expected<bool> memory_backend::set_nx(const std::string& key,
 }
 
 caf::expected<bool> memory_backend::del(const std::string& key) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   auto i = st.find(key);
   if (i == st.keyspace.end())
@@ -423,7 +425,7 @@ caf::expected<bool> memory_backend::del(const std::string& key) {
 
 caf::expected<bool> memory_backend::expire(const std::string& key,
                                            int64_t ttl_ms) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   auto i = st.find(key);
   if (i == st.keyspace.end())
@@ -441,7 +443,7 @@ caf::expected<bool> memory_backend::expire(const std::string& key,
 }
 
 caf::expected<int64_t> memory_backend::ttl_ms(const std::string& key) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   auto i = st.find(key);
   if (i == st.keyspace.end())
@@ -453,7 +455,7 @@ caf::expected<int64_t> memory_backend::ttl_ms(const std::string& key) {
 
 caf::expected<int64_t> memory_backend::incr_by(const std::string& key,
                                                int64_t delta, int64_t ttl_ms) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   auto deadline = st.deadline_after(ttl_ms);
   if (!deadline)
@@ -486,7 +488,7 @@ caf::expected<int64_t> memory_backend::incr_by(const std::string& key,
 
 caf::expected<uint64_t> memory_backend::hset(const std::string& key,
                                              const field_list& fields) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   auto found = st.find_as<hash_value>(key);
   if (!found)
@@ -507,7 +509,7 @@ caf::expected<uint64_t> memory_backend::hset(const std::string& key,
 
 caf::expected<std::optional<std::string>>
 memory_backend::hget(const std::string& key, const std::string& field) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   auto i = st.find_as<hash_value>(key);
   if (!i)
@@ -522,7 +524,7 @@ memory_backend::hget(const std::string& key, const std::string& field) {
 }
 
 caf::expected<field_list> memory_backend::hgetall(const std::string& key) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   auto i = st.find_as<hash_value>(key);
   if (!i)
@@ -538,7 +540,7 @@ caf::expected<field_list> memory_backend::hgetall(const std::string& key) {
 caf::expected<int64_t> memory_backend::hincr_by(const std::string& key,
                                                 const std::string& field,
                                                 int64_t delta) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   auto found = st.find_as<hash_value>(key);
   if (!found)
@@ -565,7 +567,7 @@ caf::expected<int64_t> memory_backend::hincr_by(const std::string& key,
 
 caf::expected<bool> memory_backend::hdel(const std::string& key,
                                          const std::string& field) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   auto found = st.find_as<hash_value>(key);
   if (!found)
@@ -586,7 +588,7 @@ caf::expected<bool> memory_backend::hdel(const std::string& key,
 caf::expected<std::string> memory_backend::xadd(const std::string& stream,
                                                 const field_list& fields,
                                                 const stream_trim& trim) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   auto spec = parse_trim(trim);
   if (!spec)
@@ -617,7 +619,7 @@ caf::expected<std::string> memory_backend::xadd(const std::string& stream,
 }
 
 caf::expected<uint64_t> memory_backend::xlen(const std::string& stream) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   auto i = st.find_as<stream_value>(stream);
   if (!i)
@@ -630,20 +632,20 @@ caf::expected<uint64_t> memory_backend::xlen(const std::string& stream) {
 caf::expected<std::vector<stream_entry>>
 memory_backend::xrange(const std::string& stream, const std::string& start,
                        const std::string& end, uint64_t count) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   return state_->begin(now_ms_()).range(stream, start, end, count, false);
 }
 
 caf::expected<std::vector<stream_entry>>
 memory_backend::xrevrange(const std::string& stream, const std::string& end,
                           const std::string& start, uint64_t count) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   return state_->begin(now_ms_()).range(stream, start, end, count, true);
 }
 
 caf::expected<uint64_t> memory_backend::xtrim(const std::string& stream,
                                               const stream_trim& trim) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   auto spec = parse_trim(trim);
   if (!spec)
@@ -661,7 +663,7 @@ caf::expected<uint64_t> memory_backend::xtrim(const std::string& stream,
 caf::expected<bool> memory_backend::xgroup_create(const std::string& stream,
                                                   const std::string& group,
                                                   const std::string& start_id) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   std::optional<stream_id> start;
   if (start_id != "$") {
@@ -685,7 +687,7 @@ caf::expected<bool> memory_backend::xgroup_create(const std::string& stream,
 caf::expected<std::vector<stream_entry>>
 memory_backend::xreadgroup(const std::string& stream, const std::string& group,
                            const std::string& consumer, uint64_t count) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   auto found = st.find_group(stream, group);
   if (!found)
@@ -705,7 +707,7 @@ memory_backend::xreadgroup(const std::string& stream, const std::string& group,
 caf::expected<uint64_t>
 memory_backend::xack(const std::string& stream, const std::string& group,
                      const std::vector<std::string>& ids) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   // Validate every ID before acknowledging any, as Redis does.
   std::vector<stream_id> parsed;
@@ -728,7 +730,7 @@ memory_backend::xack(const std::string& stream, const std::string& group,
 caf::expected<uint64_t>
 memory_backend::xpending_count(const std::string& stream,
                                const std::string& group) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   auto found = st.find_group(stream, group);
   if (!found)
@@ -739,7 +741,7 @@ memory_backend::xpending_count(const std::string& stream,
 caf::expected<std::vector<pending_entry>>
 memory_backend::xpending(const std::string& stream, const std::string& group,
                          uint64_t count) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   auto found = st.find_group(stream, group);
   if (!found)
@@ -760,7 +762,7 @@ caf::expected<std::vector<stream_entry>>
 memory_backend::xautoclaim(const std::string& stream, const std::string& group,
                            const std::string& consumer, int64_t min_idle_ms,
                            uint64_t count) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   if (min_idle_ms < 0)
     return invalid("negative min-idle-time: " + std::to_string(min_idle_ms));
@@ -798,7 +800,7 @@ memory_backend::xautoclaim(const std::string& stream, const std::string& group,
 
 caf::expected<std::vector<std::string>>
 memory_backend::keys(const std::string& prefix) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   std::vector<std::string> result;
   // Keys with the prefix are adjacent in the ordered keyspace.
@@ -809,6 +811,24 @@ memory_backend::keys(const std::string& prefix) {
       result.push_back(i->first);
   }
   return result;
+}
+
+// -- batches ------------------------------------------------------------------
+
+caf::expected<std::vector<write_result>>
+memory_backend::write(const std::vector<write_op>& ops) {
+  // Held across the single calls below: nobody else's call runs in between,
+  // as with MULTI ... EXEC.
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
+  auto now = now_ms_();
+  for (auto& op : ops)
+    if (auto err = check_write_op(op, now))
+      return err;
+  std::vector<write_result> results;
+  results.reserve(ops.size());
+  for (auto& op : ops)
+    results.push_back(apply_write_op(*this, op));
+  return results;
 }
 
 } // namespace streamb::store

@@ -99,6 +99,9 @@ public:
              const std::string& consumer, int64_t min_idle_ms,
              uint64_t count = 0) override;
 
+  caf::expected<std::vector<write_result>>
+  write(const std::vector<write_op>& ops) override;
+
   caf::expected<std::vector<std::string>>
   keys(const std::string& prefix) override;
 
@@ -107,8 +110,9 @@ private:
   struct state;
 
   /// Guards state_ and every call of now_ms_: each call runs under it whole,
-  /// so every call is atomic, as a Redis command is.
-  std::mutex mtx_;
+  /// so every call is atomic, as a Redis command is. Recursive because
+  /// `write` holds it across the single calls it makes.
+  std::recursive_mutex mtx_;
   clock_fn now_ms_;
   std::unique_ptr<state> state_;
 };

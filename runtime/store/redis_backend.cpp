@@ -1,6 +1,7 @@
 #include "runtime/store/redis_backend.hpp"
 
 #include "runtime/error_code.hpp"
+#include "runtime/store/write_batch.hpp"
 
 #include <hiredis/hiredis.h>
 
@@ -977,7 +978,160 @@ redis_backend::xautoclaim(const std::string& stream, const std::string& group,
   return result;
 }
 
-// -- administration -----------------------------------------------------------
+// -- batches ------------------------------------------------------------------
+
+caf::expected<std::vector<write_result>>
+redis_backend::write(const std::vector<write_op>& ops) {
+  using kind = write_op::kind;
+  if (ops.empty())
+    return std::vector<write_result>{};
+  auto now = wall_clock_ms();
+  for (auto& op : ops)
+    if (auto err = check_write_op(op, now))
+      return err;
+  // MULTI, the ops, EXEC: one write, one read of all replies. `first[i]` is
+  // the index of op i's first command inside EXEC's reply; an INCRBY with a
+  // TTL takes two (INCRBY, PEXPIRE NX), as in incr_by.
+  std::vector<argv> cmds;
+  cmds.reserve(ops.size() + 2);
+  cmds.push_back({"MULTI"});
+  std::vector<size_t> first;
+  first.reserve(ops.size());
+  for (auto& op : ops) {
+    first.push_back(cmds.size() - 1);
+    auto full = key(op.key);
+    switch (op.what) {
+      case kind::set:
+      case kind::set_nx: {
+        argv cmd{"SET", full, op.value};
+        if (op.what == kind::set_nx)
+          cmd.emplace_back("NX");
+        if (op.ttl_ms > 0)
+          cmd.insert(cmd.end(), {"PX", std::to_string(op.ttl_ms)});
+        cmds.push_back(std::move(cmd));
+        break;
+      }
+      case kind::del: cmds.push_back({"DEL", full}); break;
+      case kind::expire:
+        cmds.push_back(
+          {"PEXPIRE", full, std::to_string(std::max<int64_t>(op.ttl_ms, 0))});
+        break;
+      case kind::incr_by:
+        cmds.push_back({"INCRBY", full, std::to_string(op.number)});
+        if (op.ttl_ms > 0)
+          cmds.push_back({"PEXPIRE", full, std::to_string(op.ttl_ms), "NX"});
+        break;
+      case kind::hset: {
+        if (op.fields.empty()) {
+          // The type check an empty HSET does in the memory backend.
+          cmds.push_back({"HLEN", full});
+          break;
+        }
+        argv cmd{"HSET", full};
+        for (auto& [field, value] : op.fields) {
+          cmd.push_back(field);
+          cmd.push_back(value);
+        }
+        cmds.push_back(std::move(cmd));
+        break;
+      }
+      case kind::hincr_by:
+        cmds.push_back({"HINCRBY", full, op.value, std::to_string(op.number)});
+        break;
+      case kind::xadd: {
+        argv cmd{"XADD", full};
+        if (auto err = append_trim(cmd, op.trim))
+          return err;
+        cmd.emplace_back("*");
+        for (auto& [field, value] : op.fields) {
+          cmd.push_back(field);
+          cmd.push_back(value);
+        }
+        cmds.push_back(std::move(cmd));
+        break;
+      }
+    }
+  }
+  auto queued = cmds.size() - 1;
+  cmds.push_back({"EXEC"});
+  auto replies = conn_->pipeline(cmds);
+  if (!replies)
+    return replies.error();
+  // A command refused while queueing (arity, OOM, ...) aborts the whole
+  // transaction: EXEC answers EXECABORT and nothing ran. Report the first.
+  for (size_t i = 0; i < replies->size(); ++i)
+    if ((*replies)[i]->type == REDIS_REPLY_ERROR)
+      return conn_->error_of(*(*replies)[i]);
+  auto& exec = *replies->back();
+  if (exec.type != REDIS_REPLY_ARRAY || exec.elements != queued)
+    return unexpected_reply("EXEC", exec);
+  std::vector<write_result> results(ops.size());
+  std::vector<std::string> undo_expiry;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    auto& op = ops[i];
+    auto& reply = *exec.element[first[i]];
+    auto& result = results[i];
+    if (reply.type == REDIS_REPLY_ERROR) {
+      result.error = conn_->error_of(reply);
+      // As in incr_by: a failed INCRBY must not leave the deadline that the
+      // PEXPIRE NX after it gave the untouched key.
+      if (op.what == kind::incr_by && op.ttl_ms > 0) {
+        auto& pexpire = *exec.element[first[i] + 1];
+        if (pexpire.type == REDIS_REPLY_INTEGER && pexpire.integer == 1)
+          undo_expiry.push_back(key(op.key));
+      }
+      continue;
+    }
+    switch (op.what) {
+      case kind::set:
+      case kind::set_nx:
+        if (reply.type == REDIS_REPLY_NIL && op.what == kind::set_nx)
+          result.integer = 0;
+        else if (reply.type == REDIS_REPLY_STATUS)
+          result.integer = 1;
+        else
+          result.error = unexpected_reply("SET", reply);
+        break;
+      case kind::xadd:
+        if (reply.type == REDIS_REPLY_STRING)
+          result.text = text(reply);
+        else
+          result.error = unexpected_reply("XADD", reply);
+        break;
+      case kind::hset:
+        if (op.fields.empty() && reply.type == REDIS_REPLY_INTEGER)
+          result.integer = 0;
+        else if (reply.type == REDIS_REPLY_INTEGER)
+          result.integer = static_cast<int64_t>(reply.integer);
+        else
+          result.error = unexpected_reply("HSET", reply);
+        break;
+      case kind::del:
+      case kind::expire:
+        if (reply.type == REDIS_REPLY_INTEGER)
+          result.integer = reply.integer > 0 ? 1 : 0;
+        else
+          result.error = unexpected_reply("DEL/PEXPIRE", reply);
+        break;
+      case kind::incr_by:
+      case kind::hincr_by:
+        if (reply.type == REDIS_REPLY_INTEGER)
+          result.integer = static_cast<int64_t>(reply.integer);
+        else
+          result.error = unexpected_reply("INCRBY", reply);
+        if (op.what == kind::incr_by && op.ttl_ms > 0) {
+          auto& pexpire = *exec.element[first[i] + 1];
+          if (pexpire.type == REDIS_REPLY_ERROR)
+            result.error = conn_->error_of(pexpire);
+        }
+        break;
+    }
+  }
+  for (auto& full : undo_expiry)
+    if (auto undone = conn_->call({"PERSIST", full}); !undone)
+      return undone.error();
+  return results;
+}
 
 caf::expected<std::vector<std::string>>
 redis_backend::keys(const std::string& prefix) {

@@ -160,6 +160,9 @@ public:
              const std::string& consumer, int64_t min_idle_ms,
              uint64_t count = 0) override;
 
+  caf::expected<std::vector<write_result>>
+  write(const std::vector<write_op>& ops) override;
+
   caf::expected<std::vector<std::string>>
   keys(const std::string& prefix) override;
 

@@ -85,6 +85,71 @@ struct pending_entry {
   uint64_t delivery_count = 0;
 };
 
+/// One write of a batch (see backend::write); `what` says which members
+/// matter. Build them with the factories below.
+struct write_op {
+  enum class kind : uint8_t {
+    set,      // key, value, ttl_ms
+    set_nx,   // key, value, ttl_ms
+    del,      // key
+    expire,   // key, ttl_ms
+    incr_by,  // key, number (delta), ttl_ms
+    hset,     // key, fields
+    hincr_by, // key, value (the field), number (delta)
+    xadd,     // key (the stream), fields, trim
+  };
+  kind what = kind::set;
+  std::string key;
+  std::string value;
+  int64_t number = 0;
+  int64_t ttl_ms = 0;
+  field_list fields;
+  stream_trim trim;
+
+  static write_op make_set(std::string key, std::string value,
+                           int64_t ttl_ms = 0) {
+    return {kind::set, std::move(key), std::move(value), 0, ttl_ms, {}, {}};
+  }
+  static write_op make_set_nx(std::string key, std::string value,
+                              int64_t ttl_ms = 0) {
+    return {kind::set_nx, std::move(key), std::move(value), 0, ttl_ms, {}, {}};
+  }
+  static write_op make_del(std::string key) {
+    return {kind::del, std::move(key), {}, 0, 0, {}, {}};
+  }
+  static write_op make_expire(std::string key, int64_t ttl_ms) {
+    return {kind::expire, std::move(key), {}, 0, ttl_ms, {}, {}};
+  }
+  static write_op make_incr_by(std::string key, int64_t delta,
+                               int64_t ttl_ms = 0) {
+    return {kind::incr_by, std::move(key), {}, delta, ttl_ms, {}, {}};
+  }
+  static write_op make_hset(std::string key, field_list fields) {
+    return {kind::hset, std::move(key), {}, 0, 0, std::move(fields), {}};
+  }
+  static write_op make_hincr_by(std::string key, std::string field,
+                                int64_t delta) {
+    return {kind::hincr_by, std::move(key), std::move(field), delta, 0, {}, {}};
+  }
+  static write_op make_xadd(std::string stream, field_list fields,
+                            stream_trim trim = {}) {
+    return {kind::xadd,        std::move(stream), {}, 0, 0,
+            std::move(fields), std::move(trim)};
+  }
+};
+
+/// The outcome of one write_op, as the single call would return it.
+struct write_result {
+  /// Set when this op failed (e.g. WRONGTYPE); the other ops still ran.
+  caf::error error;
+  /// set, set_nx: 1 when written, 0 when NX found the key; del, expire: 1
+  /// when the key existed; incr_by, hincr_by: the new value; hset: the
+  /// number of new fields.
+  int64_t integer = 0;
+  /// xadd: the new entry's ID.
+  std::string text;
+};
+
 /// The store interface; each call maps to one Redis command (or a short
 /// MULTI block where noted).
 class backend {
@@ -238,6 +303,19 @@ public:
              const std::string& consumer, int64_t min_idle_ms,
              uint64_t count = 0)
     = 0;
+
+  // -- batches ----------------------------------------------------------------
+
+  /// Runs `ops` in order as one isolated unit (Redis: MULTI ... EXEC, sent in
+  /// one round trip): no other caller's command runs between them, and a lost
+  /// connection applies all or none of them. As in Redis, an op that fails at
+  /// run time (WRONGTYPE, not an integer, overflow) does not undo or stop
+  /// the others; its result carries the error. Arguments are checked first:
+  /// any invalid op (negative TTL, both trim limits, an XADD without fields)
+  /// fails the whole call with invalid_argument and nothing is written. An
+  /// empty batch returns an empty result. The reply holds one result per op.
+  virtual caf::expected<std::vector<write_result>>
+  write(const std::vector<write_op>& ops) = 0;
 
   // -- administration ---------------------------------------------------------
 
