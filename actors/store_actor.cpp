@@ -52,6 +52,13 @@ store_service(store_pointer self, std::shared_ptr<store::backend> backend) {
         const std::string& end, uint64_t count) {
       return lift(db().xrange(stream, start, end, count));
     },
+    [=](xrevrange_atom, const std::string& stream, const std::string& end,
+        const std::string& start, uint64_t count) {
+      return lift(db().xrevrange(stream, end, start, count));
+    },
+    [=](hgetall_atom, const std::string& key) {
+      return lift(db().hgetall(key));
+    },
     [=](xgroup_atom, const std::string& stream, const std::string& group,
         const std::string& start_id) {
       return lift(db().xgroup_create(stream, group, start_id));

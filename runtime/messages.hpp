@@ -37,6 +37,10 @@ CAF_ADD_ATOM(streamb, streamb, xread_atom, "xreadgrp")
 CAF_ADD_ATOM(streamb, streamb, xack_atom, "xack")
 CAF_ADD_ATOM(streamb, streamb, xclaim_atom, "xautoclaim")
 CAF_ADD_ATOM(streamb, streamb, write_atom, "write")
+CAF_ADD_ATOM(streamb, streamb, hgetall_atom, "hgetall")
+CAF_ADD_ATOM(streamb, streamb, xrevrange_atom, "xrevrange")
+CAF_ADD_ATOM(streamb, streamb, rollup_atom, "rollup")
+CAF_ADD_ATOM(streamb, streamb, flush_atom, "flush")
 
 namespace streamb {
 
@@ -226,6 +230,11 @@ using store_actor = caf::typed_actor<
   // XRANGE stream start end [COUNT n]
   caf::replies_to<xrange_atom, std::string, std::string, std::string,
                   uint64_t>::with<stream_entries>,
+  // XREVRANGE stream end start [COUNT n]: newest first
+  caf::replies_to<xrevrange_atom, std::string, std::string, std::string,
+                  uint64_t>::with<stream_entries>,
+  // HGETALL key -> fields sorted by name; empty when missing
+  caf::replies_to<hgetall_atom, std::string>::with<store::field_list>,
   // XGROUP CREATE stream group start MKSTREAM -> false if it existed
   caf::replies_to<xgroup_atom, std::string, std::string,
                   std::string>::with<bool>,
