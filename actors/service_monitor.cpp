@@ -61,29 +61,134 @@ void take_snapshot(service_monitor_pointer self) {
   ++st.snapshots;
 }
 
+// -- history --------------------------------------------------------------
+
+constexpr auto store_timeout = std::chrono::seconds{5};
+
+void answer_flush_waiters(service_monitor_pointer self, bool stored) {
+  auto waiters = std::move(self->state.flush_waiters);
+  self->state.flush_waiters.clear();
+  for (auto& promise : waiters)
+    promise.deliver(stored);
+}
+
+/// Sends every unwritten roll-up (one write batch) unless a write is in
+/// flight; its completion sends what arrived meanwhile.
+void write_rollups(service_monitor_pointer self) {
+  auto& st = self->state;
+  if (!st.store || st.in_flight > 0)
+    return;
+  if (st.unwritten.empty()) {
+    answer_flush_waiters(self, true);
+    return;
+  }
+  auto retention_ms = int64_t{st.settings.retention_h} * 3600 * 1000;
+  auto now = epoch_ms_now();
+  write_ops ops;
+  for (auto& x : st.unwritten) {
+    auto more = rollup_writes(x, retention_ms, now);
+    ops.insert(ops.end(), std::make_move_iterator(more.begin()),
+               std::make_move_iterator(more.end()));
+  }
+  st.in_flight = st.unwritten.size();
+  self->request(st.store, store_timeout, write_atom_v, std::move(ops))
+    .then(
+      [self](write_results& results) {
+        auto& st = self->state;
+        // An op that failed at run time (a key of the wrong type) fails
+        // again on retry: log it and go on.
+        for (auto& r : results)
+          if (r.error)
+            log_error("service_monitor",
+                      "history of " + st.service.name
+                        + ": a write failed: " + caf::to_string(r.error));
+        st.unwritten.erase(st.unwritten.begin(),
+                           st.unwritten.begin() + st.in_flight);
+        st.rollups_written += st.in_flight;
+        st.in_flight = 0;
+        if (st.store_failing) {
+          st.store_failing = false;
+          log_info("service_monitor",
+                   "history of " + st.service.name + ": store reachable again");
+        }
+        write_rollups(self);
+      },
+      [self](caf::error& err) {
+        auto& st = self->state;
+        st.in_flight = 0;
+        // Kept for the next period; said once per outage, not per period.
+        if (!st.store_failing) {
+          st.store_failing = true;
+          log_warning("service_monitor",
+                      "history of " + st.service.name
+                        + ": roll-ups kept until the store is back: "
+                        + caf::to_string(err));
+        }
+        answer_flush_waiters(self, false);
+      });
+}
+
+/// Closes the current period into `unwritten`, if it saw calls.
+void close_period(service_monitor_pointer self, int64_t now_ms) {
+  auto& st = self->state;
+  if (!st.rollup.empty()) {
+    st.unwritten.push_back(st.rollup.take(st.service.name, st.settings.node,
+                                          st.period_start_ms, now_ms));
+    while (st.unwritten.size() > st.settings.max_unwritten_rollups
+           && st.unwritten.size() > st.in_flight) {
+      st.unwritten.erase(st.unwritten.begin() + st.in_flight);
+      if (++st.rollups_dropped % 60 == 1)
+        log_error("service_monitor",
+                  "history of " + st.service.name + ": "
+                    + std::to_string(st.rollups_dropped)
+                    + " roll-ups dropped: the store has been unreachable "
+                      "longer than the backlog holds");
+    }
+  }
+}
+
+void schedule_rollup(service_monitor_pointer self, int64_t now_ms) {
+  auto& st = self->state;
+  auto period_ms = int64_t{st.settings.rollup_interval_s} * 1000;
+  auto next = st.period_start_ms + period_ms;
+  self->delayed_send(
+    self, std::chrono::milliseconds{std::max<int64_t>(next - now_ms, 1)},
+    rollup_atom_v);
+}
+
 } // namespace
 
 service_monitor_actor::behavior_type
 service_monitor(service_monitor_pointer self, service_config service,
-                uint32_t snapshot_interval_s, alert_sink_actor alert_sink,
-                std::shared_ptr<ingest_backlog> backlog) {
+                monitor_settings settings, alert_sink_actor alert_sink,
+                std::shared_ptr<ingest_backlog> backlog, store_actor store) {
   auto& st = self->state;
-  st.snapshot_interval = std::chrono::seconds{snapshot_interval_s};
+  st.settings = std::move(settings);
   st.alert_sink = std::move(alert_sink);
   st.backlog = std::move(backlog);
+  st.store = std::move(store);
   st.windows.emplace(self->clock().now());
   st.p95_alert.emplace(service.alerts.p95_ms, service.alerts.clear_ratio);
   st.error_rate_alert.emplace(service.alerts.error_rate,
                               service.alerts.clear_ratio);
   st.service = std::move(service);
-  self->delayed_send(self, st.snapshot_interval, snapshot_atom_v);
+  self->delayed_send(self,
+                     std::chrono::seconds{st.settings.snapshot_interval_s},
+                     snapshot_atom_v);
+  auto now = epoch_ms_now();
+  auto period_ms = int64_t{st.settings.rollup_interval_s} * 1000;
+  st.period_start_ms = period_start(now, period_ms);
+  schedule_rollup(self, now);
   return {
     [=](record_atom, const call_samples& xs) {
       auto& st = self->state;
       st.windows->advance(self->clock().now());
       auto& model = st.service.cost;
-      for (auto& x : xs)
-        st.windows->record(x, call_cost_micros(x, model));
+      for (auto& x : xs) {
+        auto cost = call_cost_micros(x, model);
+        st.windows->record(x, cost);
+        st.rollup.record(x, cost);
+      }
       if (st.backlog)
         st.backlog->release(xs.size());
     },
@@ -91,7 +196,33 @@ service_monitor(service_monitor_pointer self, service_config service,
     [=](ping_atom) { return true; },
     [=](snapshot_atom) {
       take_snapshot(self);
-      self->delayed_send(self, self->state.snapshot_interval, snapshot_atom_v);
+      self->delayed_send(
+        self, std::chrono::seconds{self->state.settings.snapshot_interval_s},
+        snapshot_atom_v);
+    },
+    [=](rollup_atom) {
+      auto& st = self->state;
+      auto now = epoch_ms_now();
+      close_period(self, now);
+      // The timer may fire a little early or late: the new period starts
+      // at the boundary nearest to now.
+      auto period_ms = int64_t{st.settings.rollup_interval_s} * 1000;
+      st.period_start_ms = period_start(now + period_ms / 2, period_ms);
+      schedule_rollup(self, now);
+      write_rollups(self);
+    },
+    [=](flush_atom) -> caf::result<bool> {
+      auto& st = self->state;
+      if (!st.store)
+        return false;
+      auto now = epoch_ms_now();
+      close_period(self, now);
+      // The rest of this period counts from now on.
+      st.period_start_ms = now;
+      auto promise = self->make_response_promise<bool>();
+      st.flush_waiters.push_back(promise);
+      write_rollups(self);
+      return promise;
     },
   };
 }

@@ -4,23 +4,37 @@
 #include "runtime/config.hpp"
 #include "runtime/ingest_backlog.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/metric_rollup.hpp"
 #include "runtime/threshold_alert.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
+#include <deque>
 #include <memory>
 #include <optional>
 
 namespace streamb {
+
+/// How every monitor of a node works: from the config's metrics section.
+struct monitor_settings {
+  std::string node = "local";
+  uint32_t snapshot_interval_s = 15;
+  uint32_t rollup_interval_s = 60;
+  uint32_t retention_h = 24;
+  /// Roll-ups kept while the store is unreachable; the oldest go first.
+  std::size_t max_unwritten_rollups = 1440;
+};
 
 /// State of one service's monitor.
 struct service_monitor_state {
   static inline const char* name = "service_monitor";
 
   service_config service;
-  std::chrono::seconds snapshot_interval{15};
+  monitor_settings settings;
   alert_sink_actor alert_sink; // may be null: alerts are then only logged
   std::shared_ptr<ingest_backlog> backlog; // may be null (tests)
+  store_actor store;                       // may be null: no history
   std::optional<call_windows> windows;
   std::optional<threshold_alert> p95_alert;
   std::optional<threshold_alert> error_rate_alert;
@@ -28,16 +42,31 @@ struct service_monitor_state {
   /// The 5 m metrics at the last snapshot.
   service_metrics last_snapshot;
   uint64_t snapshots = 0;
+  // -- history --
+  rollup_accumulator rollup;
+  int64_t period_start_ms = 0;
+  /// Closed periods not yet in the store, oldest first.
+  std::deque<metric_rollup> unwritten;
+  /// How many of `unwritten` (from the front) the write in flight carries.
+  std::size_t in_flight = 0;
+  /// Flush requests waiting for `unwritten` to drain.
+  std::vector<caf::typed_response_promise<bool>> flush_waiters;
+  bool store_failing = false;
+  uint64_t rollups_written = 0;
+  uint64_t rollups_dropped = 0;
 };
 
 using service_monitor_pointer = service_monitor_actor::stateful_pointer<
   service_monitor_state>;
 
-/// Keeps the rolling windows of one service, answers metrics queries, and
-/// every `snapshot_interval_s` checks the alert thresholds on the 5 m window.
+/// Keeps the rolling windows of one service, answers metrics queries, every
+/// `snapshot_interval_s` checks the alert thresholds on the 5 m window, and
+/// every `rollup_interval_s` (aligned to the wall clock) appends the period's
+/// roll-up to the service's history in `store`. A roll-up the store refuses
+/// is kept and written with the next one, in order.
 service_monitor_actor::behavior_type
 service_monitor(service_monitor_pointer self, service_config service,
-                uint32_t snapshot_interval_s, alert_sink_actor alert_sink,
-                std::shared_ptr<ingest_backlog> backlog);
+                monitor_settings settings, alert_sink_actor alert_sink,
+                std::shared_ptr<ingest_backlog> backlog, store_actor store);
 
 } // namespace streamb

@@ -39,6 +39,8 @@ struct http_context {
   std::vector<service_monitor_actor> monitors;
   /// `backlogs[i]` counts samples queued at `monitors[i]`.
   std::vector<std::shared_ptr<ingest_backlog>> backlogs;
+  /// The node's store: history, audit trail and everything durable.
+  store_actor store;
   /// How long a handler waits for an actor's answer.
   std::chrono::milliseconds ask_timeout{2000};
   /// Asks every component; supplied by the node.

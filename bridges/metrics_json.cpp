@@ -1,5 +1,7 @@
 #include "bridges/metrics_json.hpp"
 
+#include "runtime/wall_time.hpp"
+
 #include <boost/json/array.hpp>
 
 namespace streamb {
@@ -16,6 +18,37 @@ boost::json::object to_json(const service_alert& x) {
   return {{"service", x.service}, {"metric", x.metric},
           {"value", x.value},     {"threshold", x.threshold},
           {"active", x.active},   {"since", x.since_ms}};
+}
+
+boost::json::object to_json(const metric_rollup& x) {
+  boost::json::object counts;
+  for (std::size_t i = 0; i < status_class_count; ++i)
+    counts[to_string(static_cast<status_class>(i))] = x.stats.by_outcome[i];
+  auto calls = x.stats.calls;
+  return {
+    {"start", iso8601_utc(x.start_ms)},
+    {"end", iso8601_utc(x.end_ms)},
+    {"startMs", x.start_ms},
+    {"endMs", x.end_ms},
+    {"node", x.node},
+    {"calls", calls},
+    {"callsByOutcome", std::move(counts)},
+    {"errors", x.stats.errors()},
+    {"errorRate",
+     calls == 0
+       ? 0.0
+       : static_cast<double>(x.stats.errors()) / static_cast<double>(calls)},
+    {"criticalErrors", x.stats.critical_errors()},
+    {"cacheHits", x.stats.cache_hits},
+    {"spendMicros", x.stats.cost_micros},
+    {"spendUsd", usd(x.stats.cost_micros)},
+    {"latencyMs",
+     {{"average", x.average_ms},
+      {"p50", x.p50_ms},
+      {"p95", x.p95_ms},
+      {"p99", x.p99_ms},
+      {"max", x.max_ms}}},
+  };
 }
 
 boost::json::object to_json(const service_metrics& x) {

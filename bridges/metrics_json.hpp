@@ -3,6 +3,7 @@
 // JSON shapes of metrics, in DESIGN.md's APIPerformanceMetrics field names.
 
 #include "runtime/messages.hpp"
+#include "runtime/metric_rollup.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -11,5 +12,8 @@ namespace streamb {
 boost::json::object to_json(const service_metrics& x);
 
 boost::json::object to_json(const service_alert& x);
+
+/// One entry of a service's metric history.
+boost::json::object to_json(const metric_rollup& x);
 
 } // namespace streamb

@@ -727,6 +727,7 @@ void read_store(checker& c, const json::value& v, std::string path,
             + c.show(r.path_of("kind"), out.kind));
   bool has_url = read_string(r, "url", out.url);
   read_string(r, "prefix", out.prefix);
+  read_uint(r, "audit_retention_days", out.audit_retention_days, 1, 3650);
   if (out.kind == "redis") {
     auto url_path = r.path_of("url");
     if (!has_url && r.ok() && r.get("url") == nullptr)
@@ -744,6 +745,7 @@ void read_metrics(checker& c, const json::value& v, std::string path,
   read_uint(r, "snapshot_interval_s", out.snapshot_interval_s, 1);
   read_uint(r, "dashboard_interval_s", out.dashboard_interval_s, 1);
   read_uint(r, "retention_h", out.retention_h, 1);
+  read_uint(r, "rollup_interval_s", out.rollup_interval_s, 1, 3600);
   read_uint(r, "max_queued_samples", out.max_queued_samples, 1000);
   r.finish();
 }

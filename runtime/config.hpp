@@ -61,12 +61,16 @@ struct store_config {
   std::string kind = "memory"; // "memory" | "redis"
   std::string url;             // redis://host:port/db when kind == "redis"
   std::string prefix = "streamb:";
+  /// Audit records older than this are trimmed from the audit stream.
+  uint32_t audit_retention_days = 90;
 };
 
 struct metrics_config {
   uint32_t snapshot_interval_s = 15;
   uint32_t dashboard_interval_s = 5;
   uint32_t retention_h = 24;
+  /// Length of one metric-history roll-up (aligned to the wall clock).
+  uint32_t rollup_interval_s = 60;
   /// Samples accepted but not yet processed by one service's monitor; past
   /// it POST /api/v1/calls waits for the monitor, and after 2 s answers 503
   /// with Retry-After, instead of letting the mailbox grow without bound.

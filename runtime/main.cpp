@@ -1,5 +1,6 @@
 // The `streamb` binary: run a node, check a config.
 
+#include "runtime/audit.hpp"
 #include "runtime/config.hpp"
 #include "runtime/config_versions.hpp"
 #include "runtime/log.hpp"
@@ -208,6 +209,22 @@ int config_command(const std::vector<std::string>& args) {
   std::cout << "wrote config version " << number << " (sha256 " << v.sha256
             << ") to " << *out_path << "; restart with: streamb run --config "
             << *out_path << '\n';
+  audit_record rollback;
+  rollback.at_ms = epoch_ms_now();
+  rollback.node = cfg.node.name;
+  rollback.who = "cli";
+  rollback.action = "config.rollback";
+  rollback.subject = "config version " + std::to_string(number);
+  rollback.outcome = "ok";
+  rollback.detail = "sha256 " + v.sha256 + " written to " + *out_path;
+  auto retention_ms = int64_t{cfg.store.audit_retention_days} * 24 * 3600
+    * 1000;
+  if (auto written = db.write({audit_write(rollback, retention_ms)});
+      !written || written->front().error)
+    std::cerr << "streamb: warning: the rollback is not in the audit trail: "
+              << caf::to_string(written ? written->front().error
+                                        : written.error())
+              << '\n';
   return 0;
 }
 

@@ -165,7 +165,12 @@ using service_monitor_actor = caf::typed_actor<
   // Readiness probe: answers as soon as the mailbox reaches it.
   caf::replies_to<ping_atom>::with<bool>,
   // The periodic snapshot the actor schedules for itself.
-  caf::reacts_to<snapshot_atom>>;
+  caf::reacts_to<snapshot_atom>,
+  // The end of a roll-up period, scheduled by the actor itself.
+  caf::reacts_to<rollup_atom>,
+  // Writes the current partial period and every roll-up not yet stored;
+  // true once all are stored, false if the store refused (they are kept).
+  caf::replies_to<flush_atom>::with<bool>>;
 
 /// Where alerts go: a log now, the coordination hub later.
 using alert_sink_actor = caf::typed_actor<

@@ -3,6 +3,7 @@
 #include "actors/service_monitor.hpp"
 #include "actors/store_actor.hpp"
 #include "bridges/http_bridge.hpp"
+#include "runtime/audit.hpp"
 #include "runtime/config_versions.hpp"
 #include "runtime/log.hpp"
 #include "runtime/store/memory_backend.hpp"
@@ -44,14 +45,24 @@ caf::expected<uint16_t> node::start() {
     backend = std::make_shared<store::memory_backend>();
   }
   store_ = system_.spawn<caf::detached>(store_service, std::move(backend));
+  ctx.store = store_;
+  monitor_settings settings;
+  settings.node = ctx.cfg.node.name;
+  settings.snapshot_interval_s = ctx.cfg.metrics.snapshot_interval_s;
+  settings.rollup_interval_s = ctx.cfg.metrics.rollup_interval_s;
+  settings.retention_h = ctx.cfg.metrics.retention_h;
+  // Keep a whole retention period of roll-ups through a store outage.
+  settings.max_unwritten_rollups = std::max<std::size_t>(
+    1,
+    std::size_t{ctx.cfg.metrics.retention_h} * 3600
+      / ctx.cfg.metrics.rollup_interval_s);
   for (auto& svc : ctx.cfg.services) {
     ctx.service_names.push_back(svc.name);
     auto backlog = std::make_shared<ingest_backlog>(
       ctx.cfg.metrics.max_queued_samples);
     ctx.backlogs.push_back(backlog);
-    ctx.monitors.push_back(system_.spawn(service_monitor, svc,
-                                         ctx.cfg.metrics.snapshot_interval_s,
-                                         alert_sink_actor{}, backlog));
+    ctx.monitors.push_back(system_.spawn(service_monitor, svc, settings,
+                                         alert_sink_actor{}, backlog, store_));
   }
   ctx.readiness = [this] { return readiness(); };
   http_ = system_.spawn<caf::detached>(http_bridge, context_);
@@ -69,17 +80,43 @@ caf::expected<uint16_t> node::start() {
 }
 
 caf::expected<std::string> node::record_config(const std::string& text) {
+  auto now = epoch_ms_now();
+  auto& cfg = context_->cfg;
+  audit_record started;
+  started.at_ms = now;
+  started.node = cfg.node.name;
+  started.who = "node";
+  started.action = "node.start";
+  started.subject = cfg.node.name;
+  started.outcome = "ok";
+  started.detail = "config sha256 " + sha256_hex(text) + ", store "
+    + store_detail_;
+  // One batch: the version and the audit record of the start land together.
+  write_ops ops{
+    store::write_op::make_xadd(config_versions_stream,
+                               config_version_fields(cfg.node.name, text, now)),
+    audit_write(started, audit_retention_ms())};
   caf::expected<std::string> result{caf::make_error(error_code::unavailable)};
   caf::scoped_actor self{system_};
-  self
-    ->request(store_, std::chrono::seconds{5}, xadd_atom_v,
-              std::string{config_versions_stream},
-              config_version_fields(context_->cfg.node.name, text,
-                                    epoch_ms_now()),
-              store::stream_trim{})
-    .receive([&](std::string& id) { result = std::move(id); },
-             [&](caf::error& err) { result = std::move(err); });
+  self->request(store_, std::chrono::seconds{5}, write_atom_v, std::move(ops))
+    .receive(
+      [&](write_results& rs) {
+        if (rs.size() != 2)
+          result = caf::make_error(error_code::store_error,
+                                   "unexpected reply to the config write");
+        else if (rs[0].error)
+          result = std::move(rs[0].error);
+        else if (rs[1].error)
+          result = std::move(rs[1].error);
+        else
+          result = std::move(rs[0].text);
+      },
+      [&](caf::error& err) { result = std::move(err); });
   return result;
+}
+
+int64_t node::audit_retention_ms() const {
+  return int64_t{context_->cfg.store.audit_retention_days} * 24 * 3600 * 1000;
 }
 
 void node::stop() {
@@ -94,6 +131,43 @@ void node::stop() {
                log_warning("node", "HTTP stop: " + caf::to_string(err));
              });
   self->send_exit(http_, caf::exit_reason::user_shutdown);
+  // The current roll-up period and any the store refused earlier: a clean
+  // stop loses no history while the store is reachable. Ask all, then wait.
+  auto& ctx = *context_;
+  using flush_handle = decltype(self->request(
+    ctx.monitors[0], std::chrono::seconds{5}, flush_atom_v));
+  std::vector<flush_handle> flushes;
+  for (auto& m : ctx.monitors)
+    flushes.push_back(self->request(m, std::chrono::seconds{5}, flush_atom_v));
+  for (std::size_t i = 0; i < flushes.size(); ++i)
+    flushes[i].receive(
+      [&](bool stored) {
+        if (!stored)
+          log_warning("node",
+                      "history of " + ctx.service_names[i]
+                        + " not stored at stop: the store refused");
+      },
+      [&](caf::error& err) {
+        log_warning("node",
+                    "history of " + ctx.service_names[i]
+                      + " not stored at stop: " + caf::to_string(err));
+      });
+  audit_record stopped;
+  stopped.at_ms = epoch_ms_now();
+  stopped.node = ctx.cfg.node.name;
+  stopped.who = "node";
+  stopped.action = "node.stop";
+  stopped.subject = ctx.cfg.node.name;
+  stopped.outcome = "ok";
+  self
+    ->request(store_, std::chrono::seconds{2}, write_atom_v,
+              write_ops{audit_write(stopped, audit_retention_ms())})
+    .receive([](write_results&) {},
+             [](caf::error& err) {
+               log_warning("node",
+                           "audit record of the stop not stored: "
+                             + caf::to_string(err));
+             });
   for (auto& m : context_->monitors)
     self->send_exit(m, caf::exit_reason::user_shutdown);
   // Store last: the actors above may still write while they wind down.

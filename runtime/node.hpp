@@ -41,6 +41,8 @@ public:
 private:
   readiness_report readiness() const;
 
+  int64_t audit_retention_ms() const;
+
   caf::actor_system& system_;
   std::shared_ptr<http_context> context_;
   store_actor store_;

@@ -24,4 +24,10 @@ void add_metrics_routes(httplib::Server& srv, http_context_ptr ctx);
 /// GET /healthz, GET /readyz, GET .../health/comprehensive
 void add_health_routes(httplib::Server& srv, http_context_ptr ctx);
 
+/// GET /api/v1/stream-b-coordination/metrics/history
+void add_history_routes(httplib::Server& srv, http_context_ptr ctx);
+
+/// GET /api/v1/audit
+void add_audit_routes(httplib::Server& srv, http_context_ptr ctx);
+
 } // namespace streamb

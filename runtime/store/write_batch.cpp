@@ -21,14 +21,6 @@ bool is_u64(std::string_view str) {
   return !str.empty() && ec == std::errc{} && ptr == last;
 }
 
-/// "ms" or "ms-seq".
-bool is_stream_id(std::string_view str) {
-  auto dash = str.find('-');
-  if (dash == std::string_view::npos)
-    return is_u64(str);
-  return is_u64(str.substr(0, dash)) && is_u64(str.substr(dash + 1));
-}
-
 caf::error check_ttl(int64_t ttl_ms, int64_t now_ms) {
   if (ttl_ms < 0)
     return invalid("negative TTL: " + std::to_string(ttl_ms));
@@ -57,6 +49,13 @@ write_result pack(caf::expected<T>&& x) {
 }
 
 } // namespace
+
+bool is_stream_id(std::string_view str) {
+  auto dash = str.find('-');
+  if (dash == std::string_view::npos)
+    return is_u64(str);
+  return is_u64(str.substr(0, dash)) && is_u64(str.substr(dash + 1));
+}
 
 caf::error check_write_op(const write_op& op, int64_t now_ms) {
   using kind = write_op::kind;

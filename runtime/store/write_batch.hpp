@@ -8,12 +8,17 @@
 
 #include <caf/error.hpp>
 
+#include <string_view>
+
 namespace streamb::store {
 
 /// invalid_argument when `op` would be refused as a whole call: a negative or
 /// overflowing TTL (expire accepts <= 0: it deletes), an XADD without fields,
 /// both trim limits, or a MINID that is no stream ID.
 caf::error check_write_op(const write_op& op, int64_t now_ms);
+
+/// Whether `id` is a stream ID: "ms" or "ms-seq", both decimal.
+bool is_stream_id(std::string_view id);
 
 /// Runs `op` through the single call of `db` and packs its outcome.
 write_result apply_write_op(backend& db, const write_op& op);

@@ -1,0 +1,132 @@
+#include "bridges/http_context.hpp"
+#include "bridges/json_response.hpp"
+#include "bridges/metrics_json.hpp"
+#include "bridges/routes/routes.hpp"
+#include "runtime/metric_rollup.hpp"
+#include "runtime/wall_time.hpp"
+
+#include <boost/json/array.hpp>
+#include <caf/scoped_actor.hpp>
+#include <httplib.h>
+
+#include <charconv>
+
+namespace streamb {
+
+namespace {
+
+/// At most this many roll-ups in one answer; a client pages with ?from=.
+constexpr uint64_t max_rollups = 10000;
+
+int64_t field_integer(const store::field_list& xs, const char* name) {
+  for (auto& [field, value] : xs)
+    if (field == name) {
+      int64_t result = 0;
+      std::from_chars(value.data(), value.data() + value.size(), result);
+      return result;
+    }
+  return 0;
+}
+
+} // namespace
+
+void add_history_routes(httplib::Server& srv, http_context_ptr ctx) {
+  srv.Get(
+    "/api/v1/stream-b-coordination/metrics/history",
+    [ctx](const httplib::Request& req, httplib::Response& res) {
+      if (!req.has_param("service"))
+        return reply_error(res, 400, "invalid_argument", "service is required",
+                           "?service");
+      auto service = req.get_param_value("service");
+      if (ctx->cfg.find_service(service) == nullptr)
+        return reply_error(res, 404, "unknown_service",
+                           "no service '" + service + "' in the config",
+                           "?service");
+      auto now = epoch_ms_now();
+      auto retention_ms = int64_t{ctx->cfg.metrics.retention_h} * 3600 * 1000;
+      int64_t to = now;
+      if (req.has_param("to")) {
+        auto t = parse_time(req.get_param_value("to"));
+        if (!t)
+          return reply_error(res, 400, "invalid_argument",
+                             "to must be epoch milliseconds or "
+                             "YYYY-MM-DDTHH:MM:SS[.mmm]Z",
+                             "?to");
+        to = *t;
+      }
+      int64_t from = to - retention_ms;
+      if (req.has_param("from")) {
+        auto t = parse_time(req.get_param_value("from"));
+        if (!t)
+          return reply_error(res, 400, "invalid_argument",
+                             "from must be epoch milliseconds or "
+                             "YYYY-MM-DDTHH:MM:SS[.mmm]Z",
+                             "?from");
+        from = *t;
+      }
+      if (from > to)
+        return reply_error(res, 400, "invalid_argument",
+                           "from must not be after to", "?from");
+      from = std::max<int64_t>(from, 0);
+      // Entries get their ID when written, at the end of their period (or
+      // later, after a store outage): search from `from` to a period and a
+      // margin past `to`, then keep the periods that start in [from, to].
+      auto period_ms = int64_t{ctx->cfg.metrics.rollup_interval_s} * 1000;
+      auto margin_ms = period_ms + 5 * 60 * 1000;
+      auto end_id = to > INT64_MAX - margin_ms ? std::string{"+"}
+                                               : std::to_string(to + margin_ms);
+      caf::scoped_actor self{*ctx->system};
+      auto entries_req = self->request(ctx->store, ctx->ask_timeout,
+                                       xrange_atom_v, history_stream(service),
+                                       std::to_string(from), end_id,
+                                       uint64_t{0});
+      auto month = utc_month(now);
+      auto usage_req = self->request(ctx->store, ctx->ask_timeout,
+                                     hgetall_atom_v, usage_key(service, month));
+      caf::error failure;
+      boost::json::array rollups;
+      bool truncated = false;
+      entries_req.receive(
+        [&](stream_entries& entries) {
+          for (auto& e : entries) {
+            auto x = rollup_from_fields(e.fields);
+            if (!x || x->start_ms < from || x->start_ms > to)
+              continue;
+            if (rollups.size() == max_rollups) {
+              truncated = true;
+              break;
+            }
+            rollups.emplace_back(to_json(*x));
+          }
+        },
+        [&](caf::error& err) { failure = std::move(err); });
+      boost::json::object month_to_date;
+      usage_req.receive(
+        [&](store::field_list& fields) {
+          auto spend = field_integer(fields, "spend_micros");
+          month_to_date = {{"month", month},
+                           {"calls", field_integer(fields, "calls")},
+                           {"errors", field_integer(fields, "errors")},
+                           {"spendMicros", spend},
+                           {"spendUsd", static_cast<double>(spend) / 1e6}};
+        },
+        [&](caf::error& err) {
+          if (!failure)
+            failure = std::move(err);
+        });
+      if (failure)
+        return reply_error(res, failure);
+      reply_json(res, 200,
+                 boost::json::object{
+                   {"service", service},
+                   {"from", iso8601_utc(from)},
+                   {"to", iso8601_utc(to)},
+                   {"periodSeconds", ctx->cfg.metrics.rollup_interval_s},
+                   {"retentionHours", ctx->cfg.metrics.retention_h},
+                   {"rollups", std::move(rollups)},
+                   {"truncated", truncated},
+                   {"monthToDate", std::move(month_to_date)}});
+    });
+}
+
+} // namespace streamb
