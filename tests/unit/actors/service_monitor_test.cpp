@@ -1,5 +1,9 @@
 #include "actors/service_monitor.hpp"
 
+#include "actors/store_actor.hpp"
+#include "runtime/wall_time.hpp"
+#include "tests/unit/store/switchable_backend.hpp"
+
 #include "tests/unit/actor_fixture.hpp"
 
 #include <caf/event_based_actor.hpp>
@@ -42,8 +46,10 @@ alert_sink_actor::behavior_type collecting_sink(alert_log log) {
 struct fixture : test::actor_fixture {
   alert_log alerts = std::make_shared<std::vector<service_alert>>();
   alert_sink_actor sink = sys().spawn(collecting_sink, alerts);
-  service_monitor_actor monitor = sys().spawn(
-    service_monitor, stripe(), 15u, sink, std::shared_ptr<ingest_backlog>{});
+  service_monitor_actor monitor = sys().spawn(service_monitor, stripe(),
+                                              monitor_settings{}, sink,
+                                              std::shared_ptr<ingest_backlog>{},
+                                              store_actor{});
 
   fixture() {
     sched.run();
@@ -130,12 +136,149 @@ TEST_CASE("the monitor releases the ingest backlog of the samples it "
           "recorded") {
   test::actor_fixture f;
   auto backlog = std::make_shared<ingest_backlog>(1000);
-  auto m = f.sys().spawn(service_monitor, stripe(), 15u, alert_sink_actor{},
-                         backlog);
+  auto m = f.sys().spawn(service_monitor, stripe(), monitor_settings{},
+                         alert_sink_actor{}, backlog, store_actor{});
   REQUIRE(backlog->try_reserve(300));
   f.self->send(m, record_atom_v, batch(300, 50));
   CHECK(backlog->queued() == 300); // not processed yet
   f.sched.run();
   CHECK(backlog->queued() == 0);
   f.self->send_exit(m, caf::exit_reason::user_shutdown);
+}
+
+// -- metric history -----------------------------------------------------------
+
+namespace {
+
+/// A monitor writing its history to a store the test can switch off.
+struct history_fixture : test::actor_fixture {
+  std::shared_ptr<store::testing::switchable_backend>
+    db = std::make_shared<store::testing::switchable_backend>();
+  store_actor store = sys().spawn(store_service,
+                                  std::shared_ptr<store::backend>{db});
+  service_monitor_actor monitor;
+
+  history_fixture() {
+    monitor_settings settings;
+    settings.node = "node-a";
+    settings.rollup_interval_s = 60;
+    settings.max_unwritten_rollups = 3;
+    monitor = sys().spawn(service_monitor, stripe(), settings,
+                          alert_sink_actor{}, std::shared_ptr<ingest_backlog>{},
+                          store);
+    sched.run();
+  }
+
+  ~history_fixture() {
+    self->send_exit(monitor, caf::exit_reason::user_shutdown);
+    self->send_exit(store, caf::exit_reason::user_shutdown);
+  }
+
+  void post(std::size_t n, double latency_ms, int64_t cost_micros) {
+    auto xs = batch(n, latency_ms);
+    for (auto& x : xs)
+      x.cost_micros = cost_micros;
+    self->send(monitor, record_atom_v, std::move(xs));
+    sched.run();
+  }
+
+  std::vector<metric_rollup> history() {
+    auto entries = db->inner.xrange(history_stream("stripe"), "-", "+");
+    REQUIRE(entries);
+    std::vector<metric_rollup> result;
+    for (auto& e : *entries) {
+      auto x = rollup_from_fields(e.fields);
+      REQUIRE(x);
+      result.push_back(*x);
+    }
+    return result;
+  }
+
+  int64_t usage(const char* field) {
+    auto month = utc_month(epoch_ms_now());
+    auto value = db->inner.hget(usage_key("stripe", month), field);
+    REQUIRE(value);
+    return *value ? std::stoll(**value) : 0;
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(history_fixture,
+                 "each period's calls land in the history with the month's "
+                 "usage counters") {
+  post(10, 100, 2500);
+  advance(60s);
+  auto h = history();
+  REQUIRE(h.size() == 1);
+  CHECK(h[0].service == "stripe");
+  CHECK(h[0].node == "node-a");
+  CHECK(h[0].stats.calls == 10);
+  CHECK(h[0].stats.cost_micros == 25000);
+  CHECK(h[0].p95_ms == Approx(100).epsilon(0.01));
+  CHECK(h[0].start_ms % 60000 == 0);
+  CHECK(usage("calls") == 10);
+  CHECK(usage("spend_micros") == 25000);
+  // A period without calls writes nothing; the next one with calls adds to
+  // the same month's counters.
+  advance(60s);
+  CHECK(history().size() == 1);
+  post(5, 50, 1000);
+  advance(60s);
+  REQUIRE(history().size() == 2);
+  CHECK(history()[1].stats.calls == 5);
+  CHECK(usage("calls") == 15);
+  CHECK(usage("spend_micros") == 30000);
+}
+
+TEST_CASE_METHOD(history_fixture,
+                 "roll-ups the store refuses are kept and written in order "
+                 "once it is back") {
+  db->down = true;
+  post(5, 100, 0);
+  advance(60s);
+  post(7, 100, 0);
+  advance(60s);
+  CHECK(db->inner.xlen(history_stream("stripe")).value() == 0);
+  db->down = false;
+  post(1, 100, 0);
+  advance(60s);
+  auto h = history();
+  REQUIRE(h.size() == 3);
+  CHECK(h[0].stats.calls == 5);
+  CHECK(h[1].stats.calls == 7);
+  CHECK(h[2].stats.calls == 1);
+  CHECK(usage("calls") == 13);
+}
+
+TEST_CASE_METHOD(history_fixture,
+                 "past its backlog limit the monitor drops the oldest "
+                 "roll-ups, not the newest") {
+  db->down = true;
+  for (std::size_t i = 1; i <= 5; ++i) {
+    post(i, 100, 0);
+    advance(60s);
+  }
+  db->down = false;
+  advance(60s);
+  auto h = history();
+  REQUIRE(h.size() == 3); // max_unwritten_rollups
+  CHECK(h[0].stats.calls == 3);
+  CHECK(h[2].stats.calls == 5);
+}
+
+TEST_CASE_METHOD(history_fixture,
+                 "flush stores the current partial period, and says false "
+                 "while the store is down without losing it") {
+  post(3, 100, 0);
+  db->down = true;
+  CHECK_FALSE(ask<bool>(monitor, flush_atom_v));
+  db->down = false;
+  CHECK(ask<bool>(monitor, flush_atom_v));
+  auto h = history();
+  REQUIRE(h.size() == 1);
+  CHECK(h[0].stats.calls == 3);
+  // Nothing left: the next flush writes nothing new.
+  CHECK(ask<bool>(monitor, flush_atom_v));
+  CHECK(history().size() == 1);
 }
