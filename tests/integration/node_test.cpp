@@ -2,6 +2,7 @@
 
 #include "tests/integration/node_process.hpp"
 #include "tests/integration/redis_process.hpp"
+#include "tests/integration/running_node.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -17,65 +18,8 @@
 #include <unistd.h>
 
 using namespace streamb;
+using namespace streamb::test;
 using namespace std::chrono_literals;
-
-namespace {
-
-std::vector<std::string> run_args(std::vector<std::string> extra) {
-  std::vector<std::string> args{"run", "--config", "config/streamb.json",
-                                "--http-port", "0"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return args;
-}
-
-/// The real binary on a free port, with an HTTP client for it.
-struct running_node {
-  test::node_process process;
-  uint16_t port;
-  httplib::Client client;
-
-  explicit running_node(std::vector<std::string> extra_args = {})
-    : process(run_args(std::move(extra_args))), port(process.wait_for_port()),
-      client("127.0.0.1", port) {
-    REQUIRE(port != 0);
-    client.set_read_timeout(10, 0);
-  }
-
-  boost::json::value get_json(const std::string& path, int expect = 200) {
-    auto res = client.Get(path.c_str());
-    REQUIRE(res);
-    INFO(res->body);
-    CHECK(res->status == expect);
-    return boost::json::parse(res->body);
-  }
-
-  httplib::Result post(const std::string& body,
-                       const char* type = "application/json") {
-    return client.Post("/api/v1/calls", body, type);
-  }
-};
-
-std::string sample(const char* service, double latency_ms, const char* status,
-                   const char* extra = "") {
-  return std::string{"{\"service\":\""} + service
-    + "\",\"endpoint\":\"/v1/x\",\"latencyMs\":" + std::to_string(latency_ms)
-    + ",\"status\":" + status + extra + "}";
-}
-
-void check_error(const httplib::Result& res, int status, const char* code,
-                 const char* path = nullptr) {
-  REQUIRE(res);
-  INFO(res->body);
-  CHECK(res->status == status);
-  auto doc = boost::json::parse(res->body);
-  auto& err = doc.at("error");
-  CHECK(err.at("code").as_string() == code);
-  CHECK_FALSE(err.at("message").as_string().empty());
-  if (path)
-    CHECK(err.at("path").as_string() == path);
-}
-
-} // namespace
 
 TEST_CASE("samples posted to a running node come back from metrics/realtime") {
   running_node node;
