@@ -8,6 +8,7 @@
 #include "runtime/node.hpp"
 #include "runtime/store/redis_backend.hpp"
 #include "runtime/wall_time.hpp"
+#include "runtime/webhook_verify_cli.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -35,6 +36,7 @@ Usage:
   streamb config history [--config FILE] [--store URL]
   streamb config show N [--config FILE] [--store URL]
   streamb config rollback N --out FILE [--config FILE] [--store URL]
+  streamb webhook-verify --vectors FILE | --scheme S --secret X ... | --help
   streamb --help
   streamb --version
 
@@ -337,5 +339,7 @@ int main(int argc, char** argv) {
     return config_command(args);
   if (cmd == "check-config")
     return check_config(args);
+  if (cmd == "webhook-verify")
+    return webhook_verify_command(args);
   return fail_usage("unknown command '" + cmd + "'");
 }
