@@ -1066,19 +1066,18 @@ redis_backend::write(const std::vector<write_op>& ops) {
   if (exec.type != REDIS_REPLY_ARRAY || exec.elements != queued)
     return unexpected_reply("EXEC", exec);
   std::vector<write_result> results(ops.size());
-  std::vector<std::string> undo_expiry;
+  // Ops whose INCRBY failed after their PEXPIRE NX gave the key a deadline.
+  std::vector<size_t> stray_expiry;
   for (size_t i = 0; i < ops.size(); ++i) {
     auto& op = ops[i];
     auto& reply = *exec.element[first[i]];
     auto& result = results[i];
     if (reply.type == REDIS_REPLY_ERROR) {
       result.error = conn_->error_of(reply);
-      // As in incr_by: a failed INCRBY must not leave the deadline that the
-      // PEXPIRE NX after it gave the untouched key.
       if (op.what == kind::incr_by && op.ttl_ms > 0) {
         auto& pexpire = *exec.element[first[i] + 1];
         if (pexpire.type == REDIS_REPLY_INTEGER && pexpire.integer == 1)
-          undo_expiry.push_back(key(op.key));
+          stray_expiry.push_back(i);
       }
       continue;
     }
@@ -1127,9 +1126,30 @@ redis_backend::write(const std::vector<write_op>& ops) {
         break;
     }
   }
-  for (auto& full : undo_expiry)
-    if (auto undone = conn_->call({"PERSIST", full}); !undone)
-      return undone.error();
+  // As in incr_by: a failed INCRBY must not leave the deadline that the
+  // PEXPIRE NX after it gave the untouched key, so PERSIST takes it back
+  // after EXEC. Unless a later op of the batch gave the key the expiry it has
+  // now: a SET always does (with its TTL or none), SET NX, PEXPIRE and DEL
+  // when they answered 1 (after a DEL the key, if any, is a new one). HSET,
+  // HINCRBY, XADD and a failed SET NX keep the expiry; a later INCRBY's
+  // PEXPIRE NX cannot have answered 1 without one of the above in between.
+  auto expiry_replaced_after = [&](size_t i) {
+    for (size_t j = i + 1; j < ops.size(); ++j) {
+      if (ops[j].key != ops[i].key)
+        continue;
+      auto what = ops[j].what;
+      if (what == kind::set)
+        return true;
+      if ((what == kind::set_nx || what == kind::expire || what == kind::del)
+          && !results[j].error && results[j].integer == 1)
+        return true;
+    }
+    return false;
+  };
+  for (auto i : stray_expiry)
+    if (!expiry_replaced_after(i))
+      if (auto undone = conn_->call({"PERSIST", key(ops[i].key)}); !undone)
+        return undone.error();
   return results;
 }
 

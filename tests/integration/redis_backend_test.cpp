@@ -318,6 +318,43 @@ TEST_CASE("glob characters in the prefix and in the keys argument are taken "
   raw.command({"DEL", base + "azz:k"});
 }
 
+TEST_CASE("batches on separate connections never interleave",
+          "[store][redis]") {
+  // The suite's isolation section shares one backend, whose mutex already
+  // keeps its callers' round trips apart; here only MULTI ... EXEC keeps the
+  // other connections (other store actors, other nodes) out of a batch.
+  // Without it a pipeline this long (about 60 KB) would be: Redis reads 16 KB
+  // of a client's commands at a time and serves other clients in between.
+  constexpr int connections = 3;
+  constexpr int batches = 50;
+  auto opts = test_options();
+  std::vector<std::unique_ptr<redis_backend>> backends;
+  for (int i = 0; i < connections; ++i)
+    backends.push_back(std::make_unique<redis_backend>(opts));
+  key_cleanup cleanup{*backends.front()};
+  auto ops = streamb::store::testing::isolation_probe(1'000);
+  std::atomic<int> failures{0};
+  std::atomic<int> interleaved{0};
+  std::vector<std::thread> workers;
+  for (auto& st : backends)
+    workers.emplace_back([&st = *st, &ops, &failures, &interleaved] {
+      for (int i = 0; i < batches; ++i) {
+        auto r = st.write(ops);
+        if (!r)
+          ++failures;
+        else if (!streamb::store::testing::ran_whole(*r))
+          ++interleaved;
+      }
+    });
+  for (auto& w : workers)
+    w.join();
+  CHECK(failures.load() == 0);
+  CHECK(interleaved.load() == 0);
+  auto& st = *backends.front();
+  CHECK(get_or_nil(st, "a") == std::to_string(2 * connections * batches));
+  CHECK(get_or_nil(st, "b") == std::to_string(2 * connections * batches));
+}
+
 TEST_CASE("the database in the URL is selected on connect", "[store][redis]") {
   auto opts = test_options();
   auto other = opts;

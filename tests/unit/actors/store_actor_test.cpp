@@ -4,6 +4,7 @@
 #include "tests/unit/actor_fixture.hpp"
 
 #include <memory>
+#include <optional>
 
 using namespace streamb;
 
@@ -87,4 +88,57 @@ TEST_CASE_METHOD(fixture, "store errors reach the caller as errors") {
                CHECK(err == caf::make_error(error_code::not_found));
              });
   CHECK(failed);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "the store actor runs a batch of writes and answers one "
+                 "result per op") {
+  using op = store::write_op;
+  auto results = ask<write_results>(
+    store, write_atom_v,
+    write_ops{op::make_set_nx("dedup:evt_1", "1", 1000),
+              op::make_set_nx("dedup:evt_1", "2", 1000),
+              op::make_incr_by("spend:stripe", 250),
+              op::make_xadd("audit", {{"action", "grant"}}, {100, ""}),
+              // A string is no stream: this op fails, the next still runs.
+              op::make_xadd("spend:stripe", {{"f", "v"}}),
+              op::make_incr_by("spend:stripe", -50)});
+  REQUIRE(results.size() == 6);
+  CHECK(results[0].integer == 1);
+  CHECK(results[1].integer == 0);
+  CHECK(results[2].integer == 250);
+  CHECK_FALSE(results[3].text.empty());
+  CHECK(results[4].error == caf::make_error(error_code::store_error));
+  CHECK(results[5].integer == 200);
+  auto range = ask<stream_entries>(store, xrange_atom_v, std::string{"audit"},
+                                   std::string{"-"}, std::string{"+"},
+                                   uint64_t{0});
+  REQUIRE(range.size() == 1);
+  CHECK(range[0].id == results[3].text);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "an invalid batch reaches the caller as invalid_argument "
+                 "and writes nothing") {
+  using op = store::write_op;
+  auto rh = self->request(store, caf::infinite, write_atom_v,
+                          write_ops{op::make_set("k", "v"),
+                                    op::make_xadd("audit", {})});
+  sched.run();
+  bool failed = false;
+  rh.receive([](const write_results&) {},
+             [&](caf::error& err) {
+               failed = true;
+               CHECK(err == caf::make_error(error_code::invalid_argument));
+             });
+  CHECK(failed);
+  // The SET before the invalid op did not land.
+  auto get = self->request(store, caf::infinite, kv_get_atom_v,
+                           std::string{"k"});
+  sched.run();
+  std::optional<bool> found;
+  get.receive([&](bool x, const std::string&) { found = x; },
+              [](caf::error&) {});
+  REQUIRE(found);
+  CHECK_FALSE(*found);
 }

@@ -70,6 +70,54 @@ inline void ok(const caf::expected<caf::unit_t>& x) {
                                << caf::to_string(x.error()));
 }
 
+/// outcome() for one result of a batch.
+inline std::string outcome(const write_result& x) {
+  if (!x.error)
+    return "value";
+  if (x.error.category() != caf::atom("streamb"))
+    return "foreign error " + caf::to_string(x.error);
+  return to_string(static_cast<error_code>(x.error.code()));
+}
+
+/// The results of a batch that must run; fails the test on an op's error.
+inline std::vector<write_result> ok_batch(backend& st,
+                                          const std::vector<write_op>& ops) {
+  auto results = ok(st.write(ops));
+  REQUIRE(results.size() == ops.size());
+  for (size_t i = 0; i < results.size(); ++i) {
+    CAPTURE(i);
+    CHECK(outcome(results[i]) == "value");
+  }
+  return results;
+}
+
+/// A batch that shows whether another caller's op ran inside it: counters a
+/// and b are incremented at its start and again at its end, with `noise`
+/// increments of a hash in between. See ran_whole.
+inline std::vector<write_op> isolation_probe(int noise) {
+  std::vector<write_op> ops{write_op::make_incr_by("a", 1),
+                            write_op::make_incr_by("b", 1)};
+  for (int i = 0; i < noise; ++i)
+    ops.push_back(write_op::make_hincr_by("noise", std::to_string(i % 8), 1));
+  ops.push_back(write_op::make_incr_by("a", 1));
+  ops.push_back(write_op::make_incr_by("b", 1));
+  return ops;
+}
+
+/// Whether the results of an isolation_probe show it ran whole: a == b at
+/// its start (no other batch between the first two ops), and each counter's
+/// second increment right after its first (none in the middle).
+inline bool ran_whole(const std::vector<write_result>& r) {
+  if (r.size() < 4)
+    return false;
+  auto n = r.size();
+  for (auto i : {size_t{0}, size_t{1}, n - 2, n - 1})
+    if (r[i].error)
+      return false;
+  return r[0].integer == r[1].integer && r[n - 2].integer == r[0].integer + 1
+    && r[n - 1].integer == r[1].integer + 1;
+}
+
 /// GET as redis-cli shows it: the value, or "(nil)".
 inline std::string get_or_nil(backend& st, const std::string& key) {
   auto value = ok(st.get(key));
@@ -714,6 +762,251 @@ void run_backend_suite() {
     CHECK(unique.size() == total);
     CHECK(ok(st.xlen("q")) == total);
     CHECK(ok(st.xpending_count("q", "g")) == 0);
+  }
+
+  // -- batches ----------------------------------------------------------------
+
+  SECTION("a batch answers for each string op what its single call would") {
+    ok(st.set("old", "v"));
+    ok(st.set("taken", "first"));
+    using op = write_op;
+    auto r = ok_batch(st,
+                      {
+                        op::make_set("s", "v", 10'000),
+                        op::make_set_nx("new", "a", 10'000),
+                        op::make_set_nx("new", "b"),
+                        op::make_set_nx("taken", "second"),
+                        op::make_del("old"),
+                        op::make_del("old"),
+                        op::make_expire("s", 20'000),
+                        op::make_expire("missing", 1'000),
+                        op::make_set("doomed", "v"),
+                        op::make_expire("doomed", -5),
+                      });
+    CHECK(r[0].integer == 1);
+    CHECK(r[1].integer == 1);
+    CHECK(r[2].integer == 0);
+    CHECK(r[3].integer == 0);
+    CHECK(r[4].integer == 1);
+    CHECK(r[5].integer == 0);
+    CHECK(r[6].integer == 1);
+    CHECK(r[7].integer == 0);
+    CHECK(r[9].integer == 1);
+    CHECK(get_or_nil(st, "s") == "v");
+    auto ttl = ok(st.ttl_ms("s"));
+    CHECK(ttl > 10'000);
+    CHECK(ttl <= 20'000);
+    // NX left the first value and its TTL alone.
+    CHECK(get_or_nil(st, "new") == "a");
+    ttl = ok(st.ttl_ms("new"));
+    CHECK(ttl > 0);
+    CHECK(ttl <= 10'000);
+    CHECK(get_or_nil(st, "taken") == "first");
+    CHECK(ok(st.ttl_ms("taken")) == -1);
+    CHECK(ok(st.keys("")) == std::vector<std::string>{"new", "s", "taken"});
+  }
+
+  SECTION("a batch answers for each counter and hash op what its single call "
+          "would") {
+    using op = write_op;
+    auto r = ok_batch(st,
+                      {
+                        op::make_incr_by("n", 5, 1'000),
+                        op::make_incr_by("n", -2, 60'000),
+                        op::make_incr_by("plain", 7),
+                        op::make_hset("h", {{"a", "1"}, {"b", "2"}}),
+                        op::make_hset("h", {{"b", "3"}, {"c", "4"}}),
+                        op::make_hset("h", {}),
+                        op::make_hincr_by("h", "n", 7),
+                        op::make_hincr_by("h", "n", -10),
+                      });
+    CHECK(r[0].integer == 5);
+    CHECK(r[1].integer == 3);
+    CHECK(r[2].integer == 7);
+    CHECK(r[3].integer == 2);
+    CHECK(r[4].integer == 1);
+    CHECK(r[5].integer == 0);
+    CHECK(r[6].integer == 7);
+    CHECK(r[7].integer == -3);
+    CHECK(get_or_nil(st, "n") == "3");
+    CHECK(ok(st.ttl_ms("plain")) == -1);
+    CHECK(ok(st.hgetall("h"))
+          == field_list{{"a", "1"}, {"b", "3"}, {"c", "4"}, {"n", "-3"}});
+    // The counter keeps the deadline of its first increment, within the
+    // batch (the second asked for 60 s) and in the next one.
+    auto first = ok(st.ttl_ms("n"));
+    CHECK(first > 0);
+    CHECK(first <= 1'000);
+    advance_ms(50);
+    r = ok_batch(st, {op::make_incr_by("n", 1, 1'000)});
+    CHECK(r[0].integer == 4);
+    auto second = ok(st.ttl_ms("n"));
+    CHECK(second > 0);
+    CHECK(second <= 950);
+  }
+
+  SECTION("xadd in a batch returns increasing ids and trims") {
+    auto before = add_entries(st, "x", 2);
+    using op = write_op;
+    std::vector<write_op> ops;
+    for (int i = 0; i < 5; ++i)
+      ops.push_back(
+        op::make_xadd("x", {{"n", std::to_string(2 + i)}}, {3, ""}));
+    ops.push_back(op::make_xadd("y", {{"a", "1"}, {"b", "2"}}));
+    auto r = ok_batch(st, ops);
+    std::vector<std::string> ids = before;
+    for (size_t i = 0; i < 5; ++i)
+      ids.push_back(r[i].text);
+    for (size_t i = 1; i < ids.size(); ++i) {
+      CAPTURE(ids[i - 1], ids[i]);
+      CHECK(split_id(ids[i - 1]) < split_id(ids[i]));
+    }
+    CHECK(ok(st.xlen("x")) == 3);
+    auto entries = ok(st.xrange("x", "-", "+"));
+    CHECK(ids_of(entries)
+          == std::vector<std::string>(ids.end() - 3, ids.end()));
+    REQUIRE(entries.size() == 3);
+    CHECK(entries[2].fields == field_list{{"n", "6"}});
+    CHECK(ok(st.xrange("y", "-", "+"))
+          == std::vector<stream_entry>{{r[5].text, {{"a", "1"}, {"b", "2"}}}});
+    // MINID trims below the ID, after the add.
+    r = ok_batch(st, {op::make_xadd("x", {{"n", "7"}}, {0, ids[5]})});
+    CHECK(ids_of(ok(st.xrange("x", "-", "+")))
+          == std::vector<std::string>{ids[5], ids[6], r[0].text});
+  }
+
+  SECTION("an op that fails at run time carries its error and the ops after "
+          "it still run") {
+    ok(st.hset("h", {{"f", "v"}}));
+    ok(st.set("s", "abc"));
+    using op = write_op;
+    auto r = ok(st.write({
+      op::make_set("before", "1"),
+      op::make_incr_by("h", 1),
+      op::make_incr_by("s", 1, 10'000),
+      op::make_hincr_by("s", "f", 1),
+      op::make_hset("s", {{"f", "v"}}),
+      op::make_xadd("h", {{"f", "v"}}),
+      op::make_incr_by("after", 2),
+      op::make_hincr_by("h", "n", 1),
+    }));
+    REQUIRE(r.size() == 8);
+    CHECK(outcome(r[0]) == "value");
+    CHECK(outcome(r[1]) == "store_error");
+    CHECK(outcome(r[2]) == "store_error");
+    CHECK(outcome(r[3]) == "store_error");
+    CHECK(outcome(r[4]) == "store_error");
+    CHECK(outcome(r[5]) == "store_error");
+    CHECK(outcome(r[6]) == "value");
+    CHECK(r[6].integer == 2);
+    CHECK(outcome(r[7]) == "value");
+    CHECK(r[7].integer == 1);
+    CHECK(get_or_nil(st, "before") == "1");
+    CHECK(get_or_nil(st, "after") == "2");
+    // The failed ops changed nothing, not even an expiry.
+    CHECK(get_or_nil(st, "s") == "abc");
+    CHECK(ok(st.ttl_ms("s")) == -1);
+    CHECK(ok(st.hgetall("h")) == field_list{{"f", "v"}, {"n", "1"}});
+  }
+
+  SECTION("a failed incr_by with a TTL leaves the expiry that the batch's "
+          "later ops give the key") {
+    for (auto name : {"h1", "h2", "h3", "h4"})
+      ok(st.hset(name, {{"f", "v"}}));
+    using op = write_op;
+    auto r = ok(st.write({
+      // No later op touches h1's expiry: it has none.
+      op::make_incr_by("h1", 1, 60'000),
+      op::make_hset("h1", {{"g", "w"}}),
+      // A later expire sets h2's.
+      op::make_incr_by("h2", 1, 60'000),
+      op::make_expire("h2", 10'000),
+      // A later set replaces h3 with a string that expires.
+      op::make_incr_by("h3", 1, 60'000),
+      op::make_set("h3", "v", 10'000),
+      // A later set_nx finds h4 and changes nothing.
+      op::make_incr_by("h4", 1, 60'000),
+      op::make_set_nx("h4", "v", 10'000),
+    }));
+    REQUIRE(r.size() == 8);
+    for (size_t i = 0; i < r.size(); i += 2) {
+      CAPTURE(i);
+      CHECK(outcome(r[i]) == "store_error");
+      CHECK(outcome(r[i + 1]) == "value");
+    }
+    CHECK(ok(st.ttl_ms("h1")) == -1);
+    auto ttl = ok(st.ttl_ms("h2"));
+    CHECK(ttl > 0);
+    CHECK(ttl <= 10'000);
+    CHECK(get_or_nil(st, "h3") == "v");
+    ttl = ok(st.ttl_ms("h3"));
+    CHECK(ttl > 0);
+    CHECK(ttl <= 10'000);
+    CHECK(ok(st.ttl_ms("h4")) == -1);
+  }
+
+  SECTION("an invalid op anywhere fails the whole batch with invalid_argument "
+          "and writes nothing") {
+    ok(st.set("k", "old"));
+    using op = write_op;
+    constexpr auto max = std::numeric_limits<int64_t>::max();
+    std::vector<std::pair<std::string, write_op>> invalid{
+      {"set with a negative TTL", op::make_set("t", "v", -1)},
+      {"set_nx with a negative TTL", op::make_set_nx("t", "v", -1)},
+      {"incr_by with a negative TTL", op::make_incr_by("t", 1, -1)},
+      {"set with an overflowing TTL", op::make_set("t", "v", max)},
+      {"expire with an overflowing TTL", op::make_expire("k", max)},
+      {"xadd without fields", op::make_xadd("x", {})},
+      {"xadd with MAXLEN and MINID",
+       op::make_xadd("x", {{"f", "v"}}, {5, "1"})},
+      {"xadd with MINID abc", op::make_xadd("x", {{"f", "v"}}, {0, "abc"})},
+      {"xadd with MINID 1-2-3", op::make_xadd("x", {{"f", "v"}}, {0, "1-2-3"})},
+      {"xadd with MINID -1", op::make_xadd("x", {{"f", "v"}}, {0, "-1"})},
+    };
+    for (auto& [what, bad] : invalid) {
+      std::vector<write_op> good{op::make_set("k", "new"),
+                                 op::make_incr_by("n", 1),
+                                 op::make_xadd("x", {{"f", "v"}})};
+      for (size_t at = 0; at <= good.size(); ++at) {
+        CAPTURE(what, at);
+        auto ops = good;
+        ops.insert(ops.begin() + static_cast<std::ptrdiff_t>(at), bad);
+        CHECK(outcome(st.write(ops)) == "invalid_argument");
+        CHECK(get_or_nil(st, "k") == "old");
+        CHECK(ok(st.ttl_ms("k")) == -1);
+        CHECK(ok(st.keys("")) == std::vector<std::string>{"k"});
+      }
+    }
+  }
+
+  SECTION("an empty batch answers an empty result and writes nothing") {
+    CHECK(ok(st.write({})).empty());
+    CHECK(ok(st.keys("")).empty());
+  }
+
+  SECTION("batches from 4 threads run whole, never interleaved") {
+    constexpr int threads = 4;
+    constexpr int batches = 2'000;
+    auto ops = isolation_probe(8);
+    std::atomic<int> failures{0};
+    std::atomic<int> interleaved{0};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t)
+      workers.emplace_back([&st, &ops, &failures, &interleaved] {
+        for (int i = 0; i < batches; ++i) {
+          auto r = st.write(ops);
+          if (!r)
+            ++failures;
+          else if (!ran_whole(*r))
+            ++interleaved;
+        }
+      });
+    for (auto& w : workers)
+      w.join();
+    CHECK(failures.load() == 0);
+    CHECK(interleaved.load() == 0);
+    CHECK(get_or_nil(st, "a") == std::to_string(2 * threads * batches));
+    CHECK(get_or_nil(st, "b") == std::to_string(2 * threads * batches));
   }
 
   // -- administration ---------------------------------------------------------
