@@ -147,13 +147,12 @@ void close_period(service_monitor_pointer self, int64_t now_ms) {
   }
 }
 
+/// Arms the timer for the next wall-clock boundary of the roll-up period.
 void schedule_rollup(service_monitor_pointer self, int64_t now_ms) {
-  auto& st = self->state;
-  auto period_ms = int64_t{st.settings.rollup_interval_s} * 1000;
-  auto next = st.period_start_ms + period_ms;
-  self->delayed_send(
-    self, std::chrono::milliseconds{std::max<int64_t>(next - now_ms, 1)},
-    rollup_atom_v);
+  auto period_ms = int64_t{self->state.settings.rollup_interval_s} * 1000;
+  self->delayed_send(self,
+                     std::chrono::milliseconds{period_ms - now_ms % period_ms},
+                     rollup_atom_v);
 }
 
 } // namespace

@@ -67,6 +67,8 @@ store_service(store_pointer self, std::shared_ptr<store::backend> backend) {
         const std::string& consumer, uint64_t count) {
       return lift(db().xreadgroup(stream, group, consumer, count));
     },
+    [=](xpending_atom, const std::string& stream, const std::string& group,
+        uint64_t count) { return lift(db().xpending(stream, group, count)); },
     [=](xack_atom, const std::string& stream, const std::string& group,
         const std::vector<std::string>& ids) {
       return lift(db().xack(stream, group, ids));

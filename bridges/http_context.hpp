@@ -41,6 +41,8 @@ struct http_context {
   std::vector<std::shared_ptr<ingest_backlog>> backlogs;
   /// The node's store: history, audit trail and everything durable.
   store_actor store;
+  /// Stores and delivers verified webhooks.
+  webhook_processor_actor webhooks;
   /// How long a handler waits for an actor's answer.
   std::chrono::milliseconds ask_timeout{2000};
   /// Asks every component; supplied by the node.

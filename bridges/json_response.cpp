@@ -38,6 +38,7 @@ void reply_error(httplib::Response& res, const caf::error& err) {
       case error_code::unavailable: status = 503; break;
       case error_code::timeout: status = 504; break;
       case error_code::unsupported: status = 501; break;
+      case error_code::conflict: status = 409; break;
       default: break;
     }
     reply_error(res, status, to_string(code), message);

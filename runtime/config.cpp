@@ -919,8 +919,44 @@ void read_webhook(checker& c, const json::value& v, std::string path,
       c.add(r.path_of("secrets"), "needs at least one non-empty secret");
   }
   read_uint(r, "tolerance_s", out.tolerance_s); // 0: no freshness check
+  out.critical_types_set = r.get("critical_types") != nullptr;
   read_string_array(r, "critical_types", out.critical_types);
+  if (!out.critical_types_set) {
+    if (out.scheme == "stripe")
+      out.critical_types = {"invoice.payment_failed", "charge.failed",
+                            "charge.dispute.created"};
+    else if (out.scheme == "samsara")
+      out.critical_types = {"AlertIncident", "SevereSpeedingStarted"};
+  }
   read_uint(r, "dedup_ttl_s", out.dedup_ttl_s, 1);
+  read_uint(r, "max_body_bytes", out.max_body_bytes, 1, 64ull * 1024 * 1024);
+  r.finish();
+}
+
+void read_webhooks(checker& c, const json::value& v, std::string path,
+                   webhooks_config& out) {
+  object_reader r{c, v, std::move(path)};
+  if (auto x = r.get("retry_delays_s")) {
+    auto arr = x->if_array();
+    if (arr == nullptr) {
+      c.add(r.path_of("retry_delays_s"), "must be an array of seconds");
+    } else {
+      out.retry_delays_s.clear();
+      for (std::size_t i = 0; i < arr->size(); ++i) {
+        uint64_t s = 0;
+        if (to_uint(c,
+                    r.path_of("retry_delays_s") + "[" + std::to_string(i) + "]",
+                    (*arr)[i], 1, 7 * 24 * 3600, s))
+          out.retry_delays_s.push_back(static_cast<uint32_t>(s));
+      }
+      if (arr->size() > 50)
+        c.add(r.path_of("retry_delays_s"), "has more than 50 retries");
+    }
+  }
+  read_uint(r, "delivery_timeout_s", out.delivery_timeout_s, 1, 3600);
+  read_uint(r, "max_in_flight", out.max_in_flight, 1, 10000);
+  read_uint(r, "claim_idle_s", out.claim_idle_s, 1);
+  read_uint(r, "queue_retention_h", out.queue_retention_h, 1);
   r.finish();
 }
 
@@ -1064,6 +1100,8 @@ config read_config(checker& c, const json::value& root) {
     read_auth(c, *x, r.path_of("auth"), cfg.auth);
   if (auto x = r.get("agents"))
     read_agents(c, *x, r.path_of("agents"), cfg.agents);
+  if (auto x = r.get("webhooks"))
+    read_webhooks(c, *x, r.path_of("webhooks"), cfg.webhooks);
   if (auto x = r.require("services"))
     read_services(c, *x, r.path_of("services"), cfg.services);
   if (auto x = r.get("cluster"))

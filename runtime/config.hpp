@@ -141,8 +141,30 @@ struct webhook_config {
     scheme; // stripe | twilio | sendgrid | samsara | airtable | standard
   std::vector<std::string> secrets;
   uint32_t tolerance_s = 300;
+  /// Event types handled first; when absent, the scheme's defaults (Stripe:
+  /// payment failures and disputes; Samsara: alert incidents and severe
+  /// speeding).
   std::vector<std::string> critical_types;
+  bool critical_types_set = false;
   uint64_t dedup_ttl_s = 604800;
+  /// Larger webhook bodies get 413.
+  uint64_t max_body_bytes = 1024 * 1024;
+};
+
+/// How every service's webhooks are delivered after they are stored.
+struct webhooks_config {
+  /// The wait before each retry; full jitter picks uniformly in (0, delay].
+  /// Its length is the number of retries: 7 retries + the first try.
+  std::vector<uint32_t> retry_delays_s{5, 30, 150, 750, 3600, 14400, 36000};
+  /// A delivery that gets no answer in this time counts as failed.
+  uint32_t delivery_timeout_s = 30;
+  /// Deliveries in flight to the subscriber at once.
+  uint32_t max_in_flight = 16;
+  /// Entries another consumer (a node that died) left unacknowledged this
+  /// long are claimed.
+  uint32_t claim_idle_s = 300;
+  /// Queue entries are trimmed after this; longer than the retry schedule.
+  uint32_t queue_retention_h = 48;
 };
 
 struct service_config {
@@ -175,6 +197,7 @@ struct config {
   metrics_config metrics;
   auth_config auth;
   agents_config agents;
+  webhooks_config webhooks;
   std::vector<service_config> services;
   cluster_config cluster;
 

@@ -30,6 +30,8 @@ enum class error_code : uint8_t {
   unavailable,
   /// The operation is valid but not supported by this build or backend.
   unsupported,
+  /// The request conflicts with the current state (e.g. replayed already).
+  conflict,
 };
 
 std::string to_string(error_code x);

@@ -61,6 +61,14 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<write_ops>("write_ops");
   cfg.add_message_type<store::write_result>("write_result");
   cfg.add_message_type<write_results>("write_results");
+  cfg.add_message_type<store::pending_entry>("pending_entry");
+  cfg.add_message_type<pending_entries>("pending_entries");
+  cfg.add_message_type<webhook_event>("webhook_event");
+  cfg.add_message_type<webhook_events>("webhook_events");
+  cfg.add_message_type<accept_outcome>("accept_outcome");
+  cfg.add_message_type<accept_outcomes>("accept_outcomes");
+  cfg.add_message_type<webhook_stats>("webhook_stats");
+  cfg.add_message_type<webhook_stats_list>("webhook_stats_list");
 }
 
 } // namespace streamb

@@ -41,6 +41,15 @@ CAF_ADD_ATOM(streamb, streamb, hgetall_atom, "hgetall")
 CAF_ADD_ATOM(streamb, streamb, xrevrange_atom, "xrevrange")
 CAF_ADD_ATOM(streamb, streamb, rollup_atom, "rollup")
 CAF_ADD_ATOM(streamb, streamb, flush_atom, "flush")
+CAF_ADD_ATOM(streamb, streamb, wh_accept_atom, "wh_accept")
+CAF_ADD_ATOM(streamb, streamb, wh_reject_atom, "wh_reject")
+CAF_ADD_ATOM(streamb, streamb, wh_poll_atom, "wh_poll")
+CAF_ADD_ATOM(streamb, streamb, wh_retry_atom, "wh_retry")
+CAF_ADD_ATOM(streamb, streamb, wh_stats_atom, "wh_stats")
+CAF_ADD_ATOM(streamb, streamb, wh_dead_atom, "wh_dead")
+CAF_ADD_ATOM(streamb, streamb, wh_replay_atom, "wh_replay")
+CAF_ADD_ATOM(streamb, streamb, deliver_atom, "deliver")
+CAF_ADD_ATOM(streamb, streamb, xpending_atom, "xpending")
 
 namespace streamb {
 
@@ -198,6 +207,12 @@ typename Inspector::result_type inspect(Inspector& f, stream_trim& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pending_entry& x) {
+  return f(caf::meta::type_name("pending_entry"), x.id, x.consumer, x.idle_ms,
+           x.delivery_count);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, write_op& x) {
   return f(caf::meta::type_name("write_op"), x.what, x.key, x.value, x.number,
            x.ttl_ms, x.fields, x.trim);
@@ -214,6 +229,7 @@ namespace streamb {
 
 using stream_entries = std::vector<store::stream_entry>;
 using write_ops = std::vector<store::write_op>;
+using pending_entries = std::vector<store::pending_entry>;
 using write_results = std::vector<store::write_result>;
 
 /// The node's store: one per node, detached because a backend may block
@@ -246,6 +262,9 @@ using store_actor = caf::typed_actor<
   // XREADGROUP GROUP group consumer COUNT n STREAMS stream >
   caf::replies_to<xread_atom, std::string, std::string, std::string,
                   uint64_t>::with<stream_entries>,
+  // XPENDING stream group - + COUNT n (0: all) -> owner, idle, deliveries
+  caf::replies_to<xpending_atom, std::string, std::string,
+                  uint64_t>::with<pending_entries>,
   // XACK stream group ids... -> acknowledged count
   caf::replies_to<xack_atom, std::string, std::string,
                   std::vector<std::string>>::with<uint64_t>,
@@ -254,6 +273,92 @@ using store_actor = caf::typed_actor<
                   uint64_t>::with<stream_entries>,
   // MULTI op... EXEC in one round trip: several writes at the cost of one
   caf::replies_to<write_atom, write_ops>::with<write_results>>;
+
+// -- webhooks -----------------------------------------------------------------
+
+/// A verified provider event on its way to the subscribers.
+struct webhook_event {
+  /// "<service>:<provider's event id>": unique across services.
+  std::string id;
+  std::string service;
+  std::string type; // the provider's event type; may be empty
+  bool critical = false;
+  std::string payload;
+  int64_t received_ms = 0;
+  /// Deliveries tried so far.
+  uint32_t attempts = 0;
+  /// The queue stream entry, once stored.
+  std::string entry_id;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, webhook_event& x) {
+  return f(caf::meta::type_name("webhook_event"), x.id, x.service, x.type,
+           x.critical, x.payload, x.received_ms, x.attempts, x.entry_id);
+}
+
+using webhook_events = std::vector<webhook_event>;
+
+/// What the processor did with one accepted event.
+enum class accept_outcome : uint8_t {
+  stored,      // new, durable now: answer 2xx
+  duplicate,   // seen before (within the dedup TTL): answer 200 duplicate
+  in_progress, // another request is storing it right now: answer 503
+};
+
+using accept_outcomes = std::vector<accept_outcome>;
+
+/// Webhook counters of one service since the node started.
+struct webhook_stats {
+  std::string service;
+  uint64_t received = 0;
+  uint64_t verified = 0;
+  /// Rejections by reason name (missing_header, bad_signature, ...,
+  /// too_large, store_unavailable).
+  std::vector<std::pair<std::string, uint64_t>> rejected;
+  uint64_t duplicates = 0;
+  uint64_t critical = 0;
+  uint64_t delivered = 0;
+  uint64_t retried = 0;
+  uint64_t dead_lettered = 0;
+  uint64_t pending = 0;       // stored, not yet delivered or dead-lettered
+  double delivery_p50_ms = 0; // receipt to delivery
+  double delivery_p99_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, webhook_stats& x) {
+  return f(caf::meta::type_name("webhook_stats"), x.service, x.received,
+           x.verified, x.rejected, x.duplicates, x.critical, x.delivered,
+           x.retried, x.dead_lettered, x.pending, x.delivery_p50_ms,
+           x.delivery_p99_ms);
+}
+
+using webhook_stats_list = std::vector<webhook_stats>;
+
+/// Who gets the events: the built-in log subscriber now, the coordination
+/// hub later. True: handled. False, an error or no answer within the
+/// delivery timeout: the delivery failed and is retried.
+using webhook_subscriber_actor = caf::typed_actor<
+  caf::replies_to<deliver_atom, webhook_event>::with<bool>>;
+
+/// Stores verified events (dedup, persist-before-ack), delivers them to the
+/// subscriber (critical first), retries with backoff, dead-letters.
+using webhook_processor_actor = caf::typed_actor<
+  // Dedup and store; one outcome per event, in order.
+  caf::replies_to<wh_accept_atom, webhook_events>::with<accept_outcomes>,
+  // Counts a rejected request: service, reason.
+  caf::reacts_to<wh_reject_atom, std::string, std::string>,
+  // Timer: read the queues, claim what crashed consumers left.
+  caf::reacts_to<wh_poll_atom>,
+  // Timer: deliver this event again.
+  caf::reacts_to<wh_retry_atom, webhook_event>,
+  caf::replies_to<wh_stats_atom>::with<webhook_stats_list>,
+  // Dead letters not yet replayed, of one service ("" for all).
+  caf::replies_to<wh_dead_atom, std::string>::with<stream_entries>,
+  // Replays one dead letter by its id -> the event's id.
+  caf::replies_to<wh_replay_atom, std::string>::with<std::string>,
+  caf::replies_to<ping_atom>::with<bool>>;
 
 /// Registers every message type with CAF; call once on the system config.
 void register_message_types(caf::actor_system_config& cfg);

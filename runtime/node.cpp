@@ -2,6 +2,7 @@
 
 #include "actors/service_monitor.hpp"
 #include "actors/store_actor.hpp"
+#include "actors/webhook_processor.hpp"
 #include "bridges/http_bridge.hpp"
 #include "runtime/audit.hpp"
 #include "runtime/config_versions.hpp"
@@ -64,6 +65,16 @@ caf::expected<uint16_t> node::start() {
     ctx.monitors.push_back(system_.spawn(service_monitor, svc, settings,
                                          alert_sink_actor{}, backlog, store_));
   }
+  webhook_processor_settings wh;
+  wh.node = ctx.cfg.node.name;
+  wh.delivery = ctx.cfg.webhooks;
+  for (auto& svc : ctx.cfg.services)
+    if (svc.webhook)
+      wh.dedup_ttl_ms[svc.name] = static_cast<int64_t>(svc.webhook->dedup_ttl_s)
+        * 1000;
+  subscriber_ = system_.spawn(log_subscriber);
+  ctx.webhooks = system_.spawn(webhook_processor, std::move(wh), store_,
+                               subscriber_);
   ctx.readiness = [this] { return readiness(); };
   http_ = system_.spawn<caf::detached>(http_bridge, context_);
   started_ = true;
@@ -170,6 +181,8 @@ void node::stop() {
              });
   for (auto& m : context_->monitors)
     self->send_exit(m, caf::exit_reason::user_shutdown);
+  self->send_exit(ctx.webhooks, caf::exit_reason::user_shutdown);
+  self->send_exit(subscriber_, caf::exit_reason::user_shutdown);
   // Store last: the actors above may still write while they wind down.
   self->send_exit(store_, caf::exit_reason::user_shutdown);
   http_ = nullptr;
@@ -207,6 +220,7 @@ readiness_report node::readiness() const {
     report.components.push_back(std::move(c));
   };
   probe(store_, "store", store_detail_);
+  probe(ctx.webhooks, "webhook_processor", "");
   for (std::size_t i = 0; i < ctx.monitors.size(); ++i)
     probe(ctx.monitors[i], "service_monitor/" + ctx.service_names[i], "");
   return report;

@@ -46,6 +46,7 @@ private:
   caf::actor_system& system_;
   std::shared_ptr<http_context> context_;
   store_actor store_;
+  webhook_subscriber_actor subscriber_;
   std::string store_detail_;
   http_bridge_actor http_;
   bool started_ = false;

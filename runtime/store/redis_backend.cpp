@@ -1038,6 +1038,14 @@ redis_backend::write(const std::vector<write_op>& ops) {
       case kind::hincr_by:
         cmds.push_back({"HINCRBY", full, op.value, std::to_string(op.number)});
         break;
+      case kind::get: cmds.push_back({"GET", full}); break;
+      case kind::xack: {
+        argv cmd{"XACK", full, op.value};
+        for (auto& [id, unused] : op.fields)
+          cmd.push_back(id);
+        cmds.push_back(std::move(cmd));
+        break;
+      }
       case kind::xadd: {
         argv cmd{"XADD", full};
         if (auto err = append_trim(cmd, op.trim))
@@ -1111,6 +1119,22 @@ redis_backend::write(const std::vector<write_op>& ops) {
           result.integer = reply.integer > 0 ? 1 : 0;
         else
           result.error = unexpected_reply("DEL/PEXPIRE", reply);
+        break;
+      case kind::get:
+        if (reply.type == REDIS_REPLY_STRING) {
+          result.integer = 1;
+          result.text = text(reply);
+        } else if (reply.type != REDIS_REPLY_NIL) {
+          result.error = unexpected_reply("GET", reply);
+        }
+        break;
+      case kind::xack:
+        // Redis answers 0 for a missing group where the contract says
+        // not_found; inside a batch the count is what callers use.
+        if (reply.type == REDIS_REPLY_INTEGER)
+          result.integer = static_cast<int64_t>(reply.integer);
+        else
+          result.error = unexpected_reply("XACK", reply);
         break;
       case kind::incr_by:
       case kind::hincr_by:

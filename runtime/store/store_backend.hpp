@@ -97,6 +97,8 @@ struct write_op {
     hset,     // key, fields
     hincr_by, // key, value (the field), number (delta)
     xadd,     // key (the stream), fields, trim
+    get,      // key: reads inside the batch (e.g. after a SET NX)
+    xack,     // key (the stream), value (the group), fields' names (ids)
   };
   kind what = kind::set;
   std::string key;
@@ -131,6 +133,17 @@ struct write_op {
                                 int64_t delta) {
     return {kind::hincr_by, std::move(key), std::move(field), delta, 0, {}, {}};
   }
+  static write_op make_get(std::string key) {
+    return {kind::get, std::move(key), {}, 0, 0, {}, {}};
+  }
+  static write_op make_xack(std::string stream, std::string group,
+                            const std::vector<std::string>& ids) {
+    field_list xs;
+    for (auto& id : ids)
+      xs.emplace_back(id, std::string{});
+    return {
+      kind::xack, std::move(stream), std::move(group), 0, 0, std::move(xs), {}};
+  }
   static write_op make_xadd(std::string stream, field_list fields,
                             stream_trim trim = {}) {
     return {kind::xadd,        std::move(stream), {}, 0, 0,
@@ -144,9 +157,10 @@ struct write_result {
   caf::error error;
   /// set, set_nx: 1 when written, 0 when NX found the key; del, expire: 1
   /// when the key existed; incr_by, hincr_by: the new value; hset: the
-  /// number of new fields.
+  /// number of new fields; get: 1 when the key exists; xack: the number
+  /// acknowledged.
   int64_t integer = 0;
-  /// xadd: the new entry's ID.
+  /// xadd: the new entry's ID; get: the value.
   std::string text;
 };
 

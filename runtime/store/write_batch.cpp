@@ -73,9 +73,15 @@ caf::error check_write_op(const write_op& op, int64_t now_ms) {
       if (!op.trim.min_id.empty() && !is_stream_id(op.trim.min_id))
         return invalid("invalid stream ID: " + op.trim.min_id);
       return {};
+    case kind::xack:
+      for (auto& [id, unused] : op.fields)
+        if (!is_stream_id(id))
+          return invalid("invalid stream ID: " + id);
+      return {};
     case kind::del:
     case kind::hset:
-    case kind::hincr_by: return {};
+    case kind::hincr_by:
+    case kind::get: return {};
   }
   return invalid("unknown write op");
 }
@@ -91,6 +97,23 @@ write_result apply_write_op(backend& db, const write_op& op) {
     case kind::hset: return pack(db.hset(op.key, op.fields));
     case kind::hincr_by: return pack(db.hincr_by(op.key, op.value, op.number));
     case kind::xadd: return pack(db.xadd(op.key, op.fields, op.trim));
+    case kind::get: {
+      auto value = db.get(op.key);
+      write_result result;
+      if (!value) {
+        result.error = std::move(value.error());
+      } else if (*value) {
+        result.integer = 1;
+        result.text = std::move(**value);
+      }
+      return result;
+    }
+    case kind::xack: {
+      std::vector<std::string> ids;
+      for (auto& [id, unused] : op.fields)
+        ids.push_back(id);
+      return pack(db.xack(op.key, op.value, ids));
+    }
   }
   write_result result;
   result.error = invalid("unknown write op");

@@ -1,0 +1,700 @@
+#include "actors/webhook_processor.hpp"
+
+#include "runtime/log.hpp"
+#include "runtime/wall_time.hpp"
+#include "runtime/webhook_queue.hpp"
+
+#include <algorithm>
+
+namespace streamb {
+
+namespace keys = webhook_keys;
+
+namespace {
+
+constexpr auto store_timeout = std::chrono::seconds{5};
+/// Entries read or claimed per store round trip.
+constexpr uint64_t read_batch = 100;
+
+/// "attempt_03": zero-padded so that the history sorts by attempt.
+std::string attempt_field(uint32_t n) {
+  auto digits = std::to_string(n);
+  return "attempt_"
+    + std::string(digits.size() < 2 ? 2 - digits.size() : 0, '0') + digits;
+}
+
+webhook_counters& counters_of(webhook_processor_pointer self,
+                              const std::string& service) {
+  return self->state.counters[service];
+}
+
+int64_t queue_retention_ms(webhook_processor_pointer self) {
+  return int64_t{self->state.settings.delivery.queue_retention_h} * 3600 * 1000;
+}
+
+store::stream_trim queue_trim(webhook_processor_pointer self) {
+  store::stream_trim trim;
+  trim.min_id = std::to_string(
+    std::max<int64_t>(epoch_ms_now() - queue_retention_ms(self), 0));
+  return trim;
+}
+
+void dispatch(webhook_processor_pointer self);
+void poll(webhook_processor_pointer self);
+
+/// Sends `ops`; on failure keeps them for the next poll, because they record
+/// an outcome (an ack, a dead letter) that must not get lost.
+void write_durably(webhook_processor_pointer self, write_ops ops) {
+  self->request(self->state.store, store_timeout, write_atom_v, ops)
+    .then([](write_results&) {},
+          [self, ops](caf::error& err) mutable {
+            log_warning("webhook_processor",
+                        "store write deferred: " + caf::to_string(err));
+            self->state.deferred.push_back(std::move(ops));
+          });
+}
+
+// -- accepting ----------------------------------------------------------------
+
+void flush_accepts(webhook_processor_pointer self);
+
+void fail_accepts(webhook_processor_pointer self,
+                  std::vector<webhook_processor_state::waiting_accept>& batch,
+                  const caf::error& err) {
+  for (auto& w : batch) {
+    counters_of(self, w.events.front().service).rejected["store_unavailable"]
+      += 1;
+    w.promise.deliver(err);
+  }
+  self->state.accepting = false;
+  flush_accepts(self);
+}
+
+/// Second round trip: store the new events, mark them stored.
+void store_new(webhook_processor_pointer self,
+               std::vector<webhook_processor_state::waiting_accept> batch,
+               std::vector<accept_outcomes> outcomes) {
+  auto& st = self->state;
+  write_ops ops;
+  auto trim = queue_trim(self);
+  auto retention = queue_retention_ms(self);
+  auto now = epoch_ms_now();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    for (std::size_t j = 0; j < batch[i].events.size(); ++j) {
+      if (outcomes[i][j] != accept_outcome::stored)
+        continue;
+      auto& ev = batch[i].events[j];
+      auto ttl = st.settings.dedup_ttl_ms.count(ev.service) > 0
+        ? st.settings.dedup_ttl_ms.at(ev.service)
+        : int64_t{7} * 24 * 3600 * 1000;
+      ops.push_back(store::write_op::make_xadd(keys::queue(ev.critical),
+                                               to_fields(ev), trim));
+      ops.push_back(
+        store::write_op::make_set(keys::dedup(ev.id), "stored", ttl));
+      ops.push_back(store::write_op::make_hset(
+        keys::event(ev.id),
+        {{"service", ev.service},
+         {"type", ev.type},
+         {"critical", ev.critical ? "true" : "false"},
+         {"received_at", iso8601_utc(ev.received_ms)},
+         {"verdict", "verified"},
+         {"status", "queued"},
+         {"attempts", "0"},
+         {"node", st.settings.node}}));
+      ops.push_back(store::write_op::make_expire(
+        keys::event(ev.id), retention + now - ev.received_ms));
+    }
+  }
+  auto finish = [self](std::vector<webhook_processor_state::waiting_accept>& b,
+                       std::vector<accept_outcomes>& outs) {
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      auto& c = counters_of(self, b[i].events.front().service);
+      for (std::size_t j = 0; j < outs[i].size(); ++j) {
+        if (outs[i][j] == accept_outcome::duplicate)
+          ++c.duplicates;
+        else if (outs[i][j] == accept_outcome::stored
+                 && b[i].events[j].critical)
+          ++c.critical;
+      }
+      b[i].promise.deliver(std::move(outs[i]));
+    }
+    self->state.accepting = false;
+    flush_accepts(self);
+  };
+  if (ops.empty()) {
+    finish(batch, outcomes);
+    return;
+  }
+  self->request(st.store, store_timeout, write_atom_v, std::move(ops))
+    .then(
+      [self, batch, outcomes, finish](write_results& rs) mutable {
+        for (auto& r : rs)
+          if (r.error)
+            return fail_accepts(self, batch, r.error);
+        finish(batch, outcomes);
+        poll(self);
+      },
+      [self, batch](caf::error& err) mutable {
+        fail_accepts(self, batch, err);
+      });
+}
+
+/// First round trip: claim every event's dedup key (SET NX) and read it back
+/// (GET): our own token means new, another token means another request is
+/// storing it now, anything else means stored before.
+void flush_accepts(webhook_processor_pointer self) {
+  auto& st = self->state;
+  if (st.accepting || st.waiting.empty())
+    return;
+  st.accepting = true;
+  auto batch = std::move(st.waiting);
+  st.waiting.clear();
+  write_ops ops;
+  std::vector<std::vector<std::string>> tokens(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    for (auto& ev : batch[i].events) {
+      auto token = "pending:" + st.settings.node + ":"
+        + std::to_string(++st.tokens);
+      ops.push_back(store::write_op::make_set_nx(keys::dedup(ev.id), token,
+                                                 keys::pending_ttl_ms));
+      ops.push_back(store::write_op::make_get(keys::dedup(ev.id)));
+      tokens[i].push_back(std::move(token));
+    }
+  }
+  self->request(st.store, store_timeout, write_atom_v, std::move(ops))
+    .then(
+      [self, batch, tokens](write_results& rs) mutable {
+        std::vector<accept_outcomes> outcomes(batch.size());
+        std::size_t k = 0;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          for (std::size_t j = 0; j < batch[i].events.size(); ++j, k += 2) {
+            if (rs[k].error)
+              return fail_accepts(self, batch, rs[k].error);
+            if (rs[k + 1].error)
+              return fail_accepts(self, batch, rs[k + 1].error);
+            auto& value = rs[k + 1].text;
+            if (value == tokens[i][j])
+              outcomes[i].push_back(accept_outcome::stored);
+            else if (value.rfind("pending:", 0) == 0)
+              outcomes[i].push_back(accept_outcome::in_progress);
+            else
+              outcomes[i].push_back(accept_outcome::duplicate);
+          }
+        }
+        store_new(self, std::move(batch), std::move(outcomes));
+      },
+      [self, batch](caf::error& err) mutable {
+        fail_accepts(self, batch, err);
+      });
+}
+
+// -- delivering ---------------------------------------------------------------
+
+/// Entry ids are unique per stream only.
+std::string held_key(bool critical, const std::string& entry_id) {
+  return (critical ? "c:" : "n:") + entry_id;
+}
+
+std::size_t buffered(webhook_processor_pointer self) {
+  return self->state.held.size();
+}
+
+void ack_ops(write_ops& ops, const webhook_event& ev) {
+  ops.push_back(store::write_op::make_xack(keys::queue(ev.critical),
+                                           keys::group, {ev.entry_id}));
+}
+
+void on_delivered(webhook_processor_pointer self, const webhook_event& ev) {
+  auto& st = self->state;
+  auto& c = counters_of(self, ev.service);
+  ++c.delivered;
+  auto now = epoch_ms_now();
+  c.delivery_us.record(
+    static_cast<uint64_t>(std::max<int64_t>(now - ev.received_ms, 0)) * 1000);
+  write_ops ops;
+  ack_ops(ops, ev);
+  ops.push_back(store::write_op::make_hset(
+    keys::event(ev.id),
+    {{"status", "delivered"},
+     {"delivered_at", iso8601_utc(now)},
+     {"attempts", std::to_string(ev.attempts)},
+     {attempt_field(ev.attempts), iso8601_utc(now) + " delivered"}}));
+  st.held.erase(held_key(ev.critical, ev.entry_id));
+  write_durably(self, std::move(ops));
+}
+
+void on_failed(webhook_processor_pointer self, webhook_event ev,
+               const std::string& why) {
+  auto& st = self->state;
+  auto& c = counters_of(self, ev.service);
+  auto now = epoch_ms_now();
+  auto attempt_note = iso8601_utc(now) + " failed: " + why;
+  auto& delays = st.settings.delivery.retry_delays_s;
+  if (ev.attempts > delays.size()) {
+    ++c.dead_lettered;
+    log_warning("webhook_processor",
+                "dead letter " + ev.id + " after " + std::to_string(ev.attempts)
+                  + " attempts: " + why);
+    auto fields = to_fields(ev);
+    fields.emplace_back("last_error", why);
+    fields.emplace_back("dead_at", iso8601_utc(now));
+    write_ops ops;
+    ops.push_back(store::write_op::make_xadd(keys::dead, std::move(fields)));
+    ack_ops(ops, ev);
+    ops.push_back(
+      store::write_op::make_hset(keys::event(ev.id),
+                                 {{"status", "dead_lettered"},
+                                  {"attempts", std::to_string(ev.attempts)},
+                                  {"last_error", why},
+                                  {attempt_field(ev.attempts), attempt_note}}));
+    st.held.erase(held_key(ev.critical, ev.entry_id));
+    write_durably(self, std::move(ops));
+    return;
+  }
+  ++c.retried;
+  std::uniform_real_distribution<double> unit{0.0, 1.0};
+  auto delay = retry_delay_ms(delays, ev.attempts, unit(st.rng));
+  write_ops ops;
+  ops.push_back(
+    store::write_op::make_hset(keys::event(ev.id),
+                               {{"status", "retrying"},
+                                {"attempts", std::to_string(ev.attempts)},
+                                {"last_error", why},
+                                {"next_attempt_at", iso8601_utc(now + delay)},
+                                {attempt_field(ev.attempts), attempt_note}}));
+  // The history is for the operator; the retry itself lives in memory and,
+  // after a crash, in the queue's pending list.
+  self->request(st.store, store_timeout, write_atom_v, std::move(ops))
+    .then([](write_results&) {}, [](caf::error&) {});
+  self->delayed_send(self, std::chrono::milliseconds{delay}, wh_retry_atom_v,
+                     std::move(ev));
+}
+
+void deliver(webhook_processor_pointer self, webhook_event ev) {
+  auto& st = self->state;
+  ++st.in_flight;
+  ++ev.attempts;
+  self
+    ->request(st.subscriber,
+              std::chrono::seconds{st.settings.delivery.delivery_timeout_s},
+              deliver_atom_v, ev)
+    .then(
+      [self, ev](bool handled) {
+        --self->state.in_flight;
+        if (handled)
+          on_delivered(self, ev);
+        else
+          on_failed(self, ev, "the subscriber refused it");
+        dispatch(self);
+      },
+      [self, ev](caf::error& err) {
+        --self->state.in_flight;
+        on_failed(self, ev, caf::to_string(err));
+        dispatch(self);
+      });
+}
+
+/// Delivers an event that may have been delivered before (a retry, or an
+/// entry recovered after a crash) only if its history does not say so.
+void deliver_checked(webhook_processor_pointer self, webhook_event ev) {
+  auto& st = self->state;
+  ++st.in_flight;
+  self->request(st.store, store_timeout, hgetall_atom_v, keys::event(ev.id))
+    .then(
+      [self, ev](store::field_list& fields) mutable {
+        --self->state.in_flight;
+        for (auto& [name, value] : fields)
+          if (name == "status"
+              && (value == "delivered" || value == "dead_lettered")) {
+            write_ops ops;
+            ack_ops(ops, ev);
+            self->state.held.erase(held_key(ev.critical, ev.entry_id));
+            write_durably(self, std::move(ops));
+            dispatch(self);
+            return;
+          }
+        deliver(self, std::move(ev));
+      },
+      [self, ev](caf::error& err) mutable {
+        // Without the history we cannot tell: try again later.
+        --self->state.in_flight;
+        log_warning("webhook_processor",
+                    "cannot check " + ev.id + ": " + caf::to_string(err));
+        self->delayed_send(self, std::chrono::seconds{1}, wh_retry_atom_v,
+                           std::move(ev));
+      });
+}
+
+void dispatch(webhook_processor_pointer self) {
+  auto& st = self->state;
+  while (st.in_flight < st.settings.delivery.max_in_flight
+         && (!st.critical.empty() || !st.normal.empty())) {
+    auto& q = st.critical.empty() ? st.normal : st.critical;
+    auto ev = std::move(q.front());
+    q.pop_front();
+    if (ev.attempts > 0)
+      deliver_checked(self, std::move(ev));
+    else
+      deliver(self, std::move(ev));
+  }
+}
+
+/// Takes queue entries into memory; `maybe_seen` marks entries that may have
+/// been delivered before (recovered or claimed): they are checked first.
+void take(webhook_processor_pointer self, const stream_entries& entries,
+          bool maybe_seen) {
+  auto& st = self->state;
+  for (auto& e : entries) {
+    auto ev = webhook_from_entry(e);
+    if (!ev) {
+      log_error("webhook_processor", caf::to_string(ev.error()));
+      continue;
+    }
+    auto key = held_key(ev->critical, e.id);
+    if (st.held.count(key) > 0)
+      continue;
+    // A recovered entry's count is unknown; 1 makes dispatch check its
+    // history first and costs it one try of the schedule at most.
+    if (maybe_seen && ev->attempts == 0)
+      ev->attempts = 1;
+    st.held.insert(key);
+    (ev->critical ? st.critical : st.normal).push_back(std::move(*ev));
+  }
+}
+
+void ensure_groups(webhook_processor_pointer self);
+
+/// Reads new entries (critical first), then claims what other consumers left
+/// idle too long. One poll at a time.
+void poll(webhook_processor_pointer self) {
+  auto& st = self->state;
+  if (!st.groups_ready) {
+    ensure_groups(self);
+    return;
+  }
+  if (!st.deferred.empty()) {
+    auto deferred = std::move(st.deferred);
+    st.deferred.clear();
+    for (auto& ops : deferred)
+      write_durably(self, std::move(ops));
+  }
+  if (st.polling) {
+    st.poll_again = true;
+    return;
+  }
+  if (buffered(self) >= st.settings.max_buffered)
+    return;
+  st.polling = true;
+  st.poll_again = false;
+  auto on_error = [self](caf::error& err) {
+    self->state.polling = false;
+    // The group vanished with a Redis that restarted empty: make it again.
+    if (err == caf::make_error(error_code::not_found))
+      self->state.groups_ready = false;
+  };
+  self
+    ->request(st.store, store_timeout, xread_atom_v,
+              std::string{keys::critical_queue}, std::string{keys::group},
+              st.settings.node, read_batch)
+    .then(
+      [self, on_error](stream_entries& critical) {
+        take(self, critical, false);
+        dispatch(self);
+        auto more = critical.size() == read_batch;
+        self
+          ->request(self->state.store, store_timeout, xread_atom_v,
+                    std::string{keys::normal_queue}, std::string{keys::group},
+                    self->state.settings.node, read_batch)
+          .then(
+            [self, more](stream_entries& normal) {
+              auto& st = self->state;
+              take(self, normal, false);
+              dispatch(self);
+              st.polling = false;
+              if (more || st.poll_again || normal.size() == read_batch) {
+                poll(self);
+                return;
+              }
+              auto now = epoch_ms_now();
+              auto claim_ms = int64_t{st.settings.delivery.claim_idle_s} * 1000;
+              if (now - st.last_claim_ms < claim_ms / 2)
+                return;
+              st.last_claim_ms = now;
+              for (bool critical_queue : {true, false})
+                self
+                  ->request(st.store, store_timeout, xclaim_atom_v,
+                            keys::queue(critical_queue),
+                            std::string{keys::group}, st.settings.node,
+                            claim_ms, read_batch)
+                  .then(
+                    [self](stream_entries& claimed) {
+                      if (!claimed.empty())
+                        log_info("webhook_processor",
+                                 "claimed " + std::to_string(claimed.size())
+                                   + " webhooks another consumer left");
+                      take(self, claimed, true);
+                      dispatch(self);
+                    },
+                    [](caf::error&) {});
+            },
+            on_error);
+      },
+      on_error);
+}
+
+/// Creates the consumer groups (idempotent), then takes back this node's own
+/// entries that a crash left pending: they were stored and answered 2xx.
+void ensure_groups(webhook_processor_pointer self) {
+  auto& st = self->state;
+  if (st.polling)
+    return;
+  st.polling = true;
+  auto on_error = [self](caf::error& err) {
+    self->state.polling = false;
+    log_warning("webhook_processor",
+                "webhook queues not ready: " + caf::to_string(err));
+  };
+  self
+    ->request(st.store, store_timeout, xgroup_atom_v,
+              std::string{keys::critical_queue}, std::string{keys::group},
+              std::string{"0"})
+    .then(
+      [self, on_error](bool) {
+        self
+          ->request(self->state.store, store_timeout, xgroup_atom_v,
+                    std::string{keys::normal_queue}, std::string{keys::group},
+                    std::string{"0"})
+          .then(
+            [self, on_error](bool) {
+              for (bool critical : {true, false}) {
+                auto stream = keys::queue(critical);
+                self
+                  ->request(self->state.store, store_timeout, xpending_atom_v,
+                            stream, std::string{keys::group}, uint64_t{0})
+                  .then(
+                    [self, stream](pending_entries& pending) {
+                      auto& me = self->state.settings.node;
+                      for (auto& p : pending) {
+                        if (p.consumer != me)
+                          continue;
+                        self
+                          ->request(self->state.store, store_timeout,
+                                    xrange_atom_v, stream, p.id, p.id,
+                                    uint64_t{1})
+                          .then(
+                            [self](stream_entries& entries) {
+                              take(self, entries, true);
+                              dispatch(self);
+                            },
+                            [](caf::error&) {});
+                      }
+                    },
+                    [](caf::error&) {});
+              }
+              auto& st = self->state;
+              st.groups_ready = true;
+              st.polling = false;
+              poll(self);
+            },
+            on_error);
+      },
+      on_error);
+}
+
+// -- operator views -----------------------------------------------------------
+
+webhook_stats_list make_stats(webhook_processor_pointer self) {
+  webhook_stats_list result;
+  std::map<std::string, uint64_t> pending;
+  for (auto& q : {&self->state.critical, &self->state.normal})
+    for (auto& ev : *q)
+      ++pending[ev.service];
+  for (auto& [service, c] : self->state.counters) {
+    webhook_stats x;
+    x.service = service;
+    x.received = c.received;
+    x.verified = c.verified;
+    x.rejected.assign(c.rejected.begin(), c.rejected.end());
+    x.duplicates = c.duplicates;
+    x.critical = c.critical;
+    x.delivered = c.delivered;
+    x.retried = c.retried;
+    x.dead_lettered = c.dead_lettered;
+    x.pending = pending[service];
+    if (c.delivery_us.count() > 0) {
+      x.delivery_p50_ms = c.delivery_us.quantile(0.50) / 1000.0;
+      x.delivery_p99_ms = c.delivery_us.quantile(0.99) / 1000.0;
+    }
+    result.push_back(std::move(x));
+  }
+  return result;
+}
+
+std::string field(const store::field_list& xs, const char* name) {
+  for (auto& [k, v] : xs)
+    if (k == name)
+      return v;
+  return {};
+}
+
+} // namespace
+
+webhook_processor_actor::behavior_type
+webhook_processor(webhook_processor_pointer self,
+                  webhook_processor_settings settings, store_actor store,
+                  webhook_subscriber_actor subscriber) {
+  auto& st = self->state;
+  st.settings = std::move(settings);
+  st.store = std::move(store);
+  st.subscriber = std::move(subscriber);
+  self->send(self, wh_poll_atom_v);
+  return {
+    [=](wh_accept_atom,
+        webhook_events& events) -> caf::result<accept_outcomes> {
+      if (events.empty())
+        return accept_outcomes{};
+      auto& c = counters_of(self, events.front().service);
+      ++c.received;
+      ++c.verified;
+      auto promise = self->make_response_promise<accept_outcomes>();
+      self->state.waiting.push_back({std::move(events), promise});
+      flush_accepts(self);
+      return promise;
+    },
+    [=](wh_reject_atom, const std::string& service, const std::string& why) {
+      auto& c = counters_of(self, service);
+      ++c.received;
+      ++c.rejected[why];
+    },
+    [=](wh_poll_atom) {
+      poll(self);
+      self->delayed_send(self, self->state.settings.poll_interval,
+                         wh_poll_atom_v);
+    },
+    [=](wh_retry_atom, webhook_event& ev) {
+      auto& st = self->state;
+      (ev.critical ? st.critical : st.normal).push_back(std::move(ev));
+      dispatch(self);
+    },
+    [=](wh_stats_atom) { return make_stats(self); },
+    [=](wh_dead_atom,
+        const std::string& service) -> caf::result<stream_entries> {
+      auto promise = self->make_response_promise<stream_entries>();
+      auto& st = self->state;
+      self
+        ->request(st.store, store_timeout, xrange_atom_v,
+                  std::string{keys::dead}, std::string{"-"}, std::string{"+"},
+                  uint64_t{0})
+        .then(
+          [self, promise, service](stream_entries& dead) mutable {
+            self
+              ->request(self->state.store, store_timeout, hgetall_atom_v,
+                        std::string{keys::replayed})
+              .then(
+                [promise, service, dead](store::field_list& replayed) mutable {
+                  stream_entries result;
+                  for (auto& e : dead) {
+                    if (!service.empty()
+                        && field(e.fields, "service") != service)
+                      continue;
+                    auto done = std::any_of(replayed.begin(), replayed.end(),
+                                            [&](auto& kv) {
+                                              return kv.first == e.id;
+                                            });
+                    if (!done)
+                      result.push_back(std::move(e));
+                  }
+                  promise.deliver(std::move(result));
+                },
+                [promise](caf::error& err) mutable { promise.deliver(err); });
+          },
+          [promise](caf::error& err) mutable { promise.deliver(err); });
+      return promise;
+    },
+    [=](wh_replay_atom,
+        const std::string& dead_id) -> caf::result<std::string> {
+      auto promise = self->make_response_promise<std::string>();
+      auto& st = self->state;
+      self
+        ->request(st.store, store_timeout, xrange_atom_v,
+                  std::string{keys::dead}, dead_id, dead_id, uint64_t{1})
+        .then(
+          [self, promise, dead_id](stream_entries& found) mutable {
+            if (found.empty() || found.front().id != dead_id) {
+              promise.deliver(caf::make_error(error_code::not_found,
+                                              "no dead letter " + dead_id));
+              return;
+            }
+            auto ev = webhook_from_entry(found.front());
+            if (!ev) {
+              promise.deliver(ev.error());
+              return;
+            }
+            ev->attempts = 0;
+            // First the claim on the dead letter (SET NX: one replay only),
+            // then, in one batch, the new queue entry and the records.
+            write_ops claim{store::write_op::make_set_nx(
+              std::string{keys::replayed} + ":" + dead_id, ev->id)};
+            self
+              ->request(self->state.store, store_timeout, write_atom_v,
+                        std::move(claim))
+              .then(
+                [self, promise, dead_id, ev = *ev](write_results& rs) mutable {
+                  if (rs.front().error) {
+                    promise.deliver(rs.front().error);
+                    return;
+                  }
+                  if (rs.front().integer == 0) {
+                    promise.deliver(caf::make_error(
+                      error_code::conflict,
+                      "dead letter " + dead_id + " was replayed already"));
+                    return;
+                  }
+                  write_ops ops;
+                  ops.push_back(store::write_op::make_xadd(
+                    keys::queue(ev.critical), to_fields(ev), queue_trim(self)));
+                  ops.push_back(store::write_op::make_hset(
+                    std::string{keys::replayed}, {{dead_id, ev.id}}));
+                  ops.push_back(store::write_op::make_hset(
+                    keys::event(ev.id),
+                    {{"status", "replayed"}, {"attempts", "0"}}));
+                  self
+                    ->request(self->state.store, store_timeout, write_atom_v,
+                              std::move(ops))
+                    .then(
+                      [self, promise, id = ev.id](write_results& rs) mutable {
+                        for (auto& r : rs)
+                          if (r.error) {
+                            promise.deliver(r.error);
+                            return;
+                          }
+                        poll(self);
+                        promise.deliver(id);
+                      },
+                      [promise](caf::error& err) mutable {
+                        promise.deliver(err);
+                      });
+                },
+                [promise](caf::error& err) mutable { promise.deliver(err); });
+          },
+          [promise](caf::error& err) mutable { promise.deliver(err); });
+      return promise;
+    },
+    [=](ping_atom) { return true; },
+  };
+}
+
+webhook_subscriber_actor::behavior_type log_subscriber() {
+  return {
+    [](deliver_atom, const webhook_event& ev) {
+      log_info("webhook",
+               "delivered id=" + ev.id + " service=" + ev.service
+                 + " type=" + (ev.type.empty() ? "-" : ev.type)
+                 + (ev.critical ? " critical" : "")
+                 + " attempt=" + std::to_string(ev.attempts));
+      return true;
+    },
+  };
+}
+
+} // namespace streamb

@@ -1,0 +1,98 @@
+#pragma once
+
+#include "runtime/config.hpp"
+#include "runtime/histogram.hpp"
+#include "runtime/messages.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include <deque>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace streamb {
+
+/// What the processor needs of the config.
+struct webhook_processor_settings {
+  /// The consumer name in the queues' group: one per node.
+  std::string node = "local";
+  webhooks_config delivery;
+  /// Dedup TTL per service, in milliseconds.
+  std::map<std::string, int64_t> dedup_ttl_ms;
+  /// How often to look for entries (written by other nodes, or claimable).
+  std::chrono::milliseconds poll_interval{1000};
+  /// Events held in memory (queued, in flight, waiting for a retry); more
+  /// stay in the store until there is room.
+  std::size_t max_buffered = 1000;
+};
+
+/// Counters of one service; see webhook_stats.
+struct webhook_counters {
+  uint64_t received = 0;
+  uint64_t verified = 0;
+  std::map<std::string, uint64_t> rejected;
+  uint64_t duplicates = 0;
+  uint64_t critical = 0;
+  uint64_t delivered = 0;
+  uint64_t retried = 0;
+  uint64_t dead_lettered = 0;
+  histogram delivery_us;
+};
+
+struct webhook_processor_state {
+  static inline const char* name = "webhook_processor";
+
+  webhook_processor_settings settings;
+  store_actor store;
+  webhook_subscriber_actor subscriber;
+
+  // -- accepting: requests wait while a store batch is in flight ------------
+  struct waiting_accept {
+    webhook_events events;
+    caf::typed_response_promise<accept_outcomes> promise;
+  };
+  std::vector<waiting_accept> waiting;
+  bool accepting = false;
+  uint64_t tokens = 0;
+
+  // -- delivering ------------------------------------------------------------
+  bool groups_ready = false;
+  std::deque<webhook_event> critical;
+  std::deque<webhook_event> normal;
+  /// Queue entries held in memory, so a claim does not take one twice.
+  std::set<std::string> held;
+  uint32_t in_flight = 0;
+  bool polling = false;
+  /// New entries were stored while a poll ran: poll again after it.
+  bool poll_again = false;
+  int64_t last_claim_ms = 0;
+  /// Writes that must land (acks, dead letters) and failed: tried again at
+  /// every poll.
+  std::vector<write_ops> deferred;
+
+  std::map<std::string, webhook_counters> counters;
+  std::minstd_rand rng{std::random_device{}()};
+};
+
+using webhook_processor_pointer = webhook_processor_actor::stateful_pointer<
+  webhook_processor_state>;
+
+/// One per node. Accepted events are de-duplicated and stored in one store
+/// batch per round (requests that arrive meanwhile join the next), then read
+/// back through the queues' consumer group and delivered to `subscriber`,
+/// critical first, at most `max_in_flight` at a time; failures are retried
+/// on the configured schedule with full jitter, then dead-lettered.
+webhook_processor_actor::behavior_type
+webhook_processor(webhook_processor_pointer self,
+                  webhook_processor_settings settings, store_actor store,
+                  webhook_subscriber_actor subscriber);
+
+/// The built-in subscriber until the coordination hub exists: logs each event
+/// (id, service, type, attempt; never the payload) and answers true.
+webhook_subscriber_actor::behavior_type log_subscriber();
+
+} // namespace streamb

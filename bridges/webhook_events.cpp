@@ -1,0 +1,177 @@
+#include "bridges/webhook_events.hpp"
+
+#include "runtime/config_versions.hpp" // sha256_hex
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <algorithm>
+#include <map>
+
+namespace streamb {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string hash_id(std::string_view body) {
+  return "sha256:" + sha256_hex(body);
+}
+
+/// The string member `key` of `obj`, or empty.
+std::string member(const json::object& obj, std::string_view key) {
+  auto i = obj.find(key);
+  if (i == obj.end())
+    return {};
+  if (auto s = i->value().if_string())
+    return std::string{*s};
+  if (i->value().is_int64())
+    return std::to_string(i->value().get_int64());
+  return {};
+}
+
+const json::object* parse_object(std::string_view body, json::value& holder) {
+  std::error_code ec;
+  holder = json::parse(body, ec);
+  if (ec)
+    return nullptr;
+  return holder.if_object();
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+std::string url_decode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out += ' ';
+    } else if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0
+               && hex_value(in[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(in[i + 1]) * 16
+                               + hex_value(in[i + 2]));
+      i += 2;
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> form_fields(std::string_view body) {
+  std::map<std::string, std::string> result;
+  while (!body.empty()) {
+    auto amp = body.find('&');
+    auto pair = body.substr(0, amp);
+    auto eq = pair.find('=');
+    auto name = url_decode(pair.substr(0, eq));
+    auto value = eq == std::string_view::npos ? std::string{}
+                                              : url_decode(pair.substr(eq + 1));
+    result.emplace(std::move(name), std::move(value));
+    if (amp == std::string_view::npos)
+      break;
+    body.remove_prefix(amp + 1);
+  }
+  return result;
+}
+
+provider_event whole(const signatures::webhook_request& req, std::string id,
+                     std::string type) {
+  if (id.empty())
+    id = hash_id(req.body);
+  return {std::move(id), std::move(type), std::string{req.body}};
+}
+
+} // namespace
+
+std::vector<provider_event>
+extract_events(std::string_view scheme,
+               const signatures::webhook_request& req) {
+  json::value doc;
+  if (scheme == "stripe" || scheme == "samsara") {
+    auto obj = parse_object(req.body, doc);
+    if (obj == nullptr)
+      return {whole(req, {}, {})};
+    if (scheme == "stripe")
+      return {whole(req, member(*obj, "id"), member(*obj, "type"))};
+    return {whole(req, member(*obj, "eventId"), member(*obj, "eventType"))};
+  }
+  if (scheme == "twilio") {
+    auto fields = form_fields(req.body);
+    std::string sid;
+    for (auto key : {"MessageSid", "SmsSid", "CallSid"})
+      if (auto i = fields.find(key); i != fields.end() && !i->second.empty()) {
+        sid = i->second;
+        break;
+      }
+    std::string status;
+    for (auto key : {"MessageStatus", "SmsStatus", "CallStatus"})
+      if (auto i = fields.find(key); i != fields.end() && !i->second.empty()) {
+        status = i->second;
+        break;
+      }
+    // One message reports several statuses (queued, sent, delivered):
+    // each is its own event.
+    return {
+      whole(req, sid.empty() ? std::string{} : sid + ":" + status, status)};
+  }
+  if (scheme == "airtable") {
+    auto obj = parse_object(req.body, doc);
+    if (obj == nullptr)
+      return {whole(req, {}, {})};
+    std::string id;
+    if (auto w = obj->find("webhook");
+        w != obj->end() && w->value().is_object()) {
+      auto hook = member(w->value().get_object(), "id");
+      auto ts = member(*obj, "timestamp");
+      if (!hook.empty() && !ts.empty())
+        id = hook + ":" + ts;
+    }
+    return {whole(req, std::move(id), "notification")};
+  }
+  if (scheme == "standard" || scheme == "standard_webhooks") {
+    std::string type;
+    if (auto obj = parse_object(req.body, doc))
+      type = member(*obj, "type");
+    auto* id = req.header("webhook-id");
+    return {whole(req, id ? *id : std::string{}, std::move(type))};
+  }
+  if (scheme == "sendgrid") {
+    std::error_code ec;
+    doc = json::parse(req.body, ec);
+    auto arr = ec ? nullptr : doc.if_array();
+    if (arr == nullptr || arr->empty())
+      return {whole(req, {}, {})};
+    std::vector<provider_event> result;
+    for (auto& x : *arr) {
+      auto payload = json::serialize(x);
+      auto obj = x.if_object();
+      auto id = obj ? member(*obj, "sg_event_id") : std::string{};
+      if (id.empty())
+        id = hash_id(payload);
+      result.push_back({std::move(id),
+                        obj ? member(*obj, "event") : std::string{},
+                        std::move(payload)});
+    }
+    return result;
+  }
+  return {whole(req, {}, {})};
+}
+
+bool is_critical(const std::string& type,
+                 const std::vector<std::string>& critical_types) {
+  return !type.empty()
+    && std::find(critical_types.begin(), critical_types.end(), type)
+    != critical_types.end();
+}
+
+} // namespace streamb

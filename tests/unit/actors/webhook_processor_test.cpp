@@ -1,0 +1,278 @@
+// The webhook processor under CAF's test scheduler: simulated time for the
+// retry schedule and the delivery timeout, a store the test can switch off,
+// and a subscriber the test controls.
+
+#include "actors/webhook_processor.hpp"
+
+#include "actors/store_actor.hpp"
+#include "runtime/webhook_queue.hpp"
+#include "tests/unit/actor_fixture.hpp"
+#include "tests/unit/store/switchable_backend.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <memory>
+
+using namespace streamb;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// What the test subscriber saw, and how it answers.
+struct subscriber_log {
+  enum mode_t { accept, refuse, hold } mode = accept;
+  std::vector<webhook_event> got;
+  std::vector<caf::typed_response_promise<bool>> held;
+
+  std::vector<std::string> ids() const {
+    std::vector<std::string> result;
+    for (auto& ev : got)
+      result.push_back(ev.id);
+    return result;
+  }
+};
+
+using log_ptr = std::shared_ptr<subscriber_log>;
+
+/// The subscriber interface plus a way for the test to answer a held
+/// delivery: a promise must be delivered from inside its actor.
+using test_subscriber_actor = webhook_subscriber_actor::extend<
+  caf::reacts_to<caf::ok_atom, bool>>;
+
+test_subscriber_actor::behavior_type
+test_subscriber(test_subscriber_actor::pointer self, log_ptr log) {
+  return {
+    [=](deliver_atom, const webhook_event& ev) -> caf::result<bool> {
+      log->got.push_back(ev);
+      if (log->mode == subscriber_log::hold) {
+        auto promise = self->make_response_promise<bool>();
+        log->held.push_back(promise);
+        return promise;
+      }
+      return log->mode == subscriber_log::accept;
+    },
+    [=](caf::ok_atom, bool handled) {
+      if (log->held.empty())
+        return;
+      auto promise = log->held.front();
+      log->held.erase(log->held.begin());
+      promise.deliver(handled);
+    },
+  };
+}
+
+webhook_event event(const std::string& id, bool critical = false) {
+  webhook_event ev;
+  ev.id = "stripe:" + id;
+  ev.service = "stripe";
+  ev.type = critical ? "charge.failed" : "charge.succeeded";
+  ev.critical = critical;
+  ev.payload = R"({"id":")" + id + R"("})";
+  ev.received_ms = 1;
+  return ev;
+}
+
+struct fixture : test::actor_fixture {
+  std::shared_ptr<store::testing::switchable_backend>
+    db = std::make_shared<store::testing::switchable_backend>();
+  store_actor store = sys().spawn(store_service,
+                                  std::shared_ptr<store::backend>{db});
+  log_ptr log = std::make_shared<subscriber_log>();
+  test_subscriber_actor subscriber = sys().spawn(test_subscriber, log);
+  webhook_processor_actor processor;
+
+  fixture() {
+    processor = spawn_processor();
+  }
+
+  ~fixture() {
+    log->held.clear();
+    self->send_exit(processor, caf::exit_reason::user_shutdown);
+    self->send_exit(subscriber, caf::exit_reason::user_shutdown);
+    self->send_exit(store, caf::exit_reason::user_shutdown);
+  }
+
+  webhook_processor_actor spawn_processor() {
+    webhook_processor_settings settings;
+    settings.node = "node-a";
+    settings.delivery.retry_delays_s = {5, 30};
+    settings.delivery.delivery_timeout_s = 10;
+    settings.delivery.max_in_flight = 1;
+    settings.dedup_ttl_ms["stripe"] = 3600 * 1000;
+    auto result = sys().spawn(webhook_processor, settings, store,
+                              webhook_subscriber_actor{subscriber});
+    sched.run();
+    return result;
+  }
+
+  accept_outcomes accept(webhook_events events) {
+    return ask<accept_outcomes>(processor, wh_accept_atom_v, std::move(events));
+  }
+
+  webhook_stats stats() {
+    for (auto& x : ask<webhook_stats_list>(processor, wh_stats_atom_v))
+      if (x.service == "stripe")
+        return x;
+    return {};
+  }
+
+  std::string status_of(const std::string& id) {
+    auto value = db->inner.hget(webhook_keys::event(id), "status");
+    REQUIRE(value);
+    return value->value_or("");
+  }
+
+  /// Answers the oldest held delivery.
+  void release(bool handled) {
+    REQUIRE_FALSE(log->held.empty());
+    self->send(subscriber, caf::ok_atom_v, handled);
+    sched.run();
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(fixture,
+                 "an event is stored once: the same id again is a "
+                 "duplicate, also within one batch") {
+  auto first = accept({event("evt_1"), event("evt_1")});
+  REQUIRE(first.size() == 2);
+  CHECK(first[0] == accept_outcome::stored);
+  // The second copy found the first one's claim: the provider retries it.
+  CHECK(first[1] == accept_outcome::in_progress);
+  auto again = accept({event("evt_1")});
+  CHECK(again == accept_outcomes{accept_outcome::duplicate});
+  CHECK(log->ids() == std::vector<std::string>{"stripe:evt_1"});
+  CHECK(status_of("stripe:evt_1") == "delivered");
+  auto s = stats();
+  CHECK(s.received == 2);
+  CHECK(s.duplicates == 1);
+  CHECK(s.delivered == 1);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a critical event posted behind a backlog is "
+                 "delivered before it") {
+  log->mode = subscriber_log::hold;
+  for (int i = 1; i <= 4; ++i)
+    accept({event("normal_" + std::to_string(i))});
+  REQUIRE(log->got.size() == 1); // one in flight: the subscriber is slow
+  auto urgent = accept({event("urgent", true)});
+  CHECK(urgent == accept_outcomes{accept_outcome::stored});
+  CHECK(db->inner.xlen(webhook_keys::critical_queue).value() == 1);
+  while (!log->held.empty())
+    release(true);
+  CHECK(log->ids()
+        == std::vector<std::string>{"stripe:normal_1", "stripe:urgent",
+                                    "stripe:normal_2", "stripe:normal_3",
+                                    "stripe:normal_4"});
+  CHECK(stats().critical == 1);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "failed deliveries follow the retry schedule, the "
+                 "last failure dead-letters, and a replay "
+                 "delivers") {
+  log->mode = subscriber_log::refuse;
+  accept({event("evt_9")});
+  REQUIRE(log->got.size() == 1);
+  CHECK(status_of("stripe:evt_9") == "retrying");
+  // Full jitter: the first retry comes within 5 s, not before it is due.
+  advance(5s);
+  REQUIRE(log->got.size() == 2);
+  advance(29s);
+  advance(1s);
+  REQUIRE(log->got.size() == 3);
+  CHECK(log->got[2].attempts == 3);
+  CHECK(status_of("stripe:evt_9") == "dead_lettered");
+  advance(60s);
+  CHECK(log->got.size() == 3); // no more tries
+  auto dead = ask<stream_entries>(processor, wh_dead_atom_v, std::string{});
+  REQUIRE(dead.size() == 1);
+  auto s = stats();
+  CHECK(s.retried == 2);
+  CHECK(s.dead_lettered == 1);
+  CHECK(s.delivered == 0);
+  // The operator fixes the subscriber and replays.
+  log->mode = subscriber_log::accept;
+  auto id = ask<std::string>(processor, wh_replay_atom_v, dead.front().id);
+  CHECK(id == "stripe:evt_9");
+  sched.run();
+  REQUIRE(log->got.size() == 4);
+  CHECK(log->got[3].attempts == 1);
+  CHECK(status_of("stripe:evt_9") == "delivered");
+  CHECK(ask<stream_entries>(processor, wh_dead_atom_v, std::string{}).empty());
+  // A second replay of the same dead letter is refused.
+  std::optional<caf::error> refused;
+  auto rh = self->request(processor, caf::infinite, wh_replay_atom_v,
+                          dead.front().id);
+  sched.run();
+  rh.receive([](std::string&) {},
+             [&](caf::error& err) { refused = std::move(err); });
+  REQUIRE(refused);
+  CHECK(*refused == caf::make_error(error_code::conflict));
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a subscriber that never answers fails the "
+                 "delivery at the timeout, and the event is "
+                 "retried") {
+  log->mode = subscriber_log::hold;
+  accept({event("evt_5")});
+  REQUIRE(log->got.size() == 1);
+  advance(10s);
+  CHECK(status_of("stripe:evt_5") == "retrying");
+  log->mode = subscriber_log::accept;
+  advance(5s);
+  REQUIRE(log->got.size() == 2);
+  CHECK(status_of("stripe:evt_5") == "delivered");
+}
+
+TEST_CASE_METHOD(fixture,
+                 "with the store down an event is refused, not "
+                 "acknowledged, and counted") {
+  db->down = true;
+  std::optional<caf::error> failure;
+  auto rh = self->request(processor, caf::infinite, wh_accept_atom_v,
+                          webhook_events{event("evt_7")});
+  sched.run();
+  rh.receive([](accept_outcomes&) {},
+             [&](caf::error& err) { failure = std::move(err); });
+  REQUIRE(failure);
+  CHECK(*failure == caf::make_error(error_code::store_unavailable));
+  CHECK(log->got.empty());
+  auto s = stats();
+  REQUIRE(s.rejected.size() == 1);
+  CHECK(s.rejected[0].first == "store_unavailable");
+  // Back: the provider's retry is stored and delivered.
+  db->down = false;
+  CHECK(accept({event("evt_7")}) == accept_outcomes{accept_outcome::stored});
+  CHECK(log->ids() == std::vector<std::string>{"stripe:evt_7"});
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a restarted processor delivers what its "
+                 "predecessor stored and never delivered, once") {
+  log->mode = subscriber_log::hold;
+  accept({event("evt_a")});
+  accept({event("evt_b")});
+  REQUIRE(log->got.size() == 1); // evt_a in flight, evt_b queued
+  // Delivered but never acknowledged: the crash came between the two.
+  release(true);
+  CHECK(status_of("stripe:evt_a") == "delivered");
+  self->send_exit(processor, caf::exit_reason::kill);
+  sched.run();
+  log->held.clear();
+  log->got.clear();
+  log->mode = subscriber_log::accept;
+  processor = spawn_processor();
+  sched.run();
+  // evt_b was read into the dead processor's pending list; evt_a was
+  // delivered already and is only acknowledged.
+  CHECK(log->ids() == std::vector<std::string>{"stripe:evt_b"});
+  CHECK(status_of("stripe:evt_b") == "delivered");
+  CHECK(
+    db->inner.xpending_count(webhook_keys::normal_queue, webhook_keys::group)
+      .value()
+    == 0);
+}
