@@ -4,7 +4,11 @@
 #include "runtime/wall_time.hpp"
 #include "runtime/webhook_queue.hpp"
 
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
 #include <algorithm>
+#include <cstdio>
 
 namespace streamb {
 
@@ -687,11 +691,16 @@ webhook_processor(webhook_processor_pointer self,
 webhook_subscriber_actor::behavior_type log_subscriber() {
   return {
     [](deliver_atom, const webhook_event& ev) {
-      log_info("webhook",
-               "delivered id=" + ev.id + " service=" + ev.service
-                 + " type=" + (ev.type.empty() ? "-" : ev.type)
-                 + (ev.critical ? " critical" : "")
-                 + " attempt=" + std::to_string(ev.attempts));
+      // One JSON line per delivery on stdout, for operators and tests to
+      // follow; ids and types only, never the payload.
+      boost::json::object line{{"webhook", ev.id},
+                               {"service", ev.service},
+                               {"type", ev.type},
+                               {"critical", ev.critical},
+                               {"attempt", ev.attempts}};
+      auto text = boost::json::serialize(line) + "\n";
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fflush(stdout);
       return true;
     },
   };

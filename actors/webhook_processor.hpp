@@ -91,8 +91,9 @@ webhook_processor(webhook_processor_pointer self,
                   webhook_processor_settings settings, store_actor store,
                   webhook_subscriber_actor subscriber);
 
-/// The built-in subscriber until the coordination hub exists: logs each event
-/// (id, service, type, attempt; never the payload) and answers true.
+/// The built-in subscriber until the coordination hub exists: prints each
+/// event as one JSON line on stdout (id, service, type, critical, attempt;
+/// never the payload) and answers true.
 webhook_subscriber_actor::behavior_type log_subscriber();
 
 } // namespace streamb

@@ -115,6 +115,14 @@ uint16_t node_process::wait_for_port(std::chrono::milliseconds timeout) {
   return 0;
 }
 
+const std::string& node_process::drain(std::chrono::milliseconds wait) {
+  auto deadline = clock_type::now() + wait;
+  while (stdout_fd_ >= 0 && clock_type::now() < deadline)
+    if (!read_some(stdout_fd_, output_, std::chrono::milliseconds{20}))
+      break;
+  return output_;
+}
+
 int node_process::stop(int sig, std::chrono::milliseconds timeout) {
   if (pid_ <= 0)
     return -1;

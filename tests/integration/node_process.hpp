@@ -30,6 +30,11 @@ public:
   /// time (it is then killed).
   int stop(int sig, std::chrono::milliseconds timeout);
 
+  /// Reads what the process wrote to stdout within `wait` (all of it, up to
+  /// EOF, for a process that has exited) and returns everything so far.
+  const std::string&
+  drain(std::chrono::milliseconds wait = std::chrono::milliseconds{200});
+
   /// Everything the process wrote to stdout so far.
   const std::string& output() const {
     return output_;
