@@ -534,13 +534,6 @@ webhook_stats_list make_stats(webhook_processor_pointer self) {
   return result;
 }
 
-std::string field(const store::field_list& xs, const char* name) {
-  for (auto& [k, v] : xs)
-    if (k == name)
-      return v;
-  return {};
-}
-
 } // namespace
 
 webhook_processor_actor::behavior_type
@@ -599,7 +592,7 @@ webhook_processor(webhook_processor_pointer self,
                   stream_entries result;
                   for (auto& e : dead) {
                     if (!service.empty()
-                        && field(e.fields, "service") != service)
+                        && store::find_field(e.fields, "service") != service)
                       continue;
                     auto done = std::any_of(replayed.begin(), replayed.end(),
                                             [&](auto& kv) {

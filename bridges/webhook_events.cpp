@@ -1,5 +1,7 @@
 #include "bridges/webhook_events.hpp"
 
+#include "bridges/form_urlencoded.hpp"
+
 #include "runtime/config_versions.hpp" // sha256_hex
 
 #include <boost/json/parse.hpp>
@@ -39,51 +41,6 @@ const json::object* parse_object(std::string_view body, json::value& holder) {
   return holder.if_object();
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-std::string url_decode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '+') {
-      out += ' ';
-    } else if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0
-               && hex_value(in[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(in[i + 1]) * 16
-                               + hex_value(in[i + 2]));
-      i += 2;
-    } else {
-      out += in[i];
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> form_fields(std::string_view body) {
-  std::map<std::string, std::string> result;
-  while (!body.empty()) {
-    auto amp = body.find('&');
-    auto pair = body.substr(0, amp);
-    auto eq = pair.find('=');
-    auto name = url_decode(pair.substr(0, eq));
-    auto value = eq == std::string_view::npos ? std::string{}
-                                              : url_decode(pair.substr(eq + 1));
-    result.emplace(std::move(name), std::move(value));
-    if (amp == std::string_view::npos)
-      break;
-    body.remove_prefix(amp + 1);
-  }
-  return result;
-}
-
 provider_event whole(const signatures::webhook_request& req, std::string id,
                      std::string type) {
   if (id.empty())
@@ -106,7 +63,9 @@ extract_events(std::string_view scheme,
     return {whole(req, member(*obj, "eventId"), member(*obj, "eventType"))};
   }
   if (scheme == "twilio") {
-    auto fields = form_fields(req.body);
+    std::map<std::string, std::string> fields;
+    for (auto& [name, value] : parse_form(req.body))
+      fields.emplace(name, value);
     std::string sid;
     for (auto key : {"MessageSid", "SmsSid", "CallSid"})
       if (auto i = fields.find(key); i != fields.end() && !i->second.empty()) {

@@ -19,13 +19,10 @@ namespace {
 constexpr uint64_t max_rollups = 10000;
 
 int64_t field_integer(const store::field_list& xs, const char* name) {
-  for (auto& [field, value] : xs)
-    if (field == name) {
-      int64_t result = 0;
-      std::from_chars(value.data(), value.data() + value.size(), result);
-      return result;
-    }
-  return 0;
+  auto value = store::find_field(xs, name);
+  int64_t result = 0;
+  std::from_chars(value.data(), value.data() + value.size(), result);
+  return result;
 }
 
 } // namespace
@@ -44,26 +41,29 @@ void add_history_routes(httplib::Server& srv, http_context_ptr ctx) {
                            "?service");
       auto now = epoch_ms_now();
       auto retention_ms = int64_t{ctx->cfg.metrics.retention_h} * 3600 * 1000;
-      int64_t to = now;
-      if (req.has_param("to")) {
-        auto t = parse_time(req.get_param_value("to"));
-        if (!t)
-          return reply_error(res, 400, "invalid_argument",
-                             "to must be epoch milliseconds or "
-                             "YYYY-MM-DDTHH:MM:SS[.mmm]Z",
-                             "?to");
-        to = *t;
-      }
-      int64_t from = to - retention_ms;
-      if (req.has_param("from")) {
-        auto t = parse_time(req.get_param_value("from"));
-        if (!t)
-          return reply_error(res, 400, "invalid_argument",
-                             "from must be epoch milliseconds or "
-                             "YYYY-MM-DDTHH:MM:SS[.mmm]Z",
-                             "?from");
-        from = *t;
-      }
+      // A time parameter, or `fallback` when absent; false when malformed.
+      auto time_param = [&](const char* name, int64_t fallback, int64_t& out) {
+        if (!req.has_param(name)) {
+          out = fallback;
+          return true;
+        }
+        auto t = parse_time(req.get_param_value(name));
+        if (!t) {
+          reply_error(res, 400, "invalid_argument",
+                      std::string{name}
+                        + " must be epoch milliseconds or "
+                          "YYYY-MM-DDTHH:MM:SS[.mmm]Z",
+                      std::string{"?"} + name);
+          return false;
+        }
+        out = *t;
+        return true;
+      };
+      int64_t to = 0;
+      int64_t from = 0;
+      if (!time_param("to", now, to)
+          || !time_param("from", to - retention_ms, from))
+        return;
       if (from > to)
         return reply_error(res, 400, "invalid_argument",
                            "from must not be after to", "?from");

@@ -79,13 +79,6 @@ boost::json::object to_json(const webhook_stats& x) {
            {{"p50", x.delivery_p50_ms}, {"p99", x.delivery_p99_ms}}}};
 }
 
-std::string field(const store::field_list& xs, const char* name) {
-  for (auto& [k, v] : xs)
-    if (k == name)
-      return v;
-  return {};
-}
-
 } // namespace
 
 void add_webhook_routes(httplib::Server& srv, http_context_ptr ctx) {
@@ -238,16 +231,16 @@ void add_webhook_routes(httplib::Server& srv, http_context_ptr ctx) {
         return reply_error(res, failure);
       boost::json::array items;
       for (auto& e : dead)
-        items.emplace_back(
-          boost::json::object{{"id", e.id},
-                              {"eventId", field(e.fields, "id")},
-                              {"service", field(e.fields, "service")},
-                              {"type", field(e.fields, "type")},
-                              {"critical", field(e.fields, "critical") == "1"},
-                              {"attempts", field(e.fields, "attempts")},
-                              {"lastError", field(e.fields, "last_error")},
-                              {"deadAt", field(e.fields, "dead_at")},
-                              {"payload", field(e.fields, "payload")}});
+        items.emplace_back(boost::json::object{
+          {"id", e.id},
+          {"eventId", store::find_field(e.fields, "id")},
+          {"service", store::find_field(e.fields, "service")},
+          {"type", store::find_field(e.fields, "type")},
+          {"critical", store::find_field(e.fields, "critical") == "1"},
+          {"attempts", store::find_field(e.fields, "attempts")},
+          {"lastError", store::find_field(e.fields, "last_error")},
+          {"deadAt", store::find_field(e.fields, "dead_at")},
+          {"payload", store::find_field(e.fields, "payload")}});
       reply_json(res, 200,
                  boost::json::object{{"deadLetters", std::move(items)}});
     });

@@ -4,6 +4,7 @@
 // carries as `bodySHA256`). Twilio's back ends are inconsistent about the
 // port, so the SDKs accept the URL with its port removed or with it added.
 
+#include "bridges/form_urlencoded.hpp"
 #include "bridges/signatures/checks.hpp"
 #include "bridges/signatures/crypto.hpp"
 #include "bridges/signatures/verify.hpp"
@@ -16,61 +17,10 @@ namespace streamb::signatures {
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded decoding: '+' is a space, %XX a byte; a
-// '%' not followed by two hex digits stays as it is (Python's unquote).
-std::string form_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0
-               && hex_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-using param_list = std::vector<std::pair<std::string, std::string>>;
-
-// `a=1&b=&c` → (a,1) (b,"") (c,""); empty items skipped.
-param_list parse_form(std::string_view text) {
-  param_list out;
-  while (!text.empty()) {
-    auto amp = text.find('&');
-    auto item = text.substr(0, amp);
-    text = amp == std::string_view::npos ? std::string_view{}
-                                         : text.substr(amp + 1);
-    if (item.empty())
-      continue;
-    auto eq = item.find('=');
-    if (eq == std::string_view::npos)
-      out.emplace_back(form_decode(item), std::string{});
-    else
-      out.emplace_back(form_decode(item.substr(0, eq)),
-                       form_decode(item.substr(eq + 1)));
-  }
-  return out;
-}
-
 // What the POST parameters add to the signed string: names in byte order,
 // each distinct value of a name once, values in byte order, no separators.
 // Sorting the (name, value) pairs and dropping repeats is exactly that.
-std::string signed_params(param_list params) {
+std::string signed_params(form_params params) {
   std::sort(params.begin(), params.end());
   params.erase(std::unique(params.begin(), params.end()), params.end());
   std::string out;

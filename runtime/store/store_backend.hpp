@@ -33,6 +33,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -50,6 +51,14 @@ inline int64_t wall_clock_ms() {
 
 /// Field-value pairs of a hash or a stream entry.
 using field_list = std::vector<std::pair<std::string, std::string>>;
+
+/// The value of the first field `name` of `xs`, or "" when there is none.
+inline std::string find_field(const field_list& xs, std::string_view name) {
+  for (auto& [field, value] : xs)
+    if (field == name)
+      return value;
+  return {};
+}
 
 /// One stream entry: its "ms-seq" ID and its fields in the order added.
 struct stream_entry {
