@@ -160,12 +160,14 @@ void schedule_rollup(service_monitor_pointer self, int64_t now_ms) {
 service_monitor_actor::behavior_type
 service_monitor(service_monitor_pointer self, service_config service,
                 monitor_settings settings, alert_sink_actor alert_sink,
-                std::shared_ptr<ingest_backlog> backlog, store_actor store) {
+                std::shared_ptr<ingest_backlog> backlog, store_actor store,
+                budget_controller_actor budget) {
   auto& st = self->state;
   st.settings = std::move(settings);
   st.alert_sink = std::move(alert_sink);
   st.backlog = std::move(backlog);
   st.store = std::move(store);
+  st.budget = std::move(budget);
   st.windows.emplace(self->clock().now());
   st.p95_alert.emplace(service.alerts.p95_ms, service.alerts.clear_ratio);
   st.error_rate_alert.emplace(service.alerts.error_rate,
@@ -183,11 +185,19 @@ service_monitor(service_monitor_pointer self, service_config service,
       auto& st = self->state;
       st.windows->advance(self->clock().now());
       auto& model = st.service.cost;
+      call_spend spend;
+      if (st.budget)
+        spend.outcomes.reserve(xs.size());
       for (auto& x : xs) {
         auto cost = call_cost_micros(x, model);
         st.windows->record(x, cost);
         st.rollup.record(x, cost);
+        spend.cost_micros += cost;
+        if (st.budget)
+          spend.outcomes.push_back(x.outcome);
       }
+      if (st.budget)
+        self->send(st.budget, spend_atom_v, std::move(spend));
       if (st.backlog)
         st.backlog->release(xs.size());
     },

@@ -35,6 +35,7 @@ struct service_monitor_state {
   alert_sink_actor alert_sink; // may be null: alerts are then only logged
   std::shared_ptr<ingest_backlog> backlog; // may be null (tests)
   store_actor store;                       // may be null: no history
+  budget_controller_actor budget;          // may be null: no spend feed
   std::optional<call_windows> windows;
   std::optional<threshold_alert> p95_alert;
   std::optional<threshold_alert> error_rate_alert;
@@ -63,10 +64,12 @@ using service_monitor_pointer = service_monitor_actor::stateful_pointer<
 /// `snapshot_interval_s` checks the alert thresholds on the 5 m window, and
 /// every `rollup_interval_s` (aligned to the wall clock) appends the period's
 /// roll-up to the service's history in `store`. A roll-up the store refuses
-/// is kept and written with the next one, in order.
+/// is kept and written with the next one, in order. Each batch's cost and
+/// outcomes go to `budget` (spend reconciliation and the circuit breaker).
 service_monitor_actor::behavior_type
 service_monitor(service_monitor_pointer self, service_config service,
                 monitor_settings settings, alert_sink_actor alert_sink,
-                std::shared_ptr<ingest_backlog> backlog, store_actor store);
+                std::shared_ptr<ingest_backlog> backlog, store_actor store,
+                budget_controller_actor budget);
 
 } // namespace streamb

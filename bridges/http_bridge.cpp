@@ -82,6 +82,7 @@ http_bridge(http_bridge_pointer self,
       add_history_routes(srv, st.context);
       add_audit_routes(srv, st.context);
       add_webhook_routes(srv, st.context);
+      add_admission_routes(srv, st.context);
       std::string err;
       auto port = bind_http_server(srv, http.host, http.port, http.backlog,
                                    err);

@@ -37,6 +37,8 @@ struct http_context {
   /// Service names in config order; `monitors[i]` serves `service_names[i]`.
   std::vector<std::string> service_names;
   std::vector<service_monitor_actor> monitors;
+  /// `budgets[i]` admits calls to `service_names[i]`.
+  std::vector<budget_controller_actor> budgets;
   /// `backlogs[i]` counts samples queued at `monitors[i]`.
   std::vector<std::shared_ptr<ingest_backlog>> backlogs;
   /// The node's store: history, audit trail and everything durable.

@@ -871,6 +871,8 @@ void read_limits(checker& c, const json::value& v, std::string path,
               + " (use UTC or a tz database name such as Europe/Berlin)");
     d.finish();
   }
+  read_double(r, "reserved_share", out.reserved_share,
+              bounds{0.0, false, 0.9, false});
   r.finish();
 }
 

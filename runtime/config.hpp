@@ -120,6 +120,9 @@ struct limits_config {
   burst_limit_config burst;
   sustained_limit_config sustained;
   daily_limit_config daily;
+  /// Share of each tier that normal and low priority may not use: headroom
+  /// kept for critical and high.
+  double reserved_share = 0.2;
 };
 
 struct alerts_config {

@@ -69,6 +69,11 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<accept_outcomes>("accept_outcomes");
   cfg.add_message_type<webhook_stats>("webhook_stats");
   cfg.add_message_type<webhook_stats_list>("webhook_stats_list");
+  cfg.add_message_type<admission_request>("admission_request");
+  cfg.add_message_type<admission_decision>("admission_decision");
+  cfg.add_message_type<call_spend>("call_spend");
+  cfg.add_message_type<budget_status>("budget_status");
+  cfg.add_message_type<std::vector<status_class>>("status_classes");
 }
 
 } // namespace streamb

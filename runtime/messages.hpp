@@ -50,6 +50,11 @@ CAF_ADD_ATOM(streamb, streamb, wh_dead_atom, "wh_dead")
 CAF_ADD_ATOM(streamb, streamb, wh_replay_atom, "wh_replay")
 CAF_ADD_ATOM(streamb, streamb, deliver_atom, "deliver")
 CAF_ADD_ATOM(streamb, streamb, xpending_atom, "xpending")
+CAF_ADD_ATOM(streamb, streamb, admit_atom, "admit")
+CAF_ADD_ATOM(streamb, streamb, spend_atom, "spend")
+CAF_ADD_ATOM(streamb, streamb, budget_atom, "budget")
+CAF_ADD_ATOM(streamb, streamb, override_atom, "override")
+CAF_ADD_ATOM(streamb, streamb, btick_atom, "btick")
 
 namespace streamb {
 
@@ -359,6 +364,99 @@ using webhook_processor_actor = caf::typed_actor<
   // Replays one dead letter by its id -> the event's id.
   caf::replies_to<wh_replay_atom, std::string>::with<std::string>,
   caf::replies_to<ping_atom>::with<bool>>;
+
+// -- budgets and admission
+// ------------------------------------------------------
+
+/// "May I call the provider now?" (POST /api/v1/admission/{service}).
+struct admission_request {
+  uint8_t priority = 2; // budget::priority: critical 0, high, normal, low 3
+  uint64_t units = 1;
+  int64_t wait_ms = 0;      // how long the caller may wait in the queue
+  int64_t cost_micros = -1; // the call's estimate; -1: the cost model's
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, admission_request& x) {
+  return f(caf::meta::type_name("admission_request"), x.priority, x.units,
+           x.wait_ms, x.cost_micros);
+}
+
+/// The answer: a grant, or why not and when to ask again.
+struct admission_decision {
+  bool granted = false;
+  /// burst | sustained | daily | budget_throttle | hard_cap | circuit_open
+  /// | store_unavailable; empty on a grant.
+  std::string reason;
+  int64_t retry_after_ms = 0;
+  int64_t waited_ms = 0;
+  std::string grant_id;
+  int64_t reserved_micros = 0;
+  // remaining capacity after the decision; -1 where unlimited
+  int64_t burst_left = -1;
+  int64_t sustained_left = -1;
+  int64_t daily_left = -1;
+  int64_t budget_left_micros = -1;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, admission_decision& x) {
+  return f(caf::meta::type_name("admission_decision"), x.granted, x.reason,
+           x.retry_after_ms, x.waited_ms, x.grant_id, x.reserved_micros,
+           x.burst_left, x.sustained_left, x.daily_left, x.budget_left_micros);
+}
+
+/// What a batch of call samples cost and how the calls ended, from the
+/// service_monitor to the service's budget_controller.
+struct call_spend {
+  int64_t cost_micros = 0;
+  std::vector<status_class> outcomes;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, call_spend& x) {
+  return f(caf::meta::type_name("call_spend"), x.cost_micros, x.outcomes);
+}
+
+/// One service's budget, limits and breaker, for the cost routes.
+struct budget_status {
+  std::string service;
+  int64_t spend_micros = 0;
+  int64_t budget_micros = 0;
+  int64_t reserved_micros = 0; // granted, not yet reconciled
+  std::string mode;            // normal | throttled | capped
+  std::string override_mode;   // none | lift | force
+  std::string breaker;         // closed | open | half_open
+  std::vector<uint32_t> reached_levels_bp;
+  int64_t forecast_micros = 0;
+  int64_t forecast_low_micros = 0;
+  int64_t forecast_high_micros = 0;
+  int64_t daily_rate_micros = 0;
+  std::string runs_out; // YYYY-MM-DD, or empty
+  uint64_t granted = 0;
+  std::vector<std::pair<std::string, uint64_t>> denied; // by reason
+  uint64_t queued = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, budget_status& x) {
+  return f(caf::meta::type_name("budget_status"), x.service, x.spend_micros,
+           x.budget_micros, x.reserved_micros, x.mode, x.override_mode,
+           x.breaker, x.reached_levels_bp, x.forecast_micros,
+           x.forecast_low_micros, x.forecast_high_micros, x.daily_rate_micros,
+           x.runs_out, x.granted, x.denied, x.queued);
+}
+
+/// One per service: admission against burst, sustained and daily limits,
+/// the monthly budget and the circuit breaker; spend reserved at grant in
+/// the store, reconciled with the calls' reported cost.
+using budget_controller_actor = caf::typed_actor<
+  caf::replies_to<admit_atom, admission_request>::with<admission_decision>,
+  caf::reacts_to<spend_atom, call_spend>,
+  caf::replies_to<budget_atom>::with<budget_status>,
+  // mode (none | lift | force), who -> the status after it
+  caf::replies_to<override_atom, std::string, std::string>::with<budget_status>,
+  caf::reacts_to<btick_atom>, caf::replies_to<ping_atom>::with<bool>>;
 
 /// Registers every message type with CAF; call once on the system config.
 void register_message_types(caf::actor_system_config& cfg);

@@ -1,5 +1,6 @@
 #include "runtime/node.hpp"
 
+#include "actors/budget_controller.hpp"
 #include "actors/service_monitor.hpp"
 #include "actors/store_actor.hpp"
 #include "actors/webhook_processor.hpp"
@@ -57,13 +58,19 @@ caf::expected<uint16_t> node::start() {
     1,
     std::size_t{ctx.cfg.metrics.retention_h} * 3600
       / ctx.cfg.metrics.rollup_interval_s);
+  budget_controller_settings budget_settings;
+  budget_settings.node = ctx.cfg.node.name;
+  budget_settings.audit_retention_ms = audit_retention_ms();
   for (auto& svc : ctx.cfg.services) {
     ctx.service_names.push_back(svc.name);
+    ctx.budgets.push_back(
+      system_.spawn(budget_controller, svc, budget_settings, store_));
     auto backlog = std::make_shared<ingest_backlog>(
       ctx.cfg.metrics.max_queued_samples);
     ctx.backlogs.push_back(backlog);
     ctx.monitors.push_back(system_.spawn(service_monitor, svc, settings,
-                                         alert_sink_actor{}, backlog, store_));
+                                         alert_sink_actor{}, backlog, store_,
+                                         ctx.budgets.back()));
   }
   webhook_processor_settings wh;
   wh.node = ctx.cfg.node.name;
@@ -181,6 +188,8 @@ void node::stop() {
              });
   for (auto& m : context_->monitors)
     self->send_exit(m, caf::exit_reason::user_shutdown);
+  for (auto& b : ctx.budgets)
+    self->send_exit(b, caf::exit_reason::user_shutdown);
   self->send_exit(ctx.webhooks, caf::exit_reason::user_shutdown);
   self->send_exit(subscriber_, caf::exit_reason::user_shutdown);
   // Store last: the actors above may still write while they wind down.
@@ -221,8 +230,10 @@ readiness_report node::readiness() const {
   };
   probe(store_, "store", store_detail_);
   probe(ctx.webhooks, "webhook_processor", "");
-  for (std::size_t i = 0; i < ctx.monitors.size(); ++i)
+  for (std::size_t i = 0; i < ctx.monitors.size(); ++i) {
     probe(ctx.monitors[i], "service_monitor/" + ctx.service_names[i], "");
+    probe(ctx.budgets[i], "budget_controller/" + ctx.service_names[i], "");
+  }
   return report;
 }
 

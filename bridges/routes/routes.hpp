@@ -30,6 +30,9 @@ void add_history_routes(httplib::Server& srv, http_context_ptr ctx);
 /// POST /webhooks/{service}, webhooks/stats, dead letters, replay, events
 void add_webhook_routes(httplib::Server& srv, http_context_ptr ctx);
 
+/// POST /api/v1/admission/{service}, budget overrides, cost/analysis
+void add_admission_routes(httplib::Server& srv, http_context_ptr ctx);
+
 /// GET /api/v1/audit
 void add_audit_routes(httplib::Server& srv, http_context_ptr ctx);
 

@@ -49,7 +49,8 @@ struct fixture : test::actor_fixture {
   service_monitor_actor monitor = sys().spawn(service_monitor, stripe(),
                                               monitor_settings{}, sink,
                                               std::shared_ptr<ingest_backlog>{},
-                                              store_actor{});
+                                              store_actor{},
+                                              budget_controller_actor{});
 
   fixture() {
     sched.run();
@@ -137,7 +138,8 @@ TEST_CASE("the monitor releases the ingest backlog of the samples it "
   test::actor_fixture f;
   auto backlog = std::make_shared<ingest_backlog>(1000);
   auto m = f.sys().spawn(service_monitor, stripe(), monitor_settings{},
-                         alert_sink_actor{}, backlog, store_actor{});
+                         alert_sink_actor{}, backlog, store_actor{},
+                         budget_controller_actor{});
   REQUIRE(backlog->try_reserve(300));
   f.self->send(m, record_atom_v, batch(300, 50));
   CHECK(backlog->queued() == 300); // not processed yet
@@ -165,7 +167,7 @@ struct history_fixture : test::actor_fixture {
     settings.max_unwritten_rollups = 3;
     monitor = sys().spawn(service_monitor, stripe(), settings,
                           alert_sink_actor{}, std::shared_ptr<ingest_backlog>{},
-                          store);
+                          store, budget_controller_actor{});
     sched.run();
   }
 

@@ -1,0 +1,614 @@
+#include "actors/budget_controller.hpp"
+
+#include "runtime/audit.hpp"
+#include "runtime/budget/forecast.hpp"
+#include "runtime/budget/time_zone.hpp"
+#include "runtime/log.hpp"
+#include "runtime/metric_rollup.hpp" // utc_month
+#include "runtime/wall_time.hpp"
+
+#include <caf/send.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace streamb {
+
+namespace {
+
+using budget::priority;
+using state_type = budget_controller_state;
+
+constexpr auto store_timeout = std::chrono::seconds{5};
+constexpr int64_t counter_ttl_ms = int64_t{62} * 24 * 3600 * 1000;
+/// A retry-after for "never" (more units than a tier holds): a day.
+constexpr int64_t max_retry_ms = 24 * 3600 * 1000;
+
+/// Epoch milliseconds on the actor's clock (simulated in tests).
+int64_t now_ms(budget_controller_pointer self) {
+  using namespace std::chrono;
+  static const auto steady0 = steady_clock::now();
+  static const auto epoch0 = epoch_ms_now();
+  return epoch0
+    + duration_cast<milliseconds>(self->clock().now() - steady0).count();
+}
+
+std::string spend_key(const state_type& st) {
+  return "budget:spend:" + st.service.name + ":" + st.month;
+}
+
+std::string days_key(const state_type& st) {
+  return "budget:days:" + st.service.name + ":" + st.month;
+}
+
+std::string day_field(int64_t now) {
+  auto secs = static_cast<std::time_t>(now / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[8];
+  std::snprintf(buf, sizeof(buf), "%02d", tm.tm_mday);
+  return buf;
+}
+
+/// Milliseconds until the next UTC month starts: when a spent budget frees.
+int64_t until_next_month(int64_t now) {
+  auto secs = static_cast<std::time_t>(now / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  tm.tm_mday = 1;
+  tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+  tm.tm_mon += 1;
+  return static_cast<int64_t>(timegm(&tm)) * 1000 - now;
+}
+
+priority priority_of(const admission_request& r) {
+  return static_cast<priority>(std::min<uint8_t>(r.priority, 3));
+}
+
+int64_t estimated_cost(const state_type& st, const admission_request& r) {
+  if (r.cost_micros >= 0)
+    return r.cost_micros;
+  auto& model = st.service.cost;
+  return std::llround(model.per_call_usd * 1e6
+                      + model.per_unit_usd * 1e6
+                        * static_cast<double>(r.units));
+}
+
+/// The first tier `units` of `p` do not fit now, with its wait; null tier
+/// when all fit. Normal and low must leave the reserved share free.
+struct fit_result {
+  const char* tier = nullptr;
+  int64_t wait_ms = 0;
+};
+
+template <class Tier>
+bool tier_fits(const state_type& st, const Tier& tier, priority p,
+               uint64_t units, int64_t now) {
+  return !tier.limited()
+    || st.reserved.admits(p, units, tier.available(now), tier.capacity());
+}
+
+template <class Tier>
+int64_t tier_wait(const state_type& st, const Tier& tier, priority p,
+                  uint64_t units, int64_t now) {
+  return tier.wait_ms(units + st.reserved.held_back(p, tier.capacity()), now);
+}
+
+fit_result check_fit(const state_type& st, priority p, uint64_t units,
+                     int64_t now) {
+  if (!tier_fits(st, *st.burst, p, units, now))
+    return {"burst", tier_wait(st, *st.burst, p, units, now)};
+  if (!tier_fits(st, *st.sustained, p, units, now))
+    return {"sustained", tier_wait(st, *st.sustained, p, units, now)};
+  if (!tier_fits(st, *st.daily, p, units, now))
+    return {"daily", tier_wait(st, *st.daily, p, units, now)};
+  return {};
+}
+
+void take(state_type& st, uint64_t units, int64_t now) {
+  if (st.burst->limited())
+    st.burst->try_take(units, now);
+  if (st.sustained->limited())
+    st.sustained->try_take(units, now);
+  if (st.daily->limited())
+    st.daily->try_take(units, now);
+}
+
+admission_decision denial(budget_controller_pointer self, std::string reason,
+                          int64_t retry_after_ms) {
+  auto& st = self->state;
+  ++st.denied[reason];
+  admission_decision d;
+  d.reason = std::move(reason);
+  d.retry_after_ms = std::clamp<int64_t>(retry_after_ms, 1, max_retry_ms);
+  return d;
+}
+
+void fill_remaining(budget_controller_pointer self, admission_decision& d,
+                    int64_t now) {
+  auto& st = self->state;
+  auto left = [now](const auto& tier) -> int64_t {
+    return tier.limited() ? static_cast<int64_t>(tier.available(now)) : -1;
+  };
+  d.burst_left = left(*st.burst);
+  d.sustained_left = left(*st.sustained);
+  d.daily_left = left(*st.daily);
+  auto budget = st.budget->budget_micro();
+  d.budget_left_micros = budget > 0
+    ? std::max<int64_t>(budget - st.budget->spend_micro(), 0)
+    : -1;
+}
+
+void write_audit(budget_controller_pointer self, std::string who,
+                 std::string action, std::string outcome, std::string detail) {
+  auto& st = self->state;
+  audit_record x;
+  x.at_ms = epoch_ms_now();
+  x.node = st.settings.node;
+  x.who = std::move(who);
+  x.action = std::move(action);
+  x.subject = st.service.name;
+  x.outcome = std::move(outcome);
+  x.detail = std::move(detail);
+  // Not awaited: the transition is also in the log.
+  caf::anon_send(st.store, write_atom_v,
+                 write_ops{audit_write(x, st.settings.audit_retention_ms)});
+}
+
+/// Logs alerts and audits throttle changes.
+void handle_events(budget_controller_pointer self,
+                   const std::vector<budget::budget_event>& events,
+                   const std::string& who) {
+  auto& st = self->state;
+  for (auto& e : events) {
+    auto spend = std::to_string(e.spend_micro / 1'000'000.0);
+    auto budget = std::to_string(e.budget_micro / 1'000'000.0);
+    if (e.what == budget::budget_event::kind::level_reached) {
+      log_warning("budget",
+                  "cost_alert service=" + st.service.name
+                    + " level=" + std::to_string(e.level_bp / 100)
+                    + "% spend=" + spend + " budget=" + budget);
+    } else {
+      auto detail = std::string{budget::to_string(e.from)} + " -> "
+        + budget::to_string(e.to) + ", spend " + spend + " of " + budget;
+      log_warning("budget",
+                  "throttle service=" + st.service.name + " " + detail);
+      write_audit(self, who, "budget.mode", budget::to_string(e.to), detail);
+    }
+  }
+}
+
+void observe_spend(budget_controller_pointer self, int64_t spend) {
+  handle_events(self, self->state.budget->observe(spend), "budget_controller");
+}
+
+/// Whether a total spend of `spend` after a reservation is within what
+/// priority `p` may spend.
+bool spend_allowed(const state_type& st, priority p, int64_t spend,
+                   std::string& reason) {
+  auto budget = st.budget->budget_micro();
+  auto ov = st.budget->override_mode();
+  if (budget <= 0 || ov == budget::budget_override::lift)
+    return true;
+  if (p == priority::critical) {
+    if (st.service.hard_cap && spend > budget) {
+      reason = "hard_cap";
+      return false;
+    }
+    return true;
+  }
+  if (ov == budget::budget_override::force) {
+    reason = "budget_throttle";
+    return false;
+  }
+  // Integer form of spend <= 95 % of budget.
+  if (spend / 100 * 10000 + spend % 100 * 100
+      > budget / 100 * budget::budget_state::throttle_bp
+        + budget % 100 * budget::budget_state::throttle_bp / 100) {
+    reason = st.service.hard_cap && spend > budget ? "hard_cap"
+                                                   : "budget_throttle";
+    return false;
+  }
+  return true;
+}
+
+void give_back(state_type& st, uint64_t units, int64_t now) {
+  if (st.burst->limited())
+    st.burst->put_back(units, now);
+}
+
+void grant_now(budget_controller_pointer self, state_type::reservation& r,
+               int64_t now) {
+  auto& st = self->state;
+  ++st.granted;
+  admission_decision d;
+  d.granted = true;
+  d.waited_ms = r.waited_ms;
+  d.reserved_micros = r.cost;
+  d.grant_id = st.settings.node + ":" + st.service.name + ":"
+    + std::to_string(++st.grants);
+  if (r.cost > 0) {
+    st.open_grants.push_back(
+      {d.grant_id, r.cost, now + st.settings.grant_ttl_ms});
+    st.reserved_micros += r.cost;
+  }
+  fill_remaining(self, d, now);
+  r.promise.deliver(std::move(d));
+}
+
+void flush_reservations(budget_controller_pointer self);
+
+/// Reserves the estimated costs of `to_reserve` in one store batch; each
+/// INCRBY's answer is the total with it, so each reservation is judged
+/// against everything reserved before it, by any node.
+void flush_reservations(budget_controller_pointer self) {
+  auto& st = self->state;
+  if (st.reserving || st.to_reserve.empty())
+    return;
+  st.reserving = true;
+  auto batch = std::move(st.to_reserve);
+  st.to_reserve.clear();
+  auto now = now_ms(self);
+  write_ops ops;
+  auto day = day_field(now);
+  for (auto& r : batch) {
+    ops.push_back(
+      store::write_op::make_incr_by(spend_key(st), r.cost, counter_ttl_ms));
+    ops.push_back(store::write_op::make_hincr_by(days_key(st), day, r.cost));
+  }
+  ops.push_back(store::write_op::make_expire(days_key(st), counter_ttl_ms));
+  self->request(st.store, store_timeout, write_atom_v, std::move(ops))
+    .then(
+      [self, batch, day](write_results& rs) mutable {
+        auto& st = self->state;
+        auto now = now_ms(self);
+        write_ops undo;
+        int64_t latest = -1;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          auto& r = batch[i];
+          auto& res = rs[2 * i];
+          std::string reason;
+          if (res.error) {
+            give_back(st, r.request.units, now);
+            r.promise.deliver(denial(self, "store_unavailable", 1000));
+            continue;
+          }
+          latest = std::max(latest, res.integer);
+          if (!spend_allowed(st, priority_of(r.request), res.integer, reason)) {
+            undo.push_back(
+              store::write_op::make_incr_by(spend_key(st), -r.cost));
+            undo.push_back(
+              store::write_op::make_hincr_by(days_key(st), day, -r.cost));
+            give_back(st, r.request.units, now);
+            r.promise.deliver(denial(self, reason, until_next_month(now)));
+            continue;
+          }
+          grant_now(self, r, now);
+        }
+        if (!undo.empty())
+          self->request(st.store, store_timeout, write_atom_v, std::move(undo))
+            .then([](write_results&) {},
+                  [self](caf::error& err) {
+                    log_error("budget",
+                              "undo of a refused reservation "
+                              "failed: "
+                                + caf::to_string(err));
+                  });
+        if (latest >= 0)
+          observe_spend(self, latest);
+        st.reserving = false;
+        flush_reservations(self);
+      },
+      [self, batch](caf::error& err) mutable {
+        auto& st = self->state;
+        auto now = now_ms(self);
+        log_warning("budget",
+                    st.service.name
+                      + ": cannot reserve spend: " + caf::to_string(err));
+        for (auto& r : batch) {
+          give_back(st, r.request.units, now);
+          r.promise.deliver(denial(self, "store_unavailable", 1000));
+        }
+        st.reserving = false;
+        flush_reservations(self);
+      });
+}
+
+void admit_taken(budget_controller_pointer self, const admission_request& req,
+                 int64_t cost, int64_t waited_ms,
+                 state_type::decision_promise promise) {
+  auto& st = self->state;
+  state_type::reservation r{req, cost, waited_ms, std::move(promise)};
+  if (cost <= 0) {
+    grant_now(self, r, now_ms(self));
+    return;
+  }
+  st.to_reserve.push_back(std::move(r));
+  flush_reservations(self);
+}
+
+void arm_tick(budget_controller_pointer self, int64_t delay_ms) {
+  auto& st = self->state;
+  if (st.tick_armed)
+    return;
+  st.tick_armed = true;
+  self->delayed_send(self,
+                     std::chrono::milliseconds{std::max<int64_t>(delay_ms, 1)},
+                     btick_atom_v);
+}
+
+/// Grants queued requests that fit now, answers those past their deadline.
+void serve_queue(budget_controller_pointer self, int64_t now) {
+  auto& st = self->state;
+  for (auto& expired : st.queue.expire(now)) {
+    auto i = st.waiting_by_id.find(expired.id);
+    if (i == st.waiting_by_id.end())
+      continue;
+    auto p = expired.prio;
+    auto f = check_fit(st, p, st.queue.units_ahead(expired) + expired.units,
+                       now);
+    auto reason = f.tier != nullptr ? f.tier : "burst";
+    i->second.promise.deliver(denial(self, reason, f.wait_ms));
+    st.waiting_by_id.erase(i);
+  }
+  for (;;) {
+    auto next = st.queue.pop_next([&](const budget::waiting_request& r) {
+      return check_fit(st, r.prio, r.units, now).tier == nullptr;
+    });
+    if (!next)
+      break;
+    auto i = st.waiting_by_id.find(next->id);
+    if (i == st.waiting_by_id.end())
+      continue;
+    take(st, next->units, now);
+    auto w = std::move(i->second);
+    st.waiting_by_id.erase(i);
+    admit_taken(self, w.request, w.cost, now - w.arrival_ms,
+                std::move(w.promise));
+  }
+}
+
+/// The next moment the queue may move: a deadline or a tier refilling.
+int64_t next_queue_event(budget_controller_pointer self, int64_t now) {
+  auto& st = self->state;
+  int64_t next = st.settings.refresh_ms;
+  if (auto d = st.queue.next_deadline_ms())
+    next = std::min(next, *d - now);
+  if (!st.queue.empty())
+    next = std::min<int64_t>(next, 10); // tiers refill continuously
+  return next;
+}
+
+void release_expired_grants(budget_controller_pointer self, int64_t now) {
+  auto& st = self->state;
+  while (!st.open_grants.empty() && st.open_grants.front().expires_ms <= now) {
+    st.unwritten_delta -= st.open_grants.front().cost;
+    st.reserved_micros -= st.open_grants.front().cost;
+    st.open_grants.pop_front();
+  }
+}
+
+void write_delta(budget_controller_pointer self) {
+  auto& st = self->state;
+  if (st.unwritten_delta == 0)
+    return;
+  auto delta = st.unwritten_delta;
+  st.unwritten_delta = 0;
+  auto day = day_field(now_ms(self));
+  write_ops ops{store::write_op::make_incr_by(spend_key(st), delta,
+                                              counter_ttl_ms),
+                store::write_op::make_hincr_by(days_key(st), day, delta)};
+  self->request(st.store, store_timeout, write_atom_v, std::move(ops))
+    .then(
+      [self, delta](write_results& rs) {
+        if (rs[0].error) {
+          self->state.unwritten_delta += delta;
+          return;
+        }
+        observe_spend(self, rs[0].integer);
+      },
+      [self, delta](caf::error&) { self->state.unwritten_delta += delta; });
+}
+
+void refresh(budget_controller_pointer self, int64_t now) {
+  auto& st = self->state;
+  auto month = utc_month(now);
+  if (month != st.month) {
+    st.month = month;
+    handle_events(self, st.budget->roll_month(), "budget_controller");
+    // Reservations and deltas of the old month stay in the old month.
+    st.open_grants.clear();
+    st.reserved_micros = 0;
+    st.unwritten_delta = 0;
+  }
+  release_expired_grants(self, now);
+  write_delta(self);
+  self->request(st.store, store_timeout, kv_get_atom_v, spend_key(st))
+    .then(
+      [self](bool found, std::string& value) {
+        int64_t spend = 0;
+        if (found)
+          std::from_chars(value.data(), value.data() + value.size(), spend);
+        observe_spend(self, spend);
+      },
+      [](caf::error&) {});
+}
+
+budget_status make_status(budget_controller_pointer self) {
+  auto& st = self->state;
+  budget_status s;
+  s.service = st.service.name;
+  s.spend_micros = st.budget->spend_micro();
+  s.budget_micros = st.budget->budget_micro();
+  s.reserved_micros = st.reserved_micros;
+  s.mode = budget::to_string(st.budget->mode());
+  s.override_mode = budget::to_string(st.budget->override_mode());
+  switch (st.breaker->state()) {
+    case budget::breaker_state::closed: s.breaker = "closed"; break;
+    case budget::breaker_state::open: s.breaker = "open"; break;
+    case budget::breaker_state::half_open: s.breaker = "half_open"; break;
+  }
+  s.reached_levels_bp = st.budget->reached_levels();
+  s.granted = st.granted;
+  s.denied.assign(st.denied.begin(), st.denied.end());
+  s.queued = st.queue.size();
+  return s;
+}
+
+} // namespace
+
+budget_controller_actor::behavior_type
+budget_controller(budget_controller_pointer self, service_config service,
+                  budget_controller_settings settings, store_actor store) {
+  auto& st = self->state;
+  st.settings = std::move(settings);
+  st.store = std::move(store);
+  auto& limits = service.limits;
+  st.burst.emplace(limits.burst.capacity, limits.burst.refill_per_s);
+  st.sustained.emplace(limits.sustained.limit,
+                       int64_t{limits.sustained.window_s} * 1000);
+  std::string zone_error;
+  auto zone = budget::time_zone::load(limits.daily.time_zone, zone_error);
+  if (!zone) {
+    log_error("budget",
+              service.name + ": time zone " + limits.daily.time_zone + ": "
+                + zone_error + "; using UTC");
+    zone = budget::time_zone::utc();
+  }
+  st.daily.emplace(limits.daily.limit, *zone);
+  st.reserved = budget::reserved_share{limits.reserved_share};
+  st.budget.emplace(std::llround(service.budget_usd_month * 1e6),
+                    service.hard_cap);
+  st.breaker.emplace(service.breaker.error_rate, service.breaker.min_calls,
+                     service.breaker.open_s, service.breaker.half_open_probes);
+  st.service = std::move(service);
+  auto now = now_ms(self);
+  st.month = utc_month(now);
+  refresh(self, now);
+  arm_tick(self, st.settings.refresh_ms);
+  return {
+    [=](admit_atom,
+        const admission_request& req) -> caf::result<admission_decision> {
+      auto& st = self->state;
+      auto now = now_ms(self);
+      auto p = priority_of(req);
+      if (req.units == 0)
+        return caf::make_error(error_code::invalid_argument,
+                               "units must be at least 1");
+      if (!st.breaker->allow(now))
+        return denial(self, "circuit_open", st.breaker->wait_ms(now));
+      if (!st.budget->admits(p))
+        return denial(self,
+                      st.budget->mode() == budget::budget_mode::capped
+                        ? "hard_cap"
+                        : "budget_throttle",
+                      until_next_month(now));
+      serve_queue(self, now);
+      auto cost = estimated_cost(st, req);
+      auto promise = self->make_response_promise<admission_decision>();
+      auto f = check_fit(st, p, req.units, now);
+      if (f.tier == nullptr) {
+        take(st, req.units, now);
+        admit_taken(self, req, cost, 0, promise);
+        return promise;
+      }
+      if (req.wait_ms > 0 && f.wait_ms != budget::never_ms) {
+        auto id = st.queue.push(p, req.units, now + req.wait_ms, now);
+        st.waiting_by_id.emplace(id,
+                                 state_type::waiting{req, cost, now, promise});
+        st.tick_armed = false; // re-arm for this queue's first event
+        arm_tick(self, next_queue_event(self, now));
+        return promise;
+      }
+      promise.deliver(denial(self, f.tier, f.wait_ms));
+      return promise;
+    },
+    [=](spend_atom, const call_spend& x) {
+      auto& st = self->state;
+      auto now = now_ms(self);
+      for (auto outcome : x.outcomes)
+        st.breaker->record(outcome, now);
+      // Each reported call settles the oldest open grant: its estimate out,
+      // its actual cost in.
+      int64_t estimates = 0;
+      for (std::size_t i = 0; i < x.outcomes.size() && !st.open_grants.empty();
+           ++i) {
+        estimates += st.open_grants.front().cost;
+        st.open_grants.pop_front();
+      }
+      st.reserved_micros -= estimates;
+      st.unwritten_delta += x.cost_micros - estimates;
+      write_delta(self);
+    },
+    [=](budget_atom) -> caf::result<budget_status> {
+      auto& st = self->state;
+      auto promise = self->make_response_promise<budget_status>();
+      self->request(st.store, store_timeout, hgetall_atom_v, days_key(st))
+        .then(
+          [self, promise](store::field_list& days) mutable {
+            auto s = make_status(self);
+            budget::forecast_input in;
+            in.budget_micro = s.budget_micros;
+            in.now_ms = now_ms(self);
+            for (auto& [day, value] : days) {
+              int d = 0;
+              int64_t v = 0;
+              std::from_chars(day.data(), day.data() + day.size(), d);
+              std::from_chars(value.data(), value.data() + value.size(), v);
+              if (d >= 1 && d <= 31) {
+                if (in.days.size() < static_cast<std::size_t>(d))
+                  in.days.resize(d, 0);
+                in.days[d - 1] = v;
+              }
+            }
+            auto f = budget::forecast(in);
+            s.forecast_micros = f.expected_micro;
+            s.forecast_low_micros = f.low_micro;
+            s.forecast_high_micros = f.high_micro;
+            s.daily_rate_micros = f.daily_rate_micro;
+            if (f.runs_out) {
+              char buf[16];
+              std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u",
+                            f.runs_out->year, f.runs_out->month,
+                            f.runs_out->day);
+              s.runs_out = buf;
+            }
+            promise.deliver(std::move(s));
+          },
+          [promise](caf::error& err) mutable { promise.deliver(err); });
+      return promise;
+    },
+    [=](override_atom, const std::string& mode,
+        const std::string& who) -> caf::result<budget_status> {
+      auto& st = self->state;
+      budget::budget_override ov;
+      if (mode == "none")
+        ov = budget::budget_override::none;
+      else if (mode == "lift")
+        ov = budget::budget_override::lift;
+      else if (mode == "force")
+        ov = budget::budget_override::force;
+      else
+        return caf::make_error(error_code::invalid_argument,
+                               "mode must be none, lift or force");
+      auto events = st.budget->set_override(ov);
+      write_audit(self, who, "budget.override", mode,
+                  "throttle override " + mode + " for " + st.service.name);
+      handle_events(self, events, who);
+      return make_status(self);
+    },
+    [=](btick_atom) {
+      auto& st = self->state;
+      st.tick_armed = false;
+      auto now = now_ms(self);
+      refresh(self, now);
+      serve_queue(self, now);
+      arm_tick(self, next_queue_event(self, now));
+    },
+    [=](ping_atom) { return true; },
+  };
+}
+
+} // namespace streamb

@@ -1,0 +1,100 @@
+#pragma once
+
+#include "runtime/budget/admission_queue.hpp"
+#include "runtime/budget/budget_state.hpp"
+#include "runtime/budget/circuit_breaker.hpp"
+#include "runtime/budget/daily_limit.hpp"
+#include "runtime/budget/reserved_share.hpp"
+#include "runtime/budget/sliding_window.hpp"
+#include "runtime/budget/token_bucket.hpp"
+#include "runtime/config.hpp"
+#include "runtime/messages.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace streamb {
+
+struct budget_controller_settings {
+  std::string node = "local";
+  /// A grant whose call never reports its cost gives its reservation back
+  /// after this.
+  int64_t grant_ttl_ms = 10 * 60 * 1000;
+  /// How often the month's spend is read back from the store (what other
+  /// nodes reserved) and expired grants are released.
+  int64_t refresh_ms = 2000;
+  int64_t audit_retention_ms = int64_t{90} * 24 * 3600 * 1000;
+};
+
+struct budget_controller_state {
+  static inline const char* name = "budget_controller";
+  using decision_promise = caf::typed_response_promise<admission_decision>;
+
+  service_config service;
+  budget_controller_settings settings;
+  store_actor store;
+  std::optional<budget::token_bucket> burst;
+  std::optional<budget::sliding_window> sustained;
+  std::optional<budget::daily_limit> daily;
+  budget::reserved_share reserved;
+  std::optional<budget::budget_state> budget;
+  std::optional<budget::circuit_breaker> breaker;
+  budget::admission_queue queue;
+
+  /// Requests waiting in `queue`, by queue id.
+  struct waiting {
+    admission_request request;
+    int64_t cost = 0;
+    int64_t arrival_ms = 0;
+    decision_promise promise;
+  };
+  std::map<uint64_t, waiting> waiting_by_id;
+
+  /// Grants that took their limits and wait for the store's reservation.
+  struct reservation {
+    admission_request request;
+    int64_t cost = 0;
+    int64_t waited_ms = 0;
+    decision_promise promise;
+  };
+  std::vector<reservation> to_reserve;
+  bool reserving = false;
+
+  /// Granted, reserved, not yet reconciled with a call's cost; oldest first.
+  struct grant {
+    std::string id;
+    int64_t cost = 0;
+    int64_t expires_ms = 0;
+  };
+  std::deque<grant> open_grants;
+  int64_t reserved_micros = 0;
+  /// Reconciliation deltas the store has not taken yet.
+  int64_t unwritten_delta = 0;
+
+  std::string month; // "YYYY-MM" (UTC) of the spend counters
+  uint64_t grants = 0;
+  uint64_t granted = 0;
+  std::map<std::string, uint64_t> denied;
+  bool tick_armed = false;
+};
+
+using budget_controller_pointer = budget_controller_actor::stateful_pointer<
+  budget_controller_state>;
+
+/// See budget_controller_actor in runtime/messages.hpp. Spend lives in the
+/// store as the month's counter `budget:spend:<service>:<YYYY-MM>`
+/// (micro-dollars; UTC months) and per-day hash `budget:days:...`; a grant
+/// adds its estimated cost with INCRBY and keeps it only if the new total is
+/// within what the priority may spend, so nodes sharing a Redis never
+/// together reserve past the budget.
+budget_controller_actor::behavior_type
+budget_controller(budget_controller_pointer self, service_config service,
+                  budget_controller_settings settings, store_actor store);
+
+} // namespace streamb

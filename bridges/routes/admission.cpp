@@ -1,0 +1,229 @@
+#include "bridges/http_context.hpp"
+#include "bridges/json_response.hpp"
+#include "bridges/routes/routes.hpp"
+#include "runtime/budget/priority.hpp"
+#include "runtime/wall_time.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <caf/scoped_actor.hpp>
+#include <httplib.h>
+
+#include <cmath>
+
+namespace streamb {
+
+namespace {
+
+namespace json = boost::json;
+
+/// The budget controller of `service`, or null.
+const budget_controller_actor* find_budget(const http_context& ctx,
+                                           const std::string& service) {
+  for (std::size_t i = 0; i < ctx.service_names.size(); ++i)
+    if (ctx.service_names[i] == service)
+      return &ctx.budgets[i];
+  return nullptr;
+}
+
+double usd(int64_t micros) {
+  return static_cast<double>(micros) / 1e6;
+}
+
+json::object to_json(const budget_status& s) {
+  json::object denied;
+  for (auto& [reason, n] : s.denied)
+    denied[reason] = n;
+  json::array levels;
+  for (auto bp : s.reached_levels_bp)
+    levels.emplace_back(bp / 100.0);
+  return {
+    {"spendUsd", usd(s.spend_micros)},
+    {"budgetUsd", usd(s.budget_micros)},
+    {"utilizationPercent",
+     s.budget_micros > 0 ? 100.0 * static_cast<double>(s.spend_micros)
+         / static_cast<double>(s.budget_micros)
+                         : 0.0},
+    {"reservedUsd", usd(s.reserved_micros)},
+    {"state", s.mode},
+    {"override", s.override_mode},
+    {"breaker", s.breaker},
+    {"alertLevelsReachedPercent", std::move(levels)},
+    {"forecast",
+     {{"monthEndUsd", usd(s.forecast_micros)},
+      {"lowUsd", usd(s.forecast_low_micros)},
+      {"highUsd", usd(s.forecast_high_micros)},
+      {"dailyRateUsd", usd(s.daily_rate_micros)},
+      {"hourlySpendUsd", usd(s.daily_rate_micros) / 24.0},
+      {"budgetRunsOut",
+       s.runs_out.empty() ? json::value(nullptr) : json::value(s.runs_out)}}},
+    {"granted", s.granted},
+    {"deniedByReason", std::move(denied)},
+    {"queued", s.queued},
+  };
+}
+
+/// Reads the admission body; false (and the response set) when it is bad.
+bool read_request(const httplib::Request& req, httplib::Response& res,
+                  admission_request& out) {
+  if (req.body.empty())
+    return true;
+  std::error_code ec;
+  auto doc = json::parse(req.body, ec);
+  if (ec || !doc.is_object()) {
+    reply_error(res, 400, "malformed", "the body must be a JSON object", "$");
+    return false;
+  }
+  auto& obj = doc.get_object();
+  for (auto& [key, value] : obj) {
+    if (key == "priority") {
+      auto text = value.if_string();
+      auto p = text ? budget::parse_priority(*text) : std::nullopt;
+      if (!p) {
+        reply_error(res, 400, "invalid_argument",
+                    "priority must be critical, high, normal or low",
+                    "$.priority");
+        return false;
+      }
+      out.priority = static_cast<uint8_t>(*p);
+    } else if (key == "units" || key == "waitMs") {
+      auto n = value.is_int64() ? value.get_int64()
+        : value.is_uint64()     ? static_cast<int64_t>(
+            std::min<uint64_t>(value.get_uint64(), INT64_MAX))
+                            : -1;
+      auto max = key == "units" ? int64_t{1'000'000} : int64_t{60'000};
+      auto min = key == "units" ? 1 : 0;
+      if (n < min || n > max) {
+        reply_error(res, 400, "invalid_argument",
+                    std::string{key} + " must be a whole number from "
+                      + std::to_string(min) + " to " + std::to_string(max),
+                    "$." + std::string{key});
+        return false;
+      }
+      if (key == "units")
+        out.units = static_cast<uint64_t>(n);
+      else
+        out.wait_ms = n;
+    } else if (key == "estimatedCostUsd") {
+      double x = value.is_double() ? value.get_double()
+        : value.is_int64()         ? static_cast<double>(value.get_int64())
+                                   : -1;
+      if (!(x >= 0 && x <= 1e6)) {
+        reply_error(res, 400, "invalid_argument",
+                    "estimatedCostUsd must be a number from 0 to 1000000",
+                    "$.estimatedCostUsd");
+        return false;
+      }
+      out.cost_micros = std::llround(x * 1e6);
+    }
+    // Unknown fields are ignored, as for call samples.
+  }
+  return true;
+}
+
+} // namespace
+
+void add_admission_routes(httplib::Server& srv, http_context_ptr ctx) {
+  srv.Post(
+    R"(/api/v1/admission/([^/]+))",
+    [ctx](const httplib::Request& req, httplib::Response& res) {
+      auto service = req.matches[1].str();
+      auto budget = find_budget(*ctx, service);
+      if (budget == nullptr)
+        return reply_error(res, 404, "unknown_service",
+                           "no service '" + service + "' in the config");
+      admission_request ar;
+      if (!read_request(req, res, ar))
+        return;
+      caf::scoped_actor self{*ctx->system};
+      admission_decision d;
+      caf::error failure;
+      self
+        ->request(*budget,
+                  ctx->ask_timeout + std::chrono::milliseconds{ar.wait_ms},
+                  admit_atom_v, ar)
+        .receive([&](admission_decision& x) { d = std::move(x); },
+                 [&](caf::error& err) { failure = std::move(err); });
+      if (failure)
+        return reply_error(res, failure);
+      json::object remaining{{"burst", d.burst_left},
+                             {"sustained", d.sustained_left},
+                             {"daily", d.daily_left},
+                             {"budgetUsd",
+                              d.budget_left_micros < 0
+                                ? json::value(nullptr)
+                                : json::value(usd(d.budget_left_micros))}};
+      if (d.granted)
+        return reply_json(res, 200,
+                          json::object{{"granted", true},
+                                       {"grantId", d.grant_id},
+                                       {"waitedMs", d.waited_ms},
+                                       {"reservedUsd", usd(d.reserved_micros)},
+                                       {"remaining", std::move(remaining)}});
+      auto status = d.reason == "store_unavailable" ? 503 : 429;
+      res.set_header("Retry-After",
+                     std::to_string((d.retry_after_ms + 999) / 1000));
+      reply_json(res, status,
+                 json::object{{"granted", false},
+                              {"reason", d.reason},
+                              {"retryAfterMs", d.retry_after_ms}});
+    });
+
+  srv.Post(R"(/api/v1/budgets/([^/]+)/override)",
+           [ctx](const httplib::Request& req, httplib::Response& res) {
+             auto service = req.matches[1].str();
+             auto budget = find_budget(*ctx, service);
+             if (budget == nullptr)
+               return reply_error(res, 404, "unknown_service",
+                                  "no service '" + service + "' in the config");
+             std::error_code ec;
+             auto doc = json::parse(req.body, ec);
+             auto obj = ec ? nullptr : doc.if_object();
+             auto mode = obj && obj->contains("mode")
+               ? obj->at("mode").if_string()
+               : nullptr;
+             if (mode == nullptr)
+               return reply_error(res, 400, "invalid_argument",
+                                  "the body must be {\"mode\": \"lift\" | "
+                                  "\"force\" | \"none\"}",
+                                  "$.mode");
+             caf::scoped_actor self{*ctx->system};
+             budget_status s;
+             caf::error failure;
+             self
+               ->request(*budget, ctx->ask_timeout, override_atom_v,
+                         std::string{*mode}, "operator@" + req.remote_addr)
+               .receive([&](budget_status& x) { s = std::move(x); },
+                        [&](caf::error& err) { failure = std::move(err); });
+             if (failure)
+               return reply_error(res, failure);
+             auto body = to_json(s);
+             body["service"] = service;
+             reply_json(res, 200, body);
+           });
+
+  srv.Get("/api/v1/stream-b-coordination/cost/analysis",
+          [ctx](const httplib::Request&, httplib::Response& res) {
+            caf::scoped_actor self{*ctx->system};
+            json::object services;
+            caf::error failure;
+            for (std::size_t i = 0; i < ctx->budgets.size(); ++i)
+              self->request(ctx->budgets[i], ctx->ask_timeout, budget_atom_v)
+                .receive(
+                  [&](budget_status& s) {
+                    services[ctx->service_names[i]] = to_json(s);
+                  },
+                  [&](caf::error& err) {
+                    if (!failure)
+                      failure = std::move(err);
+                  });
+            if (failure)
+              return reply_error(res, failure);
+            reply_json(
+              res, 200,
+              json::object{{"generatedAt", iso8601_utc(epoch_ms_now())},
+                           {"services", std::move(services)}});
+          });
+}
+
+} // namespace streamb

@@ -1,0 +1,256 @@
+// The budget controller under CAF's test scheduler: the limits refill on the
+// simulated clock; spend is reserved in a memory store.
+
+#include "actors/budget_controller.hpp"
+
+#include "actors/store_actor.hpp"
+#include "runtime/audit.hpp"
+#include "runtime/metric_rollup.hpp"
+#include "runtime/wall_time.hpp"
+#include "tests/unit/actor_fixture.hpp"
+#include "tests/unit/store/switchable_backend.hpp"
+
+#include <map>
+#include <memory>
+
+using namespace streamb;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr uint8_t critical = 0;
+constexpr uint8_t high = 1;
+constexpr uint8_t normal = 2;
+constexpr uint8_t low = 3;
+
+service_config stripe(double budget_usd, bool hard_cap) {
+  service_config svc;
+  svc.name = "stripe";
+  svc.budget_usd_month = budget_usd;
+  svc.hard_cap = hard_cap;
+  svc.limits.burst = {4, 1}; // 4 tokens, 1 per second
+  svc.limits.reserved_share = 0;
+  svc.breaker.error_rate = 0.5;
+  svc.breaker.min_calls = 10;
+  svc.breaker.open_s = 30;
+  svc.breaker.half_open_probes = 2;
+  return svc;
+}
+
+admission_request ask_for(uint8_t priority, double cost_usd = 0,
+                          int64_t wait_ms = 0) {
+  admission_request r;
+  r.priority = priority;
+  r.cost_micros = static_cast<int64_t>(cost_usd * 1e6);
+  r.wait_ms = wait_ms;
+  return r;
+}
+
+struct fixture : test::actor_fixture {
+  std::shared_ptr<store::testing::switchable_backend>
+    db = std::make_shared<store::testing::switchable_backend>();
+  store_actor store = sys().spawn(store_service,
+                                  std::shared_ptr<store::backend>{db});
+  std::vector<budget_controller_actor> controllers;
+
+  budget_controller_actor spawn(service_config svc) {
+    budget_controller_settings settings;
+    settings.node = "node-" + std::to_string(controllers.size());
+    auto hdl = sys().spawn(budget_controller, std::move(svc), settings, store);
+    sched.run();
+    controllers.push_back(hdl);
+    return hdl;
+  }
+
+  ~fixture() {
+    for (auto& c : controllers)
+      self->send_exit(c, caf::exit_reason::user_shutdown);
+    self->send_exit(store, caf::exit_reason::user_shutdown);
+  }
+
+  admission_decision admit(const budget_controller_actor& c,
+                           admission_request r) {
+    return ask<admission_decision>(c, admit_atom_v, r);
+  }
+
+  std::vector<std::string> audited(const std::string& action) {
+    std::vector<std::string> outcomes;
+    auto entries = db->inner.xrange(audit_stream, "-", "+");
+    REQUIRE(entries);
+    for (auto& e : *entries) {
+      auto x = audit_from_entry(e);
+      if (x.action == action)
+        outcomes.push_back(x.outcome);
+    }
+    return outcomes;
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(fixture,
+                 "with the bucket empty, waiting requests are "
+                 "granted critical first, then by arrival") {
+  auto c = spawn(stripe(0, false));
+  for (int i = 0; i < 4; ++i)
+    CHECK(admit(c, ask_for(normal)).granted);
+  auto denied = admit(c, ask_for(normal));
+  CHECK_FALSE(denied.granted);
+  CHECK(denied.reason == "burst");
+  CHECK(denied.retry_after_ms > 0);
+  CHECK(denied.retry_after_ms <= 1000);
+  // Queue one of each, lowest first; each may wait 10 s.
+  std::vector<std::pair<std::string, admission_decision>> order;
+  using handle_t = decltype(self->request(c, caf::infinite, admit_atom_v,
+                                          ask_for(low)));
+  std::vector<std::pair<std::string, handle_t>> pending;
+  for (auto [name, p] :
+       {std::pair{"low", low}, std::pair{"normal", normal},
+        std::pair{"high", high}, std::pair{"critical", critical}})
+    pending.emplace_back(name,
+                         self->request(c, caf::infinite, admit_atom_v,
+                                       ask_for(p, 0, 10'000)));
+  sched.run();
+  // One token per second: one grant per second, most urgent first.
+  for (int second = 0; second < 4; ++second)
+    advance(1s);
+  for (auto& [name, h] : pending)
+    h.receive(
+      [&, n = name](admission_decision& d) {
+        CHECK(d.granted);
+        order.emplace_back(n, d);
+      },
+      [](caf::error& err) { FAIL(caf::to_string(err)); });
+  REQUIRE(order.size() == 4);
+  // The waits say the order: critical waited least.
+  std::map<std::string, int64_t> waited;
+  for (auto& [n, d] : order)
+    waited[n] = d.waited_ms;
+  CHECK(waited["critical"] < waited["high"]);
+  CHECK(waited["high"] < waited["normal"]);
+  CHECK(waited["normal"] < waited["low"]);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a queued request past its deadline gets a "
+                 "burst denial with a retry-after") {
+  auto c = spawn(stripe(0, false));
+  for (int i = 0; i < 4; ++i)
+    CHECK(admit(c, ask_for(normal)).granted);
+  auto h = self->request(c, caf::infinite, admit_atom_v,
+                         ask_for(normal, 0, 300));
+  sched.run();
+  advance(300ms);
+  advance(10ms);
+  h.receive(
+    [](admission_decision& d) {
+      CHECK_FALSE(d.granted);
+      CHECK(d.reason == "burst");
+      CHECK(d.retry_after_ms > 0);
+      CHECK(d.retry_after_ms <= 1000);
+    },
+    [](caf::error& err) { FAIL(caf::to_string(err)); });
+}
+
+TEST_CASE_METHOD(fixture,
+                 "spend crossing 75, 90, 95 and 100 % alerts once "
+                 "each, throttles to critical, then caps; an "
+                 "override lifts it and is audited") {
+  auto svc = stripe(100, true);
+  svc.limits.burst = {0, 0};
+  auto c = spawn(svc);
+  CHECK(admit(c, ask_for(normal, 74)).granted);
+  CHECK(admit(c, ask_for(normal, 2)).granted);  // 76 %
+  CHECK(admit(c, ask_for(normal, 15)).granted); // 91 %
+  CHECK(admit(c, ask_for(normal, 4)).granted);  // 95 %: still within
+  auto throttled = admit(c, ask_for(normal, 1));
+  CHECK_FALSE(throttled.granted);
+  CHECK(throttled.reason == "budget_throttle");
+  CHECK(throttled.retry_after_ms > 0);
+  CHECK(admit(c, ask_for(critical, 5)).granted); // 100 %
+  auto capped = admit(c, ask_for(critical, 1));
+  CHECK_FALSE(capped.granted);
+  CHECK(capped.reason == "hard_cap");
+  auto status = ask<budget_status>(c, budget_atom_v);
+  CHECK(status.spend_micros == 100'000'000);
+  CHECK(status.mode == "capped");
+  CHECK(status.reached_levels_bp
+        == std::vector<uint32_t>{7500, 9000, 9500, 10000});
+  CHECK(audited("budget.mode")
+        == std::vector<std::string>{"throttled", "capped"});
+  // The operator lifts the cap for the rest of the month.
+  auto lifted = ask<budget_status>(c, override_atom_v, std::string{"lift"},
+                                   std::string{"operator@test"});
+  CHECK(lifted.override_mode == "lift");
+  CHECK(admit(c, ask_for(normal, 1)).granted);
+  CHECK(audited("budget.override") == std::vector<std::string>{"lift"});
+}
+
+TEST_CASE_METHOD(fixture,
+                 "two controllers on one store never reserve past "
+                 "what the budget allows") {
+  auto svc = stripe(50, false);
+  svc.limits.burst = {0, 0};
+  auto a = spawn(svc);
+  auto b = spawn(svc);
+  using handle_t = decltype(self->request(a, caf::infinite, admit_atom_v,
+                                          ask_for(normal)));
+  std::vector<handle_t> pending;
+  for (int i = 0; i < 100; ++i) {
+    pending.push_back(
+      self->request(a, caf::infinite, admit_atom_v, ask_for(normal, 1)));
+    pending.push_back(
+      self->request(b, caf::infinite, admit_atom_v, ask_for(normal, 1)));
+  }
+  sched.run();
+  int granted = 0;
+  for (auto& h : pending)
+    h.receive([&](admission_decision& d) { granted += d.granted ? 1 : 0; },
+              [](caf::error& err) { FAIL(caf::to_string(err)); });
+  // Normal priority stops at 95 % of 50 USD: 47 calls of 1 USD.
+  CHECK(granted == 47);
+  auto spend = db->inner.get("budget:spend:stripe:"
+                             + utc_month(epoch_ms_now()));
+  REQUIRE(spend);
+  CHECK(spend->value_or("") == "47000000");
+}
+
+TEST_CASE_METHOD(fixture,
+                 "the breaker opens on a burst of server errors, "
+                 "half-opens after the cool-down and closes on "
+                 "healthy probes") {
+  auto c = spawn(stripe(0, false));
+  self->send(
+    c, spend_atom_v,
+    call_spend{0, std::vector<status_class>(10, status_class::server_error)});
+  sched.run();
+  auto open = admit(c, ask_for(normal));
+  CHECK_FALSE(open.granted);
+  CHECK(open.reason == "circuit_open");
+  CHECK(open.retry_after_ms > 0);
+  CHECK(open.retry_after_ms <= 30'000);
+  advance(30s);
+  CHECK(admit(c, ask_for(normal)).granted);       // probe 1
+  CHECK(admit(c, ask_for(normal)).granted);       // probe 2
+  CHECK_FALSE(admit(c, ask_for(normal)).granted); // no more probes
+  self->send(c, spend_atom_v,
+             call_spend{0, std::vector<status_class>(2, status_class::ok)});
+  sched.run();
+  CHECK(ask<budget_status>(c, budget_atom_v).breaker == "closed");
+  CHECK(admit(c, ask_for(normal)).granted);
+}
+
+TEST_CASE_METHOD(fixture, "a call's reported cost replaces its reservation") {
+  auto svc = stripe(100, false);
+  svc.limits.burst = {0, 0};
+  auto c = spawn(svc);
+  CHECK(admit(c, ask_for(normal, 10)).granted);
+  CHECK(ask<budget_status>(c, budget_atom_v).reserved_micros == 10'000'000);
+  self->send(c, spend_atom_v,
+             call_spend{3'000'000,
+                        std::vector<status_class>{status_class::ok}});
+  sched.run();
+  auto s = ask<budget_status>(c, budget_atom_v);
+  CHECK(s.reserved_micros == 0);
+  CHECK(s.spend_micros == 3'000'000);
+}
