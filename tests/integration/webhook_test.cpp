@@ -75,7 +75,7 @@ std::map<std::string, int> delivered(const std::string& output) {
 
 } // namespace
 
-TEST_CASE("signed webhooks are stored once; every rejection gets its status "
+TEST_CASE("signed webhooks are stored once and every rejection gets its status "
           "and is counted and audited by reason") {
   webhook_config cfg{"webhooks"};
   running_node node{{}, cfg.path};

@@ -154,7 +154,7 @@ TEST_CASE_METHOD(fixture,
 
 TEST_CASE_METHOD(fixture,
                  "spend crossing 75, 90, 95 and 100 % alerts once "
-                 "each, throttles to critical, then caps; an "
+                 "each, throttles to critical, then caps, and an "
                  "override lifts it and is audited") {
   auto svc = stripe(100, true);
   svc.limits.burst = {0, 0};

@@ -134,7 +134,7 @@ TEST_CASE("deadlines expire with a Retry-After that counts the requests "
   CHECK(bucket.can_take(3, now + retry_after));
 }
 
-TEST_CASE("expire returns requests in service order; remove and sizes",
+TEST_CASE("expire returns requests in service order, remove and sizes",
           "[budget]") {
   admission_queue q;
   auto a = q.push(priority::low, 1, t0 + 100, t0);

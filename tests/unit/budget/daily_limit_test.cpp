@@ -104,7 +104,7 @@ TEST_CASE("a daily limit where DST skips midnight", "[budget]") {
   CHECK(d.try_take(1, utc_ms(2018, 11, 4, 3)));
 }
 
-TEST_CASE("a request above the daily limit never fits; limit 0 disables",
+TEST_CASE("a request above the daily limit never fits and limit 0 disables",
           "[budget]") {
   daily_limit d{3, time_zone::utc()};
   CHECK(d.wait_ms(4, utc_ms(2024, 6, 1)) == never_ms);
