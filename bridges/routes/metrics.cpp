@@ -33,10 +33,31 @@ void add_metrics_routes(httplib::Server& srv, http_context_ptr ctx) {
       for (auto& monitor : ctx->monitors)
         pending.push_back(self->request<caf::message_priority::high>(
           monitor, ctx->ask_timeout, metrics_atom_v, window));
+      // The budgets' side of costMetrics: utilization and the month-end
+      // projection (asked at once too; a budget that does not answer leaves
+      // them 0 rather than failing the metrics).
+      using budget_handle = decltype(self->request<caf::message_priority::high>(
+        ctx->budgets[0], ctx->ask_timeout, budget_atom_v));
+      std::vector<budget_handle> budgets;
+      budgets.reserve(ctx->budgets.size());
+      for (auto& b : ctx->budgets)
+        budgets.push_back(self->request<caf::message_priority::high>(
+          b, ctx->ask_timeout, budget_atom_v));
       caf::error failure;
       for (std::size_t i = 0; i < pending.size(); ++i)
         pending[i].receive(
           [&](service_metrics& m) {
+            if (i < budgets.size())
+              budgets[i].receive(
+                [&](budget_status& b) {
+                  if (b.budget_micros > 0)
+                    m.budget_utilization_pct = 100.0
+                      * static_cast<double>(b.spend_micros)
+                      / static_cast<double>(b.budget_micros);
+                  m.projected_cost_usd = static_cast<double>(b.forecast_micros)
+                    / 1e6;
+                },
+                [](caf::error&) {});
             services[ctx->service_names[i]] = to_json(m);
           },
           [&](caf::error& err) {

@@ -2,9 +2,11 @@
 // redis-server sharing one budget.
 
 #include "tests/integration/redis_config_file.hpp"
+#include "tests/integration/redis_process.hpp"
 #include "tests/integration/running_node.hpp"
 
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <thread>
 
@@ -113,6 +115,16 @@ TEST_CASE("two nodes on one Redis, hammered at once, never reserve past the "
   auto spend = db.get(keys->front());
   REQUIRE(spend);
   CHECK(std::stoll(spend->value_or("0")) == granted * 10'000LL);
+  // metrics/realtime shows the budget's side: what was reserved so far.
+  CHECK(eventually(5s, [&] {
+    auto m = a.get_json("/api/v1/stream-b-coordination/metrics/realtime");
+    auto pct = m.at("services")
+                 .at("stripe")
+                 .at("costMetrics")
+                 .at("budgetUtilization")
+                 .as_double();
+    return std::abs(pct - granted * 0.01 / 2 * 100) < 0.01;
+  }));
   CHECK(a.process.stop(SIGTERM, 5s) == 0);
   CHECK(b.process.stop(SIGTERM, 5s) == 0);
 }
