@@ -454,6 +454,9 @@ budget_status make_status(budget_controller_pointer self) {
   s.granted = st.granted;
   s.denied.assign(st.denied.begin(), st.denied.end());
   s.queued = st.queue.size();
+  s.sustained_limit = st.sustained->capacity();
+  s.sustained_window_s = st.service.limits.sustained.window_s;
+  s.daily_limit = st.daily->capacity();
   return s;
 }
 
@@ -606,6 +609,35 @@ budget_controller(budget_controller_pointer self, service_config service,
       refresh(self, now);
       serve_queue(self, now);
       arm_tick(self, next_queue_event(self, now));
+    },
+    [=](set_limit_atom, const std::string& tier, uint64_t value,
+        const std::string& who) -> caf::result<budget_status> {
+      auto& st = self->state;
+      auto& limits = st.service.limits;
+      std::string before;
+      // A changed tier starts empty: the old one's count was against the
+      // old limit. The cost is at most one window of extra grants.
+      if (tier == "sustained") {
+        before = std::to_string(limits.sustained.limit);
+        limits.sustained.limit = value;
+        st.sustained.emplace(value, int64_t{limits.sustained.window_s} * 1000);
+      } else if (tier == "daily") {
+        before = std::to_string(limits.daily.limit);
+        auto used = st.daily->used(now_ms(self));
+        limits.daily.limit = value;
+        std::string error;
+        auto zone = budget::time_zone::load(limits.daily.time_zone, error);
+        st.daily.emplace(value, zone ? *zone : budget::time_zone::utc());
+        // Today's calls still count against the new daily limit.
+        st.daily->try_take(std::min(used, value), now_ms(self));
+      } else {
+        return caf::make_error(error_code::invalid_argument,
+                               "tier must be sustained or daily");
+      }
+      write_audit(self, who, "budget.set_limit", "ok",
+                  "limits." + tier + ".limit " + before + " -> "
+                    + std::to_string(value));
+      return make_status(self);
     },
     [=](ping_atom) { return true; },
   };

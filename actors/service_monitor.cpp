@@ -172,6 +172,8 @@ service_monitor(service_monitor_pointer self, service_config service,
   st.p95_alert.emplace(service.alerts.p95_ms, service.alerts.clear_ratio);
   st.error_rate_alert.emplace(service.alerts.error_rate,
                               service.alerts.clear_ratio);
+  st.usage.emplace(service.batching.endpoints,
+                   int64_t{service.batching.window_ms}, epoch_ms_now());
   st.service = std::move(service);
   self->delayed_send(self,
                      std::chrono::seconds{st.settings.snapshot_interval_s},
@@ -192,6 +194,7 @@ service_monitor(service_monitor_pointer self, service_config service,
         auto cost = call_cost_micros(x, model);
         st.windows->record(x, cost);
         st.rollup.record(x, cost);
+        st.usage->record(x, cost);
         spend.cost_micros += cost;
         if (st.budget)
           spend.outcomes.push_back(x.outcome);
@@ -203,6 +206,15 @@ service_monitor(service_monitor_pointer self, service_config service,
     },
     [=](metrics_atom, metrics_window w) { return metrics_now(self, w); },
     [=](ping_atom) { return true; },
+    [=](profile_atom) {
+      auto& st = self->state;
+      auto now = epoch_ms_now();
+      auto profile = st.usage->profile(st.service.name, now);
+      // The advice follows the last day's traffic.
+      if (now - st.usage->since_ms() > int64_t{24} * 3600 * 1000)
+        st.usage->reset(now);
+      return profile;
+    },
     [=](snapshot_atom) {
       take_snapshot(self);
       self->delayed_send(

@@ -6,6 +6,7 @@
 #include "runtime/messages.hpp"
 #include "runtime/metric_rollup.hpp"
 #include "runtime/threshold_alert.hpp"
+#include "runtime/usage_profile.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
@@ -43,6 +44,8 @@ struct service_monitor_state {
   /// The 5 m metrics at the last snapshot.
   service_metrics last_snapshot;
   uint64_t snapshots = 0;
+  /// Traffic counters for the advisor, restarted daily.
+  std::optional<usage_counters> usage;
   // -- history --
   rollup_accumulator rollup;
   int64_t period_start_ms = 0;

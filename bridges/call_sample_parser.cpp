@@ -42,6 +42,7 @@ enum class field_id : uint8_t {
   cost_usd,
   cache_hit,
   timestamp,
+  request_key,
 };
 
 field_id field_of(std::string_view key) {
@@ -68,6 +69,10 @@ field_id field_of(std::string_view key) {
       if (key == "timestamp")
         return field_id::timestamp;
       break;
+    case 10:
+      if (key == "requestKey")
+        return field_id::request_key;
+      break;
   }
   return field_id::unknown;
 }
@@ -81,6 +86,7 @@ const char* name_of(field_id f) {
     case field_id::cost_usd: return "costUsd";
     case field_id::cache_hit: return "cacheHit";
     case field_id::timestamp: return "timestamp";
+    case field_id::request_key: return "requestKey";
     case field_id::unknown: break;
   }
   return "";
@@ -281,6 +287,7 @@ private:
       "costUsd must be a number between 0 and 1000000",
       "cacheHit must be true or false",
       "timestamp must be a non-negative integer (epoch ms)",
+      "requestKey must be a string",
     };
     return invalid(index_, name_of(field_),
                    expected[static_cast<std::size_t>(field_)]);
@@ -396,6 +403,19 @@ private:
           return false;
         sample_.cache_hit = v.b;
         return true;
+      case field_id::request_key: {
+        if (v.kind != scalar::string)
+          return false;
+        // FNV-1a: the advisor only counts repeats, so a 64-bit hash is the
+        // key (never 0, which means "none").
+        uint64_t h = 14695981039346656037ull;
+        for (auto ch : v.text) {
+          h ^= static_cast<unsigned char>(ch);
+          h *= 1099511628211ull;
+        }
+        sample_.request_key = h == 0 ? 1 : h;
+        return true;
+      }
       case field_id::timestamp:
         if (v.kind == scalar::int64 && v.i >= 0)
           sample_.timestamp_ms = v.i;

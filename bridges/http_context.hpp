@@ -39,6 +39,8 @@ struct http_context {
   std::vector<service_monitor_actor> monitors;
   /// `budgets[i]` admits calls to `service_names[i]`.
   std::vector<budget_controller_actor> budgets;
+  /// Recommendations from all of the above.
+  advisor_actor advisor;
   /// `backlogs[i]` counts samples queued at `monitors[i]`.
   std::vector<std::shared_ptr<ingest_backlog>> backlogs;
   /// The node's store: history, audit trail and everything durable.

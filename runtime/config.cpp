@@ -975,6 +975,12 @@ void read_service(checker& c, const json::value& v, std::string path,
     read_alerts(c, *x, r.path_of("alerts"), out.alerts);
   if (auto x = r.get("breaker"))
     read_breaker(c, *x, r.path_of("breaker"), out.breaker);
+  if (auto x = r.get("batching")) {
+    object_reader b{c, *x, r.path_of("batching")};
+    read_string_array(b, "endpoints", out.batching.endpoints);
+    read_uint(b, "window_ms", out.batching.window_ms, 1, 3'600'000);
+    b.finish();
+  }
   if (auto x = r.get("webhook")) {
     out.webhook.emplace();
     read_webhook(c, *x, r.path_of("webhook"), *out.webhook);

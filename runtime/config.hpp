@@ -170,8 +170,17 @@ struct webhooks_config {
   uint32_t queue_retention_h = 48;
 };
 
+/// Endpoints that accept several items per call (SendGrid's mail send with
+/// personalizations, Airtable's record batches): calls to them closer than
+/// `window_ms` count as a batching opportunity.
+struct batching_config {
+  std::vector<std::string> endpoints; // prefixes of the sample's endpoint
+  uint32_t window_ms = 1000;
+};
+
 struct service_config {
   std::string name;
+  batching_config batching;
   double budget_usd_month = 0;
   bool hard_cap = false;
   cost_config cost;

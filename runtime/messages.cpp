@@ -73,6 +73,9 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<admission_decision>("admission_decision");
   cfg.add_message_type<call_spend>("call_spend");
   cfg.add_message_type<budget_status>("budget_status");
+  cfg.add_message_type<usage_profile>("usage_profile");
+  cfg.add_message_type<recommendation>("recommendation");
+  cfg.add_message_type<recommendations>("recommendations");
   cfg.add_message_type<std::vector<status_class>>("status_classes");
 }
 

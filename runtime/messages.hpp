@@ -55,6 +55,9 @@ CAF_ADD_ATOM(streamb, streamb, spend_atom, "spend")
 CAF_ADD_ATOM(streamb, streamb, budget_atom, "budget")
 CAF_ADD_ATOM(streamb, streamb, override_atom, "override")
 CAF_ADD_ATOM(streamb, streamb, btick_atom, "btick")
+CAF_ADD_ATOM(streamb, streamb, profile_atom, "profile")
+CAF_ADD_ATOM(streamb, streamb, set_limit_atom, "set_limit")
+CAF_ADD_ATOM(streamb, streamb, advise_atom, "advise")
 
 namespace streamb {
 
@@ -87,13 +90,16 @@ struct call_sample {
   int64_t cost_micros = -1; // -1: not reported, the cost model applies
   bool cache_hit = false;
   int64_t timestamp_ms = 0; // epoch ms when the call was made
+  /// Hash of the client's optional `requestKey` (what makes two requests
+  /// identical); 0 when not given. The advisor counts repeats of it.
+  uint64_t request_key = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, call_sample& x) {
   return f(caf::meta::type_name("call_sample"), x.endpoint, x.latency_us,
-           x.http_status, x.outcome, x.cost_micros, x.cache_hit,
-           x.timestamp_ms);
+           x.http_status, x.outcome, x.cost_micros, x.cache_hit, x.timestamp_ms,
+           x.request_key);
 }
 
 using call_samples = std::vector<call_sample>;
@@ -172,6 +178,27 @@ typename Inspector::result_type inspect(Inspector& f, service_metrics& x) {
 // -------------------------------------------------------
 
 /// One per service: call samples in, rolling metrics and alerts out.
+/// A summary of one service's traffic since `span_s` ago: the advisor's
+/// input, counted by the service_monitor (runtime/usage_profile.hpp).
+struct usage_profile {
+  std::string service;
+  double span_s = 0;
+  uint64_t calls = 0;
+  uint64_t keyed_calls = 0;   // calls that carried a requestKey
+  uint64_t distinct_keys = 0; // different keys among them
+  uint64_t batchable_calls = 0;
+  uint64_t batch_groups = 0; // runs of batchable calls within the window
+  uint64_t rate_limited = 0; // 429s
+  int64_t spend_micros = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, usage_profile& x) {
+  return f(caf::meta::type_name("usage_profile"), x.service, x.span_s, x.calls,
+           x.keyed_calls, x.distinct_keys, x.batchable_calls, x.batch_groups,
+           x.rate_limited, x.spend_micros);
+}
+
 using service_monitor_actor = caf::typed_actor<
   // A batch of samples of this service; fire-and-forget for ingest speed.
   caf::reacts_to<record_atom, call_samples>,
@@ -180,6 +207,8 @@ using service_monitor_actor = caf::typed_actor<
   caf::replies_to<ping_atom>::with<bool>,
   // The periodic snapshot the actor schedules for itself.
   caf::reacts_to<snapshot_atom>,
+  // The traffic summary for the advisor.
+  caf::replies_to<profile_atom>::with<usage_profile>,
   // The end of a roll-up period, scheduled by the actor itself.
   caf::reacts_to<rollup_atom>,
   // Writes the current partial period and every roll-up not yet stored;
@@ -436,6 +465,9 @@ struct budget_status {
   uint64_t granted = 0;
   std::vector<std::pair<std::string, uint64_t>> denied; // by reason
   uint64_t queued = 0;
+  uint64_t sustained_limit = 0; // current (after any change by cost/optimize)
+  uint32_t sustained_window_s = 60;
+  uint64_t daily_limit = 0;
 };
 
 template <class Inspector>
@@ -444,7 +476,8 @@ typename Inspector::result_type inspect(Inspector& f, budget_status& x) {
            x.budget_micros, x.reserved_micros, x.mode, x.override_mode,
            x.breaker, x.reached_levels_bp, x.forecast_micros,
            x.forecast_low_micros, x.forecast_high_micros, x.daily_rate_micros,
-           x.runs_out, x.granted, x.denied, x.queued);
+           x.runs_out, x.granted, x.denied, x.queued, x.sustained_limit,
+           x.sustained_window_s, x.daily_limit);
 }
 
 /// One per service: admission against burst, sustained and daily limits,
@@ -456,7 +489,43 @@ using budget_controller_actor = caf::typed_actor<
   caf::replies_to<budget_atom>::with<budget_status>,
   // mode (none | lift | force), who -> the status after it
   caf::replies_to<override_atom, std::string, std::string>::with<budget_status>,
-  caf::reacts_to<btick_atom>, caf::replies_to<ping_atom>::with<bool>>;
+  caf::reacts_to<btick_atom>,
+  // tier (sustained | daily), new limit, who -> the status after it
+  caf::replies_to<set_limit_atom, std::string, uint64_t,
+                  std::string>::with<budget_status>,
+  caf::replies_to<ping_atom>::with<bool>>;
+
+// -- advisor ------------------------------------------------------------------
+
+/// One recommendation: see runtime/advisor_rules.hpp.
+struct recommendation {
+  std::string service;
+  /// cache | batch | lower_sustained_limit | budget_daily_limit
+  std::string kind;
+  std::string rationale;
+  double monthly_saving_usd = 0;
+  double monthly_call_reduction = 0;
+  double confidence = 0; // 0..1
+  /// "set_limit" (cost/optimize applies it) or "advice" (for a developer:
+  /// add a cache, batch the sends).
+  std::string action_type = "advice";
+  std::string action;       // one sentence
+  std::string limit;        // set_limit: "sustained" | "daily"
+  uint64_t limit_value = 0; // set_limit: the new limit
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, recommendation& x) {
+  return f(caf::meta::type_name("recommendation"), x.service, x.kind,
+           x.rationale, x.monthly_saving_usd, x.monthly_call_reduction,
+           x.confidence, x.action_type, x.action, x.limit, x.limit_value);
+}
+
+using recommendations = std::vector<recommendation>;
+
+/// Computes recommendations from every service's traffic and budget.
+using advisor_actor = caf::typed_actor<
+  caf::replies_to<advise_atom>::with<recommendations>>;
 
 /// Registers every message type with CAF; call once on the system config.
 void register_message_types(caf::actor_system_config& cfg);

@@ -1,5 +1,6 @@
 #include "runtime/node.hpp"
 
+#include "actors/advisor.hpp"
 #include "actors/budget_controller.hpp"
 #include "actors/service_monitor.hpp"
 #include "actors/store_actor.hpp"
@@ -72,6 +73,8 @@ caf::expected<uint16_t> node::start() {
                                          alert_sink_actor{}, backlog, store_,
                                          ctx.budgets.back()));
   }
+  ctx.advisor = system_.spawn(advisor, ctx.service_names, ctx.monitors,
+                              ctx.budgets);
   webhook_processor_settings wh;
   wh.node = ctx.cfg.node.name;
   wh.delivery = ctx.cfg.webhooks;
@@ -188,6 +191,7 @@ void node::stop() {
              });
   for (auto& m : context_->monitors)
     self->send_exit(m, caf::exit_reason::user_shutdown);
+  self->send_exit(ctx.advisor, caf::exit_reason::user_shutdown);
   for (auto& b : ctx.budgets)
     self->send_exit(b, caf::exit_reason::user_shutdown);
   self->send_exit(ctx.webhooks, caf::exit_reason::user_shutdown);

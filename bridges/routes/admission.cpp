@@ -63,6 +63,31 @@ json::object to_json(const budget_status& s) {
   };
 }
 
+json::object to_json(const recommendation& r) {
+  json::object action{{"type", r.action_type}, {"description", r.action}};
+  if (r.action_type == "set_limit") {
+    action["limit"] = r.limit;
+    action["value"] = r.limit_value;
+  }
+  return {{"service", r.service},
+          {"kind", r.kind},
+          {"rationale", r.rationale},
+          {"estimatedMonthlySavingUsd", r.monthly_saving_usd},
+          {"estimatedMonthlyCallReduction", r.monthly_call_reduction},
+          {"confidence", r.confidence},
+          {"action", std::move(action)}};
+}
+
+/// The advisor's current list, or the error.
+caf::expected<recommendations> advise(const http_context& ctx) {
+  caf::scoped_actor self{*ctx.system};
+  caf::expected<recommendations> result{recommendations{}};
+  self->request(ctx.advisor, ctx.ask_timeout * 2, advise_atom_v)
+    .receive([&](recommendations& xs) { result = std::move(xs); },
+             [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
 /// Reads the admission body; false (and the response set) when it is bad.
 bool read_request(const httplib::Request& req, httplib::Response& res,
                   admission_request& out) {
@@ -219,11 +244,72 @@ void add_admission_routes(httplib::Server& srv, http_context_ptr ctx) {
                   });
             if (failure)
               return reply_error(res, failure);
+            auto recs = advise(*ctx);
+            if (!recs)
+              return reply_error(res, recs.error());
+            for (auto& [name, value] : services) {
+              json::array mine;
+              for (auto& r : *recs)
+                if (r.service == name)
+                  mine.emplace_back(to_json(r));
+              value.as_object()["recommendations"] = std::move(mine);
+            }
             reply_json(
               res, 200,
               json::object{{"generatedAt", iso8601_utc(epoch_ms_now())},
                            {"services", std::move(services)}});
           });
+
+  srv.Get("/api/v1/stream-b-coordination/optimization/recommendations",
+          [ctx](const httplib::Request&, httplib::Response& res) {
+            auto recs = advise(*ctx);
+            if (!recs)
+              return reply_error(res, recs.error());
+            json::array items;
+            for (auto& r : *recs)
+              items.emplace_back(to_json(r));
+            reply_json(
+              res, 200,
+              json::object{{"generatedAt", iso8601_utc(epoch_ms_now())},
+                           {"recommendations", std::move(items)}});
+          });
+
+  // Applies the recommendations whose action is a limit change; the others
+  // (caching, batching) are for the clients' developers and are listed.
+  srv.Post("/api/v1/stream-b-coordination/cost/optimize",
+           [ctx](const httplib::Request& req, httplib::Response& res) {
+             auto recs = advise(*ctx);
+             if (!recs)
+               return reply_error(res, recs.error());
+             caf::scoped_actor self{*ctx->system};
+             json::array applied;
+             json::array not_applied;
+             for (auto& r : *recs) {
+               auto budget = find_budget(*ctx, r.service);
+               if (r.action_type != "set_limit" || budget == nullptr) {
+                 not_applied.emplace_back(to_json(r));
+                 continue;
+               }
+               self
+                 ->request(*budget, ctx->ask_timeout, set_limit_atom_v, r.limit,
+                           r.limit_value, "cost/optimize@" + req.remote_addr)
+                 .receive(
+                   [&](budget_status&) {
+                     auto item = to_json(r);
+                     item["applied"] = true;
+                     applied.emplace_back(std::move(item));
+                   },
+                   [&](caf::error& err) {
+                     auto item = to_json(r);
+                     item["applied"] = false;
+                     item["error"] = caf::to_string(err);
+                     not_applied.emplace_back(std::move(item));
+                   });
+             }
+             reply_json(res, 200,
+                        json::object{{"applied", std::move(applied)},
+                                     {"notApplied", std::move(not_applied)}});
+           });
 }
 
 } // namespace streamb

@@ -98,6 +98,9 @@ TEST_CASE("each field's type and range is checked") {
     {R"([{"service":"stripe","endpoint":"/a","latencyMs":1,"status":200,
           "timestamp":-5}])",
      "$[0].timestamp"},
+    {R"([{"service":"stripe","endpoint":"/a","latencyMs":1,"status":200,
+          "requestKey":7}])",
+     "$[0].requestKey"},
     {R"([42])", "$[0]"},
   };
   for (auto& c : cases) {
@@ -176,4 +179,25 @@ TEST_CASE("trailing data after the batch is malformed") {
   auto err = parse("[] []", out);
   REQUIRE(err);
   CHECK(err->code == "malformed");
+}
+
+TEST_CASE("a requestKey identifies identical requests by its hash") {
+  parsed_batch out;
+  auto err = parse(R"([
+    {"service":"stripe","endpoint":"/a","latencyMs":1,"status":200,
+     "requestKey":"GET /v1/customers/cus_1"},
+    {"service":"stripe","endpoint":"/a","latencyMs":1,"status":200,
+     "requestKey":"GET /v1/customers/cus_1"},
+    {"service":"stripe","endpoint":"/a","latencyMs":1,"status":200,
+     "requestKey":"GET /v1/customers/cus_2"},
+    {"service":"stripe","endpoint":"/a","latencyMs":1,"status":200}
+  ])",
+                   out);
+  REQUIRE_FALSE(err);
+  auto& xs = out.by_service[0];
+  REQUIRE(xs.size() == 4);
+  CHECK(xs[0].request_key != 0);
+  CHECK(xs[0].request_key == xs[1].request_key);
+  CHECK(xs[0].request_key != xs[2].request_key);
+  CHECK(xs[3].request_key == 0);
 }

@@ -1,0 +1,42 @@
+#pragma once
+
+// The advisor's rules: from one service's usage profile and budget status to
+// recommendations with a rationale, an estimated monthly saving, the calls
+// they would save, a confidence and a concrete action. Pure: unit tests feed
+// constructed profiles. A month is 30 days for every projection.
+
+#include "runtime/messages.hpp"
+#include "runtime/usage_profile.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace streamb {
+
+/// What the rules need besides the traffic.
+struct advisor_inputs {
+  usage_profile usage;
+  budget_status budget;
+  uint64_t sustained_limit = 0; // current, 0 = none
+  uint32_t sustained_window_s = 60;
+  uint64_t daily_limit = 0;
+  /// Days left in the month (fractional), for the budget rule.
+  double days_left = 0;
+};
+
+/// Thresholds below which a rule stays silent.
+struct advisor_thresholds {
+  /// Less traffic history than this would make a month's projection a
+  /// guess: no advice yet.
+  double min_span_s = 600;
+  uint64_t min_calls = 100;
+  double min_cache_hit_ratio = 0.1;
+  double min_batch_reduction = 0.2; // share of batchable calls saved
+  double min_rate_limited_ratio = 0.01;
+};
+
+recommendations recommend(const advisor_inputs& in,
+                          const advisor_thresholds& t = {});
+
+} // namespace streamb
