@@ -43,6 +43,9 @@ void add_metrics_routes(httplib::Server& srv, http_context_ptr ctx) {
       for (auto& b : ctx->budgets)
         budgets.push_back(self->request<caf::message_priority::high>(
           b, ctx->ask_timeout, budget_atom_v));
+      // The advisor's actions per service fill optimization (best effort).
+      auto advice = self->request<caf::message_priority::high>(
+        ctx->advisor, ctx->ask_timeout, advise_atom_v);
       caf::error failure;
       for (std::size_t i = 0; i < pending.size(); ++i)
         pending[i].receive(
@@ -66,6 +69,17 @@ void add_metrics_routes(httplib::Server& srv, http_context_ptr ctx) {
           });
       if (failure)
         return reply_error(res, failure);
+      advice.receive(
+        [&](recommendations& recs) {
+          for (auto& r : recs) {
+            auto i = services.find(r.service);
+            if (i == services.end())
+              continue;
+            auto& opt = i->value().as_object()["optimization"].as_object();
+            opt["recommendedActions"].as_array().emplace_back(r.action);
+          }
+        },
+        [](caf::error&) {});
       reply_json(
         res, 200,
         boost::json::object{{"generatedAt", iso8601_utc(epoch_ms_now())},
