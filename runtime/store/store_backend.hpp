@@ -167,7 +167,7 @@ struct write_result {
   /// set, set_nx: 1 when written, 0 when NX found the key; del, expire: 1
   /// when the key existed; incr_by, hincr_by: the new value; hset: the
   /// number of new fields; get: 1 when the key exists; xack: the number
-  /// acknowledged.
+  /// acknowledged (0, not an error, for a missing group).
   int64_t integer = 0;
   /// xadd: the new entry's ID; get: the value.
   std::string text;

@@ -112,7 +112,12 @@ write_result apply_write_op(backend& db, const write_op& op) {
       std::vector<std::string> ids;
       for (auto& [id, unused] : op.fields)
         ids.push_back(id);
-      return pack(db.xack(op.key, op.value, ids));
+      // Inside a batch Redis answers 0 for a missing group (MULTI cannot
+      // check it first as the single call does): the same here.
+      auto acked = db.xack(op.key, op.value, ids);
+      if (!acked && acked.error() == caf::make_error(error_code::not_found))
+        return write_result{};
+      return pack(std::move(acked));
     }
   }
   write_result result;

@@ -875,6 +875,28 @@ void run_backend_suite() {
           == std::vector<std::string>{ids[5], ids[6], r[0].text});
   }
 
+  SECTION("get and xack in a batch: a read after a write, acks counted, a "
+          "missing group counts 0") {
+    using op = write_op;
+    ok(st.xgroup_create("q", "g", "0"));
+    auto id = ok(st.xadd("q", {{"k", "v"}}));
+    ok(st.xreadgroup("q", "g", "c", 0));
+    auto r = ok_batch(st,
+                      {op::make_set_nx("d", "token"), op::make_get("d"),
+                       op::make_get("none"), op::make_xack("q", "g", {id}),
+                       op::make_xack("q", "nogroup", {id})});
+    REQUIRE(r.size() == 5);
+    CHECK(r[1].integer == 1);
+    CHECK(r[1].text == "token");
+    CHECK(r[2].integer == 0);
+    CHECK(r[2].text.empty());
+    CHECK_FALSE(r[3].error);
+    CHECK(r[3].integer == 1);
+    CHECK_FALSE(r[4].error);
+    CHECK(r[4].integer == 0);
+    CHECK(ok(st.xpending_count("q", "g")) == 0);
+  }
+
   SECTION("an op that fails at run time carries its error and the ops after "
           "it still run") {
     ok(st.hset("h", {{"f", "v"}}));
