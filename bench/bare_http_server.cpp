@@ -5,7 +5,10 @@
 // is received just as the node receives it; only the parsing and the hand-off
 // to the actors are missing.
 //
-//   bare_http_server [--port N] [--threads N] [--host ADDR] [...]
+// With `--any-post` every other POST path answers 200 `{"received":true}`
+// too (the webhook baseline, bench/run_webhooks: POST /webhooks/stripe).
+//
+//   bare_http_server [--port N] [--threads N] [--host ADDR] [--any-post] [...]
 //
 // `--help` lists every flag: each http_config field has one, defaulting to
 // http_config's own default, so a runner can pass the values of the node's
@@ -86,9 +89,12 @@ const std::vector<uint_option>& uint_options() {
 }
 
 void usage(std::ostream& out, const streamb::http_config& defaults) {
-  out << "usage: bare_http_server [--host ADDR] [OPTION N]...\n"
+  out << "usage: bare_http_server [--host ADDR] [--any-post] [OPTION N]...\n"
          "  --host ADDR  address to bind (default "
-      << defaults.host << ")\n";
+      << defaults.host
+      << ")\n"
+         "  --any-post   also answer POST on any other path: 200 "
+         "{\"received\":true}\n";
   for (const auto& o : uint_options()) {
     out << "  " << o.flag << " N  " << o.help << " (default " << o.get(defaults)
         << ")\n";
@@ -115,11 +121,16 @@ int main(int argc, char** argv) {
   // http_config's defaults are the embedded config's node.http values.
   streamb::http_config cfg;
   cfg.port = 0;
+  bool any_post = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       usage(std::cout, cfg);
       return 0;
+    }
+    if (arg == "--any-post") {
+      any_post = true;
+      continue;
     }
     const char* value_text = i + 1 < argc ? argv[i + 1] : nullptr;
     if (arg == "--host") {
@@ -169,6 +180,12 @@ int main(int argc, char** argv) {
              res.status = 202;
              res.set_content("{\"accepted\":0}", "application/json");
            });
+  // Registered after /api/v1/calls: httplib tries routes in order.
+  if (any_post)
+    srv.Post(R"(/.*)", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 200;
+      res.set_content("{\"received\":true}", "application/json");
+    });
 
   std::string err;
   int port = streamb::bind_http_server(srv, cfg.host, cfg.port, cfg.backlog,
@@ -195,7 +212,8 @@ int main(int argc, char** argv) {
     if (std::string(o.flag) != "--port")
       std::cout << (o.flag + 2) << "=" << o.get(cfg) << " ";
   }
-  std::cout << "tcp_nodelay=1)" << std::endl;
+  std::cout << "tcp_nodelay=1" << (any_post ? " any_post=1" : "") << ")"
+            << std::endl;
 
   bool served = srv.listen_after_bind();
   finished = true;
