@@ -46,16 +46,37 @@ store::stream_trim queue_trim(webhook_processor_pointer self) {
 void dispatch(webhook_processor_pointer self);
 void poll(webhook_processor_pointer self);
 
-/// Sends `ops`; on failure keeps them for the next poll, because they record
-/// an outcome (an ack, a dead letter) that must not get lost.
+void flush_outcomes(webhook_processor_pointer self);
+
+/// Queues `ops` for the next outcome batch; on failure they are kept for
+/// the next poll, because they record an outcome (an ack, a dead letter)
+/// that must not get lost.
 void write_durably(webhook_processor_pointer self, write_ops ops) {
-  self->request(self->state.store, store_timeout, write_atom_v, ops)
-    .then([](write_results&) {},
-          [self, ops](caf::error& err) mutable {
-            log_warning("webhook_processor",
-                        "store write deferred: " + caf::to_string(err));
-            self->state.deferred.push_back(std::move(ops));
-          });
+  auto& buf = self->state.outcome_buffer;
+  buf.insert(buf.end(), std::make_move_iterator(ops.begin()),
+             std::make_move_iterator(ops.end()));
+  flush_outcomes(self);
+}
+
+void flush_outcomes(webhook_processor_pointer self) {
+  auto& st = self->state;
+  if (st.writing_outcomes || st.outcome_buffer.empty())
+    return;
+  st.writing_outcomes = true;
+  auto ops = std::move(st.outcome_buffer);
+  st.outcome_buffer.clear();
+  self->request(st.store, store_timeout, write_atom_v, ops)
+    .then(
+      [self](write_results&) {
+        self->state.writing_outcomes = false;
+        flush_outcomes(self);
+      },
+      [self, ops](caf::error& err) mutable {
+        log_warning("webhook_processor",
+                    "store write deferred: " + caf::to_string(err));
+        self->state.deferred.push_back(std::move(ops));
+        self->state.writing_outcomes = false;
+      });
 }
 
 // -- accepting ----------------------------------------------------------------

@@ -73,6 +73,10 @@ struct webhook_processor_state {
   /// Writes that must land (acks, dead letters) and failed: tried again at
   /// every poll.
   std::vector<write_ops> deferred;
+  /// Outcome writes waiting for the one in flight: sent together as one
+  /// batch, so deliveries cost a store round trip per round, not per event.
+  write_ops outcome_buffer;
+  bool writing_outcomes = false;
 
   std::map<std::string, webhook_counters> counters;
   std::minstd_rand rng{std::random_device{}()};
