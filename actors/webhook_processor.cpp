@@ -702,16 +702,14 @@ webhook_processor(webhook_processor_pointer self,
   };
 }
 
-webhook_subscriber_actor::behavior_type log_subscriber() {
+webhook_subscriber_actor::behavior_type log_subscriber(std::string node) {
   return {
-    [](deliver_atom, const webhook_event& ev) {
+    [node](deliver_atom, const webhook_event& ev) {
       // One JSON line per delivery on stdout, for operators and tests to
       // follow; ids and types only, never the payload.
-      boost::json::object line{{"webhook", ev.id},
-                               {"service", ev.service},
-                               {"type", ev.type},
-                               {"critical", ev.critical},
-                               {"attempt", ev.attempts}};
+      boost::json::object line{
+        {"webhook", ev.id},        {"service", ev.service},  {"type", ev.type},
+        {"critical", ev.critical}, {"attempt", ev.attempts}, {"node", node}};
       auto text = boost::json::serialize(line) + "\n";
       std::fwrite(text.data(), 1, text.size(), stdout);
       std::fflush(stdout);

@@ -7,6 +7,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <random>
@@ -98,6 +99,8 @@ webhook_processor(webhook_processor_pointer self,
 /// The built-in subscriber until the coordination hub exists: prints each
 /// event as one JSON line on stdout (id, service, type, critical, attempt;
 /// never the payload) and answers true.
-webhook_subscriber_actor::behavior_type log_subscriber();
+/// Each line names `node`, the node that delivered it (two nodes on one
+/// Redis share the queues).
+webhook_subscriber_actor::behavior_type log_subscriber(std::string node);
 
 } // namespace streamb

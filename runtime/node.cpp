@@ -82,7 +82,7 @@ caf::expected<uint16_t> node::start() {
     if (svc.webhook)
       wh.dedup_ttl_ms[svc.name] = static_cast<int64_t>(svc.webhook->dedup_ttl_s)
         * 1000;
-  subscriber_ = system_.spawn(log_subscriber);
+  subscriber_ = system_.spawn(log_subscriber, ctx.cfg.node.name);
   ctx.webhooks = system_.spawn(webhook_processor, std::move(wh), store_,
                                subscriber_);
   ctx.readiness = [this] { return readiness(); };

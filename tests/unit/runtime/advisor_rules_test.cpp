@@ -49,7 +49,8 @@ TEST_CASE("bursts of sends to a batchable endpoint yield a batch "
   auto in = one_hour();
   in.usage.batchable_calls = 600;
   in.usage.batch_groups = 60; // bursts of 10
-  auto r = find(recommend(in), "batch");
+  auto xs = recommend(in);
+  auto r = find(xs, "batch");
   REQUIRE(r != nullptr);
   // 540 calls/h saved: 388 800 a month, 3 888 USD.
   CHECK(r->monthly_call_reduction == Approx(388'800).epsilon(0.05));
@@ -60,7 +61,8 @@ TEST_CASE("sustained 429s yield a lower sustained limit, applied as a limit "
           "change") {
   auto in = one_hour();
   in.usage.rate_limited = 50; // 5 %
-  auto r = find(recommend(in), "lower_sustained_limit");
+  auto xs = recommend(in);
+  auto r = find(xs, "lower_sustained_limit");
   REQUIRE(r != nullptr);
   CHECK(r->action_type == "set_limit");
   CHECK(r->limit == "sustained");
@@ -77,7 +79,8 @@ TEST_CASE("a forecast over budget yields the daily limit that lands the "
   in.budget.forecast_micros = 150'000'000;
   in.budget.forecast_low_micros = 140'000'000;
   in.budget.forecast_high_micros = 160'000'000;
-  auto r = find(recommend(in), "budget_daily_limit");
+  auto xs = recommend(in);
+  auto r = find(xs, "budget_daily_limit");
   REQUIRE(r != nullptr);
   CHECK(r->limit == "daily");
   // 40 USD left over 10 days at 1 cent a call: 400 calls a day.
