@@ -8,7 +8,6 @@
 #include "runtime/messages.hpp"
 
 #include <caf/fwd.hpp>
-#include <caf/scoped_actor.hpp>
 
 #include <chrono>
 #include <functional>
@@ -53,11 +52,5 @@ struct http_context {
   /// Asks every component; supplied by the node.
   std::function<readiness_report()> readiness;
 };
-
-/// This HTTP worker thread's blocking actor for asking actors, made once per
-/// thread: a scoped_actor per request would spawn and tear down an actor
-/// each time. The worker threads end when the server stops, before the
-/// actor system does.
-caf::scoped_actor& worker_actor(caf::actor_system& system);
 
 } // namespace streamb

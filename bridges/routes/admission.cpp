@@ -80,7 +80,7 @@ json::object to_json(const recommendation& r) {
 
 /// The advisor's current list, or the error.
 caf::expected<recommendations> advise(const http_context& ctx) {
-  auto& self = worker_actor(*ctx.system);
+  caf::scoped_actor self{*ctx.system};
   caf::expected<recommendations> result{recommendations{}};
   self->request(ctx.advisor, ctx.ask_timeout * 2, advise_atom_v)
     .receive([&](recommendations& xs) { result = std::move(xs); },
@@ -160,7 +160,7 @@ void add_admission_routes(httplib::Server& srv, http_context_ptr ctx) {
       admission_request ar;
       if (!read_request(req, res, ar))
         return;
-      auto& self = worker_actor(*ctx->system);
+      caf::scoped_actor self{*ctx->system};
       admission_decision d;
       caf::error failure;
       self
@@ -212,7 +212,7 @@ void add_admission_routes(httplib::Server& srv, http_context_ptr ctx) {
                                   "the body must be {\"mode\": \"lift\" | "
                                   "\"force\" | \"none\"}",
                                   "$.mode");
-             auto& self = worker_actor(*ctx->system);
+             caf::scoped_actor self{*ctx->system};
              budget_status s;
              caf::error failure;
              self
@@ -229,7 +229,7 @@ void add_admission_routes(httplib::Server& srv, http_context_ptr ctx) {
 
   srv.Get("/api/v1/stream-b-coordination/cost/analysis",
           [ctx](const httplib::Request&, httplib::Response& res) {
-            auto& self = worker_actor(*ctx->system);
+            caf::scoped_actor self{*ctx->system};
             json::object services;
             caf::error failure;
             for (std::size_t i = 0; i < ctx->budgets.size(); ++i)
@@ -281,7 +281,7 @@ void add_admission_routes(httplib::Server& srv, http_context_ptr ctx) {
              auto recs = advise(*ctx);
              if (!recs)
                return reply_error(res, recs.error());
-             auto& self = worker_actor(*ctx->system);
+             caf::scoped_actor self{*ctx->system};
              json::array applied;
              json::array not_applied;
              for (auto& r : *recs) {

@@ -54,7 +54,7 @@ void add_audit_routes(httplib::Server& srv, http_context_ptr ctx) {
                                    "1795000000000-0",
                                    "?since");
             }
-            auto& self = worker_actor(*ctx->system);
+            caf::scoped_actor self{*ctx->system};
             caf::error failure;
             stream_entries entries;
             auto on_error = [&](caf::error& err) { failure = std::move(err); };

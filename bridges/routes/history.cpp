@@ -75,7 +75,7 @@ void add_history_routes(httplib::Server& srv, http_context_ptr ctx) {
       auto margin_ms = period_ms + 5 * 60 * 1000;
       auto end_id = to > INT64_MAX - margin_ms ? std::string{"+"}
                                                : std::to_string(to + margin_ms);
-      auto& self = worker_actor(*ctx->system);
+      caf::scoped_actor self{*ctx->system};
       auto entries_req = self->request(ctx->store, ctx->ask_timeout,
                                        xrange_atom_v, history_stream(service),
                                        std::to_string(from), end_id,

@@ -20,7 +20,7 @@ void add_metrics_routes(httplib::Server& srv, http_context_ptr ctx) {
           return reply_error(res, 400, "invalid_argument",
                              "window must be 1m, 5m or 1h", "?window");
       }
-      auto& self = worker_actor(*ctx->system);
+      caf::scoped_actor self{*ctx->system};
       boost::json::object services;
       // Ask every monitor at once, then collect: the monitors compute
       // in parallel and this worker waits for the CPU once, not six

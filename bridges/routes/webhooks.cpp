@@ -149,7 +149,7 @@ void add_webhook_routes(httplib::Server& srv, http_context_ptr ctx) {
         ev.received_ms = now_ms;
         events.push_back(std::move(ev));
       }
-      auto& self = worker_actor(*ctx->system);
+      caf::scoped_actor self{*ctx->system};
       accept_outcomes outcomes;
       caf::error failure;
       self->request(ctx->webhooks, ctx->ask_timeout, wh_accept_atom_v, events)
@@ -189,7 +189,7 @@ void add_webhook_routes(httplib::Server& srv, http_context_ptr ctx) {
 
   srv.Get("/api/v1/stream-b-coordination/webhooks/stats",
           [ctx](const httplib::Request&, httplib::Response& res) {
-            auto& self = worker_actor(*ctx->system);
+            caf::scoped_actor self{*ctx->system};
             webhook_stats_list stats;
             caf::error failure;
             self->request(ctx->webhooks, ctx->ask_timeout, wh_stats_atom_v)
@@ -221,7 +221,7 @@ void add_webhook_routes(httplib::Server& srv, http_context_ptr ctx) {
         return reply_error(res, 404, "unknown_service",
                            "no service '" + service + "' in the config",
                            "?service");
-      auto& self = worker_actor(*ctx->system);
+      caf::scoped_actor self{*ctx->system};
       stream_entries dead;
       caf::error failure;
       self->request(ctx->webhooks, ctx->ask_timeout, wh_dead_atom_v, service)
@@ -249,7 +249,7 @@ void add_webhook_routes(httplib::Server& srv, http_context_ptr ctx) {
     R"(/api/v1/webhooks/dead-letters/([^/]+)/replay)",
     [ctx](const httplib::Request& req, httplib::Response& res) {
       auto id = req.matches[1].str();
-      auto& self = worker_actor(*ctx->system);
+      caf::scoped_actor self{*ctx->system};
       std::string event_id;
       caf::error failure;
       self->request(ctx->webhooks, ctx->ask_timeout, wh_replay_atom_v, id)
@@ -278,7 +278,7 @@ void add_webhook_routes(httplib::Server& srv, http_context_ptr ctx) {
   srv.Get(R"(/api/v1/webhooks/events/(.+))",
           [ctx](const httplib::Request& req, httplib::Response& res) {
             auto id = req.matches[1].str();
-            auto& self = worker_actor(*ctx->system);
+            caf::scoped_actor self{*ctx->system};
             store::field_list fields;
             caf::error failure;
             self
