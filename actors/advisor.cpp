@@ -4,7 +4,6 @@
 
 #include <caf/typed_response_promise.hpp>
 
-#include <ctime>
 #include <memory>
 
 namespace streamb {
@@ -12,18 +11,6 @@ namespace streamb {
 namespace {
 
 constexpr auto ask_timeout = std::chrono::seconds{5};
-
-/// Days (fractional) until the next UTC month starts.
-double days_left_in_month(int64_t now_ms) {
-  auto secs = static_cast<std::time_t>(now_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  tm.tm_mday = 1;
-  tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-  tm.tm_mon += 1;
-  auto next = static_cast<int64_t>(timegm(&tm)) * 1000;
-  return static_cast<double>(next - now_ms) / (24.0 * 3600 * 1000);
-}
 
 /// The answers collected for one advise request.
 struct gathering {
@@ -64,7 +51,9 @@ advisor(advisor_pointer self, std::vector<std::string> services,
       g->promise = self->make_response_promise<recommendations>();
       g->inputs.resize(st.services.size());
       g->missing = 2 * st.services.size();
-      auto days_left = days_left_in_month(epoch_ms_now());
+      auto days_left = static_cast<double>(
+                         ms_until_next_utc_month(epoch_ms_now()))
+        / (24.0 * 3600 * 1000);
       if (g->missing == 0)
         return recommendations{};
       for (std::size_t i = 0; i < st.services.size(); ++i) {

@@ -52,17 +52,6 @@ std::string day_field(int64_t now) {
   return buf;
 }
 
-/// Milliseconds until the next UTC month starts: when a spent budget frees.
-int64_t until_next_month(int64_t now) {
-  auto secs = static_cast<std::time_t>(now / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  tm.tm_mday = 1;
-  tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-  tm.tm_mon += 1;
-  return static_cast<int64_t>(timegm(&tm)) * 1000 - now;
-}
-
 priority priority_of(const admission_request& r) {
   return static_cast<priority>(std::min<uint8_t>(r.priority, 3));
 }
@@ -282,7 +271,8 @@ void flush_reservations(budget_controller_pointer self) {
             undo.push_back(
               store::write_op::make_hincr_by(days_key(st), day, -r.cost));
             give_back(st, r.request.units, now);
-            r.promise.deliver(denial(self, reason, until_next_month(now)));
+            r.promise.deliver(
+              denial(self, reason, ms_until_next_utc_month(now)));
             continue;
           }
           grant_now(self, r, now);
@@ -507,7 +497,7 @@ budget_controller(budget_controller_pointer self, service_config service,
                       st.budget->mode() == budget::budget_mode::capped
                         ? "hard_cap"
                         : "budget_throttle",
-                      until_next_month(now));
+                      ms_until_next_utc_month(now));
       serve_queue(self, now);
       auto cost = estimated_cost(st, req);
       auto promise = self->make_response_promise<admission_decision>();

@@ -24,6 +24,16 @@ std::string iso8601_utc(int64_t ms) {
   return buf;
 }
 
+int64_t ms_until_next_utc_month(int64_t ms) {
+  auto secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  tm.tm_mday = 1;
+  tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+  tm.tm_mon += 1; // timegm normalizes December + 1
+  return static_cast<int64_t>(timegm(&tm)) * 1000 - ms;
+}
+
 std::optional<int64_t> parse_time(std::string_view text) {
   if (text.empty() || text.size() > 30)
     return std::nullopt;

@@ -77,11 +77,9 @@ TEST_CASE("two nodes on one Redis, hammered at once, never reserve past the "
               R"("burst": {"capacity": 0, "refill_per_s": 0})");
   cfg.replace(R"("sustained": {"limit": 1000, "window_s": 60})",
               R"("sustained": {"limit": 0, "window_s": 60})");
-  auto text_a = cfg.text;
-  cfg.replace(R"("name": "local")", R"("name": "node-b")");
-  auto path_b = cfg.path + ".b";
-  write_file(path_b, cfg.text);
-  write_file(cfg.path, text_a);
+  cfg.save();
+  // The same config and prefix, another node name.
+  auto path_b = cfg.write_copy_for_node("node-b");
   running_node a{{}, cfg.path};
   running_node b{{}, path_b};
   unlink(path_b.c_str());

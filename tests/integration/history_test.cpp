@@ -215,11 +215,7 @@ TEST_CASE("the audit trail pages forward from a record id") {
 TEST_CASE("two nodes on one Redis share the history and the usage counters") {
   fast_rollup_config cfg{"two-nodes"};
   // The same config and prefix, another node name.
-  auto text_a = cfg.text;
-  cfg.replace(R"("name": "local")", R"("name": "node-b")");
-  auto path_b = cfg.path + ".b";
-  write_file(path_b, cfg.text);
-  write_file(cfg.path, text_a);
+  auto path_b = cfg.write_copy_for_node("node-b");
   running_node a{{}, cfg.path};
   running_node b{{}, path_b};
   unlink(path_b.c_str());

@@ -82,6 +82,18 @@ struct redis_config_file {
     write_file(path, text);
   }
 
+  /// A copy of the config (same store and prefix) for a second node named
+  /// `node`, next to this one; the caller removes it.
+  std::string write_copy_for_node(const std::string& node) const {
+    auto text_b = text;
+    auto at = text_b.find(R"("name": "local")");
+    REQUIRE(at != std::string::npos);
+    text_b.replace(at, 15, R"("name": ")" + node + "\"");
+    auto path_b = path + "." + node;
+    write_file(path_b, text_b);
+    return path_b;
+  }
+
   /// A backend on the same Redis and prefix, to look at what the node wrote.
   store::redis_backend backend() const {
     auto opts = store::parse_redis_url(url);
