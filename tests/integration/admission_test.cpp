@@ -126,3 +126,52 @@ TEST_CASE("two nodes on one Redis, hammered at once, never reserve past the "
   CHECK(a.process.stop(SIGTERM, 5s) == 0);
   CHECK(b.process.stop(SIGTERM, 5s) == 0);
 }
+
+TEST_CASE("budget overrides and cost routes answer bad input with a JSON "
+          "error and audit what they change") {
+  running_node node; // the memory store
+  auto post = [&](const char* path, const std::string& body) {
+    return node.client.Post(path, body, "application/json");
+  };
+  check_error(post("/api/v1/budgets/stripe/override", R"({"mode": "maybe"})"),
+              400, "invalid_argument");
+  check_error(post("/api/v1/budgets/stripe/override", "not json"), 400,
+              "invalid_argument", "$.mode");
+  check_error(post("/api/v1/budgets/nope/override", R"({"mode": "lift"})"), 404,
+              "unknown_service");
+  check_error(post("/api/v1/admission/stripe", R"({"waitMs": 600000})"), 400,
+              "invalid_argument", "$.waitMs");
+  check_error(post("/api/v1/admission/stripe",
+                   R"({"estimatedCostUsd": "cheap"})"),
+              400, "invalid_argument", "$.estimatedCostUsd");
+  auto res = post("/api/v1/budgets/stripe/override", R"({"mode": "force"})");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(boost::json::parse(res->body).at("override").as_string() == "force");
+  // Forced throttle: normal traffic is refused, critical still goes.
+  res = post("/api/v1/admission/stripe",
+             R"({"priority": "normal", "estimatedCostUsd": 0.01})");
+  REQUIRE(res);
+  CHECK(res->status == 429);
+  CHECK(boost::json::parse(res->body).at("reason").as_string()
+        == "budget_throttle");
+  res = post("/api/v1/admission/stripe",
+             R"({"priority": "critical", "estimatedCostUsd": 0.01})");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  auto audit = node.get_json("/api/v1/audit?limit=100");
+  bool audited = false;
+  for (auto& r : audit.at("records").as_array())
+    audited |= r.at("action").as_string() == "budget.override"
+      && r.at("outcome").as_string() == "force";
+  CHECK(audited);
+  auto recs = node.get_json(
+    "/api/v1/stream-b-coordination/optimization/recommendations");
+  CHECK(recs.at("recommendations").as_array().empty()); // no traffic yet
+  auto optimized = node.client.Post(
+    "/api/v1/stream-b-coordination/cost/optimize", "", "application/json");
+  REQUIRE(optimized);
+  CHECK(optimized->status == 200);
+  CHECK(boost::json::parse(optimized->body).at("applied").as_array().empty());
+  CHECK(node.process.stop(SIGTERM, 5s) == 0);
+}

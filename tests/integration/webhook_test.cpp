@@ -213,3 +213,16 @@ TEST_CASE("after kill -9 every webhook answered 2xx is delivered, and none "
   CHECK(stats.at("services").at("stripe").at("pending").to_number<int>() == 0);
   CHECK(node.process.stop(SIGTERM, 5s) == 0);
 }
+
+TEST_CASE("dead-letter routes answer unknown ids and services with a JSON "
+          "error") {
+  running_node node; // the memory store
+  auto res = node.client.Post("/api/v1/webhooks/dead-letters/1-0/replay", "",
+                              "application/json");
+  check_error(res, 404, "not_found");
+  check_error(node.client.Get("/api/v1/webhooks/dead-letters?service=nope"),
+              404, "unknown_service", "?service");
+  auto dead = node.get_json("/api/v1/webhooks/dead-letters");
+  CHECK(dead.at("deadLetters").as_array().empty());
+  CHECK(node.process.stop(SIGTERM, 5s) == 0);
+}
