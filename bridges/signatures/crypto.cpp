@@ -5,7 +5,9 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include <map>
 #include <memory>
+#include <string>
 
 namespace streamb::signatures {
 
@@ -19,30 +21,57 @@ const unsigned char* bytes_of(std::string_view s) {
   return s.empty() ? &empty : reinterpret_cast<const unsigned char*>(s.data());
 }
 
-std::optional<std::string> hmac(const char* digest, std::string_view key,
-                                std::initializer_list<std::string_view> parts) {
-  // Fetching an algorithm searches the provider tables: do it once. The
-  // EVP_MAC is immutable and shared by all threads; contexts are per call.
-  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (mac == nullptr)
-    return std::nullopt;
-  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx{
-    EVP_MAC_CTX_new(mac), EVP_MAC_CTX_free};
+using mac_ctx_ptr = std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)>;
+
+/// A context keyed with `key` for `digest`, made once per thread and key:
+/// keying (the HMAC key schedule) costs as much as hashing a short message,
+/// and the secrets are few. Reset for each message with a null key, which
+/// OpenSSL reads as "keep the key".
+EVP_MAC_CTX* keyed_context(EVP_MAC* mac, const char* digest,
+                           std::string_view key) {
+  thread_local std::map<std::string, mac_ctx_ptr, std::less<>> cache;
+  std::string id{digest};
+  id += '\0';
+  id.append(key.data(), key.size());
+  auto i = cache.find(id);
+  if (i != cache.end()) {
+    if (EVP_MAC_init(i->second.get(), nullptr, 0, nullptr) != 1)
+      return nullptr;
+    return i->second.get();
+  }
+  // Secrets rotate rarely; a bound keeps a stream of distinct keys (the CLI,
+  // tests) from growing the cache.
+  if (cache.size() >= 64)
+    cache.clear();
+  mac_ctx_ptr ctx{EVP_MAC_CTX_new(mac), EVP_MAC_CTX_free};
   if (!ctx)
-    return std::nullopt;
+    return nullptr;
   OSSL_PARAM params[] = {
     OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
                                      const_cast<char*>(digest), 0),
     OSSL_PARAM_construct_end(),
   };
   if (EVP_MAC_init(ctx.get(), bytes_of(key), key.size(), params) != 1)
+    return nullptr;
+  return cache.emplace(std::move(id), std::move(ctx)).first->second.get();
+}
+
+std::optional<std::string> hmac(const char* digest, std::string_view key,
+                                std::initializer_list<std::string_view> parts) {
+  // Fetching an algorithm searches the provider tables: do it once. The
+  // EVP_MAC is immutable and shared by all threads; contexts are per thread.
+  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (mac == nullptr)
+    return std::nullopt;
+  auto* ctx = keyed_context(mac, digest, key);
+  if (ctx == nullptr)
     return std::nullopt;
   for (auto part : parts)
-    if (EVP_MAC_update(ctx.get(), bytes_of(part), part.size()) != 1)
+    if (EVP_MAC_update(ctx, bytes_of(part), part.size()) != 1)
       return std::nullopt;
   unsigned char out[EVP_MAX_MD_SIZE];
   size_t len = 0;
-  if (EVP_MAC_final(ctx.get(), out, &len, sizeof(out)) != 1 || len == 0)
+  if (EVP_MAC_final(ctx, out, &len, sizeof(out)) != 1 || len == 0)
     return std::nullopt;
   return std::string{reinterpret_cast<const char*>(out), len};
 }
