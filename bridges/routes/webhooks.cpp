@@ -156,7 +156,11 @@ void add_webhook_routes(httplib::Server& srv, http_context_ptr ctx) {
         .receive([&](accept_outcomes& xs) { outcomes = std::move(xs); },
                  [&](caf::error& err) { failure = std::move(err); });
       if (failure) {
-        // The provider retries a 5xx: nothing is lost.
+        // The provider retries a 5xx: nothing is lost. The store being
+        // down, this line is the rejection's only record.
+        log_warning("webhook",
+                    "not stored service=" + service + " from=" + remote + ": "
+                      + caf::to_string(failure));
         res.set_header("Retry-After", "5");
         if (failure == caf::make_error(error_code::store_unavailable))
           return reply_error(res, 503, "store_unavailable",
