@@ -18,12 +18,25 @@ namespace {
 namespace json = boost::json;
 
 /// The budget controller of `service`, or null.
-const budget_controller_actor* find_budget(const http_context& ctx,
-                                           const std::string& service) {
+const budget_controller_actor* budget_of(const http_context& ctx,
+                                         const std::string& service) {
   for (std::size_t i = 0; i < ctx.service_names.size(); ++i)
     if (ctx.service_names[i] == service)
       return &ctx.budgets[i];
   return nullptr;
+}
+
+/// The budget controller of the service named in the path, or null after
+/// answering 404.
+const budget_controller_actor* find_budget(const http_context& ctx,
+                                           const httplib::Request& req,
+                                           httplib::Response& res) {
+  auto service = req.matches[1].str();
+  auto result = budget_of(ctx, service);
+  if (result == nullptr)
+    reply_error(res, 404, "unknown_service",
+                "no service '" + service + "' in the config");
+  return result;
 }
 
 double usd(int64_t micros) {
@@ -153,10 +166,9 @@ void add_admission_routes(httplib::Server& srv, http_context_ptr ctx) {
     R"(/api/v1/admission/([^/]+))",
     [ctx](const httplib::Request& req, httplib::Response& res) {
       auto service = req.matches[1].str();
-      auto budget = find_budget(*ctx, service);
+      auto budget = find_budget(*ctx, req, res);
       if (budget == nullptr)
-        return reply_error(res, 404, "unknown_service",
-                           "no service '" + service + "' in the config");
+        return;
       admission_request ar;
       if (!read_request(req, res, ar))
         return;
@@ -197,10 +209,9 @@ void add_admission_routes(httplib::Server& srv, http_context_ptr ctx) {
   srv.Post(R"(/api/v1/budgets/([^/]+)/override)",
            [ctx](const httplib::Request& req, httplib::Response& res) {
              auto service = req.matches[1].str();
-             auto budget = find_budget(*ctx, service);
+             auto budget = find_budget(*ctx, req, res);
              if (budget == nullptr)
-               return reply_error(res, 404, "unknown_service",
-                                  "no service '" + service + "' in the config");
+               return;
              std::error_code ec;
              auto doc = json::parse(req.body, ec);
              auto obj = ec ? nullptr : doc.if_object();
@@ -285,7 +296,7 @@ void add_admission_routes(httplib::Server& srv, http_context_ptr ctx) {
              json::array applied;
              json::array not_applied;
              for (auto& r : *recs) {
-               auto budget = find_budget(*ctx, r.service);
+               auto budget = budget_of(*ctx, r.service);
                if (r.action_type != "set_limit" || budget == nullptr) {
                  not_applied.emplace_back(to_json(r));
                  continue;

@@ -128,11 +128,7 @@ caf::error invalid(std::string what) {
 /// our clock and Redis by its own; they disagree only for TTLs within the
 /// clock skew of 292 million years, and Redis still rejects those itself.
 caf::error check_ttl(int64_t ttl_ms) {
-  if (ttl_ms < 0)
-    return invalid("negative TTL: " + std::to_string(ttl_ms));
-  if (ttl_ms > i64_max - std::max<int64_t>(wall_clock_ms(), 0))
-    return invalid("TTL overflows: " + std::to_string(ttl_ms));
-  return {};
+  return store::check_ttl(ttl_ms, wall_clock_ms());
 }
 
 /// Redis parses counts as signed 64-bit integers; larger ones mean the same

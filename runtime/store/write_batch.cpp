@@ -21,15 +21,6 @@ bool is_u64(std::string_view str) {
   return !str.empty() && ec == std::errc{} && ptr == last;
 }
 
-caf::error check_ttl(int64_t ttl_ms, int64_t now_ms) {
-  if (ttl_ms < 0)
-    return invalid("negative TTL: " + std::to_string(ttl_ms));
-  if (ttl_ms
-      > std::numeric_limits<int64_t>::max() - std::max<int64_t>(now_ms, 0))
-    return invalid("TTL overflows: " + std::to_string(ttl_ms));
-  return {};
-}
-
 template <class T>
 write_result pack(caf::expected<T>&& x) {
   write_result result;
@@ -49,6 +40,15 @@ write_result pack(caf::expected<T>&& x) {
 }
 
 } // namespace
+
+caf::error check_ttl(int64_t ttl_ms, int64_t now_ms) {
+  if (ttl_ms < 0)
+    return invalid("negative TTL: " + std::to_string(ttl_ms));
+  if (ttl_ms
+      > std::numeric_limits<int64_t>::max() - std::max<int64_t>(now_ms, 0))
+    return invalid("TTL overflows: " + std::to_string(ttl_ms));
+  return {};
+}
 
 bool is_stream_id(std::string_view str) {
   auto dash = str.find('-');

@@ -12,6 +12,10 @@
 
 namespace streamb::store {
 
+/// invalid_argument for a negative TTL, or one that overflows past `now_ms`
+/// (the memory backend's clock, or ours standing in for Redis').
+caf::error check_ttl(int64_t ttl_ms, int64_t now_ms);
+
 /// invalid_argument when `op` would be refused as a whole call: a negative or
 /// overflowing TTL (expire accepts <= 0: it deletes), an XADD without fields,
 /// both trim limits, or a MINID that is no stream ID.

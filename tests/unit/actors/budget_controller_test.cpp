@@ -12,6 +12,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 
 using namespace streamb;
 using namespace std::chrono_literals;
@@ -253,4 +254,41 @@ TEST_CASE_METHOD(fixture, "a call's reported cost replaces its reservation") {
   auto s = ask<budget_status>(c, budget_atom_v);
   CHECK(s.reserved_micros == 0);
   CHECK(s.spend_micros == 3'000'000);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "with the store down a call that costs money is "
+                 "refused as store_unavailable and gives its token "
+                 "back, and a free call still goes") {
+  auto svc = stripe(100, false);
+  svc.limits.burst = {1, 0.001}; // one token, next one in 1000 s
+  auto c = spawn(svc);
+  db->down = true;
+  auto paid = admit(c, ask_for(normal, 1));
+  CHECK_FALSE(paid.granted);
+  CHECK(paid.reason == "store_unavailable");
+  CHECK(paid.retry_after_ms > 0);
+  // The token the refused call took came back: the free call gets it.
+  CHECK(admit(c, ask_for(normal, 0)).granted);
+  db->down = false;
+  CHECK(ask<budget_status>(c, budget_atom_v).spend_micros == 0);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a limit change names sustained or daily, and is "
+                 "audited") {
+  auto c = spawn(stripe(0, false));
+  std::optional<caf::error> refused;
+  auto rh = self->request(c, caf::infinite, set_limit_atom_v,
+                          std::string{"burst"}, uint64_t{5},
+                          std::string{"test"});
+  sched.run();
+  rh.receive([](budget_status&) {},
+             [&](caf::error& err) { refused = std::move(err); });
+  REQUIRE(refused);
+  CHECK(*refused == caf::make_error(error_code::invalid_argument));
+  auto s = ask<budget_status>(c, set_limit_atom_v, std::string{"sustained"},
+                              uint64_t{7}, std::string{"test"});
+  CHECK(s.sustained_limit == 7);
+  CHECK(audited("budget.set_limit") == std::vector<std::string>{"ok"});
 }
