@@ -658,6 +658,35 @@ caf::expected<uint64_t> memory_backend::xtrim(const std::string& stream,
   return apply_trim(std::get<stream_value>((*i)->second.value), *spec);
 }
 
+caf::expected<uint64_t>
+memory_backend::xdel(const std::string& stream,
+                     const std::vector<std::string>& ids) {
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
+  auto& st = state_->begin(now_ms_());
+  // Validate every ID before deleting any, as Redis does.
+  std::vector<stream_id> parsed;
+  parsed.reserve(ids.size());
+  for (auto& id : ids) {
+    auto x = parse_strict_id(id);
+    if (!x)
+      return x.error();
+    parsed.push_back(*x);
+  }
+  auto i = st.find_as<stream_value>(stream);
+  if (!i)
+    return i.error();
+  if (*i == st.keyspace.end())
+    return uint64_t{0};
+  // The key stays when empty and last_generated is kept, as in Redis. So are
+  // the groups' pending lists: XAUTOCLAIM drops the deleted IDs when it comes
+  // across them, as it does for trimmed ones.
+  auto& entries = std::get<stream_value>((*i)->second.value).entries;
+  uint64_t deleted = 0;
+  for (auto id : parsed)
+    deleted += entries.erase(id);
+  return deleted;
+}
+
 // -- consumer groups ----------------------------------------------------------
 
 caf::expected<bool> memory_backend::xgroup_create(const std::string& stream,

@@ -75,6 +75,9 @@ public:
   caf::expected<uint64_t> xtrim(const std::string& stream,
                                 const stream_trim& trim) override;
 
+  caf::expected<uint64_t> xdel(const std::string& stream,
+                               const std::vector<std::string>& ids) override;
+
   caf::expected<bool> xgroup_create(const std::string& stream,
                                     const std::string& group,
                                     const std::string& start_id) override;

@@ -858,6 +858,30 @@ caf::expected<uint64_t> redis_backend::xtrim(const std::string& stream,
   return static_cast<uint64_t>(*n);
 }
 
+caf::expected<uint64_t>
+redis_backend::xdel(const std::string& stream,
+                    const std::vector<std::string>& ids) {
+  // Redis answers 0 for a missing key before it parses the IDs; the contract
+  // rejects a malformed ID whatever the key, as the memory backend does.
+  for (auto& id : ids)
+    if (!is_stream_id(id))
+      return invalid("invalid stream ID: " + id);
+  auto full = key(stream);
+  if (ids.empty()) {
+    // XDEL cannot be sent without IDs; XLEN does the type check it would do.
+    auto n = integer_of(conn_->call({"XLEN", full}), "XLEN");
+    if (!n)
+      return n.error();
+    return uint64_t{0};
+  }
+  argv cmd{"XDEL", full};
+  cmd.insert(cmd.end(), ids.begin(), ids.end());
+  auto n = integer_of(conn_->call(std::move(cmd)), "XDEL");
+  if (!n)
+    return n.error();
+  return static_cast<uint64_t>(*n);
+}
+
 // -- consumer groups ----------------------------------------------------------
 
 caf::expected<bool> redis_backend::xgroup_create(const std::string& stream,
@@ -1068,6 +1092,18 @@ redis_backend::write(const std::vector<write_op>& ops) {
         cmds.push_back(std::move(cmd));
         break;
       }
+      case kind::xdel: {
+        if (op.fields.empty()) {
+          // XDEL needs an ID; XLEN does its type check.
+          cmds.push_back({"XLEN", full});
+          break;
+        }
+        argv cmd{"XDEL", full};
+        for (auto& [id, unused] : op.fields)
+          cmd.push_back(id);
+        cmds.push_back(std::move(cmd));
+        break;
+      }
       case kind::xadd: {
         argv cmd{"XADD", full};
         if (auto err = append_trim(cmd, op.trim))
@@ -1157,6 +1193,12 @@ redis_backend::write(const std::vector<write_op>& ops) {
           result.integer = static_cast<int64_t>(reply.integer);
         else
           result.error = unexpected_reply("XACK", reply);
+        break;
+      case kind::xdel:
+        if (reply.type != REDIS_REPLY_INTEGER)
+          result.error = unexpected_reply("XDEL", reply);
+        else if (!op.fields.empty())
+          result.integer = static_cast<int64_t>(reply.integer);
         break;
       case kind::incr_by:
       case kind::hincr_by:

@@ -108,6 +108,7 @@ struct write_op {
     xadd,     // key (the stream), fields, trim
     get,      // key: reads inside the batch (e.g. after a SET NX)
     xack,     // key (the stream), value (the group), fields' names (ids)
+    xdel,     // key (the stream), fields' names (ids)
   };
   kind what = kind::set;
   std::string key;
@@ -152,6 +153,13 @@ struct write_op {
       xs.emplace_back(id, std::string{});
     return {
       kind::xack, std::move(stream), std::move(group), 0, 0, std::move(xs), {}};
+  }
+  static write_op make_xdel(std::string stream,
+                            const std::vector<std::string>& ids) {
+    field_list xs;
+    for (auto& id : ids)
+      xs.emplace_back(id, std::string{});
+    return {kind::xdel, std::move(stream), {}, 0, 0, std::move(xs), {}};
   }
   static write_op make_xadd(std::string stream, field_list fields,
                             stream_trim trim = {}) {
@@ -277,6 +285,17 @@ public:
   virtual caf::expected<uint64_t>
   xtrim(const std::string& stream, const stream_trim& trim) = 0;
 
+  /// XDEL stream id ...: the number of `ids` that were entries and are now
+  /// deleted (an ID given twice counts once); 0 for a missing stream. Every
+  /// ID is checked first: a malformed one is an invalid_argument and deletes
+  /// nothing, also on a missing stream (where Redis answers 0 unchecked). An
+  /// empty list deletes nothing and returns 0. The stream key stays, even
+  /// when empty, and new IDs keep increasing past the deleted ones. As in
+  /// Redis, the groups' pending lists keep deleted IDs: XPENDING still counts
+  /// them, XACK still acknowledges them, XAUTOCLAIM drops them.
+  virtual caf::expected<uint64_t>
+  xdel(const std::string& stream, const std::vector<std::string>& ids) = 0;
+
   // -- consumer groups --------------------------------------------------------
 
   /// XGROUP CREATE stream group start_id MKSTREAM: true when created; false
@@ -334,9 +353,10 @@ public:
   /// connection applies all or none of them. As in Redis, an op that fails at
   /// run time (WRONGTYPE, not an integer, overflow) does not undo or stop
   /// the others; its result carries the error. Arguments are checked first:
-  /// any invalid op (negative TTL, both trim limits, an XADD without fields)
-  /// fails the whole call with invalid_argument and nothing is written. An
-  /// empty batch returns an empty result. The reply holds one result per op.
+  /// any invalid op (negative TTL, both trim limits, an XADD without fields,
+  /// a malformed stream ID in XACK or XDEL) fails the whole call with
+  /// invalid_argument and nothing is written. An empty batch returns an empty
+  /// result. The reply holds one result per op.
   virtual caf::expected<std::vector<write_result>>
   write(const std::vector<write_op>& ops) = 0;
 

@@ -74,6 +74,7 @@ caf::error check_write_op(const write_op& op, int64_t now_ms) {
         return invalid("invalid stream ID: " + op.trim.min_id);
       return {};
     case kind::xack:
+    case kind::xdel:
       for (auto& [id, unused] : op.fields)
         if (!is_stream_id(id))
           return invalid("invalid stream ID: " + id);
@@ -118,6 +119,12 @@ write_result apply_write_op(backend& db, const write_op& op) {
       if (!acked && acked.error() == caf::make_error(error_code::not_found))
         return write_result{};
       return pack(std::move(acked));
+    }
+    case kind::xdel: {
+      std::vector<std::string> ids;
+      for (auto& [id, unused] : op.fields)
+        ids.push_back(id);
+      return pack(db.xdel(op.key, ids));
     }
   }
   write_result result;

@@ -18,7 +18,7 @@ caf::error check_ttl(int64_t ttl_ms, int64_t now_ms);
 
 /// invalid_argument when `op` would be refused as a whole call: a negative or
 /// overflowing TTL (expire accepts <= 0: it deletes), an XADD without fields,
-/// both trim limits, or a MINID that is no stream ID.
+/// both trim limits, or a MINID or an XACK / XDEL ID that is no stream ID.
 caf::error check_write_op(const write_op& op, int64_t now_ms);
 
 /// Whether `id` is a stream ID: "ms" or "ms-seq", both decimal.

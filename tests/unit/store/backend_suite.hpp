@@ -383,6 +383,8 @@ void run_backend_suite() {
     CHECK(outcome(st.incr_by("h", 1)) == "store_error");
     CHECK(outcome(st.xrange("h", "-", "+")) == "store_error");
     CHECK(outcome(st.xtrim("h", {1, ""})) == "store_error");
+    CHECK(outcome(st.xdel("h", {"1-1"})) == "store_error");
+    CHECK(outcome(st.xdel("h", {})) == "store_error");
     // A stream is not a string or a hash.
     CHECK(outcome(st.get("x")) == "store_error");
     CHECK(outcome(st.incr_by("x", 1)) == "store_error");
@@ -518,6 +520,52 @@ void run_backend_suite() {
           == std::vector<std::string>{ids[4], id});
     CHECK(ok(st.xtrim("missing", {0, ids[4]})) == 0);
     CHECK(ok(st.xtrim("x", {})) == 0);
+  }
+
+  SECTION("xdel removes the entries it names and counts those that were "
+          "there") {
+    auto ids = add_entries(st, "x", 5);
+    using strings = std::vector<std::string>;
+    // An ID given twice counts once; one that is no entry counts nothing.
+    CHECK(ok(st.xdel("x", {ids[1], ids[3], ids[1], "1-1"})) == 2);
+    CHECK(ids_of(ok(st.xrange("x", "-", "+")))
+          == strings{ids[0], ids[2], ids[4]});
+    CHECK(ids_of(ok(st.xrevrange("x", "+", "-")))
+          == strings{ids[4], ids[2], ids[0]});
+    CHECK(ok(st.xrange("x", ids[1], ids[1])).empty());
+    CHECK(ok(st.xlen("x")) == 3);
+    CHECK(ok(st.xdel("x", {ids[1]})) == 0);
+    CHECK(ok(st.xdel("x", {})) == 0);
+    CHECK(ok(st.xdel("x", {ids[4]})) == 1);
+    CHECK(ids_of(ok(st.xrange("x", "-", "+"))) == strings{ids[0], ids[2]});
+  }
+
+  SECTION("xdel on a missing stream deletes 0 and a stream deleted empty "
+          "keeps its key and its ids") {
+    CHECK(ok(st.xdel("missing", {"1-1", "2"})) == 0);
+    CHECK(ok(st.xdel("missing", {})) == 0);
+    CHECK(ok(st.keys("")).empty());
+    auto ids = add_entries(st, "x", 3);
+    CHECK(ok(st.xdel("x", ids)) == 3);
+    CHECK(ok(st.xlen("x")) == 0);
+    CHECK(ok(st.xrange("x", "-", "+")).empty());
+    CHECK(ok(st.keys("")) == std::vector<std::string>{"x"});
+    auto next = ok(st.xadd("x", {{"n", "3"}}));
+    CHECK(split_id(next) > split_id(ids.back()));
+  }
+
+  SECTION("xdel with a malformed id is an invalid argument and deletes "
+          "nothing") {
+    auto ids = add_entries(st, "x", 2);
+    for (auto bad : {"nope", "", "-", "+", "1-", "-1", "1-2-3",
+                     "18446744073709551616-0"}) {
+      CAPTURE(bad);
+      CHECK(outcome(st.xdel("x", {ids[0], bad})) == "invalid_argument");
+      // Also on a missing stream, where Redis itself would answer 0.
+      CHECK(outcome(st.xdel("missing", {bad})) == "invalid_argument");
+    }
+    CHECK(ids_of(ok(st.xrange("x", "-", "+"))) == ids);
+    CHECK(ok(st.keys("")) == std::vector<std::string>{"x"});
   }
 
   SECTION("MAXLEN and MINID together are an invalid argument") {
@@ -680,6 +728,30 @@ void run_backend_suite() {
     // Nothing is idle for an hour, so nothing is claimed, but the two
     // trimmed entries leave the pending list (Redis 7.0 order of checks).
     CHECK(ok(st.xautoclaim("x", "g", "c2", 3'600'000)).empty());
+    CHECK(ok(st.xpending_count("x", "g")) == 1);
+  }
+
+  SECTION("xdel leaves deleted entries pending, as Redis does, and "
+          "xautoclaim drops them") {
+    auto ids = add_entries(st, "x", 3);
+    CHECK(ok(st.xgroup_create("x", "g", "0")));
+    CHECK(ok(st.xreadgroup("x", "g", "c1")).size() == 3);
+    CHECK(ok(st.xdel("x", {ids[0], ids[1]})) == 2);
+    CHECK(ok(st.xpending_count("x", "g")) == 3);
+    auto pending = ok(st.xpending("x", "g"));
+    REQUIRE(pending.size() == 3);
+    CHECK(pending[0].id == ids[0]);
+    CHECK(pending[1].id == ids[1]);
+    // A deleted entry that is pending can still be acknowledged.
+    CHECK(ok(st.xack("x", "g", {ids[0]})) == 1);
+    CHECK(ok(st.xpending_count("x", "g")) == 2);
+    // A group that reads later never sees the deleted entries.
+    CHECK(ok(st.xgroup_create("x", "late", "0")));
+    CHECK(ids_of(ok(st.xreadgroup("x", "late", "c1")))
+          == std::vector<std::string>{ids[2]});
+    advance_ms(100);
+    CHECK(ids_of(ok(st.xautoclaim("x", "g", "c2", 50)))
+          == std::vector<std::string>{ids[2]});
     CHECK(ok(st.xpending_count("x", "g")) == 1);
   }
 
@@ -897,6 +969,47 @@ void run_backend_suite() {
     CHECK(ok(st.xpending_count("q", "g")) == 0);
   }
 
+  SECTION("xdel in a batch with xadd: deletions counted, a missing stream "
+          "counts 0, a wrong type fails alone") {
+    using op = write_op;
+    using strings = std::vector<std::string>;
+    auto before = add_entries(st, "x", 3);
+    auto r = ok_batch(st,
+                      {
+                        op::make_xadd("x", {{"n", "3"}}),
+                        op::make_xdel("x", {before[0], before[2], before[0]}),
+                        op::make_xdel("missing", {"1-1"}),
+                        op::make_xdel("x", {}),
+                        op::make_xdel("x", {before[0]}),
+                      });
+    CHECK(r[1].integer == 2);
+    CHECK(r[2].integer == 0);
+    CHECK(r[3].integer == 0);
+    CHECK(r[4].integer == 0);
+    CHECK(ids_of(ok(st.xrange("x", "-", "+")))
+          == strings{before[1], r[0].text});
+    // Deleting the newest entry and adding in the same batch: IDs keep
+    // increasing past the deleted one.
+    auto added = r[0].text;
+    r = ok_batch(
+      st, {op::make_xdel("x", {added}), op::make_xadd("x", {{"n", "4"}})});
+    CHECK(r[0].integer == 1);
+    CHECK(split_id(r[1].text) > split_id(added));
+    CHECK(ids_of(ok(st.xrange("x", "-", "+")))
+          == strings{before[1], r[1].text});
+    CHECK(ok(st.keys("")) == strings{"x"});
+    // On a key of another type the op fails alone; the others still run.
+    ok(st.set("s", "v"));
+    r = ok(st.write({op::make_xdel("s", {"1-1"}), op::make_xdel("s", {}),
+                     op::make_xdel("x", {before[1]})}));
+    REQUIRE(r.size() == 3);
+    CHECK(outcome(r[0]) == "store_error");
+    CHECK(outcome(r[1]) == "store_error");
+    CHECK(outcome(r[2]) == "value");
+    CHECK(r[2].integer == 1);
+    CHECK(ok(st.xlen("x")) == 1);
+  }
+
   SECTION("an op that fails at run time carries its error and the ops after "
           "it still run") {
     ok(st.hset("h", {{"f", "v"}}));
@@ -984,6 +1097,8 @@ void run_backend_suite() {
       {"xadd with MINID abc", op::make_xadd("x", {{"f", "v"}}, {0, "abc"})},
       {"xadd with MINID 1-2-3", op::make_xadd("x", {{"f", "v"}}, {0, "1-2-3"})},
       {"xadd with MINID -1", op::make_xadd("x", {{"f", "v"}}, {0, "-1"})},
+      {"xdel with id nope", op::make_xdel("x", {"1-1", "nope"})},
+      {"xdel with id 1-2-3", op::make_xdel("missing", {"1-2-3"})},
     };
     for (auto& [what, bad] : invalid) {
       std::vector<write_op> good{op::make_set("k", "new"),

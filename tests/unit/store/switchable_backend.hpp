@@ -36,6 +36,7 @@ public:
   caf::expected<std::vector<stream_entry>> xrange(const std::string& s, const std::string& a, const std::string& b, uint64_t n) override { return pass([&] { return inner.xrange(s, a, b, n); }); }
   caf::expected<std::vector<stream_entry>> xrevrange(const std::string& s, const std::string& a, const std::string& b, uint64_t n) override { return pass([&] { return inner.xrevrange(s, a, b, n); }); }
   caf::expected<uint64_t> xtrim(const std::string& s, const stream_trim& t) override { return pass([&] { return inner.xtrim(s, t); }); }
+  caf::expected<uint64_t> xdel(const std::string& s, const std::vector<std::string>& ids) override { return pass([&] { return inner.xdel(s, ids); }); }
   caf::expected<bool> xgroup_create(const std::string& s, const std::string& g, const std::string& i) override { return pass([&] { return inner.xgroup_create(s, g, i); }); }
   caf::expected<std::vector<stream_entry>> xreadgroup(const std::string& s, const std::string& g, const std::string& c, uint64_t n) override { return pass([&] { return inner.xreadgroup(s, g, c, n); }); }
   caf::expected<uint64_t> xack(const std::string& s, const std::string& g, const std::vector<std::string>& ids) override { return pass([&] { return inner.xack(s, g, ids); }); }
