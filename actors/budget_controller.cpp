@@ -7,6 +7,8 @@
 #include "runtime/metric_rollup.hpp" // utc_month
 #include "runtime/wall_time.hpp"
 
+#include <boost/json.hpp>
+
 #include <caf/send.hpp>
 
 #include <algorithm>
@@ -146,6 +148,38 @@ void write_audit(budget_controller_pointer self, std::string who,
                  write_ops{audit_write(x, st.settings.audit_retention_ms)});
 }
 
+/// A cost_alert for the agents: budget levels and mode changes. A change
+/// into throttled or capped mode is critical: calls are being refused.
+void publish_cost_alert(budget_controller_pointer self,
+                        const budget::budget_event& e) {
+  auto& st = self->state;
+  if (!st.settings.events)
+    return;
+  coordination_event ev;
+  ev.type = "cost_alert";
+  ev.source = "budget:" + st.service.name;
+  ev.created_ms = epoch_ms_now();
+  boost::json::object payload{
+    {"service", st.service.name},
+    {"spendUsd", static_cast<double>(e.spend_micro) / 1e6},
+    {"budgetUsd", static_cast<double>(e.budget_micro) / 1e6}};
+  if (e.what == budget::budget_event::kind::level_reached) {
+    payload["event"] = "level_reached";
+    payload["levelPercent"] = static_cast<double>(e.level_bp) / 100.0;
+    ev.priority = static_cast<uint8_t>(e.level_bp >= 9000 ? priority::high
+                                                          : priority::normal);
+  } else {
+    payload["event"] = "mode_changed";
+    payload["from"] = budget::to_string(e.from);
+    payload["to"] = budget::to_string(e.to);
+    ev.priority = static_cast<uint8_t>(e.to == budget::budget_mode::normal
+                                         ? priority::high
+                                         : priority::critical);
+  }
+  ev.payload = boost::json::serialize(payload);
+  self->send(st.settings.events, publish_atom_v, std::move(ev));
+}
+
 /// Logs alerts and audits throttle changes.
 void handle_events(budget_controller_pointer self,
                    const std::vector<budget::budget_event>& events,
@@ -154,6 +188,7 @@ void handle_events(budget_controller_pointer self,
   for (auto& e : events) {
     auto spend = std::to_string(e.spend_micro / 1'000'000.0);
     auto budget = std::to_string(e.budget_micro / 1'000'000.0);
+    publish_cost_alert(self, e);
     if (e.what == budget::budget_event::kind::level_reached) {
       log_warning("budget",
                   "cost_alert service=" + st.service.name

@@ -30,6 +30,8 @@ struct budget_controller_settings {
   /// nodes reserved) and expired grants are released.
   int64_t refresh_ms = 2000;
   int64_t audit_retention_ms = int64_t{90} * 24 * 3600 * 1000;
+  /// Takes the cost_alert events (budget levels, mode changes); may be null.
+  event_sink_actor events;
 };
 
 struct budget_controller_state {

@@ -83,6 +83,7 @@ http_bridge(http_bridge_pointer self,
       add_audit_routes(srv, st.context);
       add_webhook_routes(srv, st.context);
       add_admission_routes(srv, st.context);
+      add_coordination_routes(srv, st.context);
       std::string err;
       auto port = bind_http_server(srv, http.host, http.port, http.backlog,
                                    err);

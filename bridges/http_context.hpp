@@ -47,6 +47,10 @@ struct http_context {
   store_actor store;
   /// Stores and delivers verified webhooks.
   webhook_processor_actor webhooks;
+  /// Agents, coordination events and their outcomes.
+  coordination_hub_actor hub;
+  /// Where agents connect (the published hub); 0 when not published.
+  uint16_t actor_port = 0;
   /// How long a handler waits for an actor's answer.
   std::chrono::milliseconds ask_timeout{2000};
   /// Asks every component; supplied by the node.

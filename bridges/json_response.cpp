@@ -4,6 +4,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <caf/error.hpp>
+#include <caf/message.hpp>
 #include <caf/sec.hpp>
 #include <httplib.h>
 
@@ -25,8 +26,11 @@ void reply_error(httplib::Response& res, int status, std::string_view code,
 }
 
 void reply_error(httplib::Response& res, const caf::error& err) {
-  auto message = err.context().empty() ? std::string{}
-                                       : caf::to_string(err.context());
+  // A context of one string is the message itself, not a tuple of it.
+  auto& ctx = err.context();
+  auto message = ctx.empty()            ? std::string{}
+    : ctx.match_elements<std::string>() ? ctx.get_as<std::string>(0)
+                                        : caf::to_string(ctx);
   if (err.category() == caf::atom("streamb")) {
     auto code = static_cast<error_code>(err.code());
     int status = 500;
@@ -39,6 +43,7 @@ void reply_error(httplib::Response& res, const caf::error& err) {
       case error_code::timeout: status = 504; break;
       case error_code::unsupported: status = 501; break;
       case error_code::conflict: status = 409; break;
+      case error_code::unauthorized: status = 401; break;
       default: break;
     }
     reply_error(res, status, to_string(code), message);

@@ -1,5 +1,7 @@
 #include "runtime/config.hpp"
 
+#include "runtime/event_types.hpp"
+
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
 
@@ -808,6 +810,28 @@ void read_agents(checker& c, const json::value& v, std::string path,
   read_uint(r, "heartbeat_interval_s", out.heartbeat_interval_s, 1);
   read_uint(r, "missed_heartbeats", out.missed_heartbeats, 1);
   read_sha256(r, "token_sha256", out.token_sha256, true);
+  read_uint(r, "response_timeout_s", out.response_timeout_s, 1, 3600);
+  read_uint(r, "max_attempts", out.max_attempts, 1, 100);
+  read_uint(r, "max_in_flight", out.max_in_flight, 1, 100000);
+  read_uint(r, "undeliverable_after_s", out.undeliverable_after_s, 1);
+  read_uint(r, "event_retention_h", out.event_retention_h, 1);
+  if (auto x = r.get("response_timeouts_s")) {
+    object_reader types{c, *x, r.path_of("response_timeouts_s")};
+    if (auto obj = x->if_object()) {
+      for (auto& kv : *obj) {
+        std::string type{kv.key()};
+        if (!is_coordination_event_type(type)) {
+          c.add(types.path_of(type), "unknown event type");
+          types.get(type);
+          continue;
+        }
+        uint32_t s = 0;
+        read_uint(types, type, s, 1, 3600);
+        out.response_timeouts_s[type] = s;
+      }
+    }
+    types.finish();
+  }
   r.finish();
 }
 

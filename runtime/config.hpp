@@ -91,7 +91,21 @@ struct auth_config {
 struct agents_config {
   uint32_t heartbeat_interval_s = 5;
   uint32_t missed_heartbeats = 3;
+  /// Hex SHA-256 of the registration token; empty: no token needed (the
+  /// actor port binds loopback by default).
   std::string token_sha256;
+  /// How long a delivery waits for the agent's answer, unless the event's
+  /// type has its own entry in response_timeouts_s.
+  uint32_t response_timeout_s = 10;
+  std::map<std::string, uint32_t> response_timeouts_s;
+  /// Deliveries of one event to one role (or agent) before it fails.
+  uint32_t max_attempts = 3;
+  /// Deliveries in flight to one agent at once; more wait in the hub.
+  uint32_t max_in_flight = 8;
+  /// An event that finds no live agent for this long fails as no_agent.
+  uint32_t undeliverable_after_s = 300;
+  /// Outcomes of finished events are kept this long in the store.
+  uint32_t event_retention_h = 24;
 };
 
 struct cost_config {

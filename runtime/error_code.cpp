@@ -14,6 +14,7 @@ std::string to_string(error_code x) {
     case error_code::unavailable: return "unavailable";
     case error_code::unsupported: return "unsupported";
     case error_code::conflict: return "conflict";
+    case error_code::unauthorized: return "unauthorized";
   }
   return "unknown";
 }

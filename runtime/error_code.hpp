@@ -32,6 +32,8 @@ enum class error_code : uint8_t {
   unsupported,
   /// The request conflicts with the current state (e.g. replayed already).
   conflict,
+  /// A credential (an agent's registration token) was wrong or missing.
+  unauthorized,
 };
 
 std::string to_string(error_code x);

@@ -59,6 +59,12 @@ public:
     return ok;
   }
 
+  /// Counts `n` samples that arrived on a path without backpressure (an
+  /// agent's one-way reports): never refused, but HTTP ingest waits for them.
+  void add(uint64_t n) noexcept {
+    queued_.fetch_add(n);
+  }
+
   void release(uint64_t n) noexcept {
     queued_.fetch_sub(n);
     if (waiters_.load() > 0) {

@@ -12,6 +12,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
 
 #include <csignal>
 #include <cstdio>
@@ -31,7 +32,8 @@ constexpr const char* default_config_path = "config/streamb.json";
 const char* usage = R"(streamb — coordination runtime for SaaS API operations
 
 Usage:
-  streamb run [--config FILE] [--node NAME] [--http-port N] [--store memory|redis://...]
+  streamb run [--config FILE] [--node NAME] [--http-port N] [--actor-port N]
+              [--store memory|redis://...]
   streamb check-config FILE
   streamb config history [--config FILE] [--store URL]
   streamb config show N [--config FILE] [--store URL]
@@ -44,6 +46,7 @@ run            start a node; stops cleanly on SIGINT or SIGTERM
   --config     config file (default: config/streamb.json)
   --node       this node's name (picks its entry in cluster.nodes)
   --http-port  HTTP port, overrides the config (0 picks a free port)
+  --actor-port the port agents connect to (node.actor.port; 0 picks one)
   --store      "memory" or a redis:// URL, overrides the config
 check-config   validate a config file; prints every problem with its JSON path
 config         the configs nodes started with, from the store of --config
@@ -55,6 +58,7 @@ struct run_options {
   std::string config_path = default_config_path;
   std::optional<std::string> node_name;
   std::optional<uint16_t> http_port;
+  std::optional<uint16_t> actor_port;
   std::optional<std::string> store;
 };
 
@@ -91,6 +95,8 @@ std::string apply_overrides(config& cfg, const run_options& opts) {
   }
   if (opts.http_port)
     cfg.node.http.port = *opts.http_port;
+  if (opts.actor_port)
+    cfg.node.actor.port = *opts.actor_port;
   if (opts.store) {
     if (*opts.store == "memory") {
       cfg.store.kind = "memory";
@@ -255,6 +261,12 @@ int run(const std::vector<std::string>& args) {
       if (!v || !parse_port(*v, port))
         return fail_usage("--http-port needs a port number 0..65535");
       opts.http_port = port;
+    } else if (flag == "--actor-port") {
+      auto v = value();
+      uint16_t port = 0;
+      if (!v || !parse_port(*v, port))
+        return fail_usage("--actor-port needs a port number 0..65535");
+      opts.actor_port = port;
     } else if (flag == "--store") {
       auto v = value();
       if (!v)
@@ -291,6 +303,7 @@ int run(const std::vector<std::string>& args) {
 
   caf::actor_system_config sys_cfg;
   register_message_types(sys_cfg);
+  sys_cfg.load<caf::io::middleman>();
   caf::actor_system system{sys_cfg};
   node n{system, std::move(cfg)};
   auto port = n.start();
@@ -303,9 +316,10 @@ int run(const std::vector<std::string>& args) {
   if (auto id = n.record_config(config_text); !id)
     log_warning("main",
                 "config version not recorded: " + caf::to_string(id.error()));
-  std::printf("streamb node '%s' serving http://%s:%u\n",
+  std::printf("streamb node '%s' serving http://%s:%u agents at %s:%u\n",
               n.cfg().node.name.c_str(), n.cfg().node.http.host.c_str(),
-              static_cast<unsigned>(*port));
+              static_cast<unsigned>(*port), n.cfg().node.actor.host.c_str(),
+              static_cast<unsigned>(n.actor_port()));
   std::fflush(stdout);
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -47,6 +47,19 @@ bool parse_metrics_window(const std::string& text, metrics_window& out) {
 }
 
 void register_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<coordination_event>("coordination_event");
+  cfg.add_message_type<event_response>("event_response");
+  cfg.add_message_type<agent_registration>("agent_registration");
+  cfg.add_message_type<agent_welcome>("agent_welcome");
+  cfg.add_message_type<agent_status>("agent_status");
+  cfg.add_message_type<event_type_stats>("event_type_stats");
+  cfg.add_message_type<coordination_status>("coordination_status");
+  cfg.add_message_type<event_delivery>("event_delivery");
+  cfg.add_message_type<event_record>("event_record");
+  cfg.add_message_type<std::vector<agent_status>>("agent_statuses");
+  cfg.add_message_type<std::vector<event_type_stats>>("event_type_stats_list");
+  cfg.add_message_type<std::vector<event_delivery>>("event_deliveries");
+  cfg.add_message_type<agent_endpoint_actor>("agent_endpoint_actor");
   cfg.add_message_type<call_sample>("call_sample");
   cfg.add_message_type<call_samples>("call_samples");
   cfg.add_message_type<service_alert>("service_alert");

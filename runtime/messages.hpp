@@ -4,6 +4,7 @@
 // typed actor interface. Types are registered once in messages.cpp.
 
 #include "runtime/error_code.hpp"
+#include "runtime/event_types.hpp"
 #include "runtime/store/store_backend.hpp"
 
 #include <caf/atom.hpp>
@@ -58,6 +59,15 @@ CAF_ADD_ATOM(streamb, streamb, btick_atom, "btick")
 CAF_ADD_ATOM(streamb, streamb, profile_atom, "profile")
 CAF_ADD_ATOM(streamb, streamb, set_limit_atom, "set_limit")
 CAF_ADD_ATOM(streamb, streamb, advise_atom, "advise")
+CAF_ADD_ATOM(streamb, streamb, agent_reg_atom, "agent_reg")
+CAF_ADD_ATOM(streamb, streamb, heartbeat_atom, "heartbeat")
+CAF_ADD_ATOM(streamb, streamb, coord_event_atom, "coord_ev")
+CAF_ADD_ATOM(streamb, streamb, publish_atom, "publish")
+CAF_ADD_ATOM(streamb, streamb, agents_atom, "agents")
+CAF_ADD_ATOM(streamb, streamb, event_atom, "event")
+CAF_ADD_ATOM(streamb, streamb, hub_tick_atom, "hub_tick")
+CAF_ADD_ATOM(streamb, streamb, recover_atom, "recover")
+CAF_ADD_ATOM(streamb, streamb, respond_atom, "respond")
 
 namespace streamb {
 
@@ -526,6 +536,209 @@ using recommendations = std::vector<recommendation>;
 /// Computes recommendations from every service's traffic and budget.
 using advisor_actor = caf::typed_actor<
   caf::replies_to<advise_atom>::with<recommendations>>;
+
+// -- coordination -------------------------------------------------------------
+
+/// A typed event for agents. `target` picks who gets it: "agent:NAME" that
+/// agent, "role:ROLE" one agent of that role; empty: one agent of every role
+/// that subscribes to the type (agents of one role are replicas).
+struct coordination_event {
+  std::string id;
+  std::string type;
+  uint8_t priority = 2; // budget::priority: critical 0, high, normal, low 3
+  std::string source;   // "api", "budget:<service>", "monitor:<service>", ...
+  int64_t created_ms = 0;
+  std::string payload; // JSON text
+  std::string target;
+  /// This delivery's number for the receiving agent's unit: 1 the first.
+  uint32_t attempt = 0;
+  /// The hub's id of this delivery; the agent's answer echoes it.
+  uint64_t delivery = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, coordination_event& x) {
+  return f(caf::meta::type_name("coordination_event"), x.id, x.type, x.priority,
+           x.source, x.created_ms, x.payload, x.target, x.attempt, x.delivery);
+}
+
+/// Where the node's own actors publish coordination events (budget
+/// controllers: cost_alert); the hub.
+using event_sink_actor = caf::typed_actor<
+  caf::reacts_to<publish_atom, coordination_event>>;
+
+/// An agent's answer to one event: status "ok" or "failed".
+struct event_response {
+  std::string event_id;
+  std::string status = "ok";
+  std::string payload;   // JSON text or empty
+  uint64_t delivery = 0; // coordination_event::delivery (the SDK sets it)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_response& x) {
+  return f(caf::meta::type_name("event_response"), x.event_id, x.status,
+           x.payload, x.delivery);
+}
+
+/// Who an agent says it is. The token is compared (as SHA-256, in constant
+/// time) with agents.token_sha256; it is never stored or logged.
+struct agent_registration {
+  std::string name;
+  std::string role;
+  std::vector<std::string> subscriptions; // event types
+  std::string token;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_registration& x) {
+  return f(caf::meta::type_name("agent_registration"), x.name, x.role,
+           x.subscriptions, x.token);
+}
+
+/// The hub's answer to a registration.
+struct agent_welcome {
+  std::string agent_id;
+  int64_t heartbeat_interval_ms = 5000;
+  std::string node;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_welcome& x) {
+  return f(caf::meta::type_name("agent_welcome"), x.agent_id,
+           x.heartbeat_interval_ms, x.node);
+}
+
+/// One agent as the hub sees it (GET .../agents/status).
+struct agent_status {
+  std::string id;
+  std::string name;
+  std::string role;
+  std::vector<std::string> subscriptions;
+  std::string state; // active | stale | disconnected
+  int64_t registered_ms = 0;
+  int64_t last_heartbeat_ms = 0;
+  int64_t last_seen_ms = 0; // last heartbeat, answer or registration
+  uint32_t in_flight = 0;
+  uint32_t max_in_flight = 0;
+  uint64_t delivered = 0; // deliveries sent
+  uint64_t answered = 0;  // answered "ok"
+  uint64_t failed = 0;    // answered "failed"
+  uint64_t timed_out = 0; // no answer in time, or the connection dropped
+  double p50_ms = 0;      // response times of answered deliveries
+  double p95_ms = 0;
+  uint64_t samples_reported = 0; // call samples sent through the SDK
+  uint64_t samples_rejected = 0; // ... for a service this node does not have
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_status& x) {
+  return f(caf::meta::type_name("agent_status"), x.id, x.name, x.role,
+           x.subscriptions, x.state, x.registered_ms, x.last_heartbeat_ms,
+           x.last_seen_ms, x.in_flight, x.max_in_flight, x.delivered,
+           x.answered, x.failed, x.timed_out, x.p50_ms, x.p95_ms,
+           x.samples_reported, x.samples_rejected);
+}
+
+/// Counts of one event type.
+struct event_type_stats {
+  std::string type;
+  uint64_t sent = 0;
+  uint64_t completed = 0;
+  uint64_t failed = 0;
+  uint64_t unrouted = 0;
+  double p50_ms = 0; // creation to outcome, of completed events
+  double p95_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_type_stats& x) {
+  return f(caf::meta::type_name("event_type_stats"), x.type, x.sent,
+           x.completed, x.failed, x.unrouted, x.p50_ms, x.p95_ms);
+}
+
+/// Everything GET .../agents/status shows.
+struct coordination_status {
+  std::vector<agent_status> agents;
+  std::vector<event_type_stats> types;
+  uint64_t queued = 0;    // units waiting for an agent
+  uint64_t in_flight = 0; // deliveries waiting for an answer
+  uint64_t refused_registrations = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, coordination_status& x) {
+  return f(caf::meta::type_name("coordination_status"), x.agents, x.types,
+           x.queued, x.in_flight, x.refused_registrations);
+}
+
+/// One delivery of an event to an agent.
+struct event_delivery {
+  std::string agent;
+  std::string unit; // the role or agent the delivery serves
+  uint32_t attempt = 0;
+  int64_t sent_ms = 0;
+  int64_t answered_ms = 0; // 0 while in flight or when none came
+  /// in_flight | ok | failed | timeout | disconnected
+  std::string status;
+  std::string response; // the agent's payload
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_delivery& x) {
+  return f(caf::meta::type_name("event_delivery"), x.agent, x.unit, x.attempt,
+           x.sent_ms, x.answered_ms, x.status, x.response);
+}
+
+/// An event, its deliveries and its outcome (GET .../coordination/events/ID).
+struct event_record {
+  coordination_event event;
+  /// queued | delivering | completed | failed | unrouted
+  std::string state;
+  std::string detail; // why it failed or was not routed
+  int64_t finished_ms = 0;
+  std::vector<event_delivery> deliveries;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_record& x) {
+  return f(caf::meta::type_name("event_record"), x.event, x.state, x.detail,
+           x.finished_ms, x.deliveries);
+}
+
+/// Lives in the agent's process and takes the events. Events and answers
+/// are one-way messages (the answer goes to the gateway that sent the
+/// event): the hub tracks the deadlines itself, which costs far less than a
+/// CAF request with its own timeout per delivery.
+using agent_endpoint_actor = caf::typed_actor<
+  caf::reacts_to<coord_event_atom, coordination_event>>;
+
+/// What the node publishes on node.actor.port for agents: register (an
+/// error for a wrong token or a name already live), heartbeat (agent id),
+/// answer an event (agent id, response), and report call samples (agent id,
+/// service; one way, for throughput).
+using coordination_gateway_actor = caf::typed_actor<
+  caf::replies_to<agent_reg_atom, agent_registration,
+                  agent_endpoint_actor>::with<agent_welcome>,
+  caf::reacts_to<heartbeat_atom, std::string>,
+  caf::reacts_to<respond_atom, std::string, event_response>,
+  caf::reacts_to<record_atom, std::string, std::string, call_samples>>;
+
+/// The hub: the gateway for agents plus what the node's own actors and
+/// routes use. It is also the webhook subscriber and the alert sink.
+using coordination_hub_actor = coordination_gateway_actor::extend<
+  // Routes an event; replies with its id once it is stored.
+  caf::replies_to<coord_event_atom, coordination_event>::with<std::string>,
+  // The same, one way: alerts from monitors and budget controllers.
+  caf::reacts_to<publish_atom, coordination_event>,
+  caf::replies_to<agents_atom>::with<coordination_status>,
+  caf::replies_to<event_atom, std::string>::with<event_record>,
+  caf::replies_to<deliver_atom, webhook_event>::with<bool>,
+  caf::reacts_to<alerts_atom, service_alert>,
+  // Timer: stale agents, events waiting too long.
+  caf::reacts_to<hub_tick_atom>,
+  // Loads the events a previous run of this node left open.
+  caf::reacts_to<recover_atom>, caf::replies_to<ping_atom>::with<bool>>;
 
 /// Registers every message type with CAF; call once on the system config.
 void register_message_types(caf::actor_system_config& cfg);

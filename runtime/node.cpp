@@ -2,6 +2,7 @@
 
 #include "actors/advisor.hpp"
 #include "actors/budget_controller.hpp"
+#include "actors/coordination_hub.hpp"
 #include "actors/service_monitor.hpp"
 #include "actors/store_actor.hpp"
 #include "actors/webhook_processor.hpp"
@@ -14,6 +15,7 @@
 #include "runtime/wall_time.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/io/publish.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
@@ -59,9 +61,23 @@ caf::expected<uint16_t> node::start() {
     1,
     std::size_t{ctx.cfg.metrics.retention_h} * 3600
       / ctx.cfg.metrics.rollup_interval_s);
+  // The hub before the services: monitors and budget controllers send it
+  // their alerts. It learns the monitors (for agents' call samples) through
+  // `routes`, filled below before the hub is published to agents.
+  subscriber_ = system_.spawn(log_subscriber, ctx.cfg.node.name);
+  auto routes = std::make_shared<service_routes>();
+  coordination_hub_settings hub_settings;
+  hub_settings.node = ctx.cfg.node.name;
+  hub_settings.agents = ctx.cfg.agents;
+  hub_settings.audit_retention_ms = audit_retention_ms();
+  hub_settings.services = routes;
+  hub_settings.fallback = subscriber_;
+  hub_ = system_.spawn(coordination_hub, std::move(hub_settings), store_);
+  ctx.hub = hub_;
   budget_controller_settings budget_settings;
   budget_settings.node = ctx.cfg.node.name;
   budget_settings.audit_retention_ms = audit_retention_ms();
+  budget_settings.events = hub_;
   for (auto& svc : ctx.cfg.services) {
     ctx.service_names.push_back(svc.name);
     ctx.budgets.push_back(
@@ -70,9 +86,12 @@ caf::expected<uint16_t> node::start() {
       ctx.cfg.metrics.max_queued_samples);
     ctx.backlogs.push_back(backlog);
     ctx.monitors.push_back(system_.spawn(service_monitor, svc, settings,
-                                         alert_sink_actor{}, backlog, store_,
-                                         ctx.budgets.back()));
+                                         alert_sink_actor{hub_}, backlog,
+                                         store_, ctx.budgets.back()));
   }
+  routes->names = ctx.service_names;
+  routes->monitors = ctx.monitors;
+  routes->backlogs = ctx.backlogs;
   ctx.advisor = system_.spawn(advisor, ctx.service_names, ctx.monitors,
                               ctx.budgets);
   webhook_processor_settings wh;
@@ -82,12 +101,25 @@ caf::expected<uint16_t> node::start() {
     if (svc.webhook)
       wh.dedup_ttl_ms[svc.name] = static_cast<int64_t>(svc.webhook->dedup_ttl_s)
         * 1000;
-  subscriber_ = system_.spawn(log_subscriber, ctx.cfg.node.name);
   ctx.webhooks = system_.spawn(webhook_processor, std::move(wh), store_,
-                               subscriber_);
+                               webhook_subscriber_actor{hub_});
   ctx.readiness = [this] { return readiness(); };
-  http_ = system_.spawn<caf::detached>(http_bridge, context_);
   started_ = true;
+  // Agents connect here; the port is bound before HTTP starts so that a
+  // node that cannot take it fails its start instead of running deaf.
+  auto& actor = ctx.cfg.node.actor;
+  auto published = caf::io::publish(coordination_gateway_actor{hub_},
+                                    actor.port, actor.host.c_str(), true);
+  if (!published)
+    return caf::make_error(error_code::unavailable,
+                           "cannot publish the coordination hub on "
+                             + actor.host + ":" + std::to_string(actor.port)
+                             + ": " + caf::to_string(published.error()));
+  ctx.actor_port = *published;
+  log_info("node",
+           "agents connect to " + actor.host + ":"
+             + std::to_string(ctx.actor_port));
+  http_ = system_.spawn<caf::detached>(http_bridge, context_);
   caf::expected<uint16_t> port{caf::make_error(error_code::unavailable)};
   caf::scoped_actor self{system_};
   self->request(http_, std::chrono::seconds{10}, start_atom_v)
@@ -146,12 +178,14 @@ void node::stop() {
   started_ = false;
   caf::scoped_actor self{system_};
   // HTTP first: no new work arrives while the actors wind down.
-  self->request(http_, std::chrono::seconds{10}, stop_atom_v)
-    .receive([](bool) {},
-             [](caf::error& err) {
-               log_warning("node", "HTTP stop: " + caf::to_string(err));
-             });
-  self->send_exit(http_, caf::exit_reason::user_shutdown);
+  if (http_) {
+    self->request(http_, std::chrono::seconds{10}, stop_atom_v)
+      .receive([](bool) {},
+               [](caf::error& err) {
+                 log_warning("node", "HTTP stop: " + caf::to_string(err));
+               });
+    self->send_exit(http_, caf::exit_reason::user_shutdown);
+  }
   // The current roll-up period and any the store refused earlier: a clean
   // stop loses no history while the store is reachable. Ask all, then wait.
   auto& ctx = *context_;
@@ -195,6 +229,7 @@ void node::stop() {
   for (auto& b : ctx.budgets)
     self->send_exit(b, caf::exit_reason::user_shutdown);
   self->send_exit(ctx.webhooks, caf::exit_reason::user_shutdown);
+  self->send_exit(hub_, caf::exit_reason::user_shutdown);
   self->send_exit(subscriber_, caf::exit_reason::user_shutdown);
   // Store last: the actors above may still write while they wind down.
   self->send_exit(store_, caf::exit_reason::user_shutdown);
@@ -234,6 +269,10 @@ readiness_report node::readiness() const {
   };
   probe(store_, "store", store_detail_);
   probe(ctx.webhooks, "webhook_processor", "");
+  probe(hub_, "coordination_hub",
+        ctx.actor_port == 0 ? std::string{"not published"}
+                            : "agents at " + ctx.cfg.node.actor.host + ":"
+            + std::to_string(ctx.actor_port));
   for (std::size_t i = 0; i < ctx.monitors.size(); ++i) {
     probe(ctx.monitors[i], "service_monitor/" + ctx.service_names[i], "");
     probe(ctx.budgets[i], "budget_controller/" + ctx.service_names[i], "");

@@ -38,6 +38,16 @@ public:
     return context_->cfg;
   }
 
+  /// The coordination hub (for embedding and benchmarks); null before start.
+  coordination_hub_actor hub() const noexcept {
+    return hub_;
+  }
+
+  /// The port agents connect to (the coordination hub's); 0 before start.
+  uint16_t actor_port() const noexcept {
+    return context_->actor_port;
+  }
+
 private:
   readiness_report readiness() const;
 
@@ -47,6 +57,7 @@ private:
   std::shared_ptr<http_context> context_;
   store_actor store_;
   webhook_subscriber_actor subscriber_;
+  coordination_hub_actor hub_;
   std::string store_detail_;
   http_bridge_actor http_;
   bool started_ = false;

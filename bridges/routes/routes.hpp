@@ -33,6 +33,9 @@ void add_webhook_routes(httplib::Server& srv, http_context_ptr ctx);
 /// POST /api/v1/admission/{service}, budget overrides, cost/analysis
 void add_admission_routes(httplib::Server& srv, http_context_ptr ctx);
 
+/// agents/status, coordination/send-event, coordination/events/{id}
+void add_coordination_routes(httplib::Server& srv, http_context_ptr ctx);
+
 /// GET /api/v1/audit
 void add_audit_routes(httplib::Server& srv, http_context_ptr ctx);
 

@@ -35,7 +35,8 @@ TEST_CASE("every config a node starts with is kept with its hash, secrets "
   setenv("STREAMB_TEST_WEBHOOK_SECRET", "whsec_do_not_store_me", 1);
   redis_config_with_secret cfg;
   for (int start = 0; start < 2; ++start) {
-    test::node_process node{{"run", "--config", cfg.path, "--http-port", "0"}};
+    test::node_process node{
+      {"run", "--config", cfg.path, "--http-port", "0", "--actor-port", "0"}};
     REQUIRE(node.wait_for_port() != 0);
     CHECK(node.stop(SIGTERM, 5s) == 0);
   }

@@ -15,8 +15,8 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-int spawn(const std::vector<std::string>& args, int& out_fd,
-          bool merge_stderr) {
+int spawn(const std::string& binary, const std::vector<std::string>& args,
+          int& out_fd, bool merge_stderr) {
   int fds[2];
   if (pipe(fds) != 0)
     throw std::runtime_error("pipe failed");
@@ -32,7 +32,7 @@ int spawn(const std::vector<std::string>& args, int& out_fd,
     if (chdir(STREAMB_SOURCE_DIR) != 0)
       _exit(126);
     std::vector<char*> argv;
-    std::string bin = STREAMB_BINARY;
+    std::string bin = binary;
     argv.push_back(bin.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy)
@@ -83,8 +83,48 @@ int wait_exit(int pid, std::chrono::milliseconds timeout) {
 
 } // namespace
 
-node_process::node_process(std::vector<std::string> args) {
-  pid_ = spawn(args, stdout_fd_, false);
+node_process::node_process(std::vector<std::string> args)
+  : node_process(STREAMB_BINARY, std::move(args)) {
+  // nop
+}
+
+node_process::node_process(const std::string& binary,
+                           std::vector<std::string> args) {
+  pid_ = spawn(binary, args, stdout_fd_, false);
+}
+
+uint16_t node_process::actor_port() const {
+  const std::string marker = "agents at ";
+  auto at = output_.find(marker);
+  if (at == std::string::npos)
+    return 0;
+  auto colon = output_.find(':', at + marker.size());
+  if (colon == std::string::npos)
+    return 0;
+  return static_cast<uint16_t>(std::stoi(output_.substr(colon + 1)));
+}
+
+bool node_process::wait_for(const std::string& text,
+                            std::chrono::milliseconds timeout,
+                            std::size_t occurrences) {
+  auto deadline = clock_type::now() + timeout;
+  for (;;) {
+    std::size_t n = 0;
+    for (auto at = output_.find(text); at != std::string::npos;
+         at = output_.find(text, at + text.size()))
+      ++n;
+    if (n >= occurrences)
+      return true;
+    if (clock_type::now() >= deadline || stdout_fd_ < 0)
+      return false;
+    if (!read_some(stdout_fd_, output_, std::chrono::milliseconds{20}))
+      return false;
+  }
+}
+
+void node_process::signal(int sig) {
+  if (pid_ > 0)
+    kill(pid_, sig);
 }
 
 node_process::~node_process() {
@@ -140,7 +180,7 @@ int node_process::stop(int sig, std::chrono::milliseconds timeout) {
 int node_process::run_to_exit(std::vector<std::string> args, std::string& out,
                               std::chrono::milliseconds timeout) {
   int fd = -1;
-  auto pid = spawn(args, fd, true);
+  auto pid = spawn(STREAMB_BINARY, args, fd, true);
   auto deadline = clock_type::now() + timeout;
   while (clock_type::now() < deadline
          && read_some(fd, out, std::chrono::milliseconds{100})) {

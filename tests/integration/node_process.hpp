@@ -15,6 +15,9 @@ class node_process {
 public:
   /// Starts `STREAMB_BINARY args...` in the source directory.
   explicit node_process(std::vector<std::string> args);
+
+  /// Starts `binary args...` (e.g. STREAMB_AGENT_BINARY) the same way.
+  node_process(const std::string& binary, std::vector<std::string> args);
   ~node_process();
 
   node_process(const node_process&) = delete;
@@ -24,6 +27,18 @@ public:
   /// returns the port, or 0 if the process printed none or exited.
   uint16_t
   wait_for_port(std::chrono::milliseconds timeout = std::chrono::seconds{30});
+
+  /// The port the node said agents connect to ("agents at HOST:PORT" on the
+  /// line wait_for_port read); 0 if none.
+  uint16_t actor_port() const;
+
+  /// Reads stdout until `text` has appeared `occurrences` times in all of it
+  /// (true), or `timeout` passes or the process exits (false).
+  bool wait_for(const std::string& text, std::chrono::milliseconds timeout,
+                std::size_t occurrences = 1);
+
+  /// Sends `sig` without waiting (SIGSTOP, SIGCONT, SIGKILL, ...).
+  void signal(int sig);
 
   /// Sends `sig` and waits at most `timeout` for the exit. Returns the exit
   /// code, 128+signal if it died of a signal, or -1 if it did not exit in

@@ -163,8 +163,10 @@ TEST_CASE("check-config accepts the default and lists every problem of a bad "
 TEST_CASE("a second node on a port in use exits with a clear error") {
   running_node first;
   std::string out;
-  CHECK(test::node_process::run_to_exit(
-          {"run", "--http-port", std::to_string(first.port)}, out)
+  CHECK(test::node_process::run_to_exit({"run", "--http-port",
+                                         std::to_string(first.port),
+                                         "--actor-port", "0"},
+                                        out)
         == 1);
   CHECK(out.find("cannot") != std::string::npos);
 }

@@ -15,12 +15,12 @@
 
 namespace streamb::test {
 
-/// `run --config FILE --http-port 0` plus `extra`.
+/// `run --config FILE --http-port 0 --actor-port 0` plus `extra`.
 inline std::vector<std::string>
 run_args(std::vector<std::string> extra,
          const std::string& config_path = "config/streamb.json") {
-  std::vector<std::string> args{"run", "--config", config_path, "--http-port",
-                                "0"};
+  std::vector<std::string> args{
+    "run", "--config", config_path, "--http-port", "0", "--actor-port", "0"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }

@@ -411,3 +411,39 @@ TEST_CASE("an unreadable file is reported at $ with the OS reason") {
                Catch::Contains("No such file or directory"));
   }
 }
+
+TEST_CASE("agent settings: timeouts per event type, limits, and their "
+          "problems") {
+  auto cfg = load_config_text(R"({
+    "agents": {"heartbeat_interval_s": 2, "missed_heartbeats": 4,
+               "response_timeout_s": 7, "max_attempts": 5,
+               "max_in_flight": 32, "undeliverable_after_s": 60,
+               "event_retention_h": 48,
+               "response_timeouts_s": {"database_coordination": 120}},
+    "services": {"stripe": {"budget_usd_month": 50}}})");
+  CHECK(cfg.agents.heartbeat_interval_s == 2);
+  CHECK(cfg.agents.missed_heartbeats == 4);
+  CHECK(cfg.agents.response_timeout_s == 7);
+  CHECK(cfg.agents.max_attempts == 5);
+  CHECK(cfg.agents.max_in_flight == 32);
+  CHECK(cfg.agents.undeliverable_after_s == 60);
+  CHECK(cfg.agents.event_retention_h == 48);
+  CHECK(cfg.agents.response_timeouts_s.at("database_coordination") == 120);
+  auto defaults = load_config_text(minimal);
+  CHECK(defaults.agents.response_timeout_s == 10);
+  CHECK(defaults.agents.max_attempts == 3);
+  CHECK(defaults.agents.max_in_flight == 8);
+  CHECK(defaults.agents.response_timeouts_s.empty());
+
+  auto ps = problems_in(R"({
+    "agents": {"max_attempts": 0, "max_in_flight": 0,
+               "response_timeouts_s": {"telepathy": 5, "webhook": 0}},
+    "services": {"stripe": {"budget_usd_month": 50}}})");
+  CHECK_THAT(ps, has_problem_at("$.agents.max_attempts"));
+  CHECK_THAT(ps, has_problem_at("$.agents.max_in_flight"));
+  CHECK_THAT(ps,
+             has_problem_at("$.agents.response_timeouts_s.telepathy",
+                            "unknown event type"));
+  CHECK_THAT(ps, has_problem_at("$.agents.response_timeouts_s.webhook"));
+  CHECK(ps.size() == 4);
+}

@@ -1,0 +1,1010 @@
+#include "actors/coordination_hub.hpp"
+
+#include "runtime/agent_token.hpp"
+#include "runtime/audit.hpp"
+#include "runtime/budget/priority.hpp"
+#include "runtime/log.hpp"
+#include "runtime/wall_time.hpp"
+
+#include <boost/json.hpp>
+
+#include <caf/send.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace streamb {
+
+namespace coordination_keys {
+
+std::string open_events(const std::string& node) {
+  return "coord:open:" + node;
+}
+
+std::string event(const std::string& id) {
+  return "coord:event:" + id;
+}
+
+} // namespace coordination_keys
+
+bool hub_agent::subscribes(const std::string& type) const {
+  return std::find(subscriptions.begin(), subscriptions.end(), type)
+    != subscriptions.end();
+}
+
+namespace {
+
+using state_t = hub_agent::state_t;
+using clock_type = std::chrono::steady_clock;
+
+int64_t steady_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+           clock_type::now().time_since_epoch())
+    .count();
+}
+
+// An agent's answer is kept in the event record up to this size.
+constexpr std::size_t max_response_bytes = 16 * 1024;
+
+const char* to_string(state_t x) {
+  switch (x) {
+    case state_t::active: return "active";
+    case state_t::stale: return "stale";
+    case state_t::disconnected: return "disconnected";
+  }
+  return "unknown";
+}
+
+int64_t now_ms(coordination_hub_pointer self) {
+  return self->state.settings.now_ms();
+}
+
+std::string agent_id(const std::string& name) {
+  return "agent-" + name;
+}
+
+bool valid_name(const std::string& x) {
+  if (x.empty() || x.size() > 64)
+    return false;
+  return std::all_of(x.begin(), x.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'
+      || c == '.';
+  });
+}
+
+std::string unit_name(const unit_target& t) {
+  return t.agent.empty() ? "role:" + t.role : "agent:" + t.agent;
+}
+
+std::chrono::milliseconds response_timeout(coordination_hub_pointer self,
+                                           const std::string& type) {
+  auto& agents = self->state.settings.agents;
+  auto i = agents.response_timeouts_s.find(type);
+  auto s = i != agents.response_timeouts_s.end() ? i->second
+                                                 : agents.response_timeout_s;
+  return std::chrono::seconds{s};
+}
+
+int64_t retention_ms(coordination_hub_pointer self) {
+  return int64_t{self->state.settings.agents.event_retention_h} * 3600 * 1000;
+}
+
+// -- store writes -------------------------------------------------------------
+
+void flush_writes(coordination_hub_pointer self);
+
+void buffer_write(coordination_hub_pointer self, store::write_op op,
+                  std::string opened_event = {}) {
+  auto& st = self->state;
+  st.write_buffer.push_back(std::move(op));
+  st.buffered_opens.push_back(std::move(opened_event));
+  flush_writes(self);
+}
+
+void record_write(coordination_hub_pointer self, const event_record& rec) {
+  auto key = coordination_keys::event(rec.event.id);
+  buffer_write(self,
+               store::write_op::make_hset(
+                 key,
+                 {{"state", rec.state},
+                  {"record", boost::json::serialize(record_to_json(rec))}}));
+  buffer_write(self, store::write_op::make_expire(key, retention_ms(self)));
+}
+
+void audit(coordination_hub_pointer self, std::string who, std::string action,
+           std::string subject, std::string outcome, std::string detail) {
+  audit_record x;
+  x.at_ms = now_ms(self);
+  x.node = self->state.settings.node;
+  x.who = std::move(who);
+  x.action = std::move(action);
+  x.subject = std::move(subject);
+  x.outcome = std::move(outcome);
+  x.detail = std::move(detail);
+  buffer_write(self, audit_write(x, self->state.settings.audit_retention_ms));
+}
+
+void on_stored(coordination_hub_pointer self, const std::string& id,
+               const std::string& entry);
+void on_store_refused(coordination_hub_pointer self, const std::string& id,
+                      const caf::error& err);
+
+void flush_writes(coordination_hub_pointer self) {
+  auto& st = self->state;
+  if (st.writing || st.write_buffer.empty())
+    return;
+  st.writing = true;
+  auto ops = std::move(st.write_buffer);
+  auto opens = std::move(st.buffered_opens);
+  st.write_buffer.clear();
+  st.buffered_opens.clear();
+  // Records and outcomes are retried once at the next write if the store
+  // refused them; an open event's XADD is answered to its sender instead.
+  auto retry = std::make_shared<write_ops>();
+  for (std::size_t i = 0; i < ops.size(); ++i)
+    if (opens[i].empty())
+      retry->push_back(ops[i]);
+  self->request(st.store, std::chrono::seconds{10}, write_atom_v, ops)
+    .then(
+      [self, opens](write_results& rs) {
+        self->state.writing = false;
+        for (std::size_t i = 0; i < opens.size() && i < rs.size(); ++i) {
+          if (opens[i].empty())
+            continue;
+          if (rs[i].error)
+            on_store_refused(self, opens[i], rs[i].error);
+          else
+            on_stored(self, opens[i], rs[i].text);
+        }
+        flush_writes(self);
+      },
+      [self, opens, retry](caf::error& err) {
+        auto& st = self->state;
+        st.writing = false;
+        log_warning("coordination_hub",
+                    "store write failed: " + caf::to_string(err));
+        for (auto& id : opens)
+          if (!id.empty())
+            on_store_refused(self, id, err);
+        // Outcome records wait for the next write, within bounds: the events
+        // themselves are finished and the open-stream entries stay, so a
+        // restart delivers them again rather than losing them.
+        if (st.write_buffer.size() < 10000)
+          for (auto& op : *retry) {
+            st.write_buffer.push_back(std::move(op));
+            st.buffered_opens.emplace_back();
+          }
+      });
+}
+
+// -- agents -------------------------------------------------------------------
+
+agent_status status_of(const hub_agent& a, uint32_t max_in_flight) {
+  agent_status x;
+  x.id = a.id;
+  x.name = a.name;
+  x.role = a.role;
+  x.subscriptions = a.subscriptions;
+  x.state = to_string(a.state);
+  x.registered_ms = a.registered_ms;
+  x.last_heartbeat_ms = a.last_heartbeat_ms;
+  x.last_seen_ms = a.last_seen_ms;
+  x.in_flight = a.in_flight;
+  x.max_in_flight = max_in_flight;
+  x.delivered = a.delivered;
+  x.answered = a.answered;
+  x.failed = a.failed;
+  x.timed_out = a.timed_out;
+  x.p50_ms = a.response_us->quantile(0.50) / 1000.0;
+  x.p95_ms = a.response_us->quantile(0.95) / 1000.0;
+  x.samples_reported = a.samples_reported;
+  x.samples_rejected = a.samples_rejected;
+  return x;
+}
+
+hub_agent* find_agent(coordination_hub_pointer self, const std::string& name) {
+  auto i = self->state.agents.find(name);
+  return i == self->state.agents.end() ? nullptr : &i->second;
+}
+
+hub_agent* find_agent_by_id(coordination_hub_pointer self,
+                            const std::string& id) {
+  if (id.rfind("agent-", 0) != 0)
+    return nullptr;
+  return find_agent(self, id.substr(6));
+}
+
+// -- events -------------------------------------------------------------------
+
+void dispatch(coordination_hub_pointer self);
+
+/// The units of a new event, or why it has none.
+std::vector<unit_target> route(coordination_hub_pointer self,
+                               const coordination_event& ev, std::string& why) {
+  auto& agents = self->state.agents;
+  std::vector<unit_target> units;
+  if (ev.target.rfind("agent:", 0) == 0) {
+    auto name = ev.target.substr(6);
+    auto a = find_agent(self, name);
+    if (a == nullptr)
+      why = "no agent named '" + name + "' has registered";
+    else if (!a->subscribes(ev.type))
+      why = "agent '" + name + "' does not subscribe to " + ev.type;
+    else
+      units.push_back({{}, name});
+    return units;
+  }
+  std::set<std::string> roles;
+  auto wanted = ev.target.rfind("role:", 0) == 0 ? ev.target.substr(5)
+                                                 : std::string{};
+  for (auto& [name, a] : agents)
+    if (a.subscribes(ev.type) && (wanted.empty() || a.role == wanted))
+      roles.insert(a.role);
+  for (auto& r : roles)
+    units.push_back({r, {}});
+  if (units.empty())
+    why = wanted.empty()
+      ? "no agent subscribes to " + ev.type
+      : "no agent of role '" + wanted + "' subscribes to " + ev.type;
+  return units;
+}
+
+delivery_unit make_unit(const unit_target& t) {
+  delivery_unit u;
+  u.target = t;
+  return u;
+}
+
+void remember_finished(coordination_hub_pointer self, event_record rec) {
+  auto& st = self->state;
+  auto id = rec.event.id;
+  if (st.finished.count(id) == 0)
+    st.finished_order.push_back(id);
+  st.finished[id] = std::move(rec);
+  while (st.finished_order.size() > st.settings.finished_kept) {
+    st.finished.erase(st.finished_order.front());
+    st.finished_order.pop_front();
+  }
+}
+
+void finish(coordination_hub_pointer self, open_event& oe) {
+  auto& st = self->state;
+  auto& rec = oe.record;
+  auto now = now_ms(self);
+  rec.finished_ms = now;
+  bool all_ok = std::all_of(oe.units.begin(), oe.units.end(),
+                            [](auto& u) { return u.ok; });
+  rec.state = all_ok ? "completed" : "failed";
+  auto& counters = st.types[rec.event.type];
+  if (all_ok) {
+    ++counters.completed;
+    counters.latency_us->record(static_cast<uint64_t>(
+      std::max<int64_t>(now - rec.event.created_ms, 0) * 1000));
+  } else {
+    ++counters.failed;
+  }
+  record_write(self, rec);
+  if (!oe.open_entry.empty())
+    buffer_write(self,
+                 store::write_op::make_xdel(
+                   coordination_keys::open_events(st.settings.node),
+                   {oe.open_entry}));
+  for (auto& p : oe.webhook_promises)
+    p.deliver(all_ok);
+  auto id = rec.event.id;
+  remember_finished(self, std::move(rec));
+  st.open.erase(id);
+}
+
+void unit_finished(coordination_hub_pointer self, const std::string& event_id,
+                   std::size_t unit, bool ok, const std::string& why) {
+  auto i = self->state.open.find(event_id);
+  if (i == self->state.open.end())
+    return;
+  auto& oe = i->second;
+  auto& u = oe.units[unit];
+  if (u.done)
+    return;
+  u.done = true;
+  u.ok = ok;
+  if (!ok && !why.empty()) {
+    if (!oe.record.detail.empty())
+      oe.record.detail += "; ";
+    oe.record.detail += unit_name(u.target) + ": " + why;
+  }
+  if (--oe.units_left == 0)
+    finish(self, oe);
+}
+
+void enqueue(coordination_hub_pointer self, const std::string& event_id,
+             std::size_t unit, bool front) {
+  auto& st = self->state;
+  auto& oe = st.open.at(event_id);
+  auto& u = oe.units[unit];
+  u.queued_since_ms = now_ms(self);
+  auto& q = st.queue[std::min<std::size_t>(oe.record.event.priority, 3)];
+  if (front)
+    q.emplace_front(event_id, unit);
+  else
+    q.emplace_back(event_id, unit);
+}
+
+/// A delivery ended without an "ok": try another agent or give up.
+void delivery_failed(coordination_hub_pointer self, const std::string& event_id,
+                     std::size_t unit, const std::string& agent,
+                     const std::string& why) {
+  auto i = self->state.open.find(event_id);
+  if (i == self->state.open.end())
+    return;
+  auto& u = i->second.units[unit];
+  u.tried.insert(agent);
+  if (u.attempts < self->state.settings.agents.max_attempts) {
+    enqueue(self, event_id, unit, true);
+    return;
+  }
+  unit_finished(self, event_id, unit, false,
+                std::to_string(u.attempts) + " attempts, last: " + why);
+}
+
+/// Ends the delivery `seq` (if still in flight) and returns its data.
+std::optional<coordination_hub_state::flight>
+take_flight(coordination_hub_pointer self, uint64_t seq) {
+  auto& st = self->state;
+  auto i = st.in_flight.find(seq);
+  if (i == st.in_flight.end())
+    return std::nullopt;
+  auto f = std::move(i->second);
+  st.in_flight.erase(i);
+  if (auto a = find_agent(self, f.agent); a && a->in_flight > 0)
+    --a->in_flight;
+  if (auto e = st.open.find(f.event_id); e != st.open.end())
+    e->second.units[f.unit].in_flight = 0;
+  return f;
+}
+
+event_delivery* delivery_of(coordination_hub_pointer self,
+                            const coordination_hub_state::flight& f) {
+  auto e = self->state.open.find(f.event_id);
+  if (e == self->state.open.end()
+      || f.delivery >= e->second.record.deliveries.size())
+    return nullptr;
+  return &e->second.record.deliveries[f.delivery];
+}
+
+void on_answer(coordination_hub_pointer self, uint64_t seq, event_response& r) {
+  auto f = take_flight(self, seq);
+  if (!f)
+    return; // late: the delivery timed out or the agent was dropped
+  auto now = now_ms(self);
+  auto elapsed_us = steady_us() - f->sent_us;
+  bool ok = r.status == "ok";
+  if (auto a = find_agent(self, f->agent)) {
+    a->last_seen_ms = now;
+    a->response_us->record(
+      static_cast<uint64_t>(std::max<int64_t>(elapsed_us, 0)));
+    if (ok)
+      ++a->answered;
+    else
+      ++a->failed;
+  }
+  if (auto d = delivery_of(self, *f)) {
+    d->answered_ms = now;
+    d->status = ok ? "ok" : "failed";
+    d->response = r.payload.size() > max_response_bytes
+      ? std::string{"(truncated)"}
+      : std::move(r.payload);
+  }
+  if (ok)
+    unit_finished(self, f->event_id, f->unit, true, {});
+  else
+    delivery_failed(self, f->event_id, f->unit, f->agent,
+                    "agent " + f->agent + " answered failed");
+  dispatch(self);
+}
+
+void on_delivery_error(coordination_hub_pointer self, uint64_t seq,
+                       const std::string& status, const std::string& why) {
+  auto f = take_flight(self, seq);
+  if (!f)
+    return;
+  if (auto a = find_agent(self, f->agent))
+    ++a->timed_out;
+  if (auto d = delivery_of(self, *f))
+    d->status = status;
+  delivery_failed(self, f->event_id, f->unit, f->agent, why);
+  dispatch(self);
+}
+
+/// The least busy live agent for a unit, preferring agents that have not
+/// failed it yet; nullptr when every candidate is full or none is live.
+hub_agent* pick(coordination_hub_pointer self, const coordination_event& ev,
+                const delivery_unit& u) {
+  auto max = self->state.settings.agents.max_in_flight;
+  hub_agent* best = nullptr;
+  bool best_tried = true;
+  for (auto& [name, a] : self->state.agents) {
+    if (a.state != state_t::active || a.in_flight >= max
+        || !a.subscribes(ev.type))
+      continue;
+    if (!u.target.agent.empty() ? name != u.target.agent
+                                : a.role != u.target.role)
+      continue;
+    bool tried = u.tried.count(name) > 0;
+    if (best == nullptr || (best_tried && !tried)
+        || (tried == best_tried && a.in_flight < best->in_flight)) {
+      best = &a;
+      best_tried = tried;
+    }
+  }
+  return best;
+}
+
+void send_delivery(coordination_hub_pointer self, open_event& oe,
+                   std::size_t unit, hub_agent& a) {
+  auto& st = self->state;
+  auto& u = oe.units[unit];
+  ++u.attempts;
+  auto seq = ++st.next_delivery;
+  u.in_flight = seq;
+  ++a.in_flight;
+  ++a.delivered;
+  auto now = now_ms(self);
+  if (oe.record.state == "queued")
+    oe.record.state = "delivering";
+  event_delivery d;
+  d.agent = a.name;
+  d.unit = unit_name(u.target);
+  d.attempt = u.attempts;
+  d.sent_ms = now;
+  d.status = "in_flight";
+  oe.record.deliveries.push_back(std::move(d));
+  coordination_hub_state::flight f;
+  f.event_id = oe.record.event.id;
+  f.unit = unit;
+  f.agent = a.name;
+  f.delivery = oe.record.deliveries.size() - 1;
+  f.sent_us = steady_us();
+  auto deadline = f.sent_us
+    + std::chrono::duration_cast<std::chrono::microseconds>(
+        response_timeout(self, oe.record.event.type))
+        .count();
+  st.in_flight.emplace(seq, std::move(f));
+  st.deadlines.emplace(deadline, seq);
+  auto ev = oe.record.event;
+  ev.attempt = u.attempts;
+  ev.delivery = seq;
+  self->send(a.endpoint, coord_event_atom_v, std::move(ev));
+}
+
+void expire_deliveries(coordination_hub_pointer self) {
+  auto& st = self->state;
+  auto now = steady_us();
+  while (!st.deadlines.empty() && st.deadlines.top().first <= now) {
+    auto seq = st.deadlines.top().second;
+    st.deadlines.pop();
+    if (st.in_flight.count(seq) > 0)
+      on_delivery_error(self, seq, "timeout", "no answer in time");
+  }
+}
+
+void dispatch(coordination_hub_pointer self) {
+  auto& st = self->state;
+  auto max = st.settings.agents.max_in_flight;
+  uint64_t free = 0;
+  for (auto& [name, a] : st.agents)
+    if (a.state == state_t::active && a.in_flight < max)
+      free += max - a.in_flight;
+  for (auto& q : st.queue) {
+    for (auto i = q.begin(); i != q.end() && free > 0;) {
+      auto e = st.open.find(i->first);
+      if (e == st.open.end() || e->second.units[i->second].done) {
+        i = q.erase(i);
+        continue;
+      }
+      auto& oe = e->second;
+      if (auto a = pick(self, oe.record.event, oe.units[i->second])) {
+        auto unit = i->second;
+        i = q.erase(i);
+        send_delivery(self, oe, unit, *a);
+        --free;
+      } else {
+        ++i;
+      }
+    }
+  }
+}
+
+/// Starts routing an event that is stored (or needs no storing).
+void start_delivery(coordination_hub_pointer self, open_event& oe) {
+  auto id = oe.record.event.id;
+  for (std::size_t i = 0; i < oe.units.size(); ++i)
+    enqueue(self, id, i, false);
+  dispatch(self);
+}
+
+void on_stored(coordination_hub_pointer self, const std::string& id,
+               const std::string& entry) {
+  auto i = self->state.open.find(id);
+  if (i == self->state.open.end())
+    return;
+  auto& oe = i->second;
+  oe.open_entry = entry;
+  oe.stored = true;
+  for (auto& p : oe.stored_promises)
+    p.deliver(id);
+  oe.stored_promises.clear();
+  start_delivery(self, oe);
+}
+
+void on_store_refused(coordination_hub_pointer self, const std::string& id,
+                      const caf::error& err) {
+  auto i = self->state.open.find(id);
+  if (i == self->state.open.end())
+    return;
+  auto& oe = i->second;
+  if (!oe.stored_promises.empty()) {
+    // The sender learns that the event was not taken; nothing was routed.
+    for (auto& p : oe.stored_promises)
+      p.deliver(caf::make_error(error_code::store_unavailable,
+                                "the event could not be stored: "
+                                  + caf::to_string(err)));
+    --self->state.types[oe.record.event.type].sent;
+    self->state.open.erase(i);
+    return;
+  }
+  // An alert from the node itself: deliver it anyway, it is not durable.
+  log_warning("coordination_hub",
+              "event " + id
+                + " delivered without being stored: " + caf::to_string(err));
+  start_delivery(self, oe);
+}
+
+/// Takes a new event: routes it, stores it (unless `durable` is false:
+/// webhooks, whose queue is the processor's) and delivers it.
+std::string take_event(coordination_hub_pointer self, coordination_event ev,
+                       bool durable, open_event*& out) {
+  auto& st = self->state;
+  out = nullptr;
+  if (ev.id.empty())
+    ev.id = st.settings.node + "-" + std::to_string(now_ms(self)) + "-"
+      + std::to_string(++st.next_event);
+  if (ev.created_ms == 0)
+    ev.created_ms = now_ms(self);
+  auto& counters = st.types[ev.type];
+  ++counters.sent;
+  std::string why;
+  auto units = route(self, ev, why);
+  if (units.empty()) {
+    ++counters.unrouted;
+    event_record rec;
+    rec.event = std::move(ev);
+    rec.state = "unrouted";
+    rec.detail = why;
+    rec.finished_ms = now_ms(self);
+    // A webhook nobody subscribes to goes to the node's log; the processor
+    // keeps its history, so no record here.
+    if (durable)
+      record_write(self, rec);
+    auto id = rec.event.id;
+    remember_finished(self, std::move(rec));
+    return id;
+  }
+  auto id = ev.id;
+  auto& oe = st.open[id];
+  oe.record.event = std::move(ev);
+  oe.record.state = "queued";
+  for (auto& u : units)
+    oe.units.push_back(make_unit(u));
+  oe.units_left = oe.units.size();
+  out = &oe;
+  if (durable) {
+    buffer_write(self,
+                 store::write_op::make_xadd(
+                   coordination_keys::open_events(st.settings.node),
+                   {{"event", encode_open_event(oe.record.event, units)}}),
+                 id);
+    record_write(self, oe.record);
+  }
+  return id;
+}
+
+caf::error check_event(const coordination_event& ev) {
+  if (!is_coordination_event_type(ev.type))
+    return caf::make_error(error_code::invalid_argument,
+                           "unknown event type '" + ev.type + "'");
+  if (ev.priority > 3)
+    return caf::make_error(error_code::invalid_argument,
+                           "priority must be critical, high, normal or low");
+  if (!ev.target.empty() && ev.target.rfind("agent:", 0) != 0
+      && ev.target.rfind("role:", 0) != 0)
+    return caf::make_error(error_code::invalid_argument,
+                           "target must be \"agent:NAME\" or \"role:ROLE\"");
+  return {};
+}
+
+void publish_internal(coordination_hub_pointer self, coordination_event ev) {
+  if (auto err = check_event(ev)) {
+    log_warning("coordination_hub",
+                "dropped an internal event: " + caf::to_string(err));
+    return;
+  }
+  open_event* oe = nullptr;
+  auto id = take_event(self, std::move(ev), true, oe);
+  if (oe == nullptr)
+    log_info("coordination_hub",
+             "event " + id + " not routed: " + self->state.finished[id].detail);
+}
+
+// -- timers -------------------------------------------------------------------
+
+void tick(coordination_hub_pointer self) {
+  auto& st = self->state;
+  auto now = now_ms(self);
+  auto silent_ms = int64_t{st.settings.agents.heartbeat_interval_s}
+    * st.settings.agents.missed_heartbeats * 1000;
+  for (auto& [name, a] : st.agents)
+    if (a.state == state_t::active && now - a.last_heartbeat_ms > silent_ms) {
+      a.state = state_t::stale;
+      log_warning("coordination_hub",
+                  "agent " + name + " is stale: no heartbeat for "
+                    + std::to_string(now - a.last_heartbeat_ms) + " ms");
+    }
+  expire_deliveries(self);
+  // Units that found no free live agent for too long fail; checked once a
+  // second, since it walks the queues.
+  if (++st.ticks % 10 != 0) {
+    flush_writes(self);
+    dispatch(self);
+    self->delayed_send(self, st.settings.tick_interval, hub_tick_atom_v);
+    return;
+  }
+  auto limit_ms = int64_t{st.settings.agents.undeliverable_after_s} * 1000;
+  std::vector<std::pair<std::string, std::size_t>> expired;
+  for (auto& q : st.queue)
+    for (auto i = q.begin(); i != q.end();) {
+      auto e = st.open.find(i->first);
+      if (e == st.open.end() || e->second.units[i->second].done) {
+        i = q.erase(i);
+      } else if (now - e->second.units[i->second].queued_since_ms > limit_ms) {
+        expired.push_back(*i);
+        i = q.erase(i);
+      } else {
+        ++i;
+      }
+    }
+  for (auto& [id, unit] : expired)
+    unit_finished(self, id, unit, false,
+                  "no_agent: no live agent took it within "
+                    + std::to_string(st.settings.agents.undeliverable_after_s)
+                    + " s");
+  flush_writes(self);
+  dispatch(self);
+  self->delayed_send(self, st.settings.tick_interval, hub_tick_atom_v);
+}
+
+void recover(coordination_hub_pointer self) {
+  auto& st = self->state;
+  self
+    ->request(st.store, std::chrono::seconds{10}, xrange_atom_v,
+              coordination_keys::open_events(st.settings.node),
+              std::string{"-"}, std::string{"+"}, uint64_t{0})
+    .then(
+      [self](stream_entries& xs) {
+        auto& st = self->state;
+        std::size_t recovered = 0;
+        for (auto& x : xs) {
+          auto decoded = decode_open_event(
+            store::find_field(x.fields, "event"));
+          if (!decoded) {
+            log_warning("coordination_hub",
+                        "open event " + x.id + " is unreadable; dropped");
+            buffer_write(self,
+                         store::write_op::make_xdel(
+                           coordination_keys::open_events(st.settings.node),
+                           {x.id}));
+            continue;
+          }
+          auto& [ev, units] = *decoded;
+          if (st.open.count(ev.id) > 0)
+            continue;
+          auto id = ev.id;
+          auto& oe = st.open[id];
+          oe.record.event = std::move(ev);
+          oe.record.state = "queued";
+          oe.record.detail = "recovered after a restart of node "
+            + st.settings.node;
+          for (auto& u : units)
+            oe.units.push_back(make_unit(u));
+          oe.units_left = oe.units.size();
+          oe.open_entry = x.id;
+          oe.stored = true;
+          ++st.types[oe.record.event.type].sent;
+          start_delivery(self, oe);
+          ++recovered;
+        }
+        if (recovered > 0)
+          log_info("coordination_hub",
+                   "recovered " + std::to_string(recovered)
+                     + " unfinished events from the store");
+      },
+      [self](caf::error& err) {
+        log_warning("coordination_hub",
+                    "cannot read unfinished events yet: " + caf::to_string(err)
+                      + "; trying again in 1 s");
+        self->delayed_send(self, std::chrono::seconds{1}, recover_atom_v);
+      });
+}
+
+// -- registration
+// ---------------------------------------------------------------
+
+caf::result<agent_welcome> on_register(coordination_hub_pointer self,
+                                       agent_registration& reg,
+                                       agent_endpoint_actor& endpoint) {
+  auto& st = self->state;
+  auto who = "agent:" + reg.name;
+  if (!agent_token_matches(reg.token, st.settings.agents.token_sha256)) {
+    ++st.refused_registrations;
+    log_warning("coordination_hub",
+                "refused the registration of agent '" + reg.name
+                  + "': wrong token");
+    audit(self, who, "agent.register", reg.name, "denied",
+          "wrong token (role " + reg.role + ")");
+    return caf::make_error(error_code::unauthorized, "wrong agent token");
+  }
+  if (!valid_name(reg.name) || !valid_name(reg.role))
+    return caf::make_error(error_code::invalid_argument,
+                           "name and role must be 1-64 characters of "
+                           "letters, digits, '-', '_' and '.'");
+  for (auto& t : reg.subscriptions)
+    if (!is_coordination_event_type(t))
+      return caf::make_error(error_code::invalid_argument,
+                             "unknown event type '" + t + "'");
+  if (!endpoint)
+    return caf::make_error(error_code::invalid_argument,
+                           "the registration carries no endpoint");
+  auto now = now_ms(self);
+  auto& a = st.agents[reg.name];
+  if (a.endpoint && a.endpoint != endpoint) {
+    if (a.state == state_t::active)
+      return caf::make_error(error_code::conflict,
+                             "an agent named '" + reg.name + "' is live");
+    self->demonitor(a.endpoint.address());
+  }
+  bool known = !a.id.empty();
+  a.id = agent_id(reg.name);
+  a.name = reg.name;
+  a.role = reg.role;
+  a.subscriptions = reg.subscriptions;
+  a.endpoint = endpoint;
+  a.state = state_t::active;
+  if (a.registered_ms == 0)
+    a.registered_ms = now;
+  a.last_heartbeat_ms = now;
+  a.last_seen_ms = now;
+  self->monitor(endpoint);
+  log_info("coordination_hub",
+           std::string{known ? "agent re-registered: " : "agent registered: "}
+             + reg.name + " (role " + reg.role + ")");
+  audit(self, who, "agent.register", reg.name, "ok", "role " + reg.role);
+  dispatch(self);
+  return agent_welcome{
+    a.id,
+    int64_t{st.settings.agents.heartbeat_interval_s} * 1000,
+    st.settings.node,
+  };
+}
+
+void on_down(coordination_hub_pointer self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  for (auto& [name, a] : st.agents) {
+    if (!a.endpoint || a.endpoint.address() != dm.source)
+      continue;
+    a.state = state_t::disconnected;
+    log_warning("coordination_hub",
+                "agent " + name
+                  + " disconnected: " + caf::to_string(dm.reason));
+    std::vector<uint64_t> lost;
+    for (auto& [seq, f] : st.in_flight)
+      if (f.agent == name)
+        lost.push_back(seq);
+    for (auto seq : lost)
+      on_delivery_error(self, seq, "disconnected",
+                        "agent " + name + " disconnected");
+    a.in_flight = 0;
+  }
+  dispatch(self);
+}
+
+std::string webhook_payload(const webhook_event& ev) {
+  boost::json::error_code ec;
+  auto body = boost::json::parse(ev.payload, ec);
+  boost::json::object obj{{"webhook", ev.id},
+                          {"service", ev.service},
+                          {"type", ev.type},
+                          {"critical", ev.critical},
+                          {"receivedAt", ev.received_ms},
+                          {"attempt", ev.attempts}};
+  obj["body"] = ec ? boost::json::value(ev.payload) : std::move(body);
+  return boost::json::serialize(obj);
+}
+
+} // namespace
+
+coordination_hub_actor::behavior_type
+coordination_hub(coordination_hub_pointer self,
+                 coordination_hub_settings settings, store_actor store) {
+  auto& st = self->state;
+  st.settings = std::move(settings);
+  if (!st.settings.now_ms)
+    st.settings.now_ms = epoch_ms_now;
+  st.store = std::move(store);
+  self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
+  self->send(self, recover_atom_v);
+  self->delayed_send(self, st.settings.tick_interval, hub_tick_atom_v);
+  return {
+    [self](agent_reg_atom, agent_registration& reg,
+           agent_endpoint_actor& endpoint) -> caf::result<agent_welcome> {
+      return on_register(self, reg, endpoint);
+    },
+    [self](heartbeat_atom, const std::string& id) {
+      auto a = find_agent_by_id(self, id);
+      if (a == nullptr || a->state == state_t::disconnected)
+        return;
+      auto now = now_ms(self);
+      a->last_heartbeat_ms = now;
+      a->last_seen_ms = now;
+      if (a->state == state_t::stale) {
+        a->state = state_t::active;
+        log_info("coordination_hub", "agent " + a->name + " is active again");
+        dispatch(self);
+      }
+    },
+    [self](respond_atom, const std::string& id, event_response& r) {
+      auto i = self->state.in_flight.find(r.delivery);
+      // Late (timed out, or the agent was dropped) or not this agent's.
+      if (i == self->state.in_flight.end() || agent_id(i->second.agent) != id
+          || i->second.event_id != r.event_id)
+        return;
+      on_answer(self, r.delivery, r);
+    },
+    [self](record_atom, const std::string& id, const std::string& service,
+           call_samples& xs) {
+      auto& st = self->state;
+      auto a = find_agent_by_id(self, id);
+      static const service_routes none;
+      auto& routes = st.settings.services ? *st.settings.services : none;
+      auto i = std::find(routes.names.begin(), routes.names.end(), service);
+      if (i == routes.names.end()) {
+        if (a != nullptr) {
+          if (a->samples_rejected == 0)
+            log_warning("coordination_hub",
+                        "agent " + a->name
+                          + " reports calls of unknown "
+                            "service '"
+                          + service + "'; counted as rejected");
+          a->samples_rejected += xs.size();
+        }
+        return;
+      }
+      auto idx = static_cast<std::size_t>(i - routes.names.begin());
+      if (a != nullptr)
+        a->samples_reported += xs.size();
+      if (idx < routes.backlogs.size() && routes.backlogs[idx])
+        routes.backlogs[idx]->add(xs.size());
+      caf::anon_send(routes.monitors[idx], record_atom_v, std::move(xs));
+    },
+    [self](coord_event_atom,
+           coordination_event& ev) -> caf::result<std::string> {
+      if (auto err = check_event(ev))
+        return err;
+      open_event* oe = nullptr;
+      auto id = take_event(self, std::move(ev), true, oe);
+      if (oe == nullptr)
+        return id; // not routed: the record says why
+      auto rp = self->make_response_promise<std::string>();
+      oe->stored_promises.push_back(rp);
+      return rp;
+    },
+    [self](publish_atom, coordination_event& ev) {
+      publish_internal(self, std::move(ev));
+    },
+    [self](agents_atom) {
+      auto& st = self->state;
+      coordination_status x;
+      for (auto& [name, a] : st.agents)
+        x.agents.push_back(status_of(a, st.settings.agents.max_in_flight));
+      for (auto& [type, c] : st.types) {
+        event_type_stats t;
+        t.type = type;
+        t.sent = c.sent;
+        t.completed = c.completed;
+        t.failed = c.failed;
+        t.unrouted = c.unrouted;
+        t.p50_ms = c.latency_us->quantile(0.50) / 1000.0;
+        t.p95_ms = c.latency_us->quantile(0.95) / 1000.0;
+        x.types.push_back(std::move(t));
+      }
+      for (auto& q : st.queue)
+        x.queued += q.size();
+      x.in_flight = st.in_flight.size();
+      x.refused_registrations = st.refused_registrations;
+      return x;
+    },
+    [self](event_atom, const std::string& id) -> caf::result<event_record> {
+      auto& st = self->state;
+      if (auto i = st.open.find(id); i != st.open.end())
+        return i->second.record;
+      if (auto i = st.finished.find(id); i != st.finished.end())
+        return i->second;
+      auto rp = self->make_response_promise<event_record>();
+      self
+        ->request(st.store, std::chrono::seconds{5}, hgetall_atom_v,
+                  coordination_keys::event(id))
+        .then(
+          [rp, id](store::field_list& fs) mutable {
+            auto rec = decode_record(store::find_field(fs, "record"));
+            if (rec)
+              rp.deliver(std::move(*rec));
+            else
+              rp.deliver(caf::make_error(error_code::not_found,
+                                         "no event with id '" + id + "'"));
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [self](deliver_atom, webhook_event& wh) -> caf::result<bool> {
+      auto& st = self->state;
+      auto id = "webhook:" + wh.id;
+      auto rp = self->make_response_promise<bool>();
+      if (auto i = st.open.find(id); i != st.open.end()) {
+        // The processor retried while the first delivery is still going.
+        i->second.webhook_promises.push_back(rp);
+        return rp;
+      }
+      coordination_event ev;
+      ev.id = id;
+      ev.type = "webhook";
+      ev.priority = wh.critical ? 0 : 2;
+      ev.source = "webhook:" + wh.service;
+      ev.created_ms = now_ms(self);
+      ev.payload = webhook_payload(wh);
+      open_event* oe = nullptr;
+      take_event(self, std::move(ev), false, oe);
+      if (oe != nullptr) {
+        oe->webhook_promises.push_back(rp);
+        start_delivery(self, *oe);
+        return rp;
+      }
+      // No agent wants webhooks: the node's log takes them, as before agents.
+      if (!st.settings.fallback)
+        return true;
+      self
+        ->request(st.settings.fallback, std::chrono::seconds{10},
+                  deliver_atom_v, std::move(wh))
+        .then([rp](bool ok) mutable { rp.deliver(ok); },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [self](alerts_atom, const service_alert& x) {
+      coordination_event ev;
+      ev.type = "performance_optimization";
+      ev.priority = static_cast<uint8_t>(x.active ? budget::priority::high
+                                                  : budget::priority::normal);
+      ev.source = "monitor:" + x.service;
+      ev.payload = boost::json::serialize(
+        boost::json::object{{"service", x.service},
+                            {"metric", x.metric},
+                            {"value", x.value},
+                            {"threshold", x.threshold},
+                            {"active", x.active},
+                            {"since", x.since_ms}});
+      publish_internal(self, std::move(ev));
+    },
+    [self](hub_tick_atom) { tick(self); },
+    [self](recover_atom) { recover(self); },
+    [](ping_atom) { return true; },
+  };
+}
+
+} // namespace streamb

@@ -1,0 +1,243 @@
+#include "bridges/agent_client.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/after.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <algorithm>
+
+namespace streamb {
+
+namespace {
+
+// Hands each event to the client's worker thread with the gateway that sent
+// it (the answer goes back there, also after a reconnect elsewhere).
+agent_endpoint_actor::behavior_type
+endpoint_behavior(agent_endpoint_actor::pointer self, agent_client* client) {
+  return {
+    [self, client](coord_event_atom, coordination_event& ev) {
+      client->enqueue(agent_client::pending_event{
+        std::move(ev),
+        caf::actor_cast<coordination_gateway_actor>(self->current_sender())});
+    },
+  };
+}
+
+} // namespace
+
+void agent_client::prepare(caf::actor_system_config& cfg) {
+  register_message_types(cfg);
+  cfg.load<caf::io::middleman>();
+}
+
+agent_client::agent_client(caf::actor_system& sys, agent_options opts,
+                           event_callback on_event,
+                           connection_callback on_connection)
+  : sys_(sys), opts_(std::move(opts)), on_event_(std::move(on_event)),
+    on_connection_(std::move(on_connection)) {
+  endpoint_ = sys_.spawn(endpoint_behavior, this);
+}
+
+agent_client::~agent_client() {
+  stop();
+  caf::anon_send_exit(endpoint_, caf::exit_reason::user_shutdown);
+}
+
+void agent_client::start() {
+  if (thread_.joinable())
+    return;
+  stopping_ = false;
+  {
+    std::lock_guard<std::mutex> guard{work_mtx_};
+    work_stop_ = false;
+  }
+  worker_ = std::thread{[this] { work(); }};
+  thread_ = std::thread{[this] { run(); }};
+}
+
+void agent_client::stop() {
+  stopping_ = true;
+  cv_.notify_all();
+  if (thread_.joinable())
+    thread_.join();
+  {
+    std::lock_guard<std::mutex> guard{work_mtx_};
+    work_stop_ = true;
+    // Not answered: the hub delivers them again elsewhere or after a
+    // reconnect.
+    work_.clear();
+  }
+  work_cv_.notify_all();
+  if (worker_.joinable())
+    worker_.join();
+}
+
+void agent_client::enqueue(pending_event x) {
+  {
+    std::lock_guard<std::mutex> guard{work_mtx_};
+    if (work_stop_)
+      return;
+    work_.push_back(std::move(x));
+  }
+  work_cv_.notify_one();
+}
+
+void agent_client::work() {
+  std::string id;
+  for (;;) {
+    pending_event x;
+    {
+      std::unique_lock<std::mutex> guard{work_mtx_};
+      work_cv_.wait(guard, [&] { return work_stop_ || !work_.empty(); });
+      if (work_stop_)
+        return;
+      x = std::move(work_.front());
+      work_.pop_front();
+    }
+    event_response r;
+    try {
+      r = on_event_(x.event);
+    } catch (const std::exception& e) {
+      r.status = "failed";
+      r.payload = std::string{"agent callback threw: "} + e.what();
+    }
+    r.event_id = x.event.id;
+    r.delivery = x.event.delivery;
+    if (r.status != "ok" && r.status != "failed")
+      r.status = "failed";
+    id = agent_id();
+    if (x.reply_to)
+      caf::anon_send(x.reply_to, respond_atom_v, std::move(id), std::move(r));
+  }
+}
+
+bool agent_client::wait_registered(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> guard{mtx_};
+  return cv_.wait_for(guard, timeout, [&] {
+    return registered_ || refused_ || stopping_;
+  }) && registered_;
+}
+
+bool agent_client::connected() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return registered_;
+}
+
+std::string agent_client::agent_id() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return agent_id_;
+}
+
+bool agent_client::report_calls(const std::string& service, call_samples xs) {
+  coordination_gateway_actor gw;
+  std::string id;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!registered_)
+      return false;
+    gw = gateway_;
+    id = agent_id_;
+  }
+  caf::anon_send(gw, record_atom_v, std::move(id), service, std::move(xs));
+  return true;
+}
+
+void agent_client::notify(agent_connection_event what,
+                          const std::string& detail) {
+  if (on_connection_)
+    on_connection_(what, detail);
+}
+
+void agent_client::run() {
+  auto backoff = opts_.first_backoff;
+  auto sleep_backoff = [&] {
+    std::unique_lock<std::mutex> guard{mtx_};
+    cv_.wait_for(guard, backoff, [&] { return stopping_.load(); });
+    backoff = std::min(backoff * 2, opts_.max_backoff);
+  };
+  agent_registration reg{opts_.name, opts_.role, opts_.subscriptions,
+                         opts_.token};
+  while (!stopping_) {
+    auto gw = sys_.middleman().remote_actor<coordination_gateway_actor>(
+      opts_.host, opts_.port);
+    if (!gw) {
+      sleep_backoff();
+      continue;
+    }
+    caf::scoped_actor self{sys_};
+    caf::error refused;
+    agent_welcome welcome;
+    bool welcomed = false;
+    self
+      ->request(*gw, std::chrono::seconds{5}, agent_reg_atom_v, reg, endpoint_)
+      .receive(
+        [&](agent_welcome& w) {
+          welcome = std::move(w);
+          welcomed = true;
+        },
+        [&](caf::error& err) { refused = std::move(err); });
+    if (!welcomed) {
+      // A wrong token or an invalid registration will not get better by
+      // trying again; a name still live (the hub has not noticed our old
+      // connection drop) or a timeout may.
+      if (refused.category() == caf::atom("streamb")
+          && (refused.code() == static_cast<uint8_t>(error_code::unauthorized)
+              || refused.code()
+                == static_cast<uint8_t>(error_code::invalid_argument))) {
+        {
+          std::lock_guard<std::mutex> guard{mtx_};
+          refused_ = true;
+        }
+        cv_.notify_all();
+        notify(agent_connection_event::refused, sys_.render(refused));
+        return;
+      }
+      notify(agent_connection_event::disconnected,
+             "registration failed: " + sys_.render(refused));
+      sleep_backoff();
+      continue;
+    }
+    backoff = opts_.first_backoff;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      gateway_ = *gw;
+      agent_id_ = welcome.agent_id;
+      registered_ = true;
+    }
+    cv_.notify_all();
+    notify(agent_connection_event::registered, welcome.agent_id);
+    self->monitor(*gw);
+    auto interval = std::chrono::milliseconds{
+      std::max<int64_t>(welcome.heartbeat_interval_ms, 100)};
+    auto next_beat = std::chrono::steady_clock::now();
+    bool down = false;
+    std::string why;
+    while (!stopping_ && !down) {
+      auto now = std::chrono::steady_clock::now();
+      if (now >= next_beat) {
+        caf::anon_send(*gw, heartbeat_atom_v, welcome.agent_id);
+        next_beat = now + interval;
+      }
+      // Short waits: a stop is noticed within 100 ms.
+      self->receive(
+        [&](caf::down_msg& dm) {
+          down = true;
+          why = sys_.render(dm.reason);
+        },
+        caf::after(std::chrono::milliseconds{100}) >> [] {});
+    }
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      registered_ = false;
+      gateway_ = nullptr;
+    }
+    if (down)
+      notify(agent_connection_event::disconnected, why);
+  }
+}
+
+} // namespace streamb

@@ -1,0 +1,217 @@
+#include "bridges/http_context.hpp"
+#include "bridges/json_response.hpp"
+#include "bridges/routes/routes.hpp"
+#include "runtime/budget/priority.hpp"
+#include "runtime/coordination_codec.hpp"
+#include "runtime/wall_time.hpp"
+
+#include <boost/json.hpp>
+#include <caf/scoped_actor.hpp>
+#include <httplib.h>
+
+namespace streamb {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* prefix = "/api/v1/stream-b-coordination";
+
+// Event payloads are JSON documents for agents, not bulk data.
+constexpr std::size_t max_payload_bytes = 256 * 1024;
+
+json::value time_or_null(int64_t ms) {
+  return ms > 0 ? json::value(iso8601_utc(ms)) : json::value(nullptr);
+}
+
+json::object to_json(const agent_status& a, int64_t now) {
+  json::array subs;
+  for (auto& s : a.subscriptions)
+    subs.emplace_back(s);
+  auto answers = a.answered + a.failed + a.timed_out;
+  return {
+    {"id", a.id},
+    {"name", a.name},
+    {"role", a.role},
+    {"subscriptions", std::move(subs)},
+    {"state", a.state},
+    {"registeredAt", time_or_null(a.registered_ms)},
+    {"lastHeartbeat", time_or_null(a.last_heartbeat_ms)},
+    {"lastHeartbeatAgoMs",
+     a.last_heartbeat_ms > 0 ? json::value(now - a.last_heartbeat_ms)
+                             : json::value(nullptr)},
+    {"lastSeen", time_or_null(a.last_seen_ms)},
+    {"inFlight", a.in_flight},
+    {"maxInFlight", a.max_in_flight},
+    {"delivered", a.delivered},
+    {"answered", a.answered},
+    {"failed", a.failed},
+    {"timedOut", a.timed_out},
+    {"successRate",
+     answers == 0 ? json::value(nullptr)
+                  : json::value(static_cast<double>(a.answered)
+                                / static_cast<double>(answers))},
+    {"responseTimeMs", json::object{{"p50", a.p50_ms}, {"p95", a.p95_ms}}},
+    {"samplesReported", a.samples_reported},
+    {"samplesRejected", a.samples_rejected},
+  };
+}
+
+json::object to_json(const event_type_stats& t) {
+  auto done = t.completed + t.failed;
+  return {{"type", t.type},
+          {"sent", t.sent},
+          {"completed", t.completed},
+          {"failed", t.failed},
+          {"unrouted", t.unrouted},
+          {"successRate",
+           done == 0 ? json::value(nullptr)
+                     : json::value(static_cast<double>(t.completed)
+                                   / static_cast<double>(done))},
+          {"latencyMs", json::object{{"p50", t.p50_ms}, {"p95", t.p95_ms}}}};
+}
+
+/// Reads a send-event body; false (and the response set) when it is bad.
+bool read_event(const httplib::Request& req, httplib::Response& res,
+                coordination_event& ev) {
+  json::error_code ec;
+  auto doc = json::parse(req.body, ec);
+  if (ec || !doc.is_object()) {
+    reply_error(res, 400, "malformed", "the body must be a JSON object", "$");
+    return false;
+  }
+  auto& obj = doc.get_object();
+  auto type = obj.if_contains("type");
+  if (type == nullptr || !type->is_string()) {
+    reply_error(res, 400, "invalid_argument", "type is required", "$.type");
+    return false;
+  }
+  ev.type = std::string{type->get_string()};
+  if (!is_coordination_event_type(ev.type)) {
+    std::string known;
+    for (auto& t : coordination_event_types)
+      known += (known.empty() ? "" : ", ") + t;
+    reply_error(res, 400, "invalid_argument",
+                "unknown event type '" + ev.type + "'; known: " + known,
+                "$.type");
+    return false;
+  }
+  ev.priority = static_cast<uint8_t>(budget::priority::normal);
+  if (auto p = obj.if_contains("priority")) {
+    auto text = p->if_string();
+    auto parsed = text ? budget::parse_priority(*text) : std::nullopt;
+    if (!parsed) {
+      reply_error(res, 400, "invalid_argument",
+                  "priority must be critical, high, normal or low",
+                  "$.priority");
+      return false;
+    }
+    ev.priority = static_cast<uint8_t>(*parsed);
+  }
+  if (auto p = obj.if_contains("payload"); p && !p->is_null())
+    ev.payload = json::serialize(*p);
+  if (auto t = obj.if_contains("target"); t && !t->is_null()) {
+    // "agent:NAME", "role:ROLE", or {"agent": NAME} / {"role": ROLE}.
+    std::string target;
+    if (auto s = t->if_string()) {
+      target = std::string{*s};
+    } else if (auto o = t->if_object(); o && o->size() == 1) {
+      auto& [key, value] = *o->begin();
+      if ((key == "agent" || key == "role") && value.is_string())
+        target = std::string{key} + ":" + std::string{value.get_string()};
+    }
+    auto valid = (target.rfind("agent:", 0) == 0 && target.size() > 6)
+      || (target.rfind("role:", 0) == 0 && target.size() > 5);
+    if (!valid) {
+      reply_error(res, 400, "invalid_argument",
+                  "target must be \"agent:NAME\", \"role:ROLE\", "
+                  "{\"agent\": NAME} or {\"role\": ROLE}",
+                  "$.target");
+      return false;
+    }
+    ev.target = std::move(target);
+  }
+  ev.source = "api";
+  return true;
+}
+
+} // namespace
+
+void add_coordination_routes(httplib::Server& srv, http_context_ptr ctx) {
+  srv.Get(
+    std::string{prefix} + "/agents/status",
+    [ctx](const httplib::Request&, httplib::Response& res) {
+      caf::scoped_actor self{*ctx->system};
+      coordination_status x;
+      caf::error failure;
+      self->request(ctx->hub, ctx->ask_timeout, agents_atom_v)
+        .receive([&](coordination_status& s) { x = std::move(s); },
+                 [&](caf::error& err) { failure = std::move(err); });
+      if (failure)
+        return reply_error(res, failure);
+      auto now = epoch_ms_now();
+      json::array agents;
+      json::object by_state{{"active", 0}, {"stale", 0}, {"disconnected", 0}};
+      for (auto& a : x.agents) {
+        agents.push_back(to_json(a, now));
+        by_state[a.state] = by_state[a.state].as_int64() + 1;
+      }
+      json::array types;
+      for (auto& t : x.types)
+        types.push_back(to_json(t));
+      reply_json(
+        res, 200,
+        json::object{
+          {"actorEndpoint",
+           ctx->cfg.node.actor.host + ":" + std::to_string(ctx->actor_port)},
+          {"agents", std::move(agents)},
+          {"byState", std::move(by_state)},
+          {"eventTypes", std::move(types)},
+          {"queued", x.queued},
+          {"inFlight", x.in_flight},
+          {"refusedRegistrations", x.refused_registrations}});
+    });
+  srv.Post(
+    std::string{prefix} + "/coordination/send-event",
+    [ctx](const httplib::Request& req, httplib::Response& res) {
+      if (req.body.size() > max_payload_bytes)
+        return reply_error(res, 413, "too_large",
+                           "an event is at most "
+                             + std::to_string(max_payload_bytes) + " bytes",
+                           "$");
+      coordination_event ev;
+      if (!read_event(req, res, ev))
+        return;
+      caf::scoped_actor self{*ctx->system};
+      std::string id;
+      caf::error failure;
+      self
+        ->request(ctx->hub, ctx->ask_timeout + std::chrono::seconds{8},
+                  coord_event_atom_v, std::move(ev))
+        .receive([&](std::string& x) { id = std::move(x); },
+                 [&](caf::error& err) { failure = std::move(err); });
+      if (failure)
+        return reply_error(res, failure);
+      reply_json(res, 202,
+                 json::object{{"id", id},
+                              {"status", "/api/v1/coordination/events/" + id}});
+    });
+  auto get_event = [ctx](const httplib::Request& req, httplib::Response& res) {
+    auto id = req.matches[1].str();
+    caf::scoped_actor self{*ctx->system};
+    event_record x;
+    caf::error failure;
+    self
+      ->request(ctx->hub, ctx->ask_timeout + std::chrono::seconds{5},
+                event_atom_v, id)
+      .receive([&](event_record& r) { x = std::move(r); },
+               [&](caf::error& err) { failure = std::move(err); });
+    if (failure)
+      return reply_error(res, failure);
+    reply_json(res, 200, record_to_json(x));
+  };
+  srv.Get(R"(/api/v1/coordination/events/([^/]+))", get_event);
+  srv.Get(std::string{prefix} + R"(/coordination/events/([^/]+))", get_event);
+}
+
+} // namespace streamb

@@ -1,0 +1,496 @@
+// The coordination hub with real processes: a streamb node and several
+// streamb-agent processes over loopback, plus the SDK in this process.
+
+#include "bridges/agent_client.hpp"
+#include "runtime/config_versions.hpp"
+#include "runtime/wall_time.hpp"
+#include "tests/integration/node_process.hpp"
+#include "tests/integration/redis_config_file.hpp"
+#include "tests/integration/running_node.hpp"
+
+#include <boost/json.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <catch2/catch.hpp>
+#include <httplib.h>
+
+#include <csignal>
+#include <thread>
+
+using namespace streamb;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+constexpr const char* prefix = "/api/v1/stream-b-coordination";
+
+/// `text` (a config) with `agents` merged into its "agents" object.
+std::string with_agents(const std::string& text, const json::object& agents) {
+  auto doc = json::parse(text);
+  auto& a = doc.as_object()["agents"].as_object();
+  for (auto& [k, v] : agents)
+    a[k] = v;
+  return json::serialize(doc);
+}
+
+/// A memory-store config file with agent settings for fast tests.
+struct agents_config_file {
+  std::string path;
+
+  explicit agents_config_file(const std::string& name, json::object agents) {
+    path = "/tmp/streamb-agents-" + name + "-" + std::to_string(getpid())
+      + ".json";
+    test::write_file(
+      path,
+      with_agents(test::read_file(STREAMB_SOURCE_DIR "/config/streamb.json"),
+                  agents));
+  }
+
+  ~agents_config_file() {
+    unlink(path.c_str());
+  }
+};
+
+json::object fast_agents() {
+  return {{"heartbeat_interval_s", 1},
+          {"missed_heartbeats", 2},
+          {"response_timeout_s", 1}};
+}
+
+/// A streamb-agent process connected to `port`.
+struct agent_process {
+  std::string name;
+  test::node_process process;
+
+  agent_process(uint16_t port, std::string agent_name, const std::string& role,
+                const std::string& subscriptions,
+                std::vector<std::string> extra = {})
+    : name(std::move(agent_name)),
+      process(STREAMB_AGENT_BINARY,
+              args(port, name, role, subscriptions, std::move(extra))) {
+    // nop
+  }
+
+  static std::vector<std::string> args(uint16_t port, const std::string& name,
+                                       const std::string& role,
+                                       const std::string& subscriptions,
+                                       std::vector<std::string> extra) {
+    std::vector<std::string> xs{
+      "--connect",   "127.0.0.1:" + std::to_string(port),
+      "--name",      name,
+      "--role",      role,
+      "--subscribe", subscriptions};
+    xs.insert(xs.end(), extra.begin(), extra.end());
+    return xs;
+  }
+
+  bool registered(std::size_t times = 1) {
+    return process.wait_for("\"registered\"", 15s, times);
+  }
+
+  /// Waits until the agent printed the event `id` (`times` deliveries).
+  bool received(const std::string& id, std::size_t times = 1,
+                std::chrono::milliseconds timeout = 10s) {
+    return process.wait_for("\"id\":\"" + id + "\"", timeout, times);
+  }
+
+  /// Event ids in the order the agent printed them.
+  std::vector<std::string> events() {
+    process.drain(50ms);
+    std::vector<std::string> ids;
+    std::istringstream in{process.output()};
+    std::string line;
+    while (std::getline(in, line)) {
+      json::error_code ec;
+      auto doc = json::parse(line, ec);
+      if (ec || !doc.is_object())
+        continue;
+      if (auto ev = doc.as_object().if_contains("event"))
+        ids.emplace_back(ev->at("id").as_string());
+    }
+    return ids;
+  }
+};
+
+std::string send_event(test::running_node& node, const std::string& body) {
+  auto res = node.client.Post(
+    (std::string{prefix} + "/coordination/send-event").c_str(), body,
+    "application/json");
+  REQUIRE(res);
+  INFO(res->body);
+  REQUIRE(res->status == 202);
+  return std::string{json::parse(res->body).at("id").as_string()};
+}
+
+json::object agent_named(test::running_node& node, const std::string& name) {
+  auto doc = node.get_json(std::string{prefix} + "/agents/status");
+  for (auto& a : doc.at("agents").as_array())
+    if (a.at("name").as_string() == name)
+      return a.as_object();
+  return {};
+}
+
+std::string agent_state(test::running_node& node, const std::string& name) {
+  auto a = agent_named(node, name);
+  return a.empty() ? "" : std::string{a.at("state").as_string()};
+}
+
+/// Polls until the agent is in `state`; returns how long that took, or -1
+/// ms when it did not within `timeout`.
+std::chrono::milliseconds wait_state(test::running_node& node,
+                                     const std::string& name,
+                                     const std::string& state,
+                                     std::chrono::milliseconds timeout) {
+  auto start = clock_type::now();
+  while (clock_type::now() - start < timeout) {
+    if (agent_state(node, name) == state)
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+        clock_type::now() - start);
+    std::this_thread::sleep_for(20ms);
+  }
+  return -1ms;
+}
+
+/// Polls GET events/{id} until its state is final; returns the record.
+json::object wait_outcome(test::running_node& node, const std::string& id,
+                          std::chrono::milliseconds timeout = 15s) {
+  auto deadline = clock_type::now() + timeout;
+  json::object rec;
+  while (clock_type::now() < deadline) {
+    auto res = node.client.Get(("/api/v1/coordination/events/" + id).c_str());
+    if (res && res->status == 200) {
+      rec = json::parse(res->body).as_object();
+      auto state = rec.at("state").as_string();
+      if (state != "queued" && state != "delivering")
+        return rec;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  return rec;
+}
+
+} // namespace
+
+TEST_CASE("agents register, get only the types they subscribe to, and their "
+          "answers show in the routes") {
+  test::running_node node;
+  auto port = node.process.actor_port();
+  REQUIRE(port != 0);
+  agent_process db{port, "db-1", "database", "database_coordination"};
+  agent_process perf{port,
+                     "perf-1",
+                     "performance",
+                     "performance_optimization,cost_alert",
+                     {"--reply", "delay:30"}};
+  REQUIRE(db.registered());
+  REQUIRE(perf.registered());
+
+  auto a = send_event(node, R"({"type":"database_coordination",
+    "priority":"high","payload":{"table":"routes","op":"vacuum"}})");
+  auto b = send_event(node, R"({"type":"performance_optimization",
+    "payload":{"service":"maps"}})");
+  REQUIRE(db.received(a));
+  REQUIRE(perf.received(b));
+
+  auto rec_a = wait_outcome(node, a);
+  INFO(json::serialize(rec_a));
+  CHECK(rec_a.at("state").as_string() == "completed");
+  CHECK(rec_a.at("priority").as_string() == "high");
+  CHECK(rec_a.at("payload").at("table").as_string() == "routes");
+  auto& deliveries = rec_a.at("deliveries").as_array();
+  REQUIRE(deliveries.size() == 1);
+  CHECK(deliveries[0].at("agent").as_string() == "db-1");
+  CHECK(deliveries[0].at("status").as_string() == "ok");
+  CHECK(deliveries[0].at("response").at("handledBy").as_string() == "db-1");
+  auto rec_b = wait_outcome(node, b);
+  CHECK(rec_b.at("state").as_string() == "completed");
+  CHECK(rec_b.at("deliveries").at(0).at("responseTimeMs").to_number<int64_t>()
+        >= 30);
+
+  // Each agent saw only its own type.
+  CHECK(db.events() == std::vector<std::string>{a});
+  CHECK(perf.events() == std::vector<std::string>{b});
+
+  auto status = node.get_json(std::string{prefix} + "/agents/status");
+  INFO(json::serialize(status));
+  CHECK(status.at("byState").at("active").to_number<int64_t>() == 2);
+  auto p = agent_named(node, "perf-1");
+  CHECK(p.at("role").as_string() == "performance");
+  CHECK(p.at("state").as_string() == "active");
+  CHECK(p.at("answered").to_number<int64_t>() == 1);
+  CHECK(p.at("inFlight").to_number<int64_t>() == 0);
+  CHECK(p.at("responseTimeMs").at("p95").as_double() >= 30.0);
+  CHECK(p.at("subscriptions").as_array().size() == 2);
+  CHECK_FALSE(p.at("lastHeartbeat").is_null());
+  bool found_type = false;
+  for (auto& t : status.at("eventTypes").as_array())
+    if (t.at("type").as_string() == "database_coordination") {
+      found_type = true;
+      CHECK(t.at("completed").to_number<int64_t>() == 1);
+    }
+  CHECK(found_type);
+}
+
+TEST_CASE("send-event refuses bad input with a JSON error") {
+  test::running_node node;
+  auto url = std::string{prefix} + "/coordination/send-event";
+  auto post = [&](const std::string& body) {
+    return node.client.Post(url.c_str(), body, "application/json");
+  };
+  test::check_error(post(R"({"type":"telepathy"})"), 400, "invalid_argument",
+                    "$.type");
+  test::check_error(post(R"({"payload":{}})"), 400, "invalid_argument",
+                    "$.type");
+  test::check_error(post("{not json"), 400, "malformed", "$");
+  test::check_error(post(R"({"type":"cost_alert","priority":"urgent"})"), 400,
+                    "invalid_argument", "$.priority");
+  test::check_error(post(R"({"type":"cost_alert","target":"agent"})"), 400,
+                    "invalid_argument", "$.target");
+  test::check_error(post(R"({"type":"cost_alert","payload":")"
+                         + std::string(300 * 1024, 'x') + "\"}"),
+                    413, "too_large");
+  auto res = node.client.Get("/api/v1/coordination/events/no-such-event");
+  test::check_error(res, 404, "not_found");
+  // A type nobody subscribes to is taken and recorded as not routed.
+  auto id = send_event(node, R"({"type":"innovation_insight"})");
+  auto rec = wait_outcome(node, id);
+  CHECK(rec.at("state").as_string() == "unrouted");
+  CHECK(rec.at("detail").as_string().find("innovation_insight")
+        != std::string::npos);
+}
+
+TEST_CASE("a killed agent is disconnected within a second, a stopped one "
+          "goes stale, and the role's events go to the live agent") {
+  agents_config_file cfg{"liveness", fast_agents()};
+  test::running_node node{{}, cfg.path};
+  auto port = node.process.actor_port();
+  agent_process w1{port, "w1", "worker", "database_coordination"};
+  agent_process w2{port, "w2", "worker", "database_coordination"};
+  agent_process w3{port, "w3", "worker", "database_coordination"};
+  REQUIRE(w1.registered());
+  REQUIRE(w2.registered());
+  REQUIRE(w3.registered());
+  REQUIRE(wait_state(node, "w3", "active", 5s) >= 0ms);
+
+  w1.process.signal(SIGKILL);
+  auto took = wait_state(node, "w1", "disconnected", 1s);
+  INFO("disconnected after " << took.count() << " ms");
+  CHECK(took >= 0ms);
+
+  // Two missed 1 s heartbeats make an agent stale.
+  w2.process.signal(SIGSTOP);
+  CHECK(wait_state(node, "w2", "stale", 10s) >= 0ms);
+
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i)
+    ids.push_back(send_event(node,
+                             R"({"type":"database_coordination",
+      "target":{"role":"worker"},"payload":{"n":)"
+                               + std::to_string(i) + "}}"));
+  for (auto& id : ids) {
+    auto rec = wait_outcome(node, id);
+    INFO(json::serialize(rec));
+    CHECK(rec.at("state").as_string() == "completed");
+    CHECK(rec.at("deliveries").at(0).at("agent").as_string() == "w3");
+  }
+  CHECK(w3.events() == ids);
+
+  // Heartbeats again: active again.
+  w2.process.signal(SIGCONT);
+  CHECK(wait_state(node, "w2", "active", 10s) >= 0ms);
+}
+
+TEST_CASE("a delivery without an answer in time is retried on another agent "
+          "of the role") {
+  agents_config_file cfg{"retry", fast_agents()};
+  test::running_node node{{}, cfg.path};
+  auto port = node.process.actor_port();
+  // Both idle: the hub picks the first by name, the slow one.
+  agent_process slow{
+    port, "a-slow", "worker", "system_optimization", {"--reply", "delay:3000"}};
+  agent_process fast{port, "b-fast", "worker", "system_optimization"};
+  REQUIRE(slow.registered());
+  REQUIRE(fast.registered());
+  auto id = send_event(node, R"({"type":"system_optimization"})");
+  auto rec = wait_outcome(node, id);
+  INFO(json::serialize(rec));
+  CHECK(rec.at("state").as_string() == "completed");
+  auto& ds = rec.at("deliveries").as_array();
+  REQUIRE(ds.size() == 2);
+  CHECK(ds[0].at("agent").as_string() == "a-slow");
+  CHECK(ds[0].at("status").as_string() == "timeout");
+  CHECK(ds[1].at("agent").as_string() == "b-fast");
+  CHECK(ds[1].at("status").as_string() == "ok");
+  CHECK(ds[1].at("attempt").to_number<int64_t>() == 2);
+  CHECK(agent_named(node, "a-slow").at("timedOut").to_number<int64_t>() == 1);
+
+  // Every agent of the role answers "failed": the event fails after
+  // max_attempts deliveries and says why.
+  agent_process bad{
+    port, "c-bad", "broken", "system_optimization", {"--reply", "fail"}};
+  REQUIRE(bad.registered());
+  auto failing = send_event(node, R"({"type":"system_optimization",
+    "target":"role:broken"})");
+  auto failed = wait_outcome(node, failing);
+  INFO(json::serialize(failed));
+  CHECK(failed.at("state").as_string() == "failed");
+  CHECK(failed.at("deliveries").as_array().size() == 3);
+  CHECK(failed.at("detail").as_string().find("3 attempts")
+        != std::string::npos);
+}
+
+TEST_CASE("a critical event sent behind a backlog of normal ones is "
+          "delivered first") {
+  auto agents = fast_agents();
+  agents["max_in_flight"] = 1;
+  agents["response_timeout_s"] = 10;
+  agents_config_file cfg{"priority", agents};
+  test::running_node node{{}, cfg.path};
+  agent_process w{node.process.actor_port(),
+                  "w",
+                  "worker",
+                  "frontend_update",
+                  {"--reply", "delay:100"}};
+  REQUIRE(w.registered());
+  std::vector<std::string> normal;
+  for (int i = 0; i < 6; ++i)
+    normal.push_back(send_event(node, R"({"type":"frontend_update"})"));
+  auto critical = send_event(
+    node, R"({"type":"frontend_update","priority":"critical"})");
+  for (auto& id : normal)
+    CHECK(wait_outcome(node, id).at("state").as_string() == "completed");
+  auto got = w.events();
+  INFO(json::serialize(json::value_from(got)));
+  REQUIRE(got.size() == 7);
+  // Only the first normal event was in flight when the critical one came.
+  CHECK(got[0] == normal[0]);
+  CHECK(got[1] == critical);
+}
+
+TEST_CASE("a wrong agent token is refused and audited") {
+  agents_config_file cfg{"token",
+                         {{"token_sha256", sha256_hex("right-token")}}};
+  test::running_node node{{}, cfg.path};
+  auto port = node.process.actor_port();
+  agent_process wrong{
+    port, "intruder", "x", "cost_alert", {"--token", "wrong-token"}};
+  CHECK(wrong.process.wait_for("\"refused\"", 15s));
+  CHECK(wrong.process.stop(SIGTERM, 10s) == 1);
+  CHECK(wrong.process.output().find("registered") == std::string::npos);
+  agent_process none{port, "anonymous", "x", "cost_alert"};
+  CHECK(none.process.wait_for("\"refused\"", 15s));
+  agent_process right{
+    port, "finance", "finance", "cost_alert", {"--token", "right-token"}};
+  REQUIRE(right.registered());
+
+  auto status = node.get_json(std::string{prefix} + "/agents/status");
+  CHECK(status.at("refusedRegistrations").to_number<int64_t>() == 2);
+  CHECK(agent_named(node, "intruder").empty());
+  auto audit = node.get_json("/api/v1/audit?limit=50");
+  int denied = 0;
+  for (auto& r : audit.at("records").as_array()) {
+    if (r.at("action").as_string() != "agent.register")
+      continue;
+    if (r.at("outcome").as_string() == "denied") {
+      ++denied;
+      // The record never carries the token.
+      CHECK(json::serialize(r).find("wrong-token") == std::string::npos);
+    }
+  }
+  CHECK(denied == 2);
+}
+
+TEST_CASE("a restarted node delivers the events it had not finished, and the "
+          "agents reconnect by themselves") {
+  test::redis_config_file cfg{"coord-restart"};
+  cfg.text = with_agents(cfg.text, {{"response_timeout_s", 10}});
+  cfg.save();
+  uint16_t actor_port = 0;
+  std::vector<std::string> ids;
+  std::optional<agent_process> w;
+  {
+    test::running_node first{{}, cfg.path};
+    actor_port = first.process.actor_port();
+    // Slow enough that the node dies before any answer arrives.
+    w.emplace(actor_port, "w", "worker", "database_coordination",
+              std::vector<std::string>{"--reply", "delay:1500"});
+    REQUIRE(w->registered());
+    for (int i = 0; i < 3; ++i)
+      ids.push_back(send_event(first, R"({"type":"database_coordination"})"));
+    REQUIRE(w->received(ids[0]));
+    first.process.signal(SIGKILL);
+    first.process.stop(SIGKILL, 5s);
+  }
+  test::running_node second{{"--actor-port", std::to_string(actor_port)},
+                            cfg.path};
+  REQUIRE(w->registered(2));
+  for (auto& id : ids) {
+    auto rec = wait_outcome(second, id, 30s);
+    INFO(json::serialize(rec));
+    CHECK(rec.at("state").as_string() == "completed");
+    CHECK(rec.at("detail").as_string().find("recovered") != std::string::npos);
+  }
+  // The first one was being handled when the node died: it came twice.
+  auto got = w->events();
+  for (auto& id : ids)
+    CHECK(std::count(got.begin(), got.end(), id) >= 1);
+  CHECK(std::count(got.begin(), got.end(), ids[0]) == 2);
+}
+
+TEST_CASE("call samples sent through the SDK reach the service's metrics") {
+  test::running_node node;
+  caf::actor_system_config sys_cfg;
+  agent_client::prepare(sys_cfg);
+  caf::actor_system sys{sys_cfg};
+  agent_options opts;
+  opts.port = node.process.actor_port();
+  opts.name = "reporter";
+  opts.role = "telemetry";
+  agent_client agent{sys, opts, [](const coordination_event& ev) {
+                       return event_response{ev.id, "ok", ""};
+                     }};
+  CHECK_FALSE(agent.report_calls("maps", {})); // not connected yet
+  agent.start();
+  REQUIRE(agent.wait_registered(15s));
+  CHECK(agent.agent_id() == "agent-reporter");
+  call_samples xs;
+  for (int i = 0; i < 250; ++i) {
+    call_sample x;
+    x.endpoint = "/directions";
+    x.latency_us = 20'000 + static_cast<uint64_t>(i) * 100;
+    x.http_status = 200;
+    x.timestamp_ms = epoch_ms_now();
+    xs.push_back(x);
+  }
+  for (int i = 0; i < 4; ++i)
+    CHECK(agent.report_calls("maps", xs));
+  CHECK(agent.report_calls("no-such-service", xs));
+  auto deadline = clock_type::now() + 10s;
+  int64_t calls = 0;
+  while (clock_type::now() < deadline && calls < 1000) {
+    auto doc = node.get_json(std::string{prefix}
+                             + "/metrics/realtime?window=1m");
+    calls = doc.at("services").at("maps").at("calls").to_number<int64_t>();
+    std::this_thread::sleep_for(50ms);
+  }
+  CHECK(calls == 1000);
+  auto me = agent_named(node, "reporter");
+  CHECK(me.at("samplesReported").to_number<int64_t>() == 1000);
+  CHECK(me.at("samplesRejected").to_number<int64_t>() == 250);
+  agent.stop();
+  CHECK_FALSE(agent.connected());
+}
+
+TEST_CASE("a node whose actor port is taken refuses to start") {
+  test::running_node first;
+  std::string out;
+  CHECK(test::node_process::run_to_exit(
+          {"run", "--http-port", "0", "--actor-port",
+           std::to_string(first.process.actor_port())},
+          out)
+        == 1);
+  CHECK(out.find("cannot publish the coordination hub") != std::string::npos);
+}
