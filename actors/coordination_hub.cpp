@@ -101,14 +101,13 @@ void buffer_write(coordination_hub_pointer self, store::write_op op,
   flush_writes(self);
 }
 
+/// The outcome of a finished event, kept for agents.event_retention_h.
 void record_write(coordination_hub_pointer self, const event_record& rec) {
-  auto key = coordination_keys::event(rec.event.id);
-  buffer_write(self,
-               store::write_op::make_hset(
-                 key,
-                 {{"state", rec.state},
-                  {"record", boost::json::serialize(record_to_json(rec))}}));
-  buffer_write(self, store::write_op::make_expire(key, retention_ms(self)));
+  buffer_write(
+    self,
+    store::write_op::make_set(coordination_keys::event(rec.event.id),
+                              boost::json::serialize(record_to_json(rec)),
+                              retention_ms(self)));
 }
 
 void audit(coordination_hub_pointer self, std::string who, std::string action,
@@ -603,7 +602,8 @@ std::string take_event(coordination_hub_pointer self, coordination_event ev,
                    coordination_keys::open_events(st.settings.node),
                    {{"event", encode_open_event(oe.record.event, units)}}),
                  id);
-    record_write(self, oe.record);
+    // No record yet: while open, the hub answers from memory, and after a
+    // restart from this entry.
   }
   return id;
 }
@@ -939,11 +939,11 @@ coordination_hub(coordination_hub_pointer self,
         return i->second;
       auto rp = self->make_response_promise<event_record>();
       self
-        ->request(st.store, std::chrono::seconds{5}, hgetall_atom_v,
+        ->request(st.store, std::chrono::seconds{5}, kv_get_atom_v,
                   coordination_keys::event(id))
         .then(
-          [rp, id](store::field_list& fs) mutable {
-            auto rec = decode_record(store::find_field(fs, "record"));
+          [rp, id](bool found, std::string& text) mutable {
+            auto rec = found ? decode_record(text) : std::nullopt;
             if (rec)
               rp.deliver(std::move(*rec));
             else

@@ -58,7 +58,7 @@ struct coordination_hub_settings {
 namespace coordination_keys {
 /// Stream of the events this node has not finished (XDEL when finished).
 std::string open_events(const std::string& node);
-/// Hash with the record of one event: fields "state" and "record" (JSON).
+/// The record of a finished event (JSON; see record_to_json), with a TTL.
 std::string event(const std::string& id);
 } // namespace coordination_keys
 

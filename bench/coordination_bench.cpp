@@ -4,7 +4,9 @@
 //
 //   events    the hub → an agent (SDK) → its response, per event, as many in
 //             flight as agents.max_in_flight allows; against raw one-way
-//             messages carrying the same coordination_event
+//             messages carrying the same coordination_event, and against raw
+//             CAF request/response round trips of the same messages with the
+//             same window (timed in the child)
 //   samples   call samples an agent sends through the SDK (report_calls,
 //             batches of --batch), counted as they reach the hub; against raw
 //             one-way messages of the same content to a bare actor
@@ -37,6 +39,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <future>
 #include <string>
 #include <sys/wait.h>
 #include <thread>
@@ -59,6 +62,19 @@ sink_actor::behavior_type sink(sink_actor::pointer,
             const call_samples&) { count->fetch_add(1); },
     [count](coord_event_atom, const coordination_event&) {
       count->fetch_add(1);
+    },
+  };
+}
+
+/// The baseline of a round trip: CAF request/response with the same
+/// messages the hub and the SDK exchange.
+using echo_actor = caf::typed_actor<
+  caf::replies_to<coord_event_atom, coordination_event>::with<event_response>>;
+
+echo_actor::behavior_type echo() {
+  return {
+    [](coord_event_atom, const coordination_event& ev) {
+      return event_response{ev.id, "ok", "", ev.delivery};
     },
   };
 }
@@ -98,8 +114,54 @@ coordination_event make_event(uint64_t i) {
 
 // -- the child: the agent -----------------------------------------------------
 
+/// Keeps `window` requests in flight to `echo` until `total` are answered.
+struct driver_state {
+  echo_actor echo;
+  uint64_t sent = 0;
+  uint64_t done = 0;
+  uint64_t total = 0;
+  std::promise<void>* finished = nullptr;
+};
+
+using driver_actor = caf::typed_actor<caf::reacts_to<start_atom, uint64_t>>;
+
+void request_one(driver_actor::stateful_pointer<driver_state> self) {
+  auto& st = self->state;
+  auto ev = make_event(st.sent++);
+  self->request(st.echo, caf::infinite, coord_event_atom_v, std::move(ev))
+    .then(
+      [self](event_response&) {
+        auto& st = self->state;
+        if (++st.done == st.total) {
+          st.finished->set_value();
+          self->quit();
+        } else if (st.sent < st.total) {
+          request_one(self);
+        }
+      },
+      [self](caf::error&) {
+        self->state.finished->set_value();
+        self->quit();
+      });
+}
+
+driver_actor::behavior_type
+driver(driver_actor::stateful_pointer<driver_state> self, echo_actor echo,
+       uint64_t total, std::promise<void>* finished) {
+  self->state.echo = std::move(echo);
+  self->state.total = total;
+  self->state.finished = finished;
+  return {
+    [self](start_atom, uint64_t window) {
+      for (uint64_t i = 0; i < window && self->state.sent < self->state.total;
+           ++i)
+        request_one(self);
+    },
+  };
+}
+
 int agent_main(int cmd_fd, int ack_fd, uint16_t hub_port, uint16_t sink_port,
-               const options& opts) {
+               uint16_t echo_port, const options& opts) {
   caf::actor_system_config cfg;
   agent_client::prepare(cfg);
   caf::actor_system sys{cfg};
@@ -113,7 +175,9 @@ int agent_main(int cmd_fd, int ack_fd, uint16_t hub_port, uint16_t sink_port,
                      }};
   agent.start();
   auto raw = sys.middleman().remote_actor<sink_actor>("127.0.0.1", sink_port);
-  if (!agent.wait_registered(std::chrono::seconds{10}) || !raw) {
+  auto echo_hdl = sys.middleman().remote_actor<echo_actor>("127.0.0.1",
+                                                           echo_port);
+  if (!agent.wait_registered(std::chrono::seconds{10}) || !raw || !echo_hdl) {
     std::fprintf(stderr, "agent: cannot connect\n");
     return 1;
   }
@@ -135,6 +199,19 @@ int agent_main(int cmd_fd, int ack_fd, uint16_t hub_port, uint16_t sink_port,
         for (uint64_t i = 0; i < opts.messages; ++i)
           agent.report_calls("stripe", batch);
         break;
+      case 'r': { // raw request/response, timed here
+        std::promise<void> finished;
+        auto done = finished.get_future();
+        auto start = clock_type::now();
+        auto d = sys.spawn(driver, *echo_hdl, opts.events, &finished);
+        caf::anon_send(d, start_atom_v, uint64_t{opts.in_flight});
+        done.wait();
+        double seconds = std::chrono::duration<double>(clock_type::now()
+                                                       - start)
+                           .count();
+        (void)!write(ack_fd, &seconds, sizeof(seconds));
+        break;
+      }
       case 'q': agent.stop(); return 0;
     }
   }
@@ -187,10 +264,11 @@ int main(int argc, char** argv) {
   // Fork before any actor system exists: the child is a process of its own.
   auto pid = fork();
   if (pid == 0) {
-    uint16_t ports[2] = {0, 0};
+    uint16_t ports[3] = {0, 0, 0};
     if (read(ports_pipe[0], ports, sizeof(ports)) != sizeof(ports))
       _exit(1);
-    _exit(agent_main(cmd_pipe[0], ack_pipe[1], ports[0], ports[1], opts));
+    _exit(
+      agent_main(cmd_pipe[0], ack_pipe[1], ports[0], ports[1], ports[2], opts));
   }
   auto cfg_node = load_config_file("config/streamb.json");
   cfg_node.node.http.port = 0;
@@ -208,7 +286,11 @@ int main(int argc, char** argv) {
   auto sink_port = caf::io::publish(sink_hdl, 0, "127.0.0.1");
   if (!sink_port)
     return 1;
-  uint16_t ports[2] = {n.actor_port(), *sink_port};
+  auto echo_hdl = sys.spawn(echo);
+  auto echo_port = caf::io::publish(echo_hdl, 0, "127.0.0.1");
+  if (!echo_port)
+    return 1;
+  uint16_t ports[3] = {n.actor_port(), *sink_port, *echo_port};
   (void)!write(ports_pipe[1], ports, sizeof(ports));
   char ack = 0;
   if (read(ack_pipe[0], &ack, 1) != 1)
@@ -239,7 +321,8 @@ int main(int argc, char** argv) {
     auto s = time_until(start, [&] { return received >= opts.messages; });
     return static_cast<double>(opts.messages) / s;
   };
-  std::vector<double> raw_samples, raw_events, sdk_samples, hub_events;
+  std::vector<double> raw_samples, raw_events, sdk_samples, hub_events,
+    raw_round_trips;
   uint64_t done_events = 0;
   uint64_t done_samples = 0;
   for (int run = 0; run < opts.runs; ++run) {
@@ -255,6 +338,14 @@ int main(int argc, char** argv) {
     }
     raw_events.push_back(raw_phase('e'));
     {
+      char cmd = 'r';
+      double seconds = 0;
+      (void)!write(cmd_pipe[1], &cmd, 1);
+      if (read(ack_pipe[0], &seconds, sizeof(seconds)) != sizeof(seconds))
+        return 1;
+      raw_round_trips.push_back(static_cast<double>(opts.events) / seconds);
+    }
+    {
       auto start = clock_type::now();
       for (uint64_t i = 0; i < opts.events; ++i) {
         auto ev = make_event(i);
@@ -266,9 +357,9 @@ int main(int argc, char** argv) {
       hub_events.push_back(static_cast<double>(opts.events) / s);
     }
     std::printf("run %d: raw_samples/s %.0f sdk_samples/s %.0f raw_events/s "
-                "%.0f hub_events/s %.0f\n",
+                "%.0f raw_round_trips/s %.0f hub_events/s %.0f\n",
                 run + 1, raw_samples.back(), sdk_samples.back(),
-                raw_events.back(), hub_events.back());
+                raw_events.back(), raw_round_trips.back(), hub_events.back());
     std::fflush(stdout);
   }
   char quit = 'q';
@@ -280,14 +371,18 @@ int main(int argc, char** argv) {
   std::printf("raw_remote_samples_per_s %.0f\n", rs);
   std::printf("sdk_samples_per_s %.0f\n", ss);
   std::printf("raw_remote_events_per_s %.0f\n", re);
+  auto rr = median(raw_round_trips);
+  std::printf("raw_remote_round_trips_per_s %.0f\n", rr);
   std::printf("hub_events_per_s %.0f\n", he);
   std::printf("ratio_sdk_samples %.2f\n", ss / rs);
   std::printf("ratio_hub_events %.2f\n", he / re);
+  std::printf("ratio_hub_events_to_round_trips %.2f\n", he / rr);
   std::printf("batch %zu in_flight %u events %llu messages %llu runs %d\n",
               opts.batch, opts.in_flight,
               static_cast<unsigned long long>(opts.events),
               static_cast<unsigned long long>(opts.messages), opts.runs);
   caf::anon_send_exit(sink_hdl, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(echo_hdl, caf::exit_reason::user_shutdown);
   n.stop();
   return 0;
 }

@@ -7,6 +7,7 @@
 #include "tests/integration/node_process.hpp"
 #include "tests/integration/redis_config_file.hpp"
 #include "tests/integration/running_node.hpp"
+#include "tests/integration/stripe_signing.hpp"
 
 #include <boost/json.hpp>
 #include <caf/actor_system.hpp>
@@ -493,4 +494,91 @@ TEST_CASE("a node whose actor port is taken refuses to start") {
           out)
         == 1);
   CHECK(out.find("cannot publish the coordination hub") != std::string::npos);
+}
+
+TEST_CASE("verified webhooks go to the agents subscribed to them, critical "
+          "ones as critical events") {
+  auto doc = json::parse(
+    test::read_file(STREAMB_SOURCE_DIR "/config/streamb.json"));
+  doc.at("services").at("stripe").as_object()["webhook"] = json::object{
+    {"scheme", "stripe"},
+    {"secrets", json::array{"whsec_agents"}},
+    {"critical_types", json::array{"invoice.payment_failed"}}};
+  auto path = "/tmp/streamb-agents-webhooks-" + std::to_string(getpid())
+    + ".json";
+  test::write_file(path, json::serialize(doc));
+  test::running_node node{{}, path};
+  unlink(path.c_str());
+  agent_process billing{node.process.actor_port(), "billing-1", "billing",
+                        "webhook"};
+  REQUIRE(billing.registered());
+  auto post = [&](const std::string& body) {
+    httplib::Headers headers{
+      {"Stripe-Signature",
+       test::stripe_signature("whsec_agents", body, test::now_s())}};
+    auto res = node.client.Post("/webhooks/stripe", headers, body,
+                                "application/json");
+    REQUIRE(res);
+    CHECK(res->status == 200);
+  };
+  post(test::stripe_event("evt_ok"));
+  post(test::stripe_event("evt_failed", "invoice.payment_failed"));
+  REQUIRE(billing.received("webhook:stripe:evt_ok"));
+  REQUIRE(billing.received("webhook:stripe:evt_failed"));
+  bool saw_critical = false;
+  std::istringstream lines{billing.process.output()};
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.find("evt_failed") == std::string::npos)
+      continue;
+    auto ev = json::parse(line).at("event");
+    CHECK(ev.at("type").as_string() == "webhook");
+    CHECK(ev.at("priority").as_string() == "critical");
+    CHECK(ev.at("payload").at("critical").as_bool());
+    CHECK(ev.at("payload").at("body").at("type").as_string()
+          == "invoice.payment_failed");
+    saw_critical = true;
+  }
+  CHECK(saw_critical);
+  // The processor counts them delivered once the agent answered; the
+  // node's own log subscriber printed none of them.
+  auto deadline = clock_type::now() + 10s;
+  int64_t delivered = 0;
+  while (clock_type::now() < deadline && delivered < 2) {
+    auto stats = node.get_json(std::string{prefix} + "/webhooks/stats");
+    delivered = stats.at("services")
+                  .at("stripe")
+                  .at("delivered")
+                  .to_number<int64_t>();
+    std::this_thread::sleep_for(50ms);
+  }
+  CHECK(delivered == 2);
+  node.process.drain(100ms);
+  CHECK(node.process.output().find("{\"webhook\":") == std::string::npos);
+  auto rec = wait_outcome(node, "webhook:stripe:evt_ok");
+  CHECK(rec.at("state").as_string() == "completed");
+  CHECK(rec.at("source").as_string() == "webhook:stripe");
+}
+
+TEST_CASE("a name that is live cannot be taken; once its agent is gone a new "
+          "process takes it over with the same identity") {
+  agents_config_file cfg{"names", fast_agents()};
+  test::running_node node{{}, cfg.path};
+  auto port = node.process.actor_port();
+  agent_process first{port, "db-1", "database", "database_coordination"};
+  REQUIRE(first.registered());
+  agent_process second{port, "db-1", "database", "database_coordination"};
+  CHECK(second.process.wait_for("is live", 10s));
+  CHECK(second.process.output().find("\"registered\"") == std::string::npos);
+  first.process.signal(SIGKILL);
+  // The SDK keeps trying with backoff (at most 2 s apart).
+  REQUIRE(second.registered());
+  auto a = agent_named(node, "db-1");
+  CHECK(a.at("id").as_string() == "agent-db-1");
+  CHECK(a.at("state").as_string() == "active");
+  auto id = send_event(node, R"({"type":"database_coordination"})");
+  CHECK(second.received(id));
+  // Invalid registrations are refused for good.
+  agent_process bad{port, "bad name!", "x", "cost_alert"};
+  CHECK(bad.process.wait_for("\"refused\"", 10s));
 }

@@ -1,11 +1,11 @@
 // Webhooks through the real binary: signatures made at test time, real HTTP
 // on loopback, the test's redis-server, kill -9.
 
-#include "bridges/signatures/crypto.hpp"
 #include "runtime/wall_time.hpp"
 #include "tests/integration/redis_config_file.hpp"
 #include "tests/integration/redis_process.hpp"
 #include "tests/integration/running_node.hpp"
+#include "tests/integration/stripe_signing.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -32,24 +32,6 @@ struct webhook_config : redis_config_file {
     save();
   }
 };
-
-std::string stripe_signature(const std::string& secret, const std::string& body,
-                             int64_t t) {
-  auto ts = std::to_string(t);
-  auto mac = signatures::hmac_sha256(secret, {ts, ".", body});
-  REQUIRE(mac);
-  return "t=" + ts + ",v1=" + signatures::hex_lower(*mac);
-}
-
-int64_t now_s() {
-  return epoch_ms_now() / 1000;
-}
-
-std::string stripe_event(const std::string& id,
-                         const std::string& type = "charge.succeeded") {
-  return R"({"id":")" + id + R"(","object":"event","type":")" + type
-    + R"(","data":{"object":{"amount":1200}}})";
-}
 
 httplib::Result post_webhook(httplib::Client& client, const std::string& body,
                              const std::string& signature) {
