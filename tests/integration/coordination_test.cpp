@@ -582,3 +582,55 @@ TEST_CASE("a name that is live cannot be taken; once its agent is gone a new "
   agent_process bad{port, "bad name!", "x", "cost_alert"};
   CHECK(bad.process.wait_for("\"refused\"", 10s));
 }
+
+TEST_CASE("monitor alerts and budget alerts reach the agents that subscribe "
+          "to them") {
+  auto doc = json::parse(
+    test::read_file(STREAMB_SOURCE_DIR "/config/streamb.json"));
+  doc.at("metrics").as_object()["snapshot_interval_s"] = 1;
+  auto path = "/tmp/streamb-agents-alerts-" + std::to_string(getpid())
+    + ".json";
+  test::write_file(path, json::serialize(doc));
+  test::running_node node{{}, path};
+  unlink(path.c_str());
+  agent_process ops{node.process.actor_port(), "ops-1", "operations",
+                    "performance_optimization,cost_alert"};
+  REQUIRE(ops.registered());
+  // Airtable: 30 USD a month; 25 USD of calls is past the 75 % level.
+  std::string batch = "[";
+  for (int i = 0; i < 25; ++i) {
+    if (i > 0)
+      batch += ",";
+    // p95 alert at 1500 ms: these are slower.
+    batch += test::sample("airtable", 2500, "200", ",\"costUsd\":1.0");
+  }
+  batch += "]";
+  auto res = node.post(batch);
+  REQUIRE(res);
+  REQUIRE(res->status == 202);
+  REQUIRE(ops.process.wait_for("\"cost_alert\"", 10s));
+  REQUIRE(ops.process.wait_for("\"performance_optimization\"", 10s));
+  bool cost = false, perf = false;
+  std::istringstream lines{ops.process.output()};
+  std::string line;
+  while (std::getline(lines, line)) {
+    json::error_code ec;
+    auto v = json::parse(line, ec);
+    if (ec || !v.as_object().contains("event"))
+      continue;
+    auto& ev = v.at("event");
+    auto& payload = ev.at("payload");
+    if (ev.at("type").as_string() == "cost_alert") {
+      CHECK(ev.at("source").as_string() == "budget:airtable");
+      CHECK(payload.at("service").as_string() == "airtable");
+      cost = true;
+    } else if (ev.at("type").as_string() == "performance_optimization") {
+      CHECK(ev.at("source").as_string() == "monitor:airtable");
+      CHECK(payload.at("metric").as_string() == "p95_ms");
+      CHECK(payload.at("active").as_bool());
+      perf = true;
+    }
+  }
+  CHECK(cost);
+  CHECK(perf);
+}
