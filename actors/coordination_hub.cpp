@@ -8,7 +8,11 @@
 
 #include <boost/json.hpp>
 
+#include <caf/io/publish.hpp>
+#include <caf/io/unpublish.hpp>
 #include <caf/send.hpp>
+
+#include <openssl/rand.h>
 
 #include <algorithm>
 #include <cctype>
@@ -23,6 +27,10 @@ std::string open_events(const std::string& node) {
 
 std::string event(const std::string& id) {
   return "coord:event:" + id;
+}
+
+std::string known_agents(const std::string& node) {
+  return "coord:agents:" + node;
 }
 
 } // namespace coordination_keys
@@ -93,21 +101,26 @@ int64_t retention_ms(coordination_hub_pointer self) {
 
 void flush_writes(coordination_hub_pointer self);
 
+/// Queues a write; `flush` false leaves it for the next op, so that ops of
+/// one change land in one batch.
 void buffer_write(coordination_hub_pointer self, store::write_op op,
-                  std::string opened_event = {}) {
+                  std::string opened_event = {}, bool flush = true) {
   auto& st = self->state;
   st.write_buffer.push_back(std::move(op));
   st.buffered_opens.push_back(std::move(opened_event));
-  flush_writes(self);
+  if (flush)
+    flush_writes(self);
 }
 
 /// The outcome of a finished event, kept for agents.event_retention_h.
-void record_write(coordination_hub_pointer self, const event_record& rec) {
+void record_write(coordination_hub_pointer self, const event_record& rec,
+                  bool flush = true) {
   buffer_write(
     self,
     store::write_op::make_set(coordination_keys::event(rec.event.id),
                               boost::json::serialize(record_to_json(rec)),
-                              retention_ms(self)));
+                              retention_ms(self)),
+    {}, flush);
 }
 
 void audit(coordination_hub_pointer self, std::string who, std::string action,
@@ -147,10 +160,15 @@ void flush_writes(coordination_hub_pointer self) {
     .then(
       [self, opens](write_results& rs) {
         self->state.writing = false;
-        for (std::size_t i = 0; i < opens.size() && i < rs.size(); ++i) {
+        for (std::size_t i = 0; i < opens.size(); ++i) {
           if (opens[i].empty())
             continue;
-          if (rs[i].error)
+          if (i >= rs.size())
+            on_store_refused(self, opens[i],
+                             caf::make_error(error_code::store_error,
+                                             "the store answered fewer "
+                                             "results than writes"));
+          else if (rs[i].error)
             on_store_refused(self, opens[i], rs[i].error);
           else
             on_stored(self, opens[i], rs[i].text);
@@ -204,13 +222,6 @@ agent_status status_of(const hub_agent& a, uint32_t max_in_flight) {
 hub_agent* find_agent(coordination_hub_pointer self, const std::string& name) {
   auto i = self->state.agents.find(name);
   return i == self->state.agents.end() ? nullptr : &i->second;
-}
-
-hub_agent* find_agent_by_id(coordination_hub_pointer self,
-                            const std::string& id) {
-  if (id.rfind("agent-", 0) != 0)
-    return nullptr;
-  return find_agent(self, id.substr(6));
 }
 
 // -- events -------------------------------------------------------------------
@@ -282,7 +293,7 @@ void finish(coordination_hub_pointer self, open_event& oe) {
   } else {
     ++counters.failed;
   }
-  record_write(self, rec);
+  record_write(self, rec, oe.open_entry.empty());
   if (!oe.open_entry.empty())
     buffer_write(self,
                  store::write_op::make_xdel(
@@ -472,7 +483,10 @@ void send_delivery(coordination_hub_pointer self, open_event& oe,
   auto ev = oe.record.event;
   ev.attempt = u.attempts;
   ev.delivery = seq;
-  self->send(a.endpoint, coord_event_atom_v, std::move(ev));
+  if (st.gateway)
+    caf::send_as(st.gateway, a.endpoint, coord_event_atom_v, std::move(ev));
+  else
+    self->send(a.endpoint, coord_event_atom_v, std::move(ev));
 }
 
 void expire_deliveries(coordination_hub_pointer self) {
@@ -483,6 +497,18 @@ void expire_deliveries(coordination_hub_pointer self) {
     st.deadlines.pop();
     if (st.in_flight.count(seq) > 0)
       on_delivery_error(self, seq, "timeout", "no answer in time");
+  }
+  // Answered deliveries leave their entries behind until their deadline:
+  // drop them when they are most of the heap.
+  if (st.deadlines.size() > 1024
+      && st.deadlines.size() > 4 * st.in_flight.size()) {
+    decltype(st.deadlines) live;
+    while (!st.deadlines.empty()) {
+      if (st.in_flight.count(st.deadlines.top().second) > 0)
+        live.push(st.deadlines.top());
+      st.deadlines.pop();
+    }
+    st.deadlines = std::move(live);
   }
 }
 
@@ -630,9 +656,13 @@ void publish_internal(coordination_hub_pointer self, coordination_event ev) {
   }
   open_event* oe = nullptr;
   auto id = take_event(self, std::move(ev), true, oe);
-  if (oe == nullptr)
+  if (oe == nullptr) {
+    auto i = self->state.finished.find(id);
     log_info("coordination_hub",
-             "event " + id + " not routed: " + self->state.finished[id].detail);
+             "event " + id + " not routed: "
+               + (i != self->state.finished.end() ? i->second.detail
+                                                  : std::string{}));
+  }
 }
 
 // -- timers -------------------------------------------------------------------
@@ -642,12 +672,15 @@ void tick(coordination_hub_pointer self) {
   auto now = now_ms(self);
   auto silent_ms = int64_t{st.settings.agents.heartbeat_interval_s}
     * st.settings.agents.missed_heartbeats * 1000;
+  auto now_us = steady_us();
   for (auto& [name, a] : st.agents)
-    if (a.state == state_t::active && now - a.last_heartbeat_ms > silent_ms) {
+    if (a.state == state_t::active
+        && now_us - a.last_heartbeat_us > silent_ms * 1000) {
       a.state = state_t::stale;
       log_warning("coordination_hub",
                   "agent " + name + " is stale: no heartbeat for "
-                    + std::to_string(now - a.last_heartbeat_ms) + " ms");
+                    + std::to_string((now_us - a.last_heartbeat_us) / 1000)
+                    + " ms");
     }
   expire_deliveries(self);
   // Units that found no free live agent for too long fail; checked once a
@@ -682,7 +715,7 @@ void tick(coordination_hub_pointer self) {
   self->delayed_send(self, st.settings.tick_interval, hub_tick_atom_v);
 }
 
-void recover(coordination_hub_pointer self) {
+void recover_open_events(coordination_hub_pointer self) {
   auto& st = self->state;
   self
     ->request(st.store, std::chrono::seconds{10}, xrange_atom_v,
@@ -705,7 +738,8 @@ void recover(coordination_hub_pointer self) {
             continue;
           }
           auto& [ev, units] = *decoded;
-          if (st.open.count(ev.id) > 0)
+          // Open already, or finished while its XDEL waited for a write.
+          if (st.open.count(ev.id) > 0 || st.finished.count(ev.id) > 0)
             continue;
           auto id = ev.id;
           auto& oe = st.open[id];
@@ -735,13 +769,103 @@ void recover(coordination_hub_pointer self) {
       });
 }
 
+/// Agents this node knew before a restart: disconnected until they
+/// register again, but known, so that events for them wait for them.
+void recover(coordination_hub_pointer self) {
+  auto& st = self->state;
+  self
+    ->request(st.store, std::chrono::seconds{10}, hgetall_atom_v,
+              coordination_keys::known_agents(st.settings.node))
+    .then(
+      [self](store::field_list& fs) {
+        auto& st = self->state;
+        for (auto& [name, text] : fs) {
+          boost::json::error_code ec;
+          auto v = boost::json::parse(text, ec);
+          if (ec || !v.is_object() || st.agents.count(name) > 0)
+            continue;
+          auto& obj = v.get_object();
+          auto& a = st.agents[name];
+          a.id = agent_id(name);
+          a.name = name;
+          a.state = state_t::disconnected;
+          if (auto r = obj.if_contains("role"); r && r->is_string())
+            a.role = std::string{r->get_string()};
+          if (auto xs = obj.if_contains("subscriptions"); xs && xs->is_array())
+            for (auto& x : xs->get_array())
+              if (x.is_string())
+                a.subscriptions.emplace_back(x.get_string());
+          if (auto t = obj.if_contains("registeredAt"); t && t->is_int64())
+            a.registered_ms = t->get_int64();
+        }
+        recover_open_events(self);
+      },
+      [self](caf::error& err) {
+        log_warning("coordination_hub",
+                    "cannot read known agents yet: " + caf::to_string(err)
+                      + "; trying again in 1 s");
+        self->delayed_send(self, std::chrono::seconds{1}, recover_atom_v);
+      });
+}
+
 // -- registration
 // ---------------------------------------------------------------
+
+std::string new_session() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1)
+    throw std::runtime_error("no randomness for an agent session");
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (auto b : bytes) {
+    out += hex[b >> 4];
+    out += hex[b & 0xf];
+  }
+  return out;
+}
+
+/// The agent is gone (connection dropped, left, replaced): its session ends
+/// and its deliveries in flight go to other agents now.
+void disconnect(coordination_hub_pointer self, hub_agent& a,
+                const std::string& why) {
+  auto& st = self->state;
+  a.state = state_t::disconnected;
+  st.sessions.erase(a.session);
+  a.session.clear();
+  log_warning("coordination_hub", "agent " + a.name + " disconnected: " + why);
+  std::vector<uint64_t> lost;
+  for (auto& [seq, f] : st.in_flight)
+    if (f.agent == a.name)
+      lost.push_back(seq);
+  for (auto seq : lost)
+    on_delivery_error(self, seq, "disconnected",
+                      "agent " + a.name + " disconnected");
+  a.in_flight = 0;
+}
+
+hub_agent* agent_of_session(coordination_hub_pointer self,
+                            const std::string& session) {
+  auto i = self->state.sessions.find(session);
+  return i == self->state.sessions.end() ? nullptr
+                                         : find_agent(self, i->second);
+}
 
 caf::result<agent_welcome> on_register(coordination_hub_pointer self,
                                        agent_registration& reg,
                                        agent_endpoint_actor& endpoint) {
   auto& st = self->state;
+  // Checked first: what is audited and logged is a valid name.
+  if (!valid_name(reg.name) || !valid_name(reg.role))
+    return caf::make_error(error_code::invalid_argument,
+                           "name and role must be 1-64 characters of "
+                           "letters, digits, '-', '_' and '.'");
+  for (auto& t : reg.subscriptions)
+    if (!is_coordination_event_type(t))
+      return caf::make_error(error_code::invalid_argument,
+                             "unknown event type '" + t.substr(0, 64) + "'");
+  if (!endpoint)
+    return caf::make_error(error_code::invalid_argument,
+                           "the registration carries no endpoint");
   auto who = "agent:" + reg.name;
   if (!agent_token_matches(reg.token, st.settings.agents.token_sha256)) {
     ++st.refused_registrations;
@@ -752,26 +876,21 @@ caf::result<agent_welcome> on_register(coordination_hub_pointer self,
           "wrong token (role " + reg.role + ")");
     return caf::make_error(error_code::unauthorized, "wrong agent token");
   }
-  if (!valid_name(reg.name) || !valid_name(reg.role))
-    return caf::make_error(error_code::invalid_argument,
-                           "name and role must be 1-64 characters of "
-                           "letters, digits, '-', '_' and '.'");
-  for (auto& t : reg.subscriptions)
-    if (!is_coordination_event_type(t))
-      return caf::make_error(error_code::invalid_argument,
-                             "unknown event type '" + t + "'");
-  if (!endpoint)
-    return caf::make_error(error_code::invalid_argument,
-                           "the registration carries no endpoint");
   auto now = now_ms(self);
   auto& a = st.agents[reg.name];
   if (a.endpoint && a.endpoint != endpoint) {
     if (a.state == state_t::active)
       return caf::make_error(error_code::conflict,
                              "an agent named '" + reg.name + "' is live");
+    // A stale process is replaced: what it holds goes to others now.
     self->demonitor(a.endpoint.address());
+    if (a.state != state_t::disconnected)
+      disconnect(self, a, "replaced by a new registration");
   }
   bool known = !a.id.empty();
+  st.sessions.erase(a.session);
+  a.session = new_session();
+  st.sessions[a.session] = reg.name;
   a.id = agent_id(reg.name);
   a.name = reg.name;
   a.role = reg.role;
@@ -781,38 +900,76 @@ caf::result<agent_welcome> on_register(coordination_hub_pointer self,
   if (a.registered_ms == 0)
     a.registered_ms = now;
   a.last_heartbeat_ms = now;
+  a.last_heartbeat_us = steady_us();
   a.last_seen_ms = now;
   self->monitor(endpoint);
   log_info("coordination_hub",
            std::string{known ? "agent re-registered: " : "agent registered: "}
              + reg.name + " (role " + reg.role + ")");
+  boost::json::array subs;
+  for (auto& x : a.subscriptions)
+    subs.emplace_back(x);
+  auto key = coordination_keys::known_agents(st.settings.node);
+  buffer_write(self,
+               store::write_op::make_hset(
+                 key,
+                 {{reg.name,
+                   boost::json::serialize(
+                     boost::json::object{{"role", a.role},
+                                         {"subscriptions", std::move(subs)},
+                                         {"registeredAt", a.registered_ms}})}}),
+               {}, false);
+  // Agents not seen for a month are forgotten with the hash.
+  buffer_write(
+    self, store::write_op::make_expire(key, int64_t{30} * 24 * 3600 * 1000), {},
+    false);
   audit(self, who, "agent.register", reg.name, "ok", "role " + reg.role);
   dispatch(self);
   return agent_welcome{
     a.id,
     int64_t{st.settings.agents.heartbeat_interval_s} * 1000,
     st.settings.node,
+    a.session,
   };
 }
 
-void on_down(coordination_hub_pointer self, const caf::down_msg& dm) {
+/// The published gateway died (a peer can kill it): publish a new one on
+/// the same endpoint; agents reconnect by themselves.
+void replace_gateway(coordination_hub_pointer self) {
   auto& st = self->state;
-  for (auto& [name, a] : st.agents) {
-    if (!a.endpoint || a.endpoint.address() != dm.source)
-      continue;
-    a.state = state_t::disconnected;
+  log_warning("coordination_hub",
+              "the agent gateway died; publishing a new one on "
+                + st.gateway_host + ":" + std::to_string(st.gateway_port));
+  // The dead gateway still holds the port.
+  if (auto done = caf::io::unpublish(st.gateway, st.gateway_port); !done)
     log_warning("coordination_hub",
-                "agent " + name
-                  + " disconnected: " + caf::to_string(dm.reason));
-    std::vector<uint64_t> lost;
-    for (auto& [seq, f] : st.in_flight)
-      if (f.agent == name)
-        lost.push_back(seq);
-    for (auto seq : lost)
-      on_delivery_error(self, seq, "disconnected",
-                        "agent " + name + " disconnected");
-    a.in_flight = 0;
+                "unpublishing the dead gateway: "
+                  + caf::to_string(done.error()));
+  auto g = self->system().spawn(agent_gateway,
+                                caf::actor_cast<coordination_hub_actor>(self));
+  auto published = caf::io::publish(g, st.gateway_port, st.gateway_host.c_str(),
+                                    true);
+  if (!published) {
+    log_error("coordination_hub",
+              "cannot publish the agent gateway: "
+                + caf::to_string(published.error()));
+    caf::anon_send_exit(g, caf::exit_reason::user_shutdown);
+    st.gateway = nullptr;
+    return;
   }
+  st.gateway = g;
+  self->monitor(g);
+}
+
+void on_down(coordination_hub_pointer self, const caf::down_msg& dm) {
+  if (self->state.gateway && dm.source == self->state.gateway.address()) {
+    replace_gateway(self);
+    return;
+  }
+  for (auto& [name, a] : self->state.agents)
+    if (a.endpoint && a.state != state_t::disconnected
+        && a.endpoint.address() == dm.source)
+      disconnect(self, a, caf::to_string(dm.reason));
   dispatch(self);
 }
 
@@ -847,31 +1004,51 @@ coordination_hub(coordination_hub_pointer self,
            agent_endpoint_actor& endpoint) -> caf::result<agent_welcome> {
       return on_register(self, reg, endpoint);
     },
-    [self](heartbeat_atom, const std::string& id) {
-      auto a = find_agent_by_id(self, id);
-      if (a == nullptr || a->state == state_t::disconnected)
-        return;
+    [self](heartbeat_atom, const std::string& session) {
+      auto a = agent_of_session(self, session);
+      if (a == nullptr || a->session != session)
+        return false; // not registered (any more): register again
       auto now = now_ms(self);
       a->last_heartbeat_ms = now;
+      a->last_heartbeat_us = steady_us();
       a->last_seen_ms = now;
       if (a->state == state_t::stale) {
         a->state = state_t::active;
         log_info("coordination_hub", "agent " + a->name + " is active again");
         dispatch(self);
       }
+      return true;
     },
-    [self](respond_atom, const std::string& id, event_response& r) {
+    [self](respond_atom, const std::string& session, event_response& r) {
+      auto a = agent_of_session(self, session);
       auto i = self->state.in_flight.find(r.delivery);
       // Late (timed out, or the agent was dropped) or not this agent's.
-      if (i == self->state.in_flight.end() || agent_id(i->second.agent) != id
-          || i->second.event_id != r.event_id)
+      if (a == nullptr || i == self->state.in_flight.end()
+          || i->second.agent != a->name || i->second.event_id != r.event_id)
         return;
       on_answer(self, r.delivery, r);
     },
-    [self](record_atom, const std::string& id, const std::string& service,
+    [self](leave_atom, const std::string& session) {
+      if (auto a = agent_of_session(self, session)) {
+        disconnect(self, *a, "left");
+        dispatch(self);
+      }
+    },
+    [self](gateway_atom, coordination_gateway_actor& gateway, std::string& host,
+           uint16_t port) {
+      auto& st = self->state;
+      st.gateway = std::move(gateway);
+      st.gateway_host = std::move(host);
+      st.gateway_port = port;
+      self->monitor(st.gateway);
+    },
+    [self](record_atom, const std::string& session, const std::string& service,
            call_samples& xs) {
       auto& st = self->state;
-      auto a = find_agent_by_id(self, id);
+      // Only a registered agent reports calls.
+      auto a = agent_of_session(self, session);
+      if (a == nullptr)
+        return;
       static const service_routes none;
       auto& routes = st.settings.services ? *st.settings.services : none;
       auto i = std::find(routes.names.begin(), routes.names.end(), service);
@@ -956,9 +1133,9 @@ coordination_hub(coordination_hub_pointer self,
     [self](deliver_atom, webhook_event& wh) -> caf::result<bool> {
       auto& st = self->state;
       auto id = "webhook:" + wh.id;
-      auto rp = self->make_response_promise<bool>();
       if (auto i = st.open.find(id); i != st.open.end()) {
         // The processor retried while the first delivery is still going.
+        auto rp = self->make_response_promise<bool>();
         i->second.webhook_promises.push_back(rp);
         return rp;
       }
@@ -972,6 +1149,7 @@ coordination_hub(coordination_hub_pointer self,
       open_event* oe = nullptr;
       take_event(self, std::move(ev), false, oe);
       if (oe != nullptr) {
+        auto rp = self->make_response_promise<bool>();
         oe->webhook_promises.push_back(rp);
         start_delivery(self, *oe);
         return rp;
@@ -979,6 +1157,7 @@ coordination_hub(coordination_hub_pointer self,
       // No agent wants webhooks: the node's log takes them, as before agents.
       if (!st.settings.fallback)
         return true;
+      auto rp = self->make_response_promise<bool>();
       self
         ->request(st.settings.fallback, std::chrono::seconds{10},
                   deliver_atom_v, std::move(wh))
@@ -1004,6 +1183,45 @@ coordination_hub(coordination_hub_pointer self,
     [self](hub_tick_atom) { tick(self); },
     [self](recover_atom) { recover(self); },
     [](ping_atom) { return true; },
+  };
+}
+
+} // namespace streamb
+
+namespace streamb {
+
+coordination_gateway_actor::behavior_type
+agent_gateway(coordination_gateway_actor::pointer self,
+              coordination_hub_actor hub) {
+  // Peers may send any message to a published actor, exit messages too: the
+  // gateway ends with the hub and ignores every exit message. One of reason
+  // `kill` cannot be ignored (CAF 0.17); the hub then publishes a new one.
+  self->monitor(hub);
+  self->set_exit_handler([](caf::exit_msg&) {});
+  self->set_down_handler([self, hub](caf::down_msg& dm) {
+    if (dm.source == hub.address())
+      self->quit(dm.reason);
+  });
+  self->set_error_handler([](caf::error&) {});
+  self->set_default_handler(caf::drop);
+  return {
+    [self, hub](agent_reg_atom a, agent_registration& reg,
+                agent_endpoint_actor& endpoint) {
+      return self->delegate(hub, a, std::move(reg), std::move(endpoint));
+    },
+    [self, hub](heartbeat_atom a, std::string& session) {
+      return self->delegate(hub, a, std::move(session));
+    },
+    [self, hub](respond_atom a, std::string& session, event_response& r) {
+      self->send(hub, a, std::move(session), std::move(r));
+    },
+    [self, hub](record_atom a, std::string& session, std::string& service,
+                call_samples& xs) {
+      self->send(hub, a, std::move(session), std::move(service), std::move(xs));
+    },
+    [self, hub](leave_atom a, std::string& session) {
+      self->send(hub, a, std::move(session));
+    },
   };
 }
 

@@ -58,6 +58,10 @@ struct coordination_hub_settings {
 namespace coordination_keys {
 /// Stream of the events this node has not finished (XDEL when finished).
 std::string open_events(const std::string& node);
+/// Hash of the agents that registered with this node: name -> JSON of its
+/// role and subscriptions, so that after a restart events for them wait
+/// for them instead of being unrouted.
+std::string known_agents(const std::string& node);
 /// The record of a finished event (JSON; see record_to_json), with a TTL.
 std::string event(const std::string& id);
 } // namespace coordination_keys
@@ -71,7 +75,12 @@ struct hub_agent {
   enum class state_t { active, stale, disconnected } state = state_t::active;
   int64_t registered_ms = 0;
   int64_t last_heartbeat_ms = 0;
+  /// Steady clock of the last heartbeat: what staleness is judged by (a
+  /// wall-clock step must not make agents stale).
+  int64_t last_heartbeat_us = 0;
   int64_t last_seen_ms = 0;
+  /// The secret of the current registration; empty while disconnected.
+  std::string session;
   uint32_t in_flight = 0;
   uint64_t delivered = 0;
   uint64_t answered = 0;
@@ -126,7 +135,13 @@ struct coordination_hub_state {
   coordination_hub_settings settings;
   store_actor store;
 
-  std::map<std::string, hub_agent> agents; // by name
+  std::map<std::string, hub_agent> agents;               // by name
+  std::unordered_map<std::string, std::string> sessions; // session -> name
+  /// Speaks for the hub to agents: events go out as sent by it, so agents
+  /// never learn the hub's own address.
+  coordination_gateway_actor gateway;
+  std::string gateway_host;
+  uint16_t gateway_port = 0;
   std::unordered_map<std::string, open_event> open;
   /// Units waiting for an agent, by priority: (event id, unit index).
   std::array<std::deque<std::pair<std::string, std::size_t>>, 4> queue;
@@ -165,5 +180,15 @@ using coordination_hub_pointer = coordination_hub_actor::stateful_pointer<
 coordination_hub_actor::behavior_type
 coordination_hub(coordination_hub_pointer self,
                  coordination_hub_settings settings, store_actor store);
+
+} // namespace streamb
+
+namespace streamb {
+
+/// The actor published for agents: forwards the gateway messages to the hub
+/// and ignores exit and down messages that come from other nodes.
+coordination_gateway_actor::behavior_type
+agent_gateway(coordination_gateway_actor::pointer self,
+              coordination_hub_actor hub);
 
 } // namespace streamb

@@ -87,7 +87,7 @@ void agent_client::enqueue(pending_event x) {
 }
 
 void agent_client::work() {
-  std::string id;
+  std::string session;
   for (;;) {
     pending_event x;
     {
@@ -109,9 +109,13 @@ void agent_client::work() {
     r.delivery = x.event.delivery;
     if (r.status != "ok" && r.status != "failed")
       r.status = "failed";
-    id = agent_id();
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      session = session_;
+    }
     if (x.reply_to)
-      caf::anon_send(x.reply_to, respond_atom_v, std::move(id), std::move(r));
+      caf::anon_send(x.reply_to, respond_atom_v, std::move(session),
+                     std::move(r));
   }
 }
 
@@ -134,15 +138,15 @@ std::string agent_client::agent_id() const {
 
 bool agent_client::report_calls(const std::string& service, call_samples xs) {
   coordination_gateway_actor gw;
-  std::string id;
+  std::string session;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     if (!registered_)
       return false;
     gw = gateway_;
-    id = agent_id_;
+    session = session_;
   }
-  caf::anon_send(gw, record_atom_v, std::move(id), service, std::move(xs));
+  caf::anon_send(gw, record_atom_v, std::move(session), service, std::move(xs));
   return true;
 }
 
@@ -206,6 +210,7 @@ void agent_client::run() {
       std::lock_guard<std::mutex> guard{mtx_};
       gateway_ = *gw;
       agent_id_ = welcome.agent_id;
+      session_ = welcome.session;
       registered_ = true;
     }
     cv_.notify_all();
@@ -215,11 +220,16 @@ void agent_client::run() {
       std::max<int64_t>(welcome.heartbeat_interval_ms, 100)};
     auto next_beat = std::chrono::steady_clock::now();
     bool down = false;
+    bool forgotten = false;
     std::string why;
-    while (!stopping_ && !down) {
+    while (!stopping_ && !down && !forgotten) {
       auto now = std::chrono::steady_clock::now();
       if (now >= next_beat) {
-        caf::anon_send(*gw, heartbeat_atom_v, welcome.agent_id);
+        // A request: the hub says whether it still knows this registration
+        // (it forgets it when it thinks the connection dropped).
+        self->request(*gw, interval, heartbeat_atom_v, welcome.session)
+          .receive([&](bool known) { forgotten = !known; },
+                   [&](caf::error&) {});
         next_beat = now + interval;
       }
       // Short waits: a stop is noticed within 100 ms.
@@ -230,6 +240,8 @@ void agent_client::run() {
         },
         caf::after(std::chrono::milliseconds{100}) >> [] {});
     }
+    if (stopping_ && !down)
+      caf::anon_send(*gw, leave_atom_v, welcome.session);
     {
       std::lock_guard<std::mutex> guard{mtx_};
       registered_ = false;
@@ -237,6 +249,9 @@ void agent_client::run() {
     }
     if (down)
       notify(agent_connection_event::disconnected, why);
+    else if (forgotten)
+      notify(agent_connection_event::disconnected,
+             "the node no longer knows this registration; registering again");
   }
 }
 

@@ -76,7 +76,8 @@ public:
   /// Starts connecting in the background.
   void start();
 
-  /// Disconnects and stops reconnecting. Idempotent.
+  /// Tells the hub it leaves (its deliveries go to other agents at once)
+  /// and stops reconnecting. Idempotent.
   void stop();
 
   /// Waits until registered (true) or `timeout`, a refusal or stop (false).
@@ -126,6 +127,7 @@ private:
   std::condition_variable cv_;
   coordination_gateway_actor gateway_; // guarded by mtx_
   std::string agent_id_;               // guarded by mtx_
+  std::string session_;                // guarded by mtx_
   bool registered_ = false;            // guarded by mtx_
   bool refused_ = false;               // guarded by mtx_
 };

@@ -68,6 +68,8 @@ CAF_ADD_ATOM(streamb, streamb, event_atom, "event")
 CAF_ADD_ATOM(streamb, streamb, hub_tick_atom, "hub_tick")
 CAF_ADD_ATOM(streamb, streamb, recover_atom, "recover")
 CAF_ADD_ATOM(streamb, streamb, respond_atom, "respond")
+CAF_ADD_ATOM(streamb, streamb, leave_atom, "leave")
+CAF_ADD_ATOM(streamb, streamb, gateway_atom, "gateway")
 
 namespace streamb {
 
@@ -596,17 +598,19 @@ typename Inspector::result_type inspect(Inspector& f, agent_registration& x) {
            x.subscriptions, x.token);
 }
 
-/// The hub's answer to a registration.
+/// The hub's answer to a registration. The session is a random secret of
+/// this registration: heartbeats, answers and reports must carry it.
 struct agent_welcome {
   std::string agent_id;
   int64_t heartbeat_interval_ms = 5000;
   std::string node;
+  std::string session;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, agent_welcome& x) {
   return f(caf::meta::type_name("agent_welcome"), x.agent_id,
-           x.heartbeat_interval_ms, x.node);
+           x.heartbeat_interval_ms, x.node, x.session);
 }
 
 /// One agent as the hub sees it (GET .../agents/status).
@@ -713,16 +717,19 @@ typename Inspector::result_type inspect(Inspector& f, event_record& x) {
 using agent_endpoint_actor = caf::typed_actor<
   caf::reacts_to<coord_event_atom, coordination_event>>;
 
-/// What the node publishes on node.actor.port for agents: register (an
-/// error for a wrong token or a name already live), heartbeat (agent id),
-/// answer an event (agent id, response), and report call samples (agent id,
-/// service; one way, for throughput).
+/// What the node publishes on node.actor.port for agents (a gateway actor
+/// of its own that forwards to the hub, so a peer reaches nothing else):
+/// register (an error for a wrong token or a name already live); then, with
+/// the session of the welcome: heartbeat (false: not registered, register
+/// again), answer an event, report call samples of a service (one way, for
+/// throughput), and leave.
 using coordination_gateway_actor = caf::typed_actor<
   caf::replies_to<agent_reg_atom, agent_registration,
                   agent_endpoint_actor>::with<agent_welcome>,
-  caf::reacts_to<heartbeat_atom, std::string>,
+  caf::replies_to<heartbeat_atom, std::string>::with<bool>,
   caf::reacts_to<respond_atom, std::string, event_response>,
-  caf::reacts_to<record_atom, std::string, std::string, call_samples>>;
+  caf::reacts_to<record_atom, std::string, std::string, call_samples>,
+  caf::reacts_to<leave_atom, std::string>>;
 
 /// The hub: the gateway for agents plus what the node's own actors and
 /// routes use. It is also the webhook subscriber and the alert sink.
@@ -737,8 +744,13 @@ using coordination_hub_actor = coordination_gateway_actor::extend<
   caf::reacts_to<alerts_atom, service_alert>,
   // Timer: stale agents, events waiting too long.
   caf::reacts_to<hub_tick_atom>,
-  // Loads the events a previous run of this node left open.
-  caf::reacts_to<recover_atom>, caf::replies_to<ping_atom>::with<bool>>;
+  // Loads the agents and the events a previous run of this node knew.
+  caf::reacts_to<recover_atom>,
+  // The gateway that speaks for the hub to agents (events are sent as it),
+  // published on host:port; the hub publishes a new one if it dies.
+  caf::reacts_to<gateway_atom, coordination_gateway_actor, std::string,
+                 uint16_t>,
+  caf::replies_to<ping_atom>::with<bool>>;
 
 /// Registers every message type with CAF; call once on the system config.
 void register_message_types(caf::actor_system_config& cfg);

@@ -108,14 +108,16 @@ caf::expected<uint16_t> node::start() {
   // Agents connect here; the port is bound before HTTP starts so that a
   // node that cannot take it fails its start instead of running deaf.
   auto& actor = ctx.cfg.node.actor;
-  auto published = caf::io::publish(coordination_gateway_actor{hub_},
-                                    actor.port, actor.host.c_str(), true);
+  gateway_ = system_.spawn(agent_gateway, hub_);
+  auto published = caf::io::publish(gateway_, actor.port, actor.host.c_str(),
+                                    true);
   if (!published)
     return caf::make_error(error_code::unavailable,
                            "cannot publish the coordination hub on "
                              + actor.host + ":" + std::to_string(actor.port)
                              + ": " + caf::to_string(published.error()));
   ctx.actor_port = *published;
+  caf::anon_send(hub_, gateway_atom_v, gateway_, actor.host, ctx.actor_port);
   log_info("node",
            "agents connect to " + actor.host + ":"
              + std::to_string(ctx.actor_port));
@@ -229,6 +231,8 @@ void node::stop() {
   for (auto& b : ctx.budgets)
     self->send_exit(b, caf::exit_reason::user_shutdown);
   self->send_exit(ctx.webhooks, caf::exit_reason::user_shutdown);
+  // The gateway ends with the hub (it ignores exit messages: peers could
+  // send those).
   self->send_exit(hub_, caf::exit_reason::user_shutdown);
   self->send_exit(subscriber_, caf::exit_reason::user_shutdown);
   // Store last: the actors above may still write while they wind down.

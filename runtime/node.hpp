@@ -58,6 +58,7 @@ private:
   store_actor store_;
   webhook_subscriber_actor subscriber_;
   coordination_hub_actor hub_;
+  coordination_gateway_actor gateway_;
   std::string store_detail_;
   http_bridge_actor http_;
   bool started_ = false;

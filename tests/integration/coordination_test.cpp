@@ -12,6 +12,8 @@
 #include <boost/json.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/send.hpp>
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
@@ -633,4 +635,70 @@ TEST_CASE("monitor alerts and budget alerts reach the agents that subscribe "
   }
   CHECK(cost);
   CHECK(perf);
+}
+
+TEST_CASE("a peer on the actor port reaches only the gateway: forged "
+          "messages change nothing") {
+  test::running_node node;
+  auto port = node.process.actor_port();
+  caf::actor_system_config sys_cfg;
+  agent_client::prepare(sys_cfg);
+  caf::actor_system sys{sys_cfg};
+  // The interface check is the client's: a peer casts the handle away and
+  // sends anything.
+  auto gw = sys.middleman().remote_actor<coordination_gateway_actor>(
+    "127.0.0.1", port);
+  REQUIRE(gw);
+  auto raw = std::optional<caf::actor>{caf::actor_cast<caf::actor>(*gw)};
+  webhook_event fake;
+  fake.id = "stripe:evt_forged";
+  fake.service = "stripe";
+  caf::anon_send(*raw, deliver_atom_v, fake);
+  caf::anon_send(*raw, hub_tick_atom_v);
+  caf::anon_send(*raw, heartbeat_atom_v, std::string{"agent-nobody"});
+  caf::anon_send(*raw, record_atom_v, std::string{"not-a-session"},
+                 std::string{"maps"}, call_samples(5));
+  caf::anon_send_exit(*raw, caf::exit_reason::user_shutdown);
+  // Cannot be ignored in CAF 0.17: the hub publishes a new gateway.
+  caf::anon_send_exit(*raw, caf::exit_reason::kill);
+  std::this_thread::sleep_for(200ms);
+  // The hub still takes agents, and nothing forged got in.
+  agent_process a{port, "after", "x", "cost_alert"};
+  REQUIRE(a.registered());
+  CHECK(node.client
+          .Get("/api/v1/coordination/events/webhook:stripe:evt_"
+               "forged")
+          ->status
+        == 404);
+  auto doc = node.get_json(std::string{prefix} + "/metrics/realtime?window=1m");
+  CHECK(doc.at("services").at("maps").at("calls").to_number<int64_t>() == 0);
+  auto ready = node.client.Get("/readyz");
+  REQUIRE(ready);
+  CHECK(ready->status == 200);
+}
+
+TEST_CASE("after a restart, events for agents that have not reconnected yet "
+          "wait for them") {
+  test::redis_config_file cfg{"coord-known"};
+  uint16_t actor_port = 0;
+  {
+    test::running_node first{{}, cfg.path};
+    actor_port = first.process.actor_port();
+    agent_process w{actor_port, "w", "worker", "database_coordination"};
+    REQUIRE(w.registered());
+    w.process.signal(SIGKILL);
+    first.process.signal(SIGKILL);
+    first.process.stop(SIGKILL, 5s);
+  }
+  test::running_node second{{"--actor-port", std::to_string(actor_port)},
+                            cfg.path};
+  CHECK(agent_state(second, "w") == "disconnected");
+  auto id = send_event(second, R"({"type":"database_coordination"})");
+  std::this_thread::sleep_for(300ms);
+  auto rec = second.get_json("/api/v1/coordination/events/" + id);
+  CHECK(rec.at("state").as_string() == "queued");
+  agent_process back{actor_port, "w", "worker", "database_coordination"};
+  REQUIRE(back.registered());
+  CHECK(back.received(id));
+  CHECK(wait_outcome(second, id).at("state").as_string() == "completed");
 }
