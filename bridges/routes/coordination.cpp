@@ -185,9 +185,12 @@ void add_coordination_routes(httplib::Server& srv, http_context_ptr ctx) {
       caf::scoped_actor self{*ctx->system};
       std::string id;
       caf::error failure;
+      // Longer than the hub's worst case (its store write may wait behind
+      // one in flight, 10 s each): an answer never comes after the client
+      // gave up on an event that was stored.
       self
-        ->request(ctx->hub, ctx->ask_timeout + std::chrono::seconds{8},
-                  coord_event_atom_v, std::move(ev))
+        ->request(ctx->hub, std::chrono::seconds{30}, coord_event_atom_v,
+                  std::move(ev))
         .receive([&](std::string& x) { id = std::move(x); },
                  [&](caf::error& err) { failure = std::move(err); });
       if (failure)
