@@ -332,7 +332,8 @@ void enqueue(coordination_hub_pointer self, const std::string& event_id,
   auto& oe = st.open.at(event_id);
   auto& u = oe.units[unit];
   u.queued_since_ms = now_ms(self);
-  auto& q = st.queue[std::min<std::size_t>(oe.record.event.priority, 3)];
+  auto& q = st.queues[unit_name(u.target)]
+                     [std::min<std::size_t>(oe.record.event.priority, 3)];
   if (front)
     q.emplace_front(event_id, unit);
   else
@@ -512,28 +513,53 @@ void expire_deliveries(coordination_hub_pointer self) {
   }
 }
 
-void dispatch(coordination_hub_pointer self) {
+/// Free delivery slots of the live agents that serve `key` ("role:R" or
+/// "agent:N").
+uint64_t free_slots(coordination_hub_pointer self, const std::string& key) {
   auto& st = self->state;
   auto max = st.settings.agents.max_in_flight;
+  auto matches = [&](const hub_agent& a) {
+    return key.rfind("role:", 0) == 0
+      ? key.compare(5, std::string::npos, a.role) == 0
+      : key.compare(6, std::string::npos, a.name) == 0;
+  };
   uint64_t free = 0;
   for (auto& [name, a] : st.agents)
-    if (a.state == state_t::active && a.in_flight < max)
+    if (a.state == state_t::active && a.in_flight < max && matches(a))
       free += max - a.in_flight;
-  for (auto& q : st.queue) {
-    for (auto i = q.begin(); i != q.end() && free > 0;) {
-      auto e = st.open.find(i->first);
-      if (e == st.open.end() || e->second.units[i->second].done) {
-        i = q.erase(i);
-        continue;
-      }
-      auto& oe = e->second;
-      if (auto a = pick(self, oe.record.event, oe.units[i->second])) {
-        auto unit = i->second;
-        i = q.erase(i);
-        send_delivery(self, oe, unit, *a);
-        --free;
-      } else {
-        ++i;
+  return free;
+}
+
+/// Hands queued units to free agents: priority by priority across all
+/// queues, so a critical unit goes before a normal one wherever both could
+/// go; a queue whose agents are all busy or away is not looked into.
+void dispatch(coordination_hub_pointer self) {
+  auto& st = self->state;
+  std::map<std::string, uint64_t> free;
+  for (auto& [key, q] : st.queues)
+    if (auto n = free_slots(self, key); n > 0)
+      free.emplace(key, n);
+  if (free.empty())
+    return;
+  for (std::size_t p = 0; p < 4; ++p) {
+    for (auto& [key, slots] : free) {
+      auto& q = st.queues[key][p];
+      for (auto i = q.begin(); i != q.end() && slots > 0;) {
+        auto e = st.open.find(i->first);
+        if (e == st.open.end() || e->second.units[i->second].done) {
+          i = q.erase(i);
+          continue;
+        }
+        auto& oe = e->second;
+        if (auto a = pick(self, oe.record.event, oe.units[i->second])) {
+          auto unit = i->second;
+          i = q.erase(i);
+          send_delivery(self, oe, unit, *a);
+          // An agent may serve two keys (its role and its name).
+          slots = std::min(slots - 1, free_slots(self, key));
+        } else {
+          ++i; // no free agent of the key subscribes to this type
+        }
       }
     }
   }
@@ -693,18 +719,20 @@ void tick(coordination_hub_pointer self) {
   }
   auto limit_ms = int64_t{st.settings.agents.undeliverable_after_s} * 1000;
   std::vector<std::pair<std::string, std::size_t>> expired;
-  for (auto& q : st.queue)
-    for (auto i = q.begin(); i != q.end();) {
-      auto e = st.open.find(i->first);
-      if (e == st.open.end() || e->second.units[i->second].done) {
-        i = q.erase(i);
-      } else if (now - e->second.units[i->second].queued_since_ms > limit_ms) {
-        expired.push_back(*i);
-        i = q.erase(i);
-      } else {
-        ++i;
+  for (auto& [key, qs] : st.queues)
+    for (auto& q : qs)
+      for (auto i = q.begin(); i != q.end();) {
+        auto e = st.open.find(i->first);
+        if (e == st.open.end() || e->second.units[i->second].done) {
+          i = q.erase(i);
+        } else if (now - e->second.units[i->second].queued_since_ms
+                   > limit_ms) {
+          expired.push_back(*i);
+          i = q.erase(i);
+        } else {
+          ++i;
+        }
       }
-    }
   for (auto& [id, unit] : expired)
     unit_finished(self, id, unit, false,
                   "no_agent: no live agent took it within "
@@ -1102,8 +1130,9 @@ coordination_hub(coordination_hub_pointer self,
         t.p95_ms = c.latency_us->quantile(0.95) / 1000.0;
         x.types.push_back(std::move(t));
       }
-      for (auto& q : st.queue)
-        x.queued += q.size();
+      for (auto& [key, qs] : st.queues)
+        for (auto& q : qs)
+          x.queued += q.size();
       x.in_flight = st.in_flight.size();
       x.refused_registrations = st.refused_registrations;
       return x;

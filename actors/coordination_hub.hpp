@@ -144,7 +144,11 @@ struct coordination_hub_state {
   uint16_t gateway_port = 0;
   std::unordered_map<std::string, open_event> open;
   /// Units waiting for an agent, by priority: (event id, unit index).
-  std::array<std::deque<std::pair<std::string, std::size_t>>, 4> queue;
+  /// Keyed by who serves them ("role:R" or "agent:N"), so that a backlog
+  /// for a role nobody serves now costs nothing when others are served.
+  using unit_queue = std::array<std::deque<std::pair<std::string, std::size_t>>,
+                                4>;
+  std::map<std::string, unit_queue> queues;
   struct flight {
     std::string event_id;
     std::size_t unit = 0;
