@@ -697,6 +697,16 @@ TEST_CASE("after a restart, events for agents that have not reconnected yet "
   std::this_thread::sleep_for(300ms);
   auto rec = second.get_json("/api/v1/coordination/events/" + id);
   CHECK(rec.at("state").as_string() == "queued");
+  // The waiting event holds up nobody else.
+  agent_process other{actor_port, "o", "other", "database_coordination"};
+  REQUIRE(other.registered());
+  auto for_other = send_event(
+    second, R"({"type":"database_coordination","target":"role:other"})");
+  CHECK(wait_outcome(second, for_other).at("state").as_string() == "completed");
+  CHECK(other.events() == std::vector<std::string>{for_other});
+  CHECK(
+    second.get_json("/api/v1/coordination/events/" + id).at("state").as_string()
+    == "queued");
   agent_process back{actor_port, "w", "worker", "database_coordination"};
   REQUIRE(back.registered());
   CHECK(back.received(id));
