@@ -140,6 +140,7 @@ void on_stored(coordination_hub_pointer self, const std::string& id,
                const std::string& entry);
 void on_store_refused(coordination_hub_pointer self, const std::string& id,
                       const caf::error& err);
+void dispatch(coordination_hub_pointer self);
 
 void flush_writes(coordination_hub_pointer self) {
   auto& st = self->state;
@@ -173,6 +174,8 @@ void flush_writes(coordination_hub_pointer self) {
           else
             on_stored(self, opens[i], rs[i].text);
         }
+        // Everything this batch stored goes out together.
+        dispatch(self);
         flush_writes(self);
       },
       [self, opens, retry](caf::error& err) {
@@ -183,6 +186,7 @@ void flush_writes(coordination_hub_pointer self) {
         for (auto& id : opens)
           if (!id.empty())
             on_store_refused(self, id, err);
+        dispatch(self);
         // Outcome records wait for the next write, within bounds: the events
         // themselves are finished and the open-stream entries stay, so a
         // restart delivers them again rather than losing them.
@@ -410,7 +414,6 @@ void on_answer(coordination_hub_pointer self, uint64_t seq, event_response& r) {
   else
     delivery_failed(self, f->event_id, f->unit, f->agent,
                     "agent " + f->agent + " answered failed");
-  dispatch(self);
 }
 
 void on_delivery_error(coordination_hub_pointer self, uint64_t seq,
@@ -423,7 +426,6 @@ void on_delivery_error(coordination_hub_pointer self, uint64_t seq,
   if (auto d = delivery_of(self, *f))
     d->status = status;
   delivery_failed(self, f->event_id, f->unit, f->agent, why);
-  dispatch(self);
 }
 
 /// The least busy live agent for a unit, preferring agents that have not
@@ -450,8 +452,11 @@ hub_agent* pick(coordination_hub_pointer self, const coordination_event& ev,
   return best;
 }
 
+/// Events for one agent, sent as one message at the end of a dispatch.
+using outbox = std::map<std::string, std::vector<coordination_event>>;
+
 void send_delivery(coordination_hub_pointer self, open_event& oe,
-                   std::size_t unit, hub_agent& a) {
+                   std::size_t unit, hub_agent& a, outbox& out) {
   auto& st = self->state;
   auto& u = oe.units[unit];
   ++u.attempts;
@@ -484,10 +489,21 @@ void send_delivery(coordination_hub_pointer self, open_event& oe,
   auto ev = oe.record.event;
   ev.attempt = u.attempts;
   ev.delivery = seq;
-  if (st.gateway)
-    caf::send_as(st.gateway, a.endpoint, coord_event_atom_v, std::move(ev));
-  else
-    self->send(a.endpoint, coord_event_atom_v, std::move(ev));
+  out[a.name].push_back(std::move(ev));
+}
+
+void send_outbox(coordination_hub_pointer self, outbox& out) {
+  auto& st = self->state;
+  for (auto& [name, events] : out) {
+    auto a = find_agent(self, name);
+    if (a == nullptr || !a->endpoint)
+      continue; // its deliveries time out
+    if (st.gateway)
+      caf::send_as(st.gateway, a->endpoint, coord_event_atom_v,
+                   std::move(events));
+    else
+      self->send(a->endpoint, coord_event_atom_v, std::move(events));
+  }
 }
 
 void expire_deliveries(coordination_hub_pointer self) {
@@ -541,6 +557,7 @@ void dispatch(coordination_hub_pointer self) {
       free.emplace(key, n);
   if (free.empty())
     return;
+  outbox out;
   for (std::size_t p = 0; p < 4; ++p) {
     for (auto& [key, slots] : free) {
       auto& q = st.queues[key][p];
@@ -554,7 +571,7 @@ void dispatch(coordination_hub_pointer self) {
         if (auto a = pick(self, oe.record.event, oe.units[i->second])) {
           auto unit = i->second;
           i = q.erase(i);
-          send_delivery(self, oe, unit, *a);
+          send_delivery(self, oe, unit, *a, out);
           // An agent may serve two keys (its role and its name).
           slots = std::min(slots - 1, free_slots(self, key));
         } else {
@@ -563,14 +580,18 @@ void dispatch(coordination_hub_pointer self) {
       }
     }
   }
+  send_outbox(self, out);
 }
 
-/// Starts routing an event that is stored (or needs no storing).
-void start_delivery(coordination_hub_pointer self, open_event& oe) {
+/// Starts routing an event that is stored (or needs no storing); callers
+/// that start several pass `now` false and dispatch once after.
+void start_delivery(coordination_hub_pointer self, open_event& oe,
+                    bool now = true) {
   auto id = oe.record.event.id;
   for (std::size_t i = 0; i < oe.units.size(); ++i)
     enqueue(self, id, i, false);
-  dispatch(self);
+  if (now)
+    dispatch(self);
 }
 
 void on_stored(coordination_hub_pointer self, const std::string& id,
@@ -584,7 +605,7 @@ void on_stored(coordination_hub_pointer self, const std::string& id,
   for (auto& p : oe.stored_promises)
     p.deliver(id);
   oe.stored_promises.clear();
-  start_delivery(self, oe);
+  start_delivery(self, oe, false);
 }
 
 void on_store_refused(coordination_hub_pointer self, const std::string& id,
@@ -607,7 +628,7 @@ void on_store_refused(coordination_hub_pointer self, const std::string& id,
   log_warning("coordination_hub",
               "event " + id
                 + " delivered without being stored: " + caf::to_string(err));
-  start_delivery(self, oe);
+  start_delivery(self, oe, false);
 }
 
 /// Takes a new event: routes it, stores it (unless `durable` is false:
@@ -781,9 +802,10 @@ void recover_open_events(coordination_hub_pointer self) {
           oe.open_entry = x.id;
           oe.stored = true;
           ++st.types[oe.record.event.type].sent;
-          start_delivery(self, oe);
+          start_delivery(self, oe, false);
           ++recovered;
         }
+        dispatch(self);
         if (recovered > 0)
           log_info("coordination_hub",
                    "recovered " + std::to_string(recovered)
@@ -1047,14 +1069,21 @@ coordination_hub(coordination_hub_pointer self,
       }
       return true;
     },
-    [self](respond_atom, const std::string& session, event_response& r) {
+    [self](respond_atom, const std::string& session,
+           std::vector<event_response>& rs) {
       auto a = agent_of_session(self, session);
-      auto i = self->state.in_flight.find(r.delivery);
-      // Late (timed out, or the agent was dropped) or not this agent's.
-      if (a == nullptr || i == self->state.in_flight.end()
-          || i->second.agent != a->name || i->second.event_id != r.event_id)
+      if (a == nullptr)
         return;
-      on_answer(self, r.delivery, r);
+      auto name = a->name;
+      for (auto& r : rs) {
+        auto i = self->state.in_flight.find(r.delivery);
+        // Late (timed out, or the agent was dropped) or not this agent's.
+        if (i == self->state.in_flight.end() || i->second.agent != name
+            || i->second.event_id != r.event_id)
+          continue;
+        on_answer(self, r.delivery, r);
+      }
+      dispatch(self);
     },
     [self](leave_atom, const std::string& session) {
       if (auto a = agent_of_session(self, session)) {
@@ -1241,8 +1270,9 @@ agent_gateway(coordination_gateway_actor::pointer self,
     [self, hub](heartbeat_atom a, std::string& session) {
       return self->delegate(hub, a, std::move(session));
     },
-    [self, hub](respond_atom a, std::string& session, event_response& r) {
-      self->send(hub, a, std::move(session), std::move(r));
+    [self, hub](respond_atom a, std::string& session,
+                std::vector<event_response>& rs) {
+      self->send(hub, a, std::move(session), std::move(rs));
     },
     [self, hub](record_atom a, std::string& session, std::string& service,
                 call_samples& xs) {

@@ -19,10 +19,11 @@ namespace {
 agent_endpoint_actor::behavior_type
 endpoint_behavior(agent_endpoint_actor::pointer self, agent_client* client) {
   return {
-    [self, client](coord_event_atom, coordination_event& ev) {
-      client->enqueue(agent_client::pending_event{
-        std::move(ev),
-        caf::actor_cast<coordination_gateway_actor>(self->current_sender())});
+    [self, client](coord_event_atom, std::vector<coordination_event>& evs) {
+      auto reply_to = caf::actor_cast<coordination_gateway_actor>(
+        self->current_sender());
+      for (auto& ev : evs)
+        client->enqueue(agent_client::pending_event{std::move(ev), reply_to});
     },
   };
 }
@@ -87,11 +88,34 @@ void agent_client::enqueue(pending_event x) {
 }
 
 void agent_client::work() {
-  std::string session;
+  // Answers ready within this long of the first unsent one go back as one
+  // message; a slow callback's answer goes back as soon as it is there.
+  constexpr auto batch_window = std::chrono::milliseconds{2};
+  std::vector<event_response> out;
+  coordination_gateway_actor out_to;
+  auto first = std::chrono::steady_clock::now();
+  auto flush = [&] {
+    if (out.empty())
+      return;
+    std::string session;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      session = session_;
+    }
+    if (out_to)
+      caf::anon_send(out_to, respond_atom_v, std::move(session),
+                     std::move(out));
+    out.clear();
+  };
   for (;;) {
     pending_event x;
     {
       std::unique_lock<std::mutex> guard{work_mtx_};
+      if (work_.empty() && !out.empty()) {
+        guard.unlock();
+        flush();
+        continue;
+      }
       work_cv_.wait(guard, [&] { return work_stop_ || !work_.empty(); });
       if (work_stop_)
         return;
@@ -109,13 +133,15 @@ void agent_client::work() {
     r.delivery = x.event.delivery;
     if (r.status != "ok" && r.status != "failed")
       r.status = "failed";
-    {
-      std::lock_guard<std::mutex> guard{mtx_};
-      session = session_;
+    if (!out.empty() && x.reply_to != out_to)
+      flush();
+    if (out.empty()) {
+      out_to = x.reply_to;
+      first = std::chrono::steady_clock::now();
     }
-    if (x.reply_to)
-      caf::anon_send(x.reply_to, respond_atom_v, std::move(session),
-                     std::move(r));
+    out.push_back(std::move(r));
+    if (std::chrono::steady_clock::now() - first >= batch_window)
+      flush();
   }
 }
 

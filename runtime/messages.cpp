@@ -49,6 +49,8 @@ bool parse_metrics_window(const std::string& text, metrics_window& out) {
 void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<coordination_event>("coordination_event");
   cfg.add_message_type<event_response>("event_response");
+  cfg.add_message_type<std::vector<coordination_event>>("coordination_events");
+  cfg.add_message_type<std::vector<event_response>>("event_responses");
   cfg.add_message_type<agent_registration>("agent_registration");
   cfg.add_message_type<agent_welcome>("agent_welcome");
   cfg.add_message_type<agent_status>("agent_status");

@@ -713,9 +713,11 @@ typename Inspector::result_type inspect(Inspector& f, event_record& x) {
 /// Lives in the agent's process and takes the events. Events and answers
 /// are one-way messages (the answer goes to the gateway that sent the
 /// event): the hub tracks the deadlines itself, which costs far less than a
-/// CAF request with its own timeout per delivery.
+/// CAF request with its own timeout per delivery. Both go in batches: what
+/// one dispatch round hands to an agent is one message, and answers the
+/// agent has ready within 2 ms go back together.
 using agent_endpoint_actor = caf::typed_actor<
-  caf::reacts_to<coord_event_atom, coordination_event>>;
+  caf::reacts_to<coord_event_atom, std::vector<coordination_event>>>;
 
 /// What the node publishes on node.actor.port for agents (a gateway actor
 /// of its own that forwards to the hub, so a peer reaches nothing else):
@@ -727,7 +729,7 @@ using coordination_gateway_actor = caf::typed_actor<
   caf::replies_to<agent_reg_atom, agent_registration,
                   agent_endpoint_actor>::with<agent_welcome>,
   caf::replies_to<heartbeat_atom, std::string>::with<bool>,
-  caf::reacts_to<respond_atom, std::string, event_response>,
+  caf::reacts_to<respond_atom, std::string, std::vector<event_response>>,
   caf::reacts_to<record_atom, std::string, std::string, call_samples>,
   caf::reacts_to<leave_atom, std::string>>;
 
