@@ -91,6 +91,11 @@ void agent_client::work() {
   // Answers ready within this long of the first unsent one go back as one
   // message; a slow callback's answer goes back as soon as it is there.
   constexpr auto batch_window = std::chrono::milliseconds{2};
+  constexpr int64_t slow_callback_us = 200;
+  int64_t callback_ema_us = 0;
+  auto to_us = [](auto d) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  };
   std::vector<event_response> out;
   coordination_gateway_actor out_to;
   auto first = std::chrono::steady_clock::now();
@@ -123,6 +128,7 @@ void agent_client::work() {
       work_.pop_front();
     }
     event_response r;
+    auto started = std::chrono::steady_clock::now();
     try {
       r = on_event_(x.event);
     } catch (const std::exception& e) {
@@ -140,7 +146,11 @@ void agent_client::work() {
       first = std::chrono::steady_clock::now();
     }
     out.push_back(std::move(r));
-    if (std::chrono::steady_clock::now() - first >= batch_window)
+    // Batch only while callbacks are fast: an answer never waits for more
+    // than the window, or for a slow callback after it.
+    auto now = std::chrono::steady_clock::now();
+    callback_ema_us = (callback_ema_us * 7 + to_us(now - started)) / 8;
+    if (now - first >= batch_window || callback_ema_us > slow_callback_us)
       flush();
   }
 }
