@@ -6,6 +6,7 @@
 #include "runtime/wall_time.hpp"
 #include "tests/integration/node_process.hpp"
 #include "tests/integration/redis_config_file.hpp"
+#include "tests/integration/redis_process.hpp"
 #include "tests/integration/running_node.hpp"
 #include "tests/integration/stripe_signing.hpp"
 
@@ -711,4 +712,47 @@ TEST_CASE("after a restart, events for agents that have not reconnected yet "
   REQUIRE(back.registered());
   CHECK(back.received(id));
   CHECK(wait_outcome(second, id).at("state").as_string() == "completed");
+}
+
+TEST_CASE("send-event answers 503 while Redis is away and nothing is routed; "
+          "once it is back events are taken again") {
+  test::redis_process redis;
+  auto redis_port = test::start_on_free_port(redis);
+  test::redis_config_file cfg{"coord-redis-away",
+                              "redis://127.0.0.1:" + std::to_string(redis_port)
+                                + "/0"};
+  test::running_node node{{}, cfg.path};
+  agent_process w{node.process.actor_port(), "w", "worker", "frontend_update"};
+  REQUIRE(w.registered());
+  redis.kill();
+  auto url = std::string{prefix} + "/coordination/send-event";
+  int status = 0;
+  std::string body;
+  auto post = [&] {
+    auto res = node.client.Post(url.c_str(), R"({"type":"frontend_update"})",
+                                "application/json");
+    status = res ? res->status : 0;
+    body = res ? res->body : "";
+  };
+  CHECK(test::eventually(15s, [&] {
+    post();
+    return status == 503;
+  }));
+  INFO(body);
+  CHECK(json::parse(body).at("error").at("code").as_string()
+        == "store_unavailable");
+  std::this_thread::sleep_for(200ms);
+  CHECK(w.events().empty());
+  REQUIRE(redis.start(redis_port));
+  std::string id;
+  CHECK(test::eventually(15s, [&] {
+    post();
+    if (status != 202)
+      return false;
+    id = std::string{json::parse(body).at("id").as_string()};
+    return true;
+  }));
+  REQUIRE_FALSE(id.empty());
+  CHECK(w.received(id));
+  CHECK(wait_outcome(node, id).at("state").as_string() == "completed");
 }
