@@ -230,8 +230,6 @@ hub_agent* find_agent(coordination_hub_pointer self, const std::string& name) {
 
 // -- events -------------------------------------------------------------------
 
-void dispatch(coordination_hub_pointer self);
-
 /// The units of a new event, or why it has none.
 std::vector<unit_target> route(coordination_hub_pointer self,
                                const coordination_event& ev, std::string& why) {
@@ -601,7 +599,6 @@ void on_stored(coordination_hub_pointer self, const std::string& id,
     return;
   auto& oe = i->second;
   oe.open_entry = entry;
-  oe.stored = true;
   for (auto& p : oe.stored_promises)
     p.deliver(id);
   oe.stored_promises.clear();
@@ -800,7 +797,6 @@ void recover_open_events(coordination_hub_pointer self) {
             oe.units.push_back(make_unit(u));
           oe.units_left = oe.units.size();
           oe.open_entry = x.id;
-          oe.stored = true;
           ++st.types[oe.record.event.type].sent;
           start_delivery(self, oe, false);
           ++recovered;

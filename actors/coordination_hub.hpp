@@ -113,7 +113,6 @@ struct open_event {
   /// The entry in the open-events stream; empty while not (or not yet)
   /// stored, and for webhooks, whose queue is the processor's.
   std::string open_entry;
-  bool stored = false;
   /// Webhook deliveries waiting for the outcome (a retry of the processor
   /// joins the delivery in progress).
   std::vector<caf::typed_response_promise<bool>> webhook_promises;
