@@ -112,6 +112,21 @@ caf::expected<stream_id> parse_strict_id(const std::string& str) {
   return invalid("invalid stream ID: " + str);
 }
 
+/// Every ID parsed, or the error of the first bad one: commands check all
+/// IDs before they change anything, as Redis does.
+caf::expected<std::vector<stream_id>>
+parse_strict_ids(const std::vector<std::string>& ids) {
+  std::vector<stream_id> parsed;
+  parsed.reserve(ids.size());
+  for (auto& id : ids) {
+    auto x = parse_strict_id(id);
+    if (!x)
+      return x.error();
+    parsed.push_back(*x);
+  }
+  return parsed;
+}
+
 /// Parses an inclusive range bound from "-", "+", "ID" or "(ID" (exclusive).
 /// A bare "ms" means "ms-0" as a start and "ms-<max>" as an end.
 caf::expected<stream_id> parse_bound(const std::string& str, bool is_start) {
@@ -663,15 +678,9 @@ memory_backend::xdel(const std::string& stream,
                      const std::vector<std::string>& ids) {
   std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
-  // Validate every ID before deleting any, as Redis does.
-  std::vector<stream_id> parsed;
-  parsed.reserve(ids.size());
-  for (auto& id : ids) {
-    auto x = parse_strict_id(id);
-    if (!x)
-      return x.error();
-    parsed.push_back(*x);
-  }
+  auto parsed = parse_strict_ids(ids);
+  if (!parsed)
+    return parsed.error();
   auto i = st.find_as<stream_value>(stream);
   if (!i)
     return i.error();
@@ -682,7 +691,7 @@ memory_backend::xdel(const std::string& stream,
   // across them, as it does for trimmed ones.
   auto& entries = std::get<stream_value>((*i)->second.value).entries;
   uint64_t deleted = 0;
-  for (auto id : parsed)
+  for (auto id : *parsed)
     deleted += entries.erase(id);
   return deleted;
 }
@@ -738,20 +747,14 @@ memory_backend::xack(const std::string& stream, const std::string& group,
                      const std::vector<std::string>& ids) {
   std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
-  // Validate every ID before acknowledging any, as Redis does.
-  std::vector<stream_id> parsed;
-  parsed.reserve(ids.size());
-  for (auto& id : ids) {
-    auto x = parse_strict_id(id);
-    if (!x)
-      return x.error();
-    parsed.push_back(*x);
-  }
+  auto parsed = parse_strict_ids(ids);
+  if (!parsed)
+    return parsed.error();
   auto found = st.find_group(stream, group);
   if (!found)
     return found.error();
   uint64_t acked = 0;
-  for (auto id : parsed)
+  for (auto id : *parsed)
     acked += found->second->pending.erase(id);
   return acked;
 }
