@@ -3,6 +3,7 @@
 #include "runtime/audit.hpp"
 #include "runtime/budget/forecast.hpp"
 #include "runtime/budget/time_zone.hpp"
+#include "runtime/config_diff.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metric_rollup.hpp" // utc_month
 #include "runtime/wall_time.hpp"
@@ -461,6 +462,79 @@ void refresh(budget_controller_pointer self, int64_t now) {
       [](caf::error&) {});
 }
 
+budget::time_zone load_zone(const service_config& svc) {
+  std::string error;
+  auto& name = svc.limits.daily.time_zone;
+  if (auto zone = budget::time_zone::load(name, error))
+    return *zone;
+  log_error("budget",
+            svc.name + ": time zone " + name + ": " + error + "; using UTC");
+  return budget::time_zone::utc();
+}
+
+/// Takes what the controller uses from `next`: limits, budget, hard cap,
+/// cost model and breaker. Only tiers whose settings changed are touched,
+/// and those keep what they counted: the month's spend stays in the
+/// budget state, today's units in the daily tier, the units of the current
+/// burst and sustained window in theirs. Open grants and the wait queue
+/// are not touched. Returns the changes made ("key before -> after").
+std::vector<std::string> apply_settings(budget_controller_pointer self,
+                                        const service_config& next,
+                                        const std::string& who) {
+  auto& st = self->state;
+  auto wanted = st.service;
+  wanted.budget_usd_month = next.budget_usd_month;
+  wanted.hard_cap = next.hard_cap;
+  wanted.cost = next.cost;
+  wanted.limits = next.limits;
+  wanted.breaker = next.breaker;
+  auto changes = service_changes(st.service, wanted);
+  if (changes.empty())
+    return changes;
+  auto now = now_ms(self);
+  auto& was = st.service.limits;
+  auto& now_limits = wanted.limits;
+  if (was.burst.capacity != now_limits.burst.capacity
+      || was.burst.refill_per_s != now_limits.burst.refill_per_s)
+    st.burst->reconfigure(now_limits.burst.capacity,
+                          now_limits.burst.refill_per_s, now);
+  if (was.sustained.window_s != now_limits.sustained.window_s) {
+    // Another window: the units counted now count for a whole new window,
+    // erring long as the tier does (at most one window of late grants).
+    auto counted = st.sustained->limited() ? st.sustained->count(now) : 0;
+    st.sustained.emplace(now_limits.sustained.limit,
+                         int64_t{now_limits.sustained.window_s} * 1000);
+    st.sustained->try_take(std::min(counted, now_limits.sustained.limit), now);
+  } else if (was.sustained.limit != now_limits.sustained.limit) {
+    st.sustained->set_limit(now_limits.sustained.limit);
+  }
+  if (was.daily.limit != now_limits.daily.limit
+      || was.daily.time_zone != now_limits.daily.time_zone) {
+    auto used = st.daily->used(now);
+    st.daily.emplace(now_limits.daily.limit, load_zone(wanted));
+    // Today's calls still count against the new daily limit.
+    st.daily->try_take(std::min(used, now_limits.daily.limit), now);
+  }
+  st.reserved = budget::reserved_share{now_limits.reserved_share};
+  auto& b = wanted.breaker;
+  st.breaker->reconfigure(b.error_rate, b.min_calls, b.open_s,
+                          b.half_open_probes);
+  st.service = std::move(wanted);
+  write_audit(self, who, "budget.reconfigure", "ok", join_changes(changes));
+  log_info("budget",
+           "reconfigured service=" + st.service.name + " by " + who + ": "
+             + join_changes(changes));
+  // Throttling at 95 % (or the cap) may start or end under the new budget.
+  handle_events(
+    self,
+    st.budget->reconfigure(std::llround(st.service.budget_usd_month * 1e6),
+                           st.service.hard_cap),
+    who);
+  // Waiting requests may fit the new limits now.
+  serve_queue(self, now);
+  return changes;
+}
+
 budget_status make_status(budget_controller_pointer self) {
   auto& st = self->state;
   budget_status s;
@@ -497,15 +571,7 @@ budget_controller(budget_controller_pointer self, service_config service,
   st.burst.emplace(limits.burst.capacity, limits.burst.refill_per_s);
   st.sustained.emplace(limits.sustained.limit,
                        int64_t{limits.sustained.window_s} * 1000);
-  std::string zone_error;
-  auto zone = budget::time_zone::load(limits.daily.time_zone, zone_error);
-  if (!zone) {
-    log_error("budget",
-              service.name + ": time zone " + limits.daily.time_zone + ": "
-                + zone_error + "; using UTC");
-    zone = budget::time_zone::utc();
-  }
-  st.daily.emplace(limits.daily.limit, *zone);
+  st.daily.emplace(limits.daily.limit, load_zone(service));
   st.reserved = budget::reserved_share{limits.reserved_share};
   st.budget.emplace(std::llround(service.budget_usd_month * 1e6),
                     service.hard_cap);
@@ -665,6 +731,15 @@ budget_controller(budget_controller_pointer self, service_config service,
       return make_status(self);
     },
     [=](ping_atom) { return true; },
+    [=](reconfig_atom, const service_config_ptr& next,
+        const std::string& who) -> caf::result<bool> {
+      auto& st = self->state;
+      if (!next || next->name != st.service.name)
+        return caf::make_error(error_code::invalid_argument,
+                               "reconfig needs the settings of service "
+                                 + st.service.name);
+      return !apply_settings(self, *next, who).empty();
+    },
   };
 }
 

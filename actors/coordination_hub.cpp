@@ -709,6 +709,39 @@ void publish_internal(coordination_hub_pointer self, coordination_event ev) {
   }
 }
 
+
+void disconnect(coordination_hub_pointer self, hub_agent& a,
+                const std::string& why);
+
+/// Ends the registrations whose key was revoked or expired: the agent is
+/// told (it registers again, and is refused), and its deliveries in flight
+/// go to others. Checked when the credentials change, and once a second for
+/// expiries.
+void end_revoked_registrations(coordination_hub_pointer self) {
+  auto& st = self->state;
+  if (!st.settings.credentials)
+    return;
+  auto generation = st.settings.credentials->generation();
+  if (generation == st.credentials_seen && st.ticks % 10 != 0)
+    return;
+  st.credentials_seen = generation;
+  auto creds = st.settings.credentials->current();
+  auto now = epoch_ms_now();
+  for (auto& [name, a] : st.agents) {
+    if (a.session.empty() || creds->agent_key_valid(a.key_id, now))
+      continue;
+    log_warning("coordination_hub",
+                "agent " + name + ": its key " + a.key_id
+                  + " is revoked or expired; registration ended");
+    audit(self, "agent:" + name + " key " + a.key_id, "agent.revoked", name,
+          "ok", "key " + a.key_id + " no longer valid; disconnected");
+    if (a.endpoint && st.gateway)
+      caf::send_as(st.gateway, a.endpoint, leave_atom_v,
+                   std::string{"key revoked"});
+    disconnect(self, a, "its key was revoked");
+  }
+}
+
 // -- timers -------------------------------------------------------------------
 
 void tick(coordination_hub_pointer self) {
@@ -727,6 +760,7 @@ void tick(coordination_hub_pointer self) {
                     + " ms");
     }
   expire_deliveries(self);
+  end_revoked_registrations(self);
   // Units that found no free live agent for too long fail; checked once a
   // second, since it walks the queues.
   if (++st.ticks % 10 != 0) {
@@ -913,15 +947,29 @@ caf::result<agent_welcome> on_register(coordination_hub_pointer self,
     return caf::make_error(error_code::invalid_argument,
                            "the registration carries no endpoint");
   auto who = "agent:" + reg.name;
-  if (!agent_token_matches(reg.token, st.settings.agents.token_sha256)) {
+  std::string key_id = "anonymous";
+  std::string why_refused;
+  if (st.settings.credentials) {
+    auto creds = st.settings.credentials->current();
+    auto checked = creds->authenticate_agent(reg.token, epoch_ms_now());
+    if (checked)
+      key_id = checked.who->id;
+    else
+      why_refused = std::string{auth::to_string(checked.why)};
+  } else if (!agent_token_matches(reg.token, st.settings.agents.token_sha256)) {
+    why_refused = "invalid";
+  }
+  if (!why_refused.empty()) {
     ++st.refused_registrations;
     log_warning("coordination_hub",
                 "refused the registration of agent '" + reg.name
-                  + "': wrong token");
+                  + "': token " + why_refused);
     audit(self, who, "agent.register", reg.name, "denied",
-          "wrong token (role " + reg.role + ")");
-    return caf::make_error(error_code::unauthorized, "wrong agent token");
+          "token " + why_refused + " (role " + reg.role + ")");
+    return caf::make_error(error_code::unauthorized,
+                           "agent token " + why_refused);
   }
+  who += " key " + key_id;
   auto now = now_ms(self);
   auto& a = st.agents[reg.name];
   if (a.endpoint && a.endpoint != endpoint) {
@@ -942,6 +990,7 @@ caf::result<agent_welcome> on_register(coordination_hub_pointer self,
   a.role = reg.role;
   a.subscriptions = reg.subscriptions;
   a.endpoint = endpoint;
+  a.key_id = key_id;
   a.state = state_t::active;
   if (a.registered_ms == 0)
     a.registered_ms = now;

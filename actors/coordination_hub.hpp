@@ -6,6 +6,7 @@
 // another agent of the role. Open events are kept in the store so a node
 // that restarts delivers what it had not finished.
 
+#include "runtime/auth/credential_registry.hpp"
 #include "runtime/config.hpp"
 #include "runtime/coordination_codec.hpp"
 #include "runtime/histogram.hpp"
@@ -52,6 +53,9 @@ struct coordination_hub_settings {
   std::size_t finished_kept = 2000;
   /// Wall clock in epoch ms; tests inject their own.
   std::function<int64_t()> now_ms;
+  /// The node's credentials: agent tokens (config and managed agent keys).
+  /// Null: agents.token_sha256 alone decides.
+  std::shared_ptr<auth::credential_registry> credentials;
 };
 
 /// The store keys of the hub.
@@ -81,6 +85,9 @@ struct hub_agent {
   int64_t last_seen_ms = 0;
   /// The secret of the current registration; empty while disconnected.
   std::string session;
+  /// The key the registration carried ("anonymous" when none was needed):
+  /// revoking it ends the registration.
+  std::string key_id;
   uint32_t in_flight = 0;
   uint64_t delivered = 0;
   uint64_t answered = 0;
@@ -169,6 +176,8 @@ struct coordination_hub_state {
   std::deque<std::string> finished_order;
   std::map<std::string, event_type_counters> types;
   uint64_t refused_registrations = 0;
+  /// The credential generation last checked against the agents' keys.
+  uint64_t credentials_seen = 0;
 
   // Store writes are batched: whatever arrives while one is in flight goes
   // out together in the next.

@@ -1,5 +1,6 @@
 #include "actors/service_monitor.hpp"
 
+#include "runtime/config_diff.hpp"
 #include "runtime/log.hpp"
 #include "runtime/wall_time.hpp"
 
@@ -155,6 +156,35 @@ void schedule_rollup(service_monitor_pointer self, int64_t now_ms) {
                      rollup_atom_v);
 }
 
+/// Takes what the monitor uses from `next`: alert thresholds (an active
+/// alert stays active until the next snapshot judges it), the cost model
+/// for samples without a reported cost, the batchable endpoints, and the
+/// sustained limit the utilization is measured against. The windows, the
+/// advisor's counters and the history are kept. Returns the changes made.
+std::vector<std::string> apply_settings(service_monitor_pointer self,
+                                        const service_config& next,
+                                        const std::string& who) {
+  auto& st = self->state;
+  auto wanted = st.service;
+  wanted.alerts = next.alerts;
+  wanted.cost = next.cost;
+  wanted.batching = next.batching;
+  wanted.limits.sustained = next.limits.sustained;
+  auto changes = service_changes(st.service, wanted);
+  if (changes.empty())
+    return changes;
+  st.p95_alert->reconfigure(wanted.alerts.p95_ms, wanted.alerts.clear_ratio);
+  st.error_rate_alert->reconfigure(wanted.alerts.error_rate,
+                                   wanted.alerts.clear_ratio);
+  st.usage->set_batching(wanted.batching.endpoints,
+                         int64_t{wanted.batching.window_ms});
+  st.service = std::move(wanted);
+  log_info("service_monitor",
+           "reconfigured service=" + st.service.name + " by " + who + ": "
+             + join_changes(changes));
+  return changes;
+}
+
 } // namespace
 
 service_monitor_actor::behavior_type
@@ -244,6 +274,15 @@ service_monitor(service_monitor_pointer self, service_config service,
       st.flush_waiters.push_back(promise);
       write_rollups(self);
       return promise;
+    },
+    [=](reconfig_atom, const service_config_ptr& next,
+        const std::string& who) -> caf::result<bool> {
+      auto& st = self->state;
+      if (!next || next->name != st.service.name)
+        return caf::make_error(error_code::invalid_argument,
+                               "reconfig needs the settings of service "
+                                 + st.service.name);
+      return !apply_settings(self, *next, who).empty();
     },
   };
 }

@@ -25,6 +25,7 @@ endpoint_behavior(agent_endpoint_actor::pointer self, agent_client* client) {
       for (auto& ev : evs)
         client->enqueue(agent_client::pending_event{std::move(ev), reply_to});
     },
+    [client](leave_atom, const std::string&) { client->end_session(); },
   };
 }
 
@@ -258,7 +259,8 @@ void agent_client::run() {
     bool down = false;
     bool forgotten = false;
     std::string why;
-    while (!stopping_ && !down && !forgotten) {
+    session_ended_ = false;
+    while (!stopping_ && !down && !forgotten && !session_ended_) {
       auto now = std::chrono::steady_clock::now();
       if (now >= next_beat) {
         // A request: the hub says whether it still knows this registration
@@ -285,7 +287,7 @@ void agent_client::run() {
     }
     if (down)
       notify(agent_connection_event::disconnected, why);
-    else if (forgotten)
+    else if (forgotten || session_ended_)
       notify(agent_connection_event::disconnected,
              "the node no longer knows this registration; registering again");
   }

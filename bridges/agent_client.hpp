@@ -103,6 +103,12 @@ public:
   /// Called by the endpoint actor (not for users).
   void enqueue(pending_event x);
 
+  /// Called by the endpoint when the node ends this registration (its key
+  /// was revoked): the client registers again at once, and stops if refused.
+  void end_session() {
+    session_ended_ = true;
+  }
+
 private:
   void run();
   void work();
@@ -123,6 +129,7 @@ private:
   std::deque<pending_event> work_; // guarded by work_mtx_
   bool work_stop_ = false;         // guarded by work_mtx_
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> session_ended_{false};
   mutable std::mutex mtx_;
   std::condition_variable cv_;
   coordination_gateway_actor gateway_; // guarded by mtx_

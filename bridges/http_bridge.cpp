@@ -1,5 +1,6 @@
 #include "bridges/http_bridge.hpp"
 
+#include "bridges/http_auth.hpp"
 #include "bridges/http_server_settings.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
@@ -76,6 +77,15 @@ http_bridge(http_bridge_pointer self,
       auto& srv = *st.server;
       apply_http_settings(srv, http);
       add_error_rendering(srv);
+      // Before routing (and before any body is read): the route table and
+      // the caller's key decide whether a handler runs at all.
+      auto ctx = st.context;
+      srv.set_pre_routing_handler(
+        [ctx](const httplib::Request& req, httplib::Response& res) {
+          return admit_request(*ctx, req, res)
+                   ? httplib::Server::HandlerResponse::Unhandled
+                   : httplib::Server::HandlerResponse::Handled;
+        });
       add_health_routes(srv, st.context);
       add_call_routes(srv, st.context);
       add_metrics_routes(srv, st.context);
@@ -84,6 +94,7 @@ http_bridge(http_bridge_pointer self,
       add_webhook_routes(srv, st.context);
       add_admission_routes(srv, st.context);
       add_coordination_routes(srv, st.context);
+      add_admin_routes(srv, st.context);
       std::string err;
       auto port = bind_http_server(srv, http.host, http.port, http.backlog,
                                    err);

@@ -3,6 +3,7 @@
 // What route handlers may use: the actor system to ask actors, the config,
 // and the handles of this node's actors. Built once by the node, then const.
 
+#include "runtime/auth/credential_registry.hpp"
 #include "runtime/config.hpp"
 #include "runtime/ingest_backlog.hpp"
 #include "runtime/messages.hpp"
@@ -49,6 +50,10 @@ struct http_context {
   webhook_processor_actor webhooks;
   /// Agents, coordination events and their outcomes.
   coordination_hub_actor hub;
+  /// Keys, agent tokens and webhook secrets as they are now.
+  std::shared_ptr<auth::credential_registry> credentials;
+  /// Creates, rotates and revokes managed credentials.
+  credential_keeper_actor keeper;
   /// Where agents connect (the published hub); 0 when not published.
   uint16_t actor_port = 0;
   /// How long a handler waits for an actor's answer.

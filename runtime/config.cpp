@@ -1,4 +1,5 @@
 #include "runtime/config.hpp"
+#include "runtime/json_strict.hpp"
 
 #include "runtime/event_types.hpp"
 
@@ -787,9 +788,11 @@ void read_auth(checker& c, const json::value& v, std::string path,
         if (is_sha256_hex(token.sha256) && !hashes.insert(token.sha256).second)
           c.add(t.path_of("sha256"), "the same token is configured twice");
         if (read_string(t, "role", token.role, true)
-            && !one_of(token.role, {"viewer", "operator", "admin"}))
+            && !one_of(token.role,
+                       {"viewer", "reporter", "operator", "admin"}))
           c.add(t.path_of("role"),
-                "must be \"viewer\", \"operator\" or \"admin\", got "
+                "must be \"viewer\", \"reporter\", \"operator\" or "
+                "\"admin\", got "
                   + c.show(t.path_of("role"), token.role));
         t.finish();
         if (t.ok())
@@ -801,6 +804,8 @@ void read_auth(checker& c, const json::value& v, std::string path,
     }
   }
   read_bool(r, "open_reads", out.open_reads);
+  read_bool(r, "allow_unauthenticated", out.allow_unauthenticated);
+  read_uint(r, "audit_interval_s", out.audit_interval_s, 1, 3600);
   r.finish();
 }
 
@@ -810,6 +815,7 @@ void read_agents(checker& c, const json::value& v, std::string path,
   read_uint(r, "heartbeat_interval_s", out.heartbeat_interval_s, 1);
   read_uint(r, "missed_heartbeats", out.missed_heartbeats, 1);
   read_sha256(r, "token_sha256", out.token_sha256, true);
+  read_bool(r, "require_token", out.require_token);
   read_uint(r, "response_timeout_s", out.response_timeout_s, 1, 3600);
   read_uint(r, "max_attempts", out.max_attempts, 1, 100);
   read_uint(r, "max_in_flight", out.max_in_flight, 1, 100000);
@@ -1184,6 +1190,44 @@ std::string read_config_text(const std::string& path) {
   if (err != 0)
     throw_unreadable(path, err);
   return text;
+}
+
+std::optional<json::value> parse_json_strict(const std::string& text,
+                                             json_problem& problem) {
+  std::vector<config_problem> problems;
+  auto v = parse_json(text, problems);
+  if (!problems.empty()) {
+    problem = {problems.front().path, problems.front().message};
+    return std::nullopt;
+  }
+  return v;
+}
+
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]"
+         || host.rfind("127.", 0) == 0;
+}
+
+std::vector<config_problem> exposure_problems(const config& cfg) {
+  std::vector<config_problem> out;
+  auto& http = cfg.node.http;
+  if (!is_loopback_host(http.host) && cfg.auth.tokens.empty()
+      && !cfg.auth.allow_unauthenticated)
+    out.push_back({"$.auth.tokens",
+                   "the HTTP listener " + http.host
+                     + " is not loopback and no key is configured: add a "
+                       "bootstrap admin key (streamb keys hash --name N "
+                       "--role admin) or set auth.allow_unauthenticated"});
+  auto& actor = cfg.node.actor;
+  if (!is_loopback_host(actor.host) && cfg.agents.token_sha256.empty()
+      && !cfg.agents.require_token)
+    out.push_back({"$.agents.token_sha256",
+                   "the actor port " + actor.host
+                     + " is not loopback and agents need no token: set "
+                       "agents.token_sha256, or agents.require_token with "
+                       "managed agent keys (streamb keys create --role "
+                       "agent)"});
+  return out;
 }
 
 config load_config_file(const std::string& path) {

@@ -77,15 +77,23 @@ struct metrics_config {
   uint64_t max_queued_samples = 100000;
 };
 
+/// A bootstrap API key: its SHA-256, never the key.
 struct auth_token_config {
   std::string name;
   std::string sha256; // hex of SHA-256 of the bearer token
-  std::string role;   // viewer | operator | admin
+  std::string role;   // viewer | reporter | operator | admin
 };
 
 struct auth_config {
   std::vector<auth_token_config> tokens;
+  /// Viewer routes (GETs) answer requests without a key.
   bool open_reads = true;
+  /// Every route answers requests without a key (as admin). For a node on
+  /// loopback during development; warned about at every start.
+  bool allow_unauthenticated = false;
+  /// Refused requests are audited as one record per key and reason per
+  /// this interval (a flood of bad keys cannot fill the store).
+  uint32_t audit_interval_s = 60;
 };
 
 struct agents_config {
@@ -94,6 +102,10 @@ struct agents_config {
   /// Hex SHA-256 of the registration token; empty: no token needed (the
   /// actor port binds loopback by default).
   std::string token_sha256;
+  /// Registrations need a token even when only managed agent keys (in the
+  /// store) exist; lets an actor port off loopback start without
+  /// token_sha256.
+  bool require_token = false;
   /// How long a delivery waits for the agent's answer, unless the event's
   /// type has its own entry in response_timeouts_s.
   uint32_t response_timeout_s = 10;
@@ -238,6 +250,15 @@ config load_config_text(const std::string& json_text);
 /// Reads a whole config file as it is on disk (before `${env:...}`
 /// substitution). Throws `config_error` with path `$` when it cannot.
 std::string read_config_text(const std::string& path);
+
+/// Settings that would expose the node: an HTTP listener off loopback with
+/// no auth.tokens (and no auth.allow_unauthenticated), an actor port off
+/// loopback with no agent token. A node refuses to start with any of them;
+/// check-config reports them.
+std::vector<config_problem> exposure_problems(const config& cfg);
+
+/// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
+bool is_loopback_host(const std::string& host);
 
 /// Reads `path` and calls `load_config_text`. A file that cannot be read is a
 /// `config_error` with path `$`.

@@ -1,8 +1,10 @@
 // The `streamb` binary: run a node, check a config.
 
 #include "runtime/audit.hpp"
+#include "runtime/cli_store.hpp"
 #include "runtime/config.hpp"
 #include "runtime/config_versions.hpp"
+#include "runtime/keys_cli.hpp"
 #include "runtime/log.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/node.hpp"
@@ -39,10 +41,14 @@ Usage:
   streamb config show N [--config FILE] [--store URL]
   streamb config rollback N --out FILE [--config FILE] [--store URL]
   streamb webhook-verify --vectors FILE | --scheme S --secret X ... | --help
+  streamb keys create|list|rotate|revoke|bootstrap ...   (streamb keys --help)
+  streamb webhook-secrets add|list|retire SERVICE ...
   streamb --help
   streamb --version
 
-run            start a node; stops cleanly on SIGINT or SIGTERM
+run            start a node; stops cleanly on SIGINT or SIGTERM; SIGHUP
+               reloads the config file (keys, secrets, budgets, limits,
+               alerts; a bad file changes nothing)
   --config     config file (default: config/streamb.json)
   --node       this node's name (picks its entry in cluster.nodes)
   --http-port  HTTP port, overrides the config (0 picks a free port)
@@ -119,7 +125,20 @@ int check_config(const std::vector<std::string>& args) {
     return fail_usage("check-config takes exactly one FILE");
   try {
     auto cfg = load_config_file(args[0]);
+    // Settings that would expose the node: the node refuses to start.
+    auto exposed = exposure_problems(cfg);
+    for (auto& p : exposed)
+      std::cout << args[0] << ": " << p.path << ": " << p.message << '\n';
+    if (!exposed.empty()) {
+      std::cout << exposed.size() << " problem(s)\n";
+      return 1;
+    }
     std::cout << args[0] << ": ok (" << cfg.services.size() << " services)\n";
+    if (cfg.auth.allow_unauthenticated)
+      std::cout << args[0]
+                << ": warning: auth.allow_unauthenticated: every route is "
+                   "open to anyone who reaches "
+                << cfg.node.http.host << '\n';
     return 0;
   } catch (const config_error& e) {
     for (auto& p : e.problems())
@@ -161,29 +180,12 @@ int config_command(const std::vector<std::string>& args) {
   }
   if (verb == "rollback" && !out_path)
     return fail_usage("config rollback needs --out FILE");
-  config cfg;
-  try {
-    cfg = load_config_file(config_path);
-  } catch (const config_error& e) {
-    std::cerr << "streamb: invalid config " << config_path << ":\n"
-              << e.what() << '\n';
-    return 1;
-  }
-  auto url = store_url ? *store_url : cfg.store.url;
-  if ((!store_url && cfg.store.kind != "redis")
-      || (store_url && *store_url == "memory")) {
-    std::cerr << "streamb: the memory store keeps no config history; use a "
-                 "redis store (--store redis://...)\n";
-    return 1;
-  }
-  auto opts = store::parse_redis_url(url);
-  if (!opts) {
-    std::cerr << "streamb: bad store URL: "
-              << caf::to_string(opts.error().context()) << '\n';
-    return 2;
-  }
-  opts->prefix = cfg.store.prefix;
-  store::redis_backend db{std::move(*opts)};
+  int code = 0;
+  auto opened = open_cli_store(config_path, store_url, "config history", code);
+  if (!opened)
+    return code;
+  auto& cfg = opened->cfg;
+  auto& db = *opened->db;
   auto versions = list_config_versions(db);
   if (!versions) {
     std::cerr << "streamb: cannot read the config history: "
@@ -234,6 +236,32 @@ int config_command(const std::vector<std::string>& args) {
                                         : written.error())
               << '\n';
   return 0;
+}
+
+/// SIGHUP: the config file again, validated and checked as at start; a bad
+/// one changes nothing (and says why in the log and the audit trail).
+void reload(node& n, const run_options& opts) {
+  log_info("main", "received SIGHUP, reloading " + opts.config_path);
+  std::string text;
+  config cfg;
+  std::string problems;
+  try {
+    text = read_config_text(opts.config_path);
+    cfg = load_config_text(text);
+    if (auto err = apply_overrides(cfg, opts); !err.empty())
+      problems = err;
+    for (auto& p : exposure_problems(cfg))
+      problems += (problems.empty() ? "" : "; ") + p.path + ": " + p.message;
+  } catch (const config_error& e) {
+    for (auto& p : e.problems())
+      problems += (problems.empty() ? "" : "; ") + p.path + ": " + p.message;
+  }
+  if (!problems.empty()) {
+    log_error("main", "config reload refused, nothing changed: " + problems);
+    n.audit_refused_reload(problems);
+    return;
+  }
+  n.reload(std::move(cfg), text, "signal:SIGHUP");
 }
 
 int run(const std::vector<std::string>& args) {
@@ -291,12 +319,19 @@ int run(const std::vector<std::string>& args) {
     std::cerr << "streamb: " << err << '\n';
     return 2;
   }
+  if (auto exposed = exposure_problems(cfg); !exposed.empty()) {
+    std::cerr << "streamb: refusing to start:\n";
+    for (auto& p : exposed)
+      std::cerr << "  " << p.path << ": " << p.message << '\n';
+    return 1;
+  }
   // Block the stop signals in every thread (the mask is inherited by the
   // threads CAF and httplib start) and take them synchronously below.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   // A client that hangs up mid-response must not kill the node.
   std::signal(SIGPIPE, SIG_IGN);
@@ -322,7 +357,12 @@ int run(const std::vector<std::string>& args) {
               static_cast<unsigned>(n.actor_port()));
   std::fflush(stdout);
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  for (;;) {
+    sigwait(&stop_signals, &sig);
+    if (sig != SIGHUP)
+      break;
+    reload(n, opts);
+  }
   log_info("main",
            std::string{"received "} + (sig == SIGINT ? "SIGINT" : "SIGTERM")
              + ", stopping");
@@ -355,5 +395,9 @@ int main(int argc, char** argv) {
     return check_config(args);
   if (cmd == "webhook-verify")
     return webhook_verify_command(args);
+  if (cmd == "keys")
+    return keys_command(args);
+  if (cmd == "webhook-secrets")
+    return webhook_secrets_command(args);
   return fail_usage("unknown command '" + cmd + "'");
 }

@@ -3,10 +3,13 @@
 // The one contract between streamb's actors: every atom, message struct and
 // typed actor interface. Types are registered once in messages.cpp.
 
+#include "runtime/auth/records.hpp"
+#include "runtime/config.hpp"
 #include "runtime/error_code.hpp"
 #include "runtime/event_types.hpp"
 #include "runtime/store/store_backend.hpp"
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
 #include <caf/meta/type_name.hpp>
@@ -15,6 +18,7 @@
 #include <caf/typed_actor.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +29,16 @@ CAF_ADD_ATOM(streamb, streamb, metrics_atom, "metrics")
 CAF_ADD_ATOM(streamb, streamb, snapshot_atom, "snapshot")
 CAF_ADD_ATOM(streamb, streamb, alerts_atom, "alerts")
 CAF_ADD_ATOM(streamb, streamb, ping_atom, "ping")
+CAF_ADD_ATOM(streamb, streamb, key_new_atom, "key_new")
+CAF_ADD_ATOM(streamb, streamb, key_list_atom, "key_list")
+CAF_ADD_ATOM(streamb, streamb, key_rotate_atom, "key_rotate")
+CAF_ADD_ATOM(streamb, streamb, key_revoke_atom, "key_revoke")
+CAF_ADD_ATOM(streamb, streamb, secret_add_atom, "sec_add")
+CAF_ADD_ATOM(streamb, streamb, secret_list_atom, "sec_list")
+CAF_ADD_ATOM(streamb, streamb, secret_del_atom, "sec_retire")
+CAF_ADD_ATOM(streamb, streamb, auth_poll_atom, "auth_poll")
+CAF_ADD_ATOM(streamb, streamb, auth_flush_atom, "auth_flush")
+CAF_ADD_ATOM(streamb, streamb, reload_atom, "reload")
 CAF_ADD_ATOM(streamb, streamb, start_atom, "start")
 CAF_ADD_ATOM(streamb, streamb, stop_atom, "stop")
 CAF_ADD_ATOM(streamb, streamb, kv_get_atom, "kv_get")
@@ -70,6 +84,7 @@ CAF_ADD_ATOM(streamb, streamb, recover_atom, "recover")
 CAF_ADD_ATOM(streamb, streamb, respond_atom, "respond")
 CAF_ADD_ATOM(streamb, streamb, leave_atom, "leave")
 CAF_ADD_ATOM(streamb, streamb, gateway_atom, "gateway")
+CAF_ADD_ATOM(streamb, streamb, reconfig_atom, "reconfig")
 
 namespace streamb {
 
@@ -211,6 +226,9 @@ typename Inspector::result_type inspect(Inspector& f, usage_profile& x) {
            x.rate_limited, x.spend_micros);
 }
 
+/// A service's new settings (config reload); local only, never serialized.
+using service_config_ptr = std::shared_ptr<const service_config>;
+
 using service_monitor_actor = caf::typed_actor<
   // A batch of samples of this service; fire-and-forget for ingest speed.
   caf::reacts_to<record_atom, call_samples>,
@@ -225,7 +243,10 @@ using service_monitor_actor = caf::typed_actor<
   caf::reacts_to<rollup_atom>,
   // Writes the current partial period and every roll-up not yet stored;
   // true once all are stored, false if the store refused (they are kept).
-  caf::replies_to<flush_atom>::with<bool>>;
+  caf::replies_to<flush_atom>::with<bool>,
+  // New settings of this service, who -> whether anything changed; alert
+  // thresholds, cost model and batching apply, windows and history stay.
+  caf::replies_to<reconfig_atom, service_config_ptr, std::string>::with<bool>>;
 
 /// Where alerts go: a log now, the coordination hub later.
 using alert_sink_actor = caf::typed_actor<
@@ -505,7 +526,10 @@ using budget_controller_actor = caf::typed_actor<
   // tier (sustained | daily), new limit, who -> the status after it
   caf::replies_to<set_limit_atom, std::string, uint64_t,
                   std::string>::with<budget_status>,
-  caf::replies_to<ping_atom>::with<bool>>;
+  caf::replies_to<ping_atom>::with<bool>,
+  // New settings of this service, who -> whether anything changed; limits,
+  // budget, cost and breaker apply, spend, usage, grants and queue stay.
+  caf::replies_to<reconfig_atom, service_config_ptr, std::string>::with<bool>>;
 
 // -- advisor ------------------------------------------------------------------
 
@@ -717,7 +741,10 @@ typename Inspector::result_type inspect(Inspector& f, event_record& x) {
 /// one dispatch round hands to an agent is one message, and answers the
 /// agent has ready within 2 ms go back together.
 using agent_endpoint_actor = caf::typed_actor<
-  caf::reacts_to<coord_event_atom, std::vector<coordination_event>>>;
+  caf::reacts_to<coord_event_atom, std::vector<coordination_event>>,
+  // The node ended the registration (its key was revoked; the reason):
+  // register again, which the node refuses if the key is gone.
+  caf::reacts_to<leave_atom, std::string>>;
 
 /// What the node publishes on node.actor.port for agents (a gateway actor
 /// of its own that forwards to the hub, so a peer reaches nothing else):
@@ -754,7 +781,74 @@ using coordination_hub_actor = coordination_gateway_actor::extend<
                  uint16_t>,
   caf::replies_to<ping_atom>::with<bool>>;
 
+// -- credentials --------------------------------------------------------------
+
+/// A new managed key: the record and the key itself (shown once, never
+/// stored).
+struct key_created {
+  auth::key_record record;
+  std::string key;
+};
+
+/// A key as `keys list` shows it.
+struct key_view {
+  auth::key_record record;
+  int64_t last_used_ms = 0;
+  bool from_config = false;
+};
+
+/// What a create asks for; `who` goes to the audit trail.
+struct key_request {
+  std::string name;
+  auth::role r = auth::role::viewer;
+  int64_t expires_in_s = 0; // 0: never
+  std::string who;
+};
+
+using config_ptr = std::shared_ptr<const config>;
+
+/// One per node: keeps the credentials the node accepts (config and managed
+/// keys, agent tokens, webhook secrets) current in the shared registry,
+/// polling the store's version so that a change made on any node applies
+/// here within a poll; creates, rotates and revokes managed ones.
+using credential_keeper_actor = caf::typed_actor<
+  caf::replies_to<key_new_atom, key_request>::with<key_created>,
+  caf::replies_to<key_list_atom>::with<std::vector<key_view>>,
+  // id, overlap in seconds (the old key's remaining life), who
+  caf::replies_to<key_rotate_atom, std::string, int64_t,
+                  std::string>::with<key_created>,
+  // id, who -> the revoked record
+  caf::replies_to<key_revoke_atom, std::string,
+                  std::string>::with<auth::key_record>,
+  // service, secret, who -> the record (sealed)
+  caf::replies_to<secret_add_atom, std::string, std::string,
+                  std::string>::with<auth::secret_record>,
+  caf::replies_to<secret_list_atom,
+                  std::string>::with<std::vector<auth::secret_record>>,
+  // service, id, who -> the retired record
+  caf::replies_to<secret_del_atom, std::string, std::string,
+                  std::string>::with<auth::secret_record>,
+  // A new config (SIGHUP): its keys, agent token and webhook secrets.
+  caf::replies_to<reload_atom, config_ptr, std::string>::with<bool>,
+  // Timers: the store's version; last-used times and refusals to the store.
+  caf::reacts_to<auth_poll_atom>,
+  caf::reacts_to<auth_flush_atom>,
+  // Writes the activity now (at a clean stop).
+  caf::replies_to<flush_atom>::with<bool>,
+  caf::replies_to<ping_atom>::with<bool>>;
+
 /// Registers every message type with CAF; call once on the system config.
 void register_message_types(caf::actor_system_config& cfg);
 
 } // namespace streamb
+
+// Local only (never sent to another process): no serializer needed.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(streamb::key_created)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(streamb::key_view)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<streamb::key_view>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(streamb::key_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(streamb::config_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(streamb::auth::key_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(streamb::auth::secret_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<streamb::auth::secret_record>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(streamb::service_config_ptr)

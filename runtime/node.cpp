@@ -3,11 +3,13 @@
 #include "actors/advisor.hpp"
 #include "actors/budget_controller.hpp"
 #include "actors/coordination_hub.hpp"
+#include "actors/credential_keeper.hpp"
 #include "actors/service_monitor.hpp"
 #include "actors/store_actor.hpp"
 #include "actors/webhook_processor.hpp"
 #include "bridges/http_bridge.hpp"
 #include "runtime/audit.hpp"
+#include "runtime/config_diff.hpp"
 #include "runtime/config_versions.hpp"
 #include "runtime/log.hpp"
 #include "runtime/store/memory_backend.hpp"
@@ -51,6 +53,21 @@ caf::expected<uint16_t> node::start() {
   }
   store_ = system_.spawn<caf::detached>(store_service, std::move(backend));
   ctx.store = store_;
+  // Credentials next: the hub and HTTP check against them.
+  ctx.credentials = make_credential_registry(ctx.cfg);
+  credential_keeper_settings keeper_settings;
+  keeper_settings.node = ctx.cfg.node.name;
+  keeper_settings.audit_retention_ms = audit_retention_ms();
+  keeper_settings.flush_ms = int64_t{ctx.cfg.auth.audit_interval_s} * 1000;
+  keeper_ = system_.spawn(credential_keeper,
+                          std::make_shared<const config>(ctx.cfg),
+                          keeper_settings, store_, ctx.credentials);
+  ctx.keeper = keeper_;
+  if (ctx.cfg.auth.allow_unauthenticated)
+    log_warning("node",
+                "auth.allow_unauthenticated: every route answers without a "
+                "key, as admin, to anyone who reaches "
+                  + ctx.cfg.node.http.host);
   monitor_settings settings;
   settings.node = ctx.cfg.node.name;
   settings.snapshot_interval_s = ctx.cfg.metrics.snapshot_interval_s;
@@ -72,6 +89,7 @@ caf::expected<uint16_t> node::start() {
   hub_settings.audit_retention_ms = audit_retention_ms();
   hub_settings.services = routes;
   hub_settings.fallback = subscriber_;
+  hub_settings.credentials = ctx.credentials;
   hub_ = system_.spawn(coordination_hub, std::move(hub_settings), store_);
   ctx.hub = hub_;
   budget_controller_settings budget_settings;
@@ -135,10 +153,9 @@ caf::expected<uint16_t> node::start() {
 }
 
 caf::expected<std::string> node::record_config(const std::string& text) {
-  auto now = epoch_ms_now();
   auto& cfg = context_->cfg;
   audit_record started;
-  started.at_ms = now;
+  started.at_ms = epoch_ms_now();
   started.node = cfg.node.name;
   started.who = "node";
   started.action = "node.start";
@@ -146,11 +163,18 @@ caf::expected<std::string> node::record_config(const std::string& text) {
   started.outcome = "ok";
   started.detail = "config sha256 " + sha256_hex(text) + ", store "
     + store_detail_;
-  // One batch: the version and the audit record of the start land together.
+  return record_version(text, std::move(started));
+}
+
+caf::expected<std::string> node::record_version(const std::string& text,
+                                                audit_record audit) {
+  auto now = audit.at_ms;
+  auto& cfg = context_->cfg;
+  // One batch: the version and the audit record land together.
   write_ops ops{
     store::write_op::make_xadd(config_versions_stream,
                                config_version_fields(cfg.node.name, text, now)),
-    audit_write(started, audit_retention_ms())};
+    audit_write(audit, audit_retention_ms())};
   caf::expected<std::string> result{caf::make_error(error_code::unavailable)};
   caf::scoped_actor self{system_};
   self->request(store_, std::chrono::seconds{5}, write_atom_v, std::move(ops))
@@ -168,6 +192,84 @@ caf::expected<std::string> node::record_config(const std::string& text) {
       },
       [&](caf::error& err) { result = std::move(err); });
   return result;
+}
+
+std::vector<std::string> node::reload(config next, const std::string& text,
+                                      const std::string& who) {
+  auto& ctx = *context_;
+  auto needs_restart = restart_only_changes(ctx.cfg, next);
+  for (auto& x : needs_restart)
+    log_warning("node", "config reload: " + x + " needs a restart; not applied");
+  auto next_ptr = std::make_shared<const config>(std::move(next));
+  caf::scoped_actor self{system_};
+  auto on_error = [&](const std::string& what) {
+    return [&, what](caf::error& err) {
+      log_warning("node", "config reload of " + what
+                            + " failed: " + caf::to_string(err));
+    };
+  };
+  std::vector<std::string> applied;
+  self->request(keeper_, std::chrono::seconds{5}, reload_atom_v, next_ptr, who)
+    .receive([&](bool) { applied.push_back("credentials"); },
+             on_error("credentials"));
+  for (std::size_t i = 0; i < ctx.service_names.size(); ++i) {
+    auto svc = next_ptr->find_service(ctx.service_names[i]);
+    if (svc == nullptr)
+      continue;
+    auto svc_ptr = std::make_shared<const service_config>(*svc);
+    self
+      ->request(ctx.budgets[i], std::chrono::seconds{5}, reconfig_atom_v,
+                svc_ptr, who)
+      .receive(
+        [&](bool changed) {
+          if (changed)
+            applied.push_back("budget_controller/" + svc->name);
+        },
+        on_error("budget_controller/" + svc->name));
+    self
+      ->request(ctx.monitors[i], std::chrono::seconds{5}, reconfig_atom_v,
+                svc_ptr, who)
+      .receive(
+        [&](bool changed) {
+          if (changed)
+            applied.push_back("service_monitor/" + svc->name);
+        },
+        on_error("service_monitor/" + svc->name));
+  }
+  audit_record x;
+  x.at_ms = epoch_ms_now();
+  x.node = ctx.cfg.node.name;
+  x.who = who;
+  x.action = "config.reload";
+  x.subject = ctx.cfg.node.name;
+  x.outcome = "ok";
+  x.detail = "config sha256 " + sha256_hex(text) + "; applied to";
+  for (auto& a : applied)
+    x.detail += " " + a;
+  if (!needs_restart.empty()) {
+    x.detail += "; needs a restart:";
+    for (auto& r : needs_restart)
+      x.detail += " " + r;
+  }
+  if (auto id = record_version(text, std::move(x)); !id)
+    log_warning("node", "config reload not recorded: "
+                          + caf::to_string(id.error()));
+  log_info("node", "config reloaded (" + std::to_string(applied.size())
+                     + " components changed)");
+  return needs_restart;
+}
+
+void node::audit_refused_reload(const std::string& problems) {
+  audit_record x;
+  x.at_ms = epoch_ms_now();
+  x.node = context_->cfg.node.name;
+  x.who = "signal:SIGHUP";
+  x.action = "config.reload";
+  x.subject = context_->cfg.node.name;
+  x.outcome = "invalid";
+  x.detail = problems.substr(0, 2000);
+  caf::anon_send(store_, write_atom_v,
+                 write_ops{audit_write(x, audit_retention_ms())});
 }
 
 int64_t node::audit_retention_ms() const {
@@ -209,6 +311,13 @@ void node::stop() {
                     "history of " + ctx.service_names[i]
                       + " not stored at stop: " + caf::to_string(err));
       });
+  // Last-used times and refusals not yet written.
+  self->request(keeper_, std::chrono::seconds{2}, flush_atom_v)
+    .receive([](bool) {},
+             [](caf::error& err) {
+               log_warning("node", "key activity not stored at stop: "
+                                     + caf::to_string(err));
+             });
   audit_record stopped;
   stopped.at_ms = epoch_ms_now();
   stopped.node = ctx.cfg.node.name;
@@ -235,6 +344,7 @@ void node::stop() {
   // send those).
   self->send_exit(hub_, caf::exit_reason::user_shutdown);
   self->send_exit(subscriber_, caf::exit_reason::user_shutdown);
+  self->send_exit(keeper_, caf::exit_reason::user_shutdown);
   // Store last: the actors above may still write while they wind down.
   self->send_exit(store_, caf::exit_reason::user_shutdown);
   http_ = nullptr;
@@ -272,6 +382,12 @@ readiness_report node::readiness() const {
     report.components.push_back(std::move(c));
   };
   probe(store_, "store", store_detail_);
+  {
+    std::string why;
+    auto box = auth::secret_box::from_environment(why);
+    probe(keeper_, "credentials",
+          box ? std::string{"managed webhook secrets on"} : why);
+  }
   probe(ctx.webhooks, "webhook_processor", "");
   probe(hub_, "coordination_hub",
         ctx.actor_port == 0 ? std::string{"not published"}

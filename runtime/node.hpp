@@ -4,6 +4,7 @@
 // in order (actors, then HTTP) and stops them in reverse (HTTP first).
 
 #include "bridges/http_context.hpp"
+#include "runtime/audit.hpp"
 #include "runtime/config.hpp"
 #include "runtime/messages.hpp"
 
@@ -11,6 +12,8 @@
 #include <caf/fwd.hpp>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace streamb {
 
@@ -30,6 +33,16 @@ public:
   /// logs it) when the store is unreachable: a node does not refuse to start
   /// for its history.
   caf::expected<std::string> record_config(const std::string& text);
+
+  /// Applies a new config (SIGHUP): keys, agent token and webhook secrets,
+  /// each service's budget, limits, alerts and cost model. `text` is the
+  /// file as on disk (recorded as a config version, audited with `who`).
+  /// Changes that need a restart are logged and returned; the rest apply.
+  std::vector<std::string> reload(config next, const std::string& text,
+                                  const std::string& who);
+
+  /// Audits a reload that was refused (a bad file) with its problems.
+  void audit_refused_reload(const std::string& problems);
 
   /// Stops HTTP (requests in flight finish), then the actors. Idempotent.
   void stop();
@@ -53,7 +66,12 @@ private:
 
   int64_t audit_retention_ms() const;
 
+  /// Appends `text` as a config version with the audit record `audit`.
+  caf::expected<std::string> record_version(const std::string& text,
+                                            audit_record audit);
+
   caf::actor_system& system_;
+  credential_keeper_actor keeper_;
   std::shared_ptr<http_context> context_;
   store_actor store_;
   webhook_subscriber_actor subscriber_;

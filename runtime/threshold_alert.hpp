@@ -33,6 +33,13 @@ public:
     return alert_transition::none;
   }
 
+  /// New threshold and clear ratio (a config reload). An active alert stays
+  /// active; the next observation judges it against the new values.
+  void reconfigure(double threshold, double clear_ratio) noexcept {
+    threshold_ = threshold;
+    clear_below_ = threshold * clear_ratio;
+  }
+
   bool active() const noexcept {
     return active_;
   }

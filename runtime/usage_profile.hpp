@@ -36,6 +36,14 @@ public:
   /// Starts counting afresh (the monitor calls this daily).
   void reset(int64_t now_ms);
 
+  /// New batchable endpoints and window (a config reload); the counts so
+  /// far stay.
+  void set_batching(std::vector<std::string> batchable_prefixes,
+                    int64_t batch_window_ms) {
+    prefixes_ = std::move(batchable_prefixes);
+    window_ms_ = batch_window_ms;
+  }
+
   int64_t since_ms() const noexcept {
     return since_ms_;
   }

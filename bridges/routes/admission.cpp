@@ -1,7 +1,9 @@
+#include "bridges/http_auth.hpp"
 #include "bridges/http_context.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
 #include "runtime/budget/priority.hpp"
+#include "runtime/json_strict.hpp"
 #include "runtime/wall_time.hpp"
 
 #include <boost/json/array.hpp>
@@ -106,13 +108,15 @@ bool read_request(const httplib::Request& req, httplib::Response& res,
                   admission_request& out) {
   if (req.body.empty())
     return true;
-  std::error_code ec;
-  auto doc = json::parse(req.body, ec);
-  if (ec || !doc.is_object()) {
-    reply_error(res, 400, "malformed", "the body must be a JSON object", "$");
+  json_problem problem;
+  auto doc = parse_json_strict(req.body, problem);
+  if (!doc || !doc->is_object()) {
+    reply_error(res, 400, "malformed",
+                doc ? "the body must be a JSON object" : problem.message,
+                doc ? "$" : problem.path);
     return false;
   }
-  auto& obj = doc.get_object();
+  auto& obj = doc->get_object();
   for (auto& [key, value] : obj) {
     if (key == "priority") {
       auto text = value.if_string();
@@ -212,9 +216,12 @@ void add_admission_routes(httplib::Server& srv, http_context_ptr ctx) {
              auto budget = find_budget(*ctx, req, res);
              if (budget == nullptr)
                return;
-             std::error_code ec;
-             auto doc = json::parse(req.body, ec);
-             auto obj = ec ? nullptr : doc.if_object();
+             json_problem problem;
+             auto doc = parse_json_strict(req.body, problem);
+             if (!doc)
+               return reply_error(res, 400, "malformed", problem.message,
+                                  problem.path);
+             auto obj = doc->if_object();
              auto mode = obj && obj->contains("mode")
                ? obj->at("mode").if_string()
                : nullptr;
@@ -228,7 +235,7 @@ void add_admission_routes(httplib::Server& srv, http_context_ptr ctx) {
              caf::error failure;
              self
                ->request(*budget, ctx->ask_timeout, override_atom_v,
-                         std::string{*mode}, "operator@" + req.remote_addr)
+                         std::string{*mode}, who_of(*ctx, req))
                .receive([&](budget_status& x) { s = std::move(x); },
                         [&](caf::error& err) { failure = std::move(err); });
              if (failure)
@@ -303,7 +310,7 @@ void add_admission_routes(httplib::Server& srv, http_context_ptr ctx) {
                }
                self
                  ->request(*budget, ctx->ask_timeout, set_limit_atom_v, r.limit,
-                           r.limit_value, "cost/optimize@" + req.remote_addr)
+                           r.limit_value, who_of(*ctx, req))
                  .receive(
                    [&](budget_status&) {
                      auto item = to_json(r);

@@ -36,6 +36,9 @@ void add_admission_routes(httplib::Server& srv, http_context_ptr ctx);
 /// agents/status, coordination/send-event, coordination/events/{id}
 void add_coordination_routes(httplib::Server& srv, http_context_ptr ctx);
 
+/// /api/v1/admin/keys..., /api/v1/admin/webhooks/{service}/secrets...
+void add_admin_routes(httplib::Server& srv, http_context_ptr ctx);
+
 /// GET /api/v1/audit
 void add_audit_routes(httplib::Server& srv, http_context_ptr ctx);
 

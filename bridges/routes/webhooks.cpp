@@ -1,3 +1,4 @@
+#include "bridges/http_auth.hpp"
 #include "bridges/http_context.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
@@ -131,7 +132,11 @@ void add_webhook_routes(httplib::Server& srv, http_context_ptr ctx) {
       wr.body = req.body;
       auto now_ms = epoch_ms_now();
       wr.now_s = now_ms / 1000;
-      auto verdict = route.verify(wr, route.options);
+      // Config secrets plus the managed ones active now (rotation at run
+      // time: a retired secret stops verifying at the next credential poll).
+      auto options = route.options;
+      options.secrets = *ctx->credentials->current()->webhook_secrets(service);
+      auto verdict = route.verify(wr, options);
       if (!verdict.valid) {
         auto reason = std::string{sig::to_string(verdict.why)};
         caf::anon_send(ctx->webhooks, wh_reject_atom_v, service, reason);
@@ -264,7 +269,7 @@ void add_webhook_routes(httplib::Server& srv, http_context_ptr ctx) {
       audit_record x;
       x.at_ms = epoch_ms_now();
       x.node = ctx->cfg.node.name;
-      x.who = "operator@" + req.remote_addr;
+      x.who = who_of(*ctx, req);
       x.action = "webhook.replay";
       x.subject = event_id;
       x.outcome = "ok";

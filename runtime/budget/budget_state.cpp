@@ -112,6 +112,18 @@ std::vector<budget_event> budget_state::set_override(budget_override o) {
   return out;
 }
 
+std::vector<budget_event> budget_state::reconfigure(int64_t budget_micro,
+                                                    bool hard_cap) {
+  budget_ = std::max<int64_t>(budget_micro, 0);
+  hard_cap_ = hard_cap;
+  for (auto& l : levels_) {
+    l.amount_micro = amount_at(budget_, l.bp);
+    if (spend_ < l.amount_micro)
+      l.reached = false;
+  }
+  return observe(spend_);
+}
+
 bool budget_state::admits(priority p) const noexcept {
   switch (mode_) {
     case budget_mode::normal: return true;

@@ -75,6 +75,12 @@ public:
   /// Sets or clears (none) the operator override.
   std::vector<budget_event> set_override(budget_override o);
 
+  /// A new budget or hard cap (a config reload), keeping the month's spend
+  /// and the override. A level the spend no longer reaches under the new
+  /// budget is armed again (it alerts when reached); a level it now reaches
+  /// is reported, as are mode changes.
+  std::vector<budget_event> reconfigure(int64_t budget_micro, bool hard_cap);
+
   budget_mode mode() const noexcept {
     return mode_;
   }

@@ -16,13 +16,45 @@ const char* to_string(breaker_state x) {
   return "unknown";
 }
 
+namespace {
+
+uint32_t to_ppm(double error_rate) {
+  return static_cast<uint32_t>(std::llround(
+    std::clamp(error_rate > 0 ? error_rate : 0.0, 0.0, 1.0) * 1e6));
+}
+
+} // namespace
+
 circuit_breaker::circuit_breaker(double error_rate, uint32_t min_calls,
                                  uint32_t open_s, uint32_t half_open_probes)
-  : rate_ppm_(static_cast<uint32_t>(std::llround(
-    std::clamp(error_rate > 0 ? error_rate : 0.0, 0.0, 1.0) * 1e6))),
-    window_(std::max<uint32_t>(min_calls, 1)), open_ms_(int64_t{open_s} * 1000),
+  : rate_ppm_(to_ppm(error_rate)), window_(std::max<uint32_t>(min_calls, 1)),
+    open_ms_(int64_t{open_s} * 1000),
     probes_(std::max<uint32_t>(half_open_probes, 1)), ring_(window_, 0) {
   // nop
+}
+
+void circuit_breaker::reconfigure(double error_rate, uint32_t min_calls,
+                                  uint32_t open_s, uint32_t half_open_probes) {
+  rate_ppm_ = to_ppm(error_rate);
+  open_ms_ = int64_t{open_s} * 1000;
+  probes_ = std::max<uint32_t>(half_open_probes, 1);
+  auto window = std::max<uint32_t>(min_calls, 1);
+  if (window != window_) {
+    // The newest outcomes, oldest first, into a ring of the new size.
+    auto keep = std::min(calls_, window);
+    std::vector<uint8_t> ring(window, 0);
+    for (uint32_t i = 0; i < keep; ++i)
+      ring[i] = ring_[(next_ + ring_.size() - keep + i) % ring_.size()];
+    ring_ = std::move(ring);
+    window_ = window;
+    calls_ = keep;
+    next_ = keep % window;
+    failures_ = 0;
+    for (auto x : ring_)
+      failures_ += x;
+  }
+  if (rate_ppm_ == 0 && state_ != breaker_state::closed)
+    close();
 }
 
 bool circuit_breaker::is_failure(status_class outcome) noexcept {

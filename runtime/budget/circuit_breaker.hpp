@@ -48,6 +48,14 @@ public:
   /// Feeds the outcome of one call.
   void record(status_class outcome, int64_t now_ms);
 
+  /// New settings (a config reload). The state stays: an open breaker stays
+  /// open (its cool-down now `open_s` from when it opened), a half-open one
+  /// keeps its probes. Closed, the ring keeps its newest outcomes up to the
+  /// new `min_calls`; the new error rate is judged at the next outcome.
+  /// error_rate <= 0 disables the breaker, which closes it.
+  void reconfigure(double error_rate, uint32_t min_calls, uint32_t open_s,
+                   uint32_t half_open_probes);
+
   /// Server errors, timeouts and network errors.
   static bool is_failure(status_class outcome) noexcept;
 

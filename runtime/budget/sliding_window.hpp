@@ -56,6 +56,12 @@ public:
     return limit_;
   }
 
+  /// A new limit over the same window (a config reload): the units in the
+  /// window stay counted against it. 0 disables the tier.
+  void set_limit(uint64_t limit) noexcept {
+    limit_ = limit;
+  }
+
   int64_t granule_ms() const noexcept {
     return granule_ms_;
   }

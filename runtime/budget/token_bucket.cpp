@@ -77,6 +77,21 @@ void token_bucket::put_back(uint64_t units, int64_t now_ms) {
     carry_ = 0;
 }
 
+void token_bucket::reconfigure(double capacity, double refill_per_s,
+                               int64_t now_ms) {
+  int64_t deficit = 0;
+  if (limited_) {
+    advance(now_ms); // refill at the old rate up to now
+    deficit = capacity_ - level_;
+  }
+  limited_ = capacity > 0 || refill_per_s > 0;
+  capacity_ = to_micro(capacity, max_capacity);
+  rate_ = to_micro(refill_per_s, max_capacity * 1000);
+  level_ = std::max<int64_t>(capacity_ - deficit, 0);
+  carry_ = 0;
+  last_ms_ = std::max(last_ms_, now_ms);
+}
+
 int64_t token_bucket::wait_ms(uint64_t units, int64_t now_ms) const {
   if (!limited_)
     return 0;

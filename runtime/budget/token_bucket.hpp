@@ -41,6 +41,13 @@ public:
   /// Returns `units` tokens (a grant that was not used), up to capacity.
   void put_back(uint64_t units, int64_t now_ms);
 
+  /// New capacity and rate (a config reload). The tokens taken and not yet
+  /// refilled stay taken: the level becomes the new capacity minus that
+  /// deficit (at least 0), so a lowered capacity does not hand out a fresh
+  /// burst and a raised one adds its extra tokens at once. From disabled,
+  /// the bucket starts full.
+  void reconfigure(double capacity, double refill_per_s, int64_t now_ms);
+
   /// Milliseconds until `units` tokens are there: 0 when they are now,
   /// never_ms when units exceed the capacity (or nothing refills).
   int64_t wait_ms(uint64_t units, int64_t now_ms) const;

@@ -89,8 +89,8 @@ node_process::node_process(std::vector<std::string> args)
 }
 
 node_process::node_process(const std::string& binary,
-                           std::vector<std::string> args) {
-  pid_ = spawn(binary, args, stdout_fd_, false);
+                           std::vector<std::string> args, bool merge_stderr) {
+  pid_ = spawn(binary, args, stdout_fd_, merge_stderr);
 }
 
 uint16_t node_process::actor_port() const {

@@ -16,8 +16,10 @@ public:
   /// Starts `STREAMB_BINARY args...` in the source directory.
   explicit node_process(std::vector<std::string> args);
 
-  /// Starts `binary args...` (e.g. STREAMB_AGENT_BINARY) the same way.
-  node_process(const std::string& binary, std::vector<std::string> args);
+  /// Starts `binary args...` (e.g. STREAMB_AGENT_BINARY) the same way;
+  /// with `merge_stderr` its log lines are in `output()` too.
+  node_process(const std::string& binary, std::vector<std::string> args,
+               bool merge_stderr = false);
   ~node_process();
 
   node_process(const node_process&) = delete;

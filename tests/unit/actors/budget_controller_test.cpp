@@ -74,16 +74,30 @@ struct fixture : test::actor_fixture {
     return ask<admission_decision>(c, admit_atom_v, r);
   }
 
-  std::vector<std::string> audited(const std::string& action) {
-    std::vector<std::string> outcomes;
+  std::vector<audit_record> audit_records(const std::string& action) {
+    std::vector<audit_record> result;
     auto entries = db->inner.xrange(audit_stream, "-", "+");
     REQUIRE(entries);
     for (auto& e : *entries) {
       auto x = audit_from_entry(e);
       if (x.action == action)
-        outcomes.push_back(x.outcome);
+        result.push_back(std::move(x));
     }
+    return result;
+  }
+
+  std::vector<std::string> audited(const std::string& action) {
+    std::vector<std::string> outcomes;
+    for (auto& x : audit_records(action))
+      outcomes.push_back(x.outcome);
     return outcomes;
+  }
+
+  /// The controller's answer to new settings: whether anything changed.
+  bool reconfigure(const budget_controller_actor& c, service_config svc) {
+    return ask<bool>(c, reconfig_atom_v,
+                     std::make_shared<const service_config>(std::move(svc)),
+                     std::string{"operator:ops"});
   }
 };
 
@@ -291,4 +305,138 @@ TEST_CASE_METHOD(fixture,
                               uint64_t{7}, std::string{"test"});
   CHECK(s.sustained_limit == 7);
   CHECK(audited("budget.set_limit") == std::vector<std::string>{"ok"});
+}
+
+// -- reconfiguration (config reload) ------------------------------------------
+
+TEST_CASE_METHOD(fixture,
+                 "a lowered burst capacity refuses the next call that the "
+                 "old one admitted, and the change is audited") {
+  auto svc = stripe(50, false);
+  svc.limits.burst = {25, 1};
+  auto c = spawn(svc);
+  for (int i = 0; i < 10; ++i)
+    CHECK(admit(c, ask_for(normal)).granted); // 15 of 25 left
+  svc.limits.burst.capacity = 10;
+  svc.budget_usd_month = 80;
+  CHECK(reconfigure(c, svc));
+  // The 10 calls of this burst still count: nothing is left of 10.
+  auto d = admit(c, ask_for(normal));
+  CHECK_FALSE(d.granted);
+  CHECK(d.reason == "burst");
+  CHECK(d.retry_after_ms > 0);
+  CHECK(d.retry_after_ms <= 1000);
+  auto records = audit_records("budget.reconfigure");
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].who == "operator:ops");
+  CHECK(records[0].subject == "stripe");
+  CHECK(records[0].detail
+        == "budget_usd_month 50 -> 80, limits.burst.capacity 25 -> 10");
+  CHECK(ask<budget_status>(c, budget_atom_v).budget_micros == 80'000'000);
+  // The bucket refills at its rate up to the new capacity.
+  advance(1s);
+  CHECK(admit(c, ask_for(normal)).granted);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a raised budget ends throttling and a lowered one starts "
+                 "it again, with the month's spend kept") {
+  auto svc = stripe(100, false);
+  svc.limits.burst = {0, 0};
+  auto c = spawn(svc);
+  CHECK(admit(c, ask_for(normal, 95)).granted); // 95 %: throttled now
+  CHECK(admit(c, ask_for(normal, 1)).reason == "budget_throttle");
+  svc.budget_usd_month = 200;
+  CHECK(reconfigure(c, svc));
+  auto raised = ask<budget_status>(c, budget_atom_v);
+  CHECK(raised.mode == "normal");
+  CHECK(raised.spend_micros == 95'000'000);
+  CHECK(raised.budget_micros == 200'000'000);
+  // Levels the spend no longer reaches are armed again.
+  CHECK(raised.reached_levels_bp.empty());
+  CHECK(admit(c, ask_for(normal, 1)).granted); // 96 of 200
+  svc.budget_usd_month = 100;
+  CHECK(reconfigure(c, svc));
+  auto lowered = ask<budget_status>(c, budget_atom_v);
+  CHECK(lowered.mode == "throttled");
+  CHECK(lowered.spend_micros == 96'000'000);
+  CHECK(lowered.reached_levels_bp == std::vector<uint32_t>{7500, 9000, 9500});
+  CHECK(admit(c, ask_for(normal, 1)).reason == "budget_throttle");
+  CHECK(admit(c, ask_for(critical, 1)).granted);
+  CHECK(audited("budget.mode")
+        == std::vector<std::string>{"throttled", "normal", "throttled"});
+  auto records = audit_records("budget.reconfigure");
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].detail == "budget_usd_month 100 -> 200");
+  CHECK(records[1].detail == "budget_usd_month 200 -> 100");
+}
+
+TEST_CASE_METHOD(fixture,
+                 "an unchanged config, or one changing only what the "
+                 "controller does not use, replies false and audits "
+                 "nothing") {
+  auto svc = stripe(50, false);
+  auto c = spawn(svc);
+  CHECK_FALSE(reconfigure(c, svc));
+  svc.alerts.p95_ms = 123; // the monitor's business
+  CHECK_FALSE(reconfigure(c, svc));
+  CHECK(audit_records("budget.reconfigure").empty());
+  svc.hard_cap = true;
+  CHECK(reconfigure(c, svc));
+  CHECK(audited("budget.reconfigure") == std::vector<std::string>{"ok"});
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a lowered daily limit keeps today's calls and a raised "
+                 "sustained limit keeps the window's") {
+  auto svc = stripe(0, false);
+  svc.limits.burst = {0, 0};
+  svc.limits.daily.limit = 10;
+  svc.limits.sustained = {5, 60};
+  auto c = spawn(svc);
+  for (int i = 0; i < 5; ++i)
+    CHECK(admit(c, ask_for(normal)).granted);
+  CHECK(admit(c, ask_for(normal)).reason == "sustained");
+  svc.limits.daily.limit = 7;
+  svc.limits.sustained.limit = 100;
+  CHECK(reconfigure(c, svc));
+  CHECK(admit(c, ask_for(normal)).granted);
+  CHECK(admit(c, ask_for(normal)).granted);
+  CHECK(admit(c, ask_for(normal)).reason == "daily"); // 7 today
+  auto s = ask<budget_status>(c, budget_atom_v);
+  CHECK(s.daily_limit == 7);
+  CHECK(s.sustained_limit == 100);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "an open breaker stays open through a reconfigure, with "
+                 "the new cool-down") {
+  auto svc = stripe(0, false);
+  auto c = spawn(svc);
+  self->send(
+    c, spend_atom_v,
+    call_spend{0, std::vector<status_class>(10, status_class::server_error)});
+  sched.run();
+  svc.breaker.open_s = 60;
+  CHECK(reconfigure(c, svc));
+  CHECK(ask<budget_status>(c, budget_atom_v).breaker == "open");
+  advance(30s);
+  CHECK(admit(c, ask_for(normal)).reason == "circuit_open");
+  advance(30s);
+  CHECK(admit(c, ask_for(normal)).granted); // a probe
+}
+
+TEST_CASE_METHOD(fixture, "a reconfigure for another service is refused") {
+  auto c = spawn(stripe(0, false));
+  auto other = stripe(0, false);
+  other.name = "twilio";
+  std::optional<caf::error> refused;
+  auto rh = self->request(c, caf::infinite, reconfig_atom_v,
+                          std::make_shared<const service_config>(other),
+                          std::string{"test"});
+  sched.run();
+  rh.receive([](bool) { FAIL("expected an error"); },
+             [&](caf::error& err) { refused = std::move(err); });
+  REQUIRE(refused);
+  CHECK(*refused == caf::make_error(error_code::invalid_argument));
 }

@@ -69,6 +69,13 @@ struct fixture : test::actor_fixture {
   service_metrics metrics(metrics_window w) {
     return ask<service_metrics>(monitor, metrics_atom_v, w);
   }
+
+  /// The monitor's answer to new settings: whether anything changed.
+  bool reconfigure(service_config svc) {
+    return ask<bool>(monitor, reconfig_atom_v,
+                     std::make_shared<const service_config>(std::move(svc)),
+                     std::string{"operator:ops"});
+  }
 };
 
 } // namespace
@@ -146,6 +153,79 @@ TEST_CASE("the monitor releases the ingest backlog of the samples it "
   f.sched.run();
   CHECK(backlog->queued() == 0);
   f.self->send_exit(m, caf::exit_reason::user_shutdown);
+}
+
+// -- reconfiguration (config reload) ------------------------------------------
+
+TEST_CASE_METHOD(fixture,
+                 "a lowered p95 alert threshold raises an alert at the next "
+                 "snapshot") {
+  post(batch(100, 600));
+  advance(15s);
+  CHECK(alerts->empty()); // 600 ms is under 800 ms
+  auto svc = stripe();
+  svc.alerts.p95_ms = 500;
+  CHECK(reconfigure(svc));
+  CHECK(alerts->empty()); // judged at the snapshot, not at the reconfigure
+  advance(15s);
+  REQUIRE(alerts->size() == 1);
+  CHECK(alerts->at(0).metric == "p95_ms");
+  CHECK(alerts->at(0).active);
+  CHECK(alerts->at(0).threshold == 500);
+  CHECK(alerts->at(0).value == Approx(600).epsilon(0.01));
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a raised p95 threshold clears an active alert with the "
+                 "new hysteresis") {
+  post(batch(100, 2000));
+  advance(15s);
+  REQUIRE(alerts->size() == 1);
+  auto svc = stripe();
+  svc.alerts.p95_ms = 5000; // clears below 4000 ms
+  CHECK(reconfigure(svc));
+  CHECK(metrics(metrics_window::five_minutes).active_alerts.size() == 1);
+  advance(15s);
+  REQUIRE(alerts->size() == 2);
+  CHECK_FALSE(alerts->at(1).active);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "an unchanged config replies false and keeps the windows") {
+  post(batch(10, 100));
+  CHECK_FALSE(reconfigure(stripe()));
+  auto svc = stripe();
+  svc.limits.burst = {1, 1}; // the budget controller's business
+  CHECK_FALSE(reconfigure(svc));
+  CHECK(metrics(metrics_window::one_minute).calls == 10);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a changed cost model prices the samples after it; the "
+                 "window keeps what was recorded before") {
+  auto svc = stripe();
+  svc.cost.per_call_usd = 0.01;
+  CHECK(reconfigure(svc));
+  post(batch(10, 100)); // no reported cost: 0.01 USD each
+  svc.cost.per_call_usd = 0.02;
+  CHECK(reconfigure(svc));
+  post(batch(10, 100));
+  auto m = metrics(metrics_window::one_minute);
+  CHECK(m.calls == 20);
+  CHECK(m.spend_micros == 10 * 10'000 + 10 * 20'000);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "new batchable endpoints count for the advisor from then "
+                 "on, keeping the counts so far") {
+  post(batch(5, 100));
+  auto svc = stripe();
+  svc.batching.endpoints = {"/v1/charges"};
+  CHECK(reconfigure(svc));
+  post(batch(5, 100));
+  auto p = ask<usage_profile>(monitor, profile_atom_v);
+  CHECK(p.calls == 10);
+  CHECK(p.batchable_calls == 5);
 }
 
 // -- metric history -----------------------------------------------------------

@@ -182,3 +182,37 @@ TEST_CASE("utilization is integer parts per million", "[budget]") {
   b.observe(3 * usd);
   CHECK(b.utilization_ppm() == 1'000'000);
 }
+
+TEST_CASE("a reconfigured budget keeps the spend, re-arms the levels it no "
+          "longer reaches and re-judges the mode",
+          "[budget]") {
+  budget_state b{budget, false};
+  b.observe(96 * usd);
+  CHECK(b.mode() == budget_mode::throttled);
+  auto raised = b.reconfigure(2 * budget, false); // 48 %
+  CHECK(levels(raised).empty());
+  auto back = mode_changes(raised);
+  REQUIRE(back.size() == 1);
+  CHECK(back[0].to == budget_mode::normal);
+  CHECK(b.spend_micro() == 96 * usd);
+  CHECK(b.reached_levels().empty());
+  // 75 % of the new budget alerts again.
+  CHECK(levels(b.observe(150 * usd)) == bps{7500});
+  auto capped = b.reconfigure(budget, true); // 150 %, hard cap
+  CHECK(levels(capped) == bps{9000, 9500, 10000});
+  auto cap = mode_changes(capped);
+  REQUIRE(cap.size() == 1);
+  CHECK(cap[0].from == budget_mode::normal);
+  CHECK(cap[0].to == budget_mode::capped);
+  // Nothing changed: nothing reported.
+  CHECK(b.reconfigure(budget, true).empty());
+}
+
+TEST_CASE("a reconfigure keeps an operator override", "[budget]") {
+  budget_state b{budget, false};
+  b.observe(10 * usd);
+  b.set_override(budget_override::force);
+  CHECK(b.reconfigure(2 * budget, false).empty());
+  CHECK(b.override_mode() == budget_override::force);
+  CHECK(b.mode() == budget_mode::throttled);
+}

@@ -133,3 +133,26 @@ TEST_CASE("error_rate 0 disables the breaker", "[budget]") {
   CHECK(b.state() == breaker_state::closed);
   CHECK(b.allow(t0));
 }
+
+TEST_CASE("a reconfigured breaker keeps its state and its newest outcomes",
+          "[budget]") {
+  auto b = make();
+  feed(b, status_class::ok, 6, t0);
+  feed(b, status_class::server_error, 3, t0);
+  // min_calls 10 -> 4: the newest four (1 ok, 3 failures) stay.
+  b.reconfigure(0.5, 4, 30, 3);
+  CHECK(b.calls() == 4);
+  CHECK(b.failures() == 3);
+  CHECK(b.state() == breaker_state::closed); // judged at the next outcome
+  b.record(status_class::server_error, t0);
+  CHECK(b.state() == breaker_state::open);
+  // Open stays open; the cool-down is the new one, from when it opened.
+  b.reconfigure(0.5, 4, 60, 3);
+  CHECK(b.state() == breaker_state::open);
+  CHECK(b.wait_ms(t0 + 30'000) == 30'000);
+  CHECK(b.allow(t0 + 60'000));
+  // A disabled breaker closes.
+  b.reconfigure(0, 4, 60, 3);
+  CHECK(b.state() == breaker_state::closed);
+  CHECK(b.allow(t0 + 60'000));
+}

@@ -112,3 +112,28 @@ TEST_CASE("a bucket configured with zeros does not limit", "[budget]") {
   CHECK(b.try_take(1'000'000, t0));
   CHECK(b.wait_ms(1'000'000, t0) == 0);
 }
+
+TEST_CASE("a reconfigured bucket keeps the tokens taken from it", "[budget]") {
+  token_bucket b{25, 1};
+  CHECK(b.try_take(10, t0));
+  b.reconfigure(10, 1, t0); // lowered: the 10 taken use it all
+  CHECK(b.capacity() == 10);
+  CHECK(b.available(t0) == 0);
+  CHECK(b.wait_ms(1, t0) == 1000);
+  b.reconfigure(30, 2, t0); // raised: the 20 extra tokens at once
+  CHECK(b.available(t0) == 20);
+  CHECK(b.try_take(20, t0));
+  CHECK(b.wait_ms(1, t0) == 500); // at the new rate
+  CHECK(b.available(t0 + hours(1)) == 30);
+}
+
+TEST_CASE("a bucket enabled by a reconfigure starts full", "[budget]") {
+  token_bucket b{0, 0};
+  CHECK_FALSE(b.limited());
+  b.reconfigure(5, 1, t0);
+  CHECK(b.limited());
+  CHECK(b.available(t0) == 5);
+  b.reconfigure(0, 0, t0);
+  CHECK_FALSE(b.limited());
+  CHECK(b.try_take(100, t0));
+}

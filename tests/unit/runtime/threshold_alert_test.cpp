@@ -25,3 +25,16 @@ TEST_CASE("an alert ignores observations without enough data") {
   CHECK(a.observe(1.0, false) == alert_transition::none);
   CHECK_FALSE(a.active());
 }
+
+TEST_CASE("a reconfigured alert keeps its state and judges the next value "
+          "against the new threshold") {
+  threshold_alert a{800, 0.8};
+  CHECK(a.observe(600, true) == alert_transition::none);
+  a.reconfigure(500, 0.8);
+  CHECK(a.threshold() == 500);
+  CHECK(a.observe(600, true) == alert_transition::raised);
+  a.reconfigure(1000, 0.5); // clears below 500
+  CHECK(a.active());
+  CHECK(a.observe(600, true) == alert_transition::none);
+  CHECK(a.observe(400, true) == alert_transition::cleared);
+}

@@ -1,0 +1,103 @@
+#include "bridges/route_table.hpp"
+
+namespace streamb {
+
+namespace {
+
+using auth::role;
+
+constexpr route_access open = route_access::open;
+constexpr route_access signature = route_access::signature;
+constexpr route_access needs = route_access::role;
+
+#define P "/api/v1/stream-b-coordination"
+
+} // namespace
+
+const std::vector<route_spec>& route_table() {
+  static const std::vector<route_spec> table{
+    // probes
+    {"GET", "/healthz", open, role::viewer, "liveness"},
+    {"GET", "/readyz", open, role::viewer, "readiness"},
+    // provider webhooks: the signature is the credential
+    {"POST", "/webhooks/{service}", signature, role::viewer, "webhooks"},
+    // viewer: reads
+    {"GET", P "/health/comprehensive", needs, role::viewer, "health"},
+    {"GET", P "/metrics/realtime", needs, role::viewer, "metrics"},
+    {"GET", P "/metrics/history", needs, role::viewer, "metric history"},
+    {"GET", P "/cost/analysis", needs, role::viewer, "spend and forecasts"},
+    {"GET", P "/optimization/recommendations", needs, role::viewer, "advisor"},
+    {"GET", P "/webhooks/stats", needs, role::viewer, "webhook counters"},
+    {"GET", P "/agents/status", needs, role::viewer, "agents"},
+    {"GET", P "/coordination/events/{id}", needs, role::viewer, "an event"},
+    {"GET", "/api/v1/coordination/events/{id}", needs, role::viewer,
+     "an event"},
+    {"GET", "/api/v1/webhooks/dead-letters", needs, role::viewer,
+     "dead letters"},
+    {"GET", "/api/v1/webhooks/events/{id...}", needs, role::viewer,
+     "a webhook event"},
+    {"GET", "/api/v1/audit", needs, role::viewer, "audit trail"},
+    // reporter: the clients' path
+    {"POST", "/api/v1/calls", needs, role::reporter, "call samples"},
+    {"POST", "/api/v1/admission/{service}", needs, role::reporter, "admission"},
+    // operator: changes to how the node behaves
+    {"POST", P "/coordination/send-event", needs, role::operator_,
+     "send an event"},
+    {"POST", P "/cost/optimize", needs, role::operator_, "apply the advisor"},
+    {"POST", "/api/v1/budgets/{service}/override", needs, role::operator_,
+     "throttle override"},
+    {"POST", "/api/v1/webhooks/dead-letters/{id}/replay", needs,
+     role::operator_, "replay a dead letter"},
+    // admin: credentials
+    {"GET", "/api/v1/admin/keys", needs, role::admin, "list keys"},
+    {"POST", "/api/v1/admin/keys", needs, role::admin, "create a key"},
+    {"POST", "/api/v1/admin/keys/{id}/rotate", needs, role::admin,
+     "rotate a key"},
+    {"DELETE", "/api/v1/admin/keys/{id}", needs, role::admin, "revoke a key"},
+    {"GET", "/api/v1/admin/webhooks/{service}/secrets", needs, role::admin,
+     "list webhook secrets"},
+    {"POST", "/api/v1/admin/webhooks/{service}/secrets", needs, role::admin,
+     "add a webhook secret"},
+    {"DELETE", "/api/v1/admin/webhooks/{service}/secrets/{id}", needs,
+     role::admin, "retire a webhook secret"},
+  };
+  return table;
+}
+
+bool matches(std::string_view pattern, std::string_view path) {
+  while (!pattern.empty()) {
+    if (path.empty() || path.front() != '/' || pattern.front() != '/')
+      return false;
+    pattern.remove_prefix(1);
+    path.remove_prefix(1);
+    auto pend = pattern.find('/');
+    auto seg = pattern.substr(0, pend);
+    auto xend = path.find('/');
+    auto x = path.substr(0, xend);
+    bool rest = seg.size() > 5 && seg.substr(seg.size() - 4) == "...}";
+    if (rest)
+      return !path.empty();
+    bool var = !seg.empty() && seg.front() == '{';
+    if (var ? x.empty() : seg != x)
+      return false;
+    pattern.remove_prefix(seg.size());
+    path.remove_prefix(x.size());
+  }
+  return path.empty();
+}
+
+const route_spec* find_route(std::string_view method, std::string_view path) {
+  for (auto& r : route_table())
+    if (method == r.method && matches(r.pattern, path))
+      return &r;
+  return nullptr;
+}
+
+bool path_has_other_method(std::string_view method, std::string_view path) {
+  for (auto& r : route_table())
+    if (method != r.method && matches(r.pattern, path))
+      return true;
+  return false;
+}
+
+} // namespace streamb
