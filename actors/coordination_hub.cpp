@@ -4,6 +4,7 @@
 #include "runtime/audit.hpp"
 #include "runtime/budget/priority.hpp"
 #include "runtime/log.hpp"
+#include "runtime/valid_name.hpp"
 #include "runtime/wall_time.hpp"
 
 #include <boost/json.hpp>
@@ -71,14 +72,6 @@ std::string agent_id(const std::string& name) {
   return "agent-" + name;
 }
 
-bool valid_name(const std::string& x) {
-  if (x.empty() || x.size() > 64)
-    return false;
-  return std::all_of(x.begin(), x.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'
-      || c == '.';
-  });
-}
 
 std::string unit_name(const unit_target& t) {
   return t.agent.empty() ? "role:" + t.role : "agent:" + t.agent;
@@ -935,7 +928,7 @@ caf::result<agent_welcome> on_register(coordination_hub_pointer self,
                                        agent_endpoint_actor& endpoint) {
   auto& st = self->state;
   // Checked first: what is audited and logged is a valid name.
-  if (!valid_name(reg.name) || !valid_name(reg.role))
+  if (!is_valid_name(reg.name) || !is_valid_name(reg.role))
     return caf::make_error(error_code::invalid_argument,
                            "name and role must be 1-64 characters of "
                            "letters, digits, '-', '_' and '.'");

@@ -224,6 +224,12 @@ std::vector<std::string> restart_only_changes(const config& a,
     diff("max_queued_samples", x.max_queued_samples, y.max_queued_samples);
   }
   {
+    // Keys, open_reads and allow_unauthenticated apply live; the keeper's
+    // flush timer is set at start.
+    key_list diff{out, "auth."};
+    diff("audit_interval_s", a.auth.audit_interval_s, b.auth.audit_interval_s);
+  }
+  {
     // token_sha256 is left out: the credential keeper applies it live.
     key_list diff{out, "agents."};
     auto &x = a.agents, &y = b.agents;

@@ -1,5 +1,7 @@
 #include "runtime/config_versions.hpp"
 
+#include "runtime/hex.hpp"
+
 #include <openssl/evp.h>
 
 namespace streamb {
@@ -8,14 +10,7 @@ std::string sha256_hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 0x0f];
-  }
-  return out;
+  return to_hex({reinterpret_cast<const char*>(digest), len});
 }
 
 store::field_list config_version_fields(const std::string& node,

@@ -1,8 +1,8 @@
 #include "bridges/http_auth.hpp"
 #include "bridges/http_context.hpp"
+#include "bridges/json_body.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
-#include "runtime/json_strict.hpp"
 #include "runtime/wall_time.hpp"
 
 #include <boost/json/array.hpp>
@@ -15,29 +15,16 @@ namespace {
 
 namespace json = boost::json;
 
-/// Bodies of management routes: strict JSON (a repeated key is 400), an
-/// object, small.
+/// Bodies of management routes: small, strict JSON objects.
 std::optional<json::object> read_body(const httplib::Request& req,
                                       httplib::Response& res,
                                       bool empty_ok = false) {
-  if (req.body.empty() && empty_ok)
-    return json::object{};
   if (req.body.size() > 64 * 1024) {
     reply_error(res, 413, "too_large",
                 "management bodies are limited to 64 KiB");
     return std::nullopt;
   }
-  json_problem problem;
-  auto v = parse_json_strict(req.body, problem);
-  if (!v) {
-    reply_error(res, 400, "malformed", problem.message, problem.path);
-    return std::nullopt;
-  }
-  if (!v->is_object()) {
-    reply_error(res, 400, "malformed", "the body must be a JSON object", "$");
-    return std::nullopt;
-  }
-  return std::move(v->as_object());
+  return read_json_object(req, res, empty_ok);
 }
 
 json::value time_or_null(int64_t ms) {

@@ -1,9 +1,9 @@
 #include "bridges/http_auth.hpp"
 #include "bridges/http_context.hpp"
+#include "bridges/json_body.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
 #include "runtime/budget/priority.hpp"
-#include "runtime/json_strict.hpp"
 #include "runtime/wall_time.hpp"
 
 #include <boost/json/array.hpp>
@@ -106,17 +106,10 @@ caf::expected<recommendations> advise(const http_context& ctx) {
 /// Reads the admission body; false (and the response set) when it is bad.
 bool read_request(const httplib::Request& req, httplib::Response& res,
                   admission_request& out) {
-  if (req.body.empty())
-    return true;
-  json_problem problem;
-  auto doc = parse_json_strict(req.body, problem);
-  if (!doc || !doc->is_object()) {
-    reply_error(res, 400, "malformed",
-                doc ? "the body must be a JSON object" : problem.message,
-                doc ? "$" : problem.path);
+  auto doc = read_json_object(req, res, true);
+  if (!doc)
     return false;
-  }
-  auto& obj = doc->get_object();
+  auto& obj = *doc;
   for (auto& [key, value] : obj) {
     if (key == "priority") {
       auto text = value.if_string();
@@ -216,15 +209,11 @@ void add_admission_routes(httplib::Server& srv, http_context_ptr ctx) {
              auto budget = find_budget(*ctx, req, res);
              if (budget == nullptr)
                return;
-             json_problem problem;
-             auto doc = parse_json_strict(req.body, problem);
-             if (!doc)
-               return reply_error(res, 400, "malformed", problem.message,
-                                  problem.path);
-             auto obj = doc->if_object();
-             auto mode = obj && obj->contains("mode")
-               ? obj->at("mode").if_string()
-               : nullptr;
+             auto obj = read_json_object(req, res);
+             if (!obj)
+               return;
+             auto mode = obj->contains("mode") ? obj->at("mode").if_string()
+                                               : nullptr;
              if (mode == nullptr)
                return reply_error(res, 400, "invalid_argument",
                                   "the body must be {\"mode\": \"lift\" | "

@@ -1,5 +1,5 @@
 #include "bridges/http_context.hpp"
-#include "runtime/json_strict.hpp"
+#include "bridges/json_body.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
 #include "runtime/budget/priority.hpp"
@@ -75,15 +75,10 @@ json::object to_json(const event_type_stats& t) {
 /// Reads a send-event body; false (and the response set) when it is bad.
 bool read_event(const httplib::Request& req, httplib::Response& res,
                 coordination_event& ev) {
-  json_problem problem;
-  auto doc = parse_json_strict(req.body, problem);
-  if (!doc || !doc->is_object()) {
-    reply_error(res, 400, "malformed",
-                doc ? "the body must be a JSON object" : problem.message,
-                doc ? "$" : problem.path);
+  auto doc = read_json_object(req, res);
+  if (!doc)
     return false;
-  }
-  auto& obj = doc->get_object();
+  auto& obj = *doc;
   auto type = obj.if_contains("type");
   if (type == nullptr || !type->is_string()) {
     reply_error(res, 400, "invalid_argument", "type is required", "$.type");

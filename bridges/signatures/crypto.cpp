@@ -1,5 +1,7 @@
 #include "bridges/signatures/crypto.hpp"
 
+#include "runtime/hex.hpp"
+
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -105,14 +107,7 @@ std::optional<std::string> sha256(std::string_view data) {
 }
 
 std::string hex_lower(std::string_view bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char b : bytes) {
-    out += digits[b >> 4];
-    out += digits[b & 0x0f];
-  }
-  return out;
+  return to_hex(bytes);
 }
 
 std::string base64_encode(std::string_view bytes) {

@@ -7,6 +7,8 @@
 // constant-time comparison however many keys exist. Only the SHA-256 of the
 // whole key is ever stored.
 
+#include "runtime/hex.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,12 +34,6 @@ std::string key_hash(std::string_view token);
 
 /// Constant-time equality of two hex digests (lengths are public).
 bool same_hash(std::string_view a, std::string_view b);
-
-/// Lower-case hex of `bytes`.
-std::string to_hex(std::string_view bytes);
-
-/// The bytes of hex text (either case), or nullopt.
-std::optional<std::string> from_hex(std::string_view text);
 
 /// `n` random bytes from OpenSSL's CSPRNG; throws std::runtime_error when it
 /// fails.

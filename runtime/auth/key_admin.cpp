@@ -2,6 +2,7 @@
 
 #include "runtime/auth/api_key.hpp"
 #include "runtime/error_code.hpp"
+#include "runtime/valid_name.hpp"
 
 #include <algorithm>
 
@@ -20,12 +21,7 @@ const key_record* find_key(const std::vector<key_record>& keys,
 } // namespace
 
 bool valid_name(const std::string& name) {
-  if (name.empty() || name.size() > 64)
-    return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_'
-      || c == '-';
-  });
+  return is_valid_name(name);
 }
 
 caf::expected<new_key_result>

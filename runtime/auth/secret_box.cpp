@@ -27,7 +27,7 @@ const unsigned char* bytes(std::string_view s) {
 std::optional<secret_box> secret_box::from_hex(std::string_view hex) {
   if (hex.size() != 64)
     return std::nullopt;
-  auto key = auth::from_hex(hex);
+  auto key = streamb::from_hex(hex);
   if (!key)
     return std::nullopt;
   return secret_box{std::move(*key)};
@@ -75,7 +75,7 @@ std::string secret_box::seal(std::string_view plaintext,
 
 std::optional<std::string> secret_box::open(std::string_view sealed,
                                             std::string_view aad) const {
-  auto raw = auth::from_hex(sealed);
+  auto raw = streamb::from_hex(sealed);
   if (!raw || raw->size() < nonce_size + tag_size)
     return std::nullopt;
   auto n = raw->size() - nonce_size - tag_size;

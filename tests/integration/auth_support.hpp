@@ -26,7 +26,7 @@ struct auth_config : redis_config_file {
     : redis_config_file(name) {
     std::string tokens;
     for (auto role : {"viewer", "reporter", "operator", "admin"}) {
-      auto key = "sbc_" + auth::to_hex(auth::random_bytes(32));
+      auto key = "sbc_" + streamb::to_hex(auth::random_bytes(32));
       keys[role] = key;
       tokens += std::string{tokens.empty() ? "" : ", "} + R"({"name": "boot-)"
         + role + R"(", "sha256": ")" + auth::key_hash(key) + R"(", "role": ")"

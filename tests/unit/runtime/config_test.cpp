@@ -117,6 +117,7 @@ TEST_CASE("the production example is valid once its variables are set") {
     setenv(var.c_str(), ("secret-of-" + var).c_str(), 1);
   }
   setenv("STREAMB_OPS_TOKEN_SHA256", hex.c_str(), 1);
+  setenv("STREAMB_ADMIN_TOKEN_SHA256", std::string(64, 'f').c_str(), 1);
   setenv("STREAMB_AGENT_TOKEN_SHA256", hex.c_str(), 1);
   auto cfg = load_config_file(STREAMB_SOURCE_DIR
                               "/config/examples/production.json");
@@ -131,10 +132,12 @@ TEST_CASE("the production example is valid once its variables are set") {
   CHECK(stripe->webhook->secrets
         == std::vector<std::string>{"secret-of-STRIPE_WEBHOOK_SECRET"});
   CHECK(cfg.find_service("maps")->webhook->scheme == "standard");
-  REQUIRE(cfg.auth.tokens.size() == 1);
-  CHECK(cfg.auth.tokens[0].role == "operator");
+  REQUIRE(cfg.auth.tokens.size() == 2);
+  CHECK(cfg.auth.tokens[0].role == "admin");
+  CHECK(cfg.auth.tokens[1].role == "operator");
+  CHECK(exposure_problems(cfg).empty());
   // Hashes are normalized to lower case.
-  CHECK(cfg.auth.tokens[0].sha256
+  CHECK(cfg.auth.tokens[1].sha256
         == "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
 }
 

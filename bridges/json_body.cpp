@@ -1,0 +1,26 @@
+#include "bridges/json_body.hpp"
+
+#include "bridges/json_response.hpp"
+#include "runtime/json_strict.hpp"
+
+#include <httplib.h>
+
+namespace streamb {
+
+std::optional<boost::json::object> read_json_object(const httplib::Request& req,
+                                                    httplib::Response& res,
+                                                    bool empty_ok) {
+  if (req.body.empty() && empty_ok)
+    return boost::json::object{};
+  json_problem problem;
+  auto doc = parse_json_strict(req.body, problem);
+  if (!doc || !doc->is_object()) {
+    reply_error(res, 400, "malformed",
+                doc ? "the body must be a JSON object" : problem.message,
+                doc ? "$" : problem.path);
+    return std::nullopt;
+  }
+  return std::move(doc->as_object());
+}
+
+} // namespace streamb
