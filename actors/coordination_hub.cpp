@@ -4,6 +4,7 @@
 #include "runtime/audit.hpp"
 #include "runtime/budget/priority.hpp"
 #include "runtime/log.hpp"
+#include "runtime/auth/api_key.hpp"
 #include "runtime/valid_name.hpp"
 #include "runtime/wall_time.hpp"
 
@@ -721,7 +722,7 @@ void end_revoked_registrations(coordination_hub_pointer self) {
   auto creds = st.settings.credentials->current();
   auto now = epoch_ms_now();
   for (auto& [name, a] : st.agents) {
-    if (a.session.empty() || creds->agent_key_valid(a.key_id, now))
+    if (a.session.empty() || creds->agent_key_valid(a.key_id, a.key_hash, now))
       continue;
     log_warning("coordination_hub",
                 "agent " + name + ": its key " + a.key_id
@@ -954,12 +955,31 @@ caf::result<agent_welcome> on_register(coordination_hub_pointer self,
   }
   if (!why_refused.empty()) {
     ++st.refused_registrations;
-    log_warning("coordination_hub",
-                "refused the registration of agent '" + reg.name
-                  + "': token " + why_refused);
-    audit(self, who, "agent.register", reg.name, "denied",
-          "token " + why_refused + " (role " + reg.role + ")");
-    return caf::make_error(error_code::unauthorized,
+    // At most 10 log lines and audit records a minute, the next one saying
+    // how many were left out: whoever reaches the port cannot flood the
+    // audit trail.
+    auto at = steady_us();
+    if (at - st.refusal_window_us >= 60'000'000) {
+      st.refusal_window_us = at;
+      st.refusals_in_window = 0;
+    }
+    if (st.refusals_in_window < 10) {
+      ++st.refusals_in_window;
+      auto detail = "token " + why_refused + " (role " + reg.role + ")";
+      if (st.unaudited_refusals > 0)
+        detail += "; " + std::to_string(st.unaudited_refusals)
+                  + " more refused registration(s) not recorded before it";
+      log_warning("coordination_hub", "refused the registration of agent '"
+                                        + reg.name + "': " + detail);
+      audit(self, who, "agent.register", reg.name, "denied", detail);
+      st.unaudited_refusals = 0;
+    } else {
+      ++st.unaudited_refusals;
+    }
+    // A store that has not answered yet may hold the agent's key: retry.
+    return caf::make_error(why_refused == "unavailable"
+                             ? error_code::unavailable
+                             : error_code::unauthorized,
                            "agent token " + why_refused);
   }
   who += " key " + key_id;
@@ -984,6 +1004,7 @@ caf::result<agent_welcome> on_register(coordination_hub_pointer self,
   a.subscriptions = reg.subscriptions;
   a.endpoint = endpoint;
   a.key_id = key_id;
+  a.key_hash = reg.token.empty() ? std::string{} : auth::key_hash(reg.token);
   a.state = state_t::active;
   if (a.registered_ms == 0)
     a.registered_ms = now;

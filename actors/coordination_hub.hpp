@@ -88,6 +88,8 @@ struct hub_agent {
   /// The key the registration carried ("anonymous" when none was needed):
   /// revoking it ends the registration.
   std::string key_id;
+  /// SHA-256 of the token it carried: a rotation without overlap ends it.
+  std::string key_hash;
   uint32_t in_flight = 0;
   uint64_t delivered = 0;
   uint64_t answered = 0;
@@ -178,6 +180,11 @@ struct coordination_hub_state {
   uint64_t refused_registrations = 0;
   /// The credential generation last checked against the agents' keys.
   uint64_t credentials_seen = 0;
+  /// Refused registrations are audited at most 10 a minute; the rest are
+  /// counted into the next record.
+  uint64_t unaudited_refusals = 0;
+  uint64_t refusals_in_window = 0;
+  int64_t refusal_window_us = 0;
 
   // Store writes are batched: whatever arrives while one is in flight goes
   // out together in the next.

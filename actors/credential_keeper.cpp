@@ -57,7 +57,7 @@ void publish(credential_keeper_pointer self) {
     }
   }
   st.registry->publish(std::make_shared<const credential_set>(
-    *st.cfg, st.keys, std::move(opened), st.fresh_until));
+    *st.cfg, st.keys, std::move(opened), st.fresh_until, st.loaded));
 }
 
 void mark_fresh(credential_keeper_pointer self) {
@@ -65,36 +65,48 @@ void mark_fresh(credential_keeper_pointer self) {
   st.fresh_until->store(epoch_ms_now() + st.settings.stale_after_ms);
 }
 
-/// Reads both hashes and publishes them; `done` runs after, with the error
-/// if the store did not answer.
+/// Reads the keys, the revocations and the secrets (one batch of reads
+/// would need a read op per hash; three requests keep the store interface as
+/// it is) and publishes them; `done` gets the error if the store failed.
 template <class Done>
 void load(credential_keeper_pointer self, std::string version, Done done) {
-  self
-    ->request(self->state.store, store_timeout, hgetall_atom_v,
-              std::string{keys_hash})
+  auto store = self->state.store;
+  auto on_error = [=](caf::error& err) mutable { done(err); };
+  self->request(store, store_timeout, hgetall_atom_v, std::string{keys_hash})
     .then(
       [=](store::field_list& key_fields) mutable {
         self
-          ->request(self->state.store, store_timeout, hgetall_atom_v,
-                    std::string{secrets_hash})
+          ->request(store, store_timeout, hgetall_atom_v,
+                    std::string{revoked_hash})
           .then(
-            [=](store::field_list& secret_fields) mutable {
-              auto& st = self->state;
-              std::size_t bad = 0;
-              st.keys = decode_keys(key_fields, &bad);
-              st.secrets = decode_secrets(secret_fields, &bad);
-              if (bad > 0)
-                log_warning("credentials",
-                            std::to_string(bad)
-                              + " unreadable credential records ignored");
-              st.version = std::move(version);
-              mark_fresh(self);
-              publish(self);
-              done(caf::error{});
+            [=](store::field_list& revoked) mutable {
+              self
+                ->request(store, store_timeout, hgetall_atom_v,
+                          std::string{secrets_hash})
+                .then(
+                  [=](store::field_list& secret_fields) mutable {
+                    auto& st = self->state;
+                    std::size_t bad = 0;
+                    st.keys = decode_keys(key_fields, &bad);
+                    apply_revocations(st.keys, revoked);
+                    st.secrets = decode_secrets(secret_fields, &bad);
+                    if (bad > 0)
+                      log_warning("credentials",
+                                  std::to_string(bad)
+                                    + " unreadable credential records "
+                                      "ignored");
+                    st.version = std::move(version);
+                    st.loaded = true;
+                    // Fresh only once what the version announced is read.
+                    mark_fresh(self);
+                    publish(self);
+                    done(caf::error{});
+                  },
+                  on_error);
             },
-            [=](caf::error& err) mutable { done(err); });
+            on_error);
       },
-      [=](caf::error& err) mutable { done(err); });
+      on_error);
 }
 
 void arm_poll(credential_keeper_pointer self) {
@@ -103,11 +115,13 @@ void arm_poll(credential_keeper_pointer self) {
                      auth_poll_atom_v);
 }
 
-/// Writes `ops` (a record's change plus its audit record), then reloads so
-/// that this node applies the change at once; `reply` gets the outcome.
-template <class T>
+/// Writes `ops` (a record's change plus its audit record); once the store
+/// took them, `apply` puts the record into this node's state, which is
+/// published at once, and the caller gets `value`. Other nodes apply it at
+/// their next poll.
+template <class T, class Apply>
 caf::result<T> write_then_reply(credential_keeper_pointer self, write_ops ops,
-                                T value) {
+                                T value, Apply apply) {
   auto promise = self->make_response_promise<T>();
   self->request(self->state.store, store_timeout, write_atom_v, std::move(ops))
     .then(
@@ -117,13 +131,23 @@ caf::result<T> write_then_reply(credential_keeper_pointer self, write_ops ops,
             promise.deliver(r.error);
             return;
           }
-        load(self, self->state.version, [=](const caf::error&) mutable {
-          // Written: the next poll applies it if this load failed.
-          promise.deliver(value);
-        });
+        apply(self->state);
+        publish(self);
+        promise.deliver(value);
       },
       [=](caf::error& err) mutable { promise.deliver(err); });
   return promise;
+}
+
+/// Replaces the record with `x`'s id in `xs`, or appends `x`.
+template <class Record>
+void upsert(std::vector<Record>& xs, const Record& x) {
+  for (auto& y : xs)
+    if (y.id == x.id) {
+      y = x;
+      return;
+    }
+  xs.push_back(x);
 }
 
 void flush(credential_keeper_pointer self,
@@ -178,7 +202,7 @@ make_credential_registry(const config& cfg) {
   return std::make_shared<credential_registry>(
     std::make_shared<const credential_set>(
       cfg, std::vector<key_record>{},
-      std::map<std::string, std::vector<std::string>>{}));
+      std::map<std::string, std::vector<std::string>>{}, nullptr, false));
 }
 
 credential_keeper_actor::behavior_type
@@ -217,8 +241,10 @@ credential_keeper(credential_keeper_pointer self, config_ptr cfg,
                           + std::to_string(req.expires_in_s) + " s"
                                            : std::string{})),
         retention));
-      return write_then_reply(self, std::move(ops),
-                              key_created{made->record, made->key});
+      auto record = made->record;
+      return write_then_reply(
+        self, std::move(ops), key_created{made->record, made->key},
+        [record](state_type& st) { upsert(st.keys, record); });
     },
     [=](key_list_atom) -> caf::result<std::vector<key_view>> {
       auto promise = self->make_response_promise<std::vector<key_view>>();
@@ -274,8 +300,10 @@ credential_keeper(credential_keeper_pointer self, config_ptr cfg,
                              "key '" + made->record.name + "', old key valid "
                                + std::to_string(overlap_s) + " s more"),
                     retention));
-      return write_then_reply(self, std::move(ops),
-                              key_created{made->record, made->key});
+      auto record = made->record;
+      return write_then_reply(
+        self, std::move(ops), key_created{made->record, made->key},
+        [record](state_type& st) { upsert(st.keys, record); });
     },
     [=](key_revoke_atom, const std::string& id,
         const std::string& who) -> caf::result<key_record> {
@@ -289,7 +317,11 @@ credential_keeper(credential_keeper_pointer self, config_ptr cfg,
                              "key '" + revoked->name + "' role "
                                + std::string{to_string(revoked->r)}),
                     retention));
-      return write_then_reply(self, std::move(ops), *revoked);
+      auto record = *revoked;
+      return write_then_reply(self, std::move(ops), record,
+                              [record](state_type& st) {
+                                upsert(st.keys, record);
+                              });
     },
     [=](secret_add_atom, const std::string& service, const std::string& secret,
         const std::string& who) -> caf::result<secret_record> {
@@ -312,9 +344,13 @@ credential_keeper(credential_keeper_pointer self, config_ptr cfg,
         audit_write(audit_of(st, who, "webhook_secret.add", made->id, "ok",
                              "managed webhook secret for " + service),
                     retention));
-      auto shown = *made;
+      auto record = *made;
+      auto shown = record;
       shown.sealed.clear();
-      return write_then_reply(self, std::move(ops), shown);
+      return write_then_reply(self, std::move(ops), shown,
+                              [record](state_type& st) {
+                                upsert(st.secrets, record);
+                              });
     },
     [=](secret_list_atom,
         const std::string& service) -> caf::result<std::vector<secret_record>> {
@@ -341,9 +377,13 @@ credential_keeper(credential_keeper_pointer self, config_ptr cfg,
         audit_write(audit_of(st, who, "webhook_secret.retire", id, "ok",
                              "managed webhook secret for " + service),
                     retention));
-      auto shown = *retired;
+      auto record = *retired;
+      auto shown = record;
       shown.sealed.clear();
-      return write_then_reply(self, std::move(ops), shown);
+      return write_then_reply(self, std::move(ops), shown,
+                              [record](state_type& st) {
+                                upsert(st.secrets, record);
+                              });
     },
     [=](reload_atom, config_ptr next, const std::string& who) -> bool {
       auto& st = self->state;
@@ -363,15 +403,17 @@ credential_keeper(credential_keeper_pointer self, config_ptr cfg,
         ->request(st.store, store_timeout, kv_get_atom_v,
                   std::string{version_key})
         .then(
-          [=](bool, const std::string& value) {
+          [=](bool found, const std::string& value) {
             auto& st = self->state;
-            mark_fresh(self);
-            if (value == st.version && !st.version.empty()) {
+            // A store where no credential was ever managed has no counter.
+            auto version = found ? value : std::string{"0"};
+            if (version == st.version) {
+              mark_fresh(self);
               st.polling = false;
               arm_poll(self);
               return;
             }
-            load(self, value, [=](const caf::error& err) {
+            load(self, version, [=](const caf::error& err) {
               if (err)
                 log_warning("credentials",
                             "credentials not loaded: " + caf::to_string(err));

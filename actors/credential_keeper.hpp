@@ -46,6 +46,8 @@ struct credential_keeper_state {
   /// The store's version last loaded; "" before the first load.
   std::string version;
   bool polling = false;
+  /// Whether the store's records were read once (see credential_set).
+  bool loaded = false;
   /// Secrets that did not open, logged once each.
   std::set<std::string> unopened;
 };

@@ -65,8 +65,6 @@ void refuse(httplib::Response& res, int status, std::string_view code,
                      : "Bearer realm=\"streamb\", error=\"invalid_token\"");
   if (status == 503)
     res.set_header("Retry-After", "1");
-  // The body was not read: the connection cannot carry another request.
-  res.set_header("Connection", "close");
   reply_json(res, status,
              json::object{{"error",
                            {{"code", code},
@@ -82,7 +80,6 @@ bool admit_request(const http_context& ctx, const httplib::Request& req,
   std::string_view method = req.method == "HEAD" ? "GET" : req.method;
   auto route = find_route(method, req.path);
   if (route == nullptr) {
-    res.set_header("Connection", "close");
     if (path_has_other_method(method, req.path)) {
       reply_error(res, 405, "method_not_allowed",
                   "no route " + req.method + " " + req.path);

@@ -3,7 +3,8 @@
 // The auth gate in front of every route: finds the request's row in the
 // route table (none: refused), then checks the Bearer key against the
 // node's current credentials and the role the row needs. Runs before the
-// body is read, so a refused request costs no body.
+// body is read (the bridge routes a refused request to a handler that does
+// nothing, so that its body is read and dropped, never parsed as a request).
 
 #include <string>
 

@@ -15,6 +15,10 @@ namespace streamb {
 
 namespace {
 
+/// Where refused requests are routed (see the pre-routing handler); no
+/// client reaches it: the gate refuses every path outside the route table.
+constexpr const char* refused_path = "/.streamb/refused";
+
 void add_error_rendering(httplib::Server& srv) {
   // httplib answers unknown routes (404) and oversized bodies (413) itself;
   // give those the same JSON error shape as our own handlers.
@@ -82,10 +86,25 @@ http_bridge(http_bridge_pointer self,
       auto ctx = st.context;
       srv.set_pre_routing_handler(
         [ctx](const httplib::Request& req, httplib::Response& res) {
-          return admit_request(*ctx, req, res)
-                   ? httplib::Server::HandlerResponse::Unhandled
-                   : httplib::Server::HandlerResponse::Handled;
+          if (admit_request(*ctx, req, res))
+            return httplib::Server::HandlerResponse::Unhandled;
+          // Refused, and `res` holds the answer. httplib reads a body only
+          // after this handler, and a body left unread would be parsed as
+          // the next request on the connection (a request smuggled past the
+          // gate). So the request goes on to a handler that does nothing:
+          // httplib reads and drops its body (bounded by max_body_bytes),
+          // then sends `res`. The request is httplib's own non-const
+          // object; it hands us a const view.
+          const_cast<httplib::Request&>(req).path = refused_path;
+          return httplib::Server::HandlerResponse::Unhandled;
         });
+      auto keep_answer = [](const httplib::Request&, httplib::Response&) {};
+      srv.Get(refused_path, keep_answer);
+      srv.Post(refused_path, keep_answer);
+      srv.Put(refused_path, keep_answer);
+      srv.Patch(refused_path, keep_answer);
+      srv.Delete(refused_path, keep_answer);
+      srv.Options(refused_path, keep_answer);
       add_health_routes(srv, st.context);
       add_call_routes(srv, st.context);
       add_metrics_routes(srv, st.context);

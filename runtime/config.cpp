@@ -13,6 +13,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -1204,8 +1207,31 @@ std::optional<json::value> parse_json_strict(const std::string& text,
 }
 
 bool is_loopback_host(const std::string& host) {
-  return host == "localhost" || host == "::1" || host == "[::1]"
-         || host.rfind("127.", 0) == 0;
+  if (host == "localhost")
+    return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1)
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  auto bare = host.size() > 2 && host.front() == '[' && host.back() == ']'
+                ? host.substr(1, host.size() - 2)
+                : host;
+  in6_addr v6{};
+  return inet_pton(AF_INET6, bare.c_str(), &v6) == 1
+         && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+std::vector<std::string> exposure_warnings(const config& cfg) {
+  std::vector<std::string> out;
+  auto& host = cfg.node.http.host;
+  if (cfg.auth.allow_unauthenticated)
+    out.push_back("auth.allow_unauthenticated: every route answers without a "
+                  "key, as admin, to anyone who reaches "
+                  + host);
+  else if (cfg.auth.open_reads && !is_loopback_host(host))
+    out.push_back("auth.open_reads: metrics, events, dead letters and the "
+                  "audit trail answer without a key to anyone who reaches "
+                  + host);
+  return out;
 }
 
 std::vector<config_problem> exposure_problems(const config& cfg) {

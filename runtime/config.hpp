@@ -86,8 +86,9 @@ struct auth_token_config {
 
 struct auth_config {
   std::vector<auth_token_config> tokens;
-  /// Viewer routes (GETs) answer requests without a key.
-  bool open_reads = true;
+  /// Viewer routes (GETs) answer requests without a key. Off unless the
+  /// file says so (the embedded default config, on loopback, does).
+  bool open_reads = false;
   /// Every route answers requests without a key (as admin). For a node on
   /// loopback during development; warned about at every start.
   bool allow_unauthenticated = false;
@@ -256,6 +257,11 @@ std::string read_config_text(const std::string& path);
 /// loopback with no agent token. A node refuses to start with any of them;
 /// check-config reports them.
 std::vector<config_problem> exposure_problems(const config& cfg);
+
+/// Settings that are allowed but worth a word at every start and in
+/// check-config: every route open (allow_unauthenticated), or reads open to
+/// a listener off loopback.
+std::vector<std::string> exposure_warnings(const config& cfg);
 
 /// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
 bool is_loopback_host(const std::string& host);

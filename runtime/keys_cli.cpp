@@ -119,7 +119,15 @@ std::optional<std::vector<key_record>> read_keys(cli_store& s) {
               << caf::to_string(fields.error()) << '\n';
     return std::nullopt;
   }
-  return decode_keys(*fields);
+  auto keys = decode_keys(*fields);
+  auto revoked = s.db->hgetall(revoked_hash);
+  if (!revoked) {
+    std::cerr << "streamb: cannot read the revocations: "
+              << caf::to_string(revoked.error()) << '\n';
+    return std::nullopt;
+  }
+  apply_revocations(keys, *revoked);
+  return keys;
 }
 
 std::optional<std::vector<secret_record>> read_secrets(cli_store& s) {

@@ -134,11 +134,8 @@ int check_config(const std::vector<std::string>& args) {
       return 1;
     }
     std::cout << args[0] << ": ok (" << cfg.services.size() << " services)\n";
-    if (cfg.auth.allow_unauthenticated)
-      std::cout << args[0]
-                << ": warning: auth.allow_unauthenticated: every route is "
-                   "open to anyone who reaches "
-                << cfg.node.http.host << '\n';
+    for (auto& w : exposure_warnings(cfg))
+      std::cout << args[0] << ": warning: " << w << '\n';
     return 0;
   } catch (const config_error& e) {
     for (auto& p : e.problems())

@@ -21,6 +21,9 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include <chrono>
+#include <thread>
+
 namespace streamb {
 
 node::node(caf::actor_system& system, config cfg)
@@ -63,11 +66,17 @@ caf::expected<uint16_t> node::start() {
                           std::make_shared<const config>(ctx.cfg),
                           keeper_settings, store_, ctx.credentials);
   ctx.keeper = keeper_;
-  if (ctx.cfg.auth.allow_unauthenticated)
+  // Agents and HTTP are served once managed credentials are known (until
+  // then they are refused as unavailable): wait a little for the first read.
+  for (int i = 0; i < 400 && !ctx.credentials->current()->loaded(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  if (!ctx.credentials->current()->loaded())
     log_warning("node",
-                "auth.allow_unauthenticated: every route answers without a "
-                "key, as admin, to anyone who reaches "
-                  + ctx.cfg.node.http.host);
+                "managed credentials not read yet (the store does not "
+                "answer): managed keys and token-less agents are refused "
+                "until it does");
+  for (auto& w : exposure_warnings(ctx.cfg))
+    log_warning("node", w);
   monitor_settings settings;
   settings.node = ctx.cfg.node.name;
   settings.snapshot_interval_s = ctx.cfg.metrics.snapshot_interval_s;

@@ -21,12 +21,13 @@ std::string_view to_string(refusal x) {
 credential_set::credential_set(
   const config& cfg, std::vector<key_record> keys,
   std::map<std::string, std::vector<std::string>> secrets,
-  std::shared_ptr<const std::atomic<int64_t>> fresh_until)
+  std::shared_ptr<const std::atomic<int64_t>> fresh_until, bool loaded)
   : config_keys_(cfg.auth.tokens), agent_token_sha256_(cfg.agents.token_sha256),
     agent_require_token_(cfg.agents.require_token),
     open_reads_(cfg.auth.open_reads),
     allow_unauthenticated_(cfg.auth.allow_unauthenticated),
-    keys_(std::move(keys)), fresh_until_(std::move(fresh_until)) {
+    keys_(std::move(keys)), fresh_until_(std::move(fresh_until)),
+    loaded_(loaded) {
   for (std::size_t i = 0; i < keys_.size(); ++i)
     key_index_[keys_[i].id] = i;
   for (auto& svc : cfg.services) {
@@ -47,7 +48,8 @@ auth_result credential_set::check_managed(const std::string& id,
   result.claimed_id = id;
   auto i = key_index_.find(id);
   if (i == key_index_.end()) {
-    result.why = stale(now_ms) ? refusal::unavailable : refusal::invalid;
+    result.why = stale(now_ms) || !loaded_ ? refusal::unavailable
+                                           : refusal::invalid;
     return result;
   }
   auto& k = keys_[i->second];
@@ -96,9 +98,13 @@ auth_result credential_set::authenticate(std::string_view token,
 
 auth_result credential_set::authenticate_agent(std::string_view token,
                                                int64_t now_ms) const {
-  if (!agent_token_required())
+  if (!agent_token_required()) {
+    // Before the first read of the store, managed agent keys may exist.
+    if (!loaded_)
+      return {std::nullopt, refusal::unavailable, ""};
     return {identity{"anonymous", "anonymous", role::agent, false},
             refusal::none, ""};
+  }
   if (token.empty())
     return {std::nullopt, refusal::missing, ""};
   if (auto id = key_id_of(token)) {
@@ -116,16 +122,21 @@ auth_result credential_set::authenticate_agent(std::string_view token,
 }
 
 bool credential_set::agent_key_valid(const std::string& id,
+                                     const std::string& hash,
                                      int64_t now_ms) const {
   if (id == "anonymous")
     return !agent_token_required();
   if (id == "config:agents")
-    return !agent_token_sha256_.empty();
+    return same_hash(hash, agent_token_sha256_);
   auto i = key_index_.find(id);
   if (i == key_index_.end())
+    return !loaded_; // not read yet: judged at the next set
+  auto& k = keys_[i->second];
+  auto state = state_of(k, now_ms);
+  if (state != key_state::active && state != key_state::rotating)
     return false;
-  auto state = state_of(keys_[i->second], now_ms);
-  return state == key_state::active || state == key_state::rotating;
+  return same_hash(hash, k.hash)
+    || (state == key_state::rotating && same_hash(hash, k.previous_hash));
 }
 
 bool credential_set::agent_token_required() const {

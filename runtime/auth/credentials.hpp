@@ -64,10 +64,15 @@ public:
   /// epoch-ms time, which the keeper moves on with every answer from the
   /// store, so that a node cut off from the store cannot keep honouring a
   /// key revoked meanwhile; config keys keep working. Null: always fresh.
+  /// `loaded`: false for the set a node has before its first read of the
+  /// store; until then managed keys are `unavailable` and registrations
+  /// without a token are refused (retryably), since managed agent keys may
+  /// exist.
   credential_set(
     const config& cfg, std::vector<key_record> keys,
     std::map<std::string, std::vector<std::string>> secrets,
-    std::shared_ptr<const std::atomic<int64_t>> fresh_until = nullptr);
+    std::shared_ptr<const std::atomic<int64_t>> fresh_until = nullptr,
+    bool loaded = true);
 
   /// Checks an HTTP bearer credential (the text after "Bearer ").
   auth_result authenticate(std::string_view token, int64_t now_ms) const;
@@ -77,8 +82,11 @@ public:
   /// (identity "anonymous").
   auth_result authenticate_agent(std::string_view token, int64_t now_ms) const;
 
-  /// Whether agent key `id` (from a registration) still admits its agent.
-  bool agent_key_valid(const std::string& id, int64_t now_ms) const;
+  /// Whether the registration made with agent key `id`, whose token had the
+  /// SHA-256 `hash`, still stands: the key is live and that token is its
+  /// current one (or the previous one within a rotation's overlap).
+  bool agent_key_valid(const std::string& id, const std::string& hash,
+                       int64_t now_ms) const;
 
   /// Whether registrations need a token: agents.token_sha256 or
   /// agents.require_token is set, or a managed agent key exists (revoked
@@ -95,6 +103,10 @@ public:
   }
   bool allow_unauthenticated() const {
     return allow_unauthenticated_;
+  }
+  /// Whether the store's records were read (see the constructor).
+  bool loaded() const {
+    return loaded_;
   }
   /// Whether any HTTP key (config or managed, not revoked) exists.
   bool has_keys() const;
@@ -120,6 +132,8 @@ private:
   std::map<std::string, std::shared_ptr<const std::vector<std::string>>>
     secrets_;
   std::shared_ptr<const std::atomic<int64_t>> fresh_until_;
+
+  bool loaded_ = true;
 
   bool stale(int64_t now_ms) const {
     return fresh_until_ && now_ms > fresh_until_->load();

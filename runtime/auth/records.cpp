@@ -4,7 +4,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <cstdlib>
 
 namespace streamb::auth {
 
@@ -126,8 +128,21 @@ std::optional<secret_record> decode_secret(std::string_view text) {
 }
 
 std::vector<store::write_op> write_key(const key_record& x) {
-  return {store::write_op::make_hset(keys_hash, {{x.id, encode(x)}}),
-          store::write_op::make_incr_by(version_key, 1)};
+  std::vector<store::write_op> ops{
+    store::write_op::make_hset(keys_hash, {{x.id, encode(x)}})};
+  if (x.revoked_ms != 0)
+    ops.push_back(store::write_op::make_hset(
+      revoked_hash, {{x.id, std::to_string(x.revoked_ms)}}));
+  ops.push_back(store::write_op::make_incr_by(version_key, 1));
+  return ops;
+}
+
+void apply_revocations(std::vector<key_record>& keys,
+                       const store::field_list& revoked) {
+  for (auto& [id, at] : revoked)
+    for (auto& k : keys)
+      if (k.id == id && k.revoked_ms == 0)
+        k.revoked_ms = std::max<int64_t>(std::atoll(at.c_str()), 1);
 }
 
 std::vector<store::write_op> write_secret(const secret_record& x) {

@@ -20,6 +20,10 @@ constexpr const char* keys_hash = "auth:keys";
 constexpr const char* secrets_hash = "auth:webhook_secrets";
 constexpr const char* version_key = "auth:version";
 constexpr const char* last_used_hash = "auth:last_used";
+/// id -> revocation time, written with every revoked record and never
+/// cleared: a write of a stale copy of the record (a rotation racing the
+/// revocation on another node) cannot bring the key back.
+constexpr const char* revoked_hash = "auth:revoked";
 
 /// At most this many keys (agent keys included) are not revoked at once; a
 /// create past it is refused.
@@ -66,9 +70,13 @@ std::optional<key_record> decode_key(std::string_view json);
 std::string encode(const secret_record& x);
 std::optional<secret_record> decode_secret(std::string_view json);
 
-/// The batch that stores `x` and announces the change.
+/// The batch that stores `x` (and its revocation) and announces the change.
 std::vector<store::write_op> write_key(const key_record& x);
 std::vector<store::write_op> write_secret(const secret_record& x);
+
+/// Marks the keys named in `revoked` (the revoked hash's fields) revoked.
+void apply_revocations(std::vector<key_record>& keys,
+                       const store::field_list& revoked);
 
 /// Decodes a hash's fields; unreadable entries are skipped and counted.
 std::vector<key_record> decode_keys(const store::field_list& fields,

@@ -7,7 +7,11 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <arpa/inet.h>
 #include <csignal>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace streamb;
 using namespace streamb::test;
@@ -353,4 +357,58 @@ TEST_CASE("a node off loopback without keys refuses to start and "
   out.clear();
   CHECK(node_process::run_to_exit({"check-config", open.path}, out) == 0);
   CHECK(out.find("warning: auth.allow_unauthenticated") != std::string::npos);
+}
+
+TEST_CASE("the body of a refused request is never taken for a second "
+          "request on the same connection") {
+  auth_config cfg{"smuggling"};
+  running_node node{{}, cfg.path};
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(node.port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  timeval timeout{3, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  auto send_all = [&](const std::string& x) {
+    REQUIRE(::send(fd, x.data(), x.size(), MSG_NOSIGNAL)
+            == static_cast<ssize_t>(x.size()));
+  };
+  // The body is a whole request for a route the caller may not use; it
+  // arrives after the gate refused the headers.
+  std::string hidden = "GET /api/v1/admin/keys HTTP/1.1\r\nHost: x\r\n"
+                       "Authorization: Bearer "
+    + cfg.keys.at("viewer") + "\r\n\r\n";
+  send_all("POST /api/v1/calls HTTP/1.1\r\nHost: x\r\n"
+           "Content-Type: application/json\r\nContent-Length: "
+           + std::to_string(hidden.size()) + "\r\n\r\n");
+  std::this_thread::sleep_for(100ms);
+  send_all(hidden);
+  std::string got;
+  char buf[4096];
+  auto read_until = [&](const std::string& marker) {
+    while (got.find(marker) == std::string::npos) {
+      auto n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0)
+        return;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+  };
+  read_until("\"path\":\"Authorization\"}}");
+  // Then a request of our own on the same (kept-alive) connection.
+  send_all("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  read_until("{\"status\":\"ok\"}");
+  ::close(fd);
+  INFO(got);
+  // Two answers: the 401 and /healthz; nothing for the hidden request.
+  CHECK(got.rfind("HTTP/1.1 401", 0) == 0);
+  CHECK(got.find("HTTP/1.1 403") == std::string::npos);
+  CHECK(got.find("HTTP/1.1 200") != std::string::npos);
+  std::size_t answers = 0;
+  for (auto at = got.find("HTTP/1.1 "); at != std::string::npos;
+       at = got.find("HTTP/1.1 ", at + 1))
+    ++answers;
+  CHECK(answers == 2);
 }

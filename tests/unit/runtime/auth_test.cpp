@@ -146,8 +146,20 @@ TEST_CASE("agent tokens: open registration until a token exists, then only "
   CHECK(closed.authenticate_agent("", t0).why == refusal::missing);
   auto ok = closed.authenticate_agent(agent->key, t0);
   REQUIRE(ok);
-  CHECK(closed.agent_key_valid(ok.who->id, t0));
-  CHECK_FALSE(closed.agent_key_valid("anonymous", t0));
+  auto hash = key_hash(agent->key);
+  CHECK(closed.agent_key_valid(ok.who->id, hash, t0));
+  CHECK_FALSE(closed.agent_key_valid("anonymous", "", t0));
+  // Rotated without overlap: the registration made with the old token ends;
+  // with an overlap it stands until the overlap ends.
+  auto rotated = rotate_key({agent->record}, agent->record.id, 0, t0);
+  REQUIRE(rotated);
+  credential_set after_rotation{cfg, {rotated->record}, {}};
+  CHECK_FALSE(after_rotation.agent_key_valid(ok.who->id, hash, t0));
+  CHECK(after_rotation.agent_key_valid(ok.who->id, key_hash(rotated->key), t0));
+  auto overlapping = rotate_key({agent->record}, agent->record.id, 10, t0);
+  credential_set in_overlap{cfg, {overlapping->record}, {}};
+  CHECK(in_overlap.agent_key_valid(ok.who->id, hash, t0 + 9000));
+  CHECK_FALSE(in_overlap.agent_key_valid(ok.who->id, hash, t0 + 10'000));
   CHECK(closed.authenticate_agent(viewer->key, t0).why == refusal::wrong_kind);
   CHECK(closed.authenticate(agent->key, t0).why == refusal::wrong_kind);
   auto revoked = revoke_key({agent->record}, agent->record.id, t0);
@@ -155,7 +167,12 @@ TEST_CASE("agent tokens: open registration until a token exists, then only "
   credential_set after{cfg, {*revoked}, {}};
   CHECK(after.agent_token_required());
   CHECK(after.authenticate_agent(agent->key, t0).why == refusal::revoked);
-  CHECK_FALSE(after.agent_key_valid(agent->record.id, t0));
+  CHECK_FALSE(after.agent_key_valid(agent->record.id, hash, t0));
+  // Before a node has read its store, managed agent keys may exist: no
+  // registration without a token, and managed keys are "unavailable".
+  credential_set unread{config{}, {}, {}, nullptr, false};
+  CHECK(unread.authenticate_agent("", t0).why == refusal::unavailable);
+  CHECK(unread.authenticate(agent->key, t0).why == refusal::unavailable);
   cfg.agents.token_sha256 = key_hash("fleet-token");
   credential_set by_config{cfg, {}, {}};
   CHECK(by_config.authenticate_agent("fleet-token", t0));
@@ -214,6 +231,27 @@ TEST_CASE("refusals are counted per key and reason, with a cap on kinds") {
   CHECK(registry.take_activity().refused.empty());
 }
 
+TEST_CASE("a revocation recorded apart survives a stale rewrite of the "
+          "record") {
+  auto made = create_key({}, "ops", role::operator_, 0, "test", t0);
+  REQUIRE(made);
+  auto revoked = revoke_key({made->record}, made->record.id, t0 + 5);
+  REQUIRE(revoked);
+  auto ops = write_key(*revoked);
+  REQUIRE(ops.size() == 3);
+  CHECK(ops[1].key == revoked_hash);
+  // Another node rotates its stale, unrevoked copy: the record says
+  // "active" again, the revoked hash still names it.
+  auto rotated = rotate_key({made->record}, made->record.id, 60, t0 + 6);
+  REQUIRE(rotated);
+  std::vector<key_record> keys{rotated->record};
+  apply_revocations(keys, ops[1].fields);
+  CHECK(keys[0].revoked_ms == t0 + 5);
+  credential_set set{config{}, keys, {}};
+  CHECK(set.authenticate(made->key, t0 + 7).why == refusal::revoked);
+  CHECK(set.authenticate(rotated->key, t0 + 7).why == refusal::revoked);
+}
+
 TEST_CASE("durations, strict JSON and exposure checks") {
   CHECK(parse_duration_s("90d") == 90 * 86400);
   CHECK(parse_duration_s("24h") == 86400);
@@ -226,11 +264,27 @@ TEST_CASE("durations, strict JSON and exposure checks") {
   CHECK(p.path == "$.a.b");
   CHECK(parse_json_strict(R"({"a":1,"b":[1,1]})", p));
   config cfg;
+  CHECK_FALSE(cfg.auth.open_reads);
+  CHECK(is_loopback_host("127.0.0.1"));
+  CHECK(is_loopback_host("127.3.2.1"));
+  CHECK(is_loopback_host("::1"));
+  CHECK(is_loopback_host("[::1]"));
+  CHECK(is_loopback_host("localhost"));
+  CHECK_FALSE(is_loopback_host("127.example.com"));
+  CHECK_FALSE(is_loopback_host("0.0.0.0"));
+  CHECK_FALSE(is_loopback_host("::"));
   CHECK(exposure_problems(cfg).empty());
+  CHECK(exposure_warnings(cfg).empty());
   cfg.node.http.host = "0.0.0.0";
   CHECK(exposure_problems(cfg).size() == 1);
+  cfg.auth.tokens.push_back({"boot", std::string(64, 'a'), "admin"});
+  CHECK(exposure_problems(cfg).empty());
+  cfg.auth.open_reads = true;
+  CHECK(exposure_warnings(cfg).size() == 1);
+  cfg.auth.tokens.clear();
   cfg.auth.allow_unauthenticated = true;
   CHECK(exposure_problems(cfg).empty());
+  CHECK(exposure_warnings(cfg).size() == 1);
   cfg.node.actor.host = "10.1.2.3";
   CHECK(exposure_problems(cfg).size() == 1);
   cfg.agents.require_token = true;

@@ -80,6 +80,9 @@ TEST_CASE("the embedded default config is valid") {
   CHECK(cfg.store.kind == "memory");
   CHECK(cfg.auth.tokens.empty());
   CHECK(cfg.auth.open_reads);
+  // A first run on loopback answers every route; anything else needs keys.
+  CHECK(cfg.auth.allow_unauthenticated);
+  CHECK(exposure_problems(cfg).empty());
   CHECK(cfg.agents.token_sha256.empty());
   std::vector<std::string> names;
   for (const auto& s : cfg.services) {
