@@ -77,7 +77,11 @@ void refuse(httplib::Response& res, int status, std::string_view code,
 
 bool admit_request(const http_context& ctx, const httplib::Request& req,
                    httplib::Response& res) {
-  std::string_view method = req.method == "HEAD" ? "GET" : req.method;
+  // httplib serves HEAD with the GET handlers. (Not a ?: expression: its
+  // common type with a std::string is a temporary std::string.)
+  std::string_view method = req.method;
+  if (method == "HEAD")
+    method = "GET";
   auto route = find_route(method, req.path);
   if (route == nullptr) {
     if (path_has_other_method(method, req.path)) {

@@ -1,3 +1,4 @@
+#include "bridges/http_auth.hpp"
 #include "bridges/http_context.hpp"
 #include "bridges/json_body.hpp"
 #include "bridges/json_response.hpp"
@@ -180,6 +181,8 @@ void add_coordination_routes(httplib::Server& srv, http_context_ptr ctx) {
       coordination_event ev;
       if (!read_event(req, res, ev))
         return;
+      // Agents see who sent it: the key's id and name, never the key.
+      ev.source = "api:" + who_of(*ctx, req);
       caf::scoped_actor self{*ctx->system};
       std::string id;
       caf::error failure;
