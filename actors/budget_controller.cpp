@@ -46,6 +46,12 @@ std::string days_key(const state_type& st) {
   return "budget:days:" + st.service.name + ":" + st.month;
 }
 
+/// What this month already announced: "l<bp>" per level reached, "mode"
+/// (the last mode announced), "forecast" (over-budget forecast alerted).
+std::string alerts_key(const state_type& st) {
+  return "budget:alerts:" + st.service.name + ":" + st.month;
+}
+
 std::string day_field(int64_t now) {
   auto secs = static_cast<std::time_t>(now / 1000);
   std::tm tm{};
@@ -181,12 +187,35 @@ void publish_cost_alert(budget_controller_pointer self,
   self->send(st.settings.events, publish_atom_v, std::move(ev));
 }
 
+/// Keeps what was announced this month, so a restart does not announce it
+/// again (not awaited: at worst an alert repeats after a store outage).
+void remember_announced(budget_controller_pointer self, std::string field,
+                        std::string value) {
+  auto& st = self->state;
+  write_ops ops{store::write_op::make_hset(alerts_key(st),
+                                           {{std::move(field),
+                                             std::move(value)}}),
+                store::write_op::make_expire(alerts_key(st), counter_ttl_ms)};
+  self->request(st.store, store_timeout, write_atom_v, std::move(ops))
+    .then([](write_results&) {},
+          [self](caf::error& err) {
+            log_warning("budget", self->state.service.name
+                                    + ": cannot store the alert state: "
+                                    + caf::to_string(err));
+          });
+}
+
 /// Logs alerts and audits throttle changes.
 void handle_events(budget_controller_pointer self,
                    const std::vector<budget::budget_event>& events,
                    const std::string& who) {
   auto& st = self->state;
   for (auto& e : events) {
+    if (e.what == budget::budget_event::kind::level_reached)
+      remember_announced(self, "l" + std::to_string(e.level_bp),
+                         std::to_string(e.spend_micro));
+    else
+      remember_announced(self, "mode", budget::to_string(e.to));
     auto spend = std::to_string(e.spend_micro / 1'000'000.0);
     auto budget = std::to_string(e.budget_micro / 1'000'000.0);
     publish_cost_alert(self, e);
@@ -206,6 +235,10 @@ void handle_events(budget_controller_pointer self,
 }
 
 void observe_spend(budget_controller_pointer self, int64_t spend) {
+  // Until this month's announcements are read back, a level reached before
+  // a restart would be announced again.
+  if (!self->state.announced_loaded)
+    return;
   handle_events(self, self->state.budget->observe(spend), "budget_controller");
 }
 
@@ -228,10 +261,7 @@ bool spend_allowed(const state_type& st, priority p, int64_t spend,
     reason = "budget_throttle";
     return false;
   }
-  // Integer form of spend <= 95 % of budget.
-  if (spend / 100 * 10000 + spend % 100 * 100
-      > budget / 100 * budget::budget_state::throttle_bp
-        + budget % 100 * budget::budget_state::throttle_bp / 100) {
+  if (!st.budget->within_throttle(spend)) {
     reason = st.service.hard_cap && spend > budget ? "hard_cap"
                                                    : "budget_throttle";
     return false;
@@ -444,6 +474,7 @@ void refresh(budget_controller_pointer self, int64_t now) {
   if (month != st.month) {
     st.month = month;
     handle_events(self, st.budget->roll_month(), "budget_controller");
+    st.forecast_alerted = false;
     // Reservations and deltas of the old month stay in the old month.
     st.open_grants.clear();
     st.reserved_micros = 0;
@@ -460,6 +491,134 @@ void refresh(budget_controller_pointer self, int64_t now) {
         observe_spend(self, spend);
       },
       [](caf::error&) {});
+}
+
+/// The month-end forecast from the per-day spend hash.
+budget::forecast_result forecast_from(budget_controller_pointer self,
+                                      const store::field_list& days) {
+  budget::forecast_input in;
+  in.budget_micro = self->state.budget->budget_micro();
+  in.now_ms = now_ms(self);
+  for (auto& [day, value] : days) {
+    int d = 0;
+    int64_t v = 0;
+    std::from_chars(day.data(), day.data() + day.size(), d);
+    std::from_chars(value.data(), value.data() + value.size(), v);
+    if (d >= 1 && d <= 31) {
+      if (in.days.size() < static_cast<std::size_t>(d))
+        in.days.resize(d, 0);
+      in.days[d - 1] = v;
+    }
+  }
+  return budget::forecast(in);
+}
+
+std::string runs_out_text(const budget::forecast_result& f) {
+  if (!f.runs_out)
+    return {};
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u", f.runs_out->year,
+                f.runs_out->month, f.runs_out->day);
+  return buf;
+}
+
+/// A predictive cost_alert: once a month, when the month-end forecast
+/// crosses the budget while spend is still below it. High priority when
+/// even the forecast's low end is over budget.
+void check_forecast(budget_controller_pointer self,
+                    const budget::forecast_result& f) {
+  auto& st = self->state;
+  auto budget = st.budget->budget_micro();
+  if (st.forecast_alerted
+      || !budget::forecast_crosses_budget(f, budget, st.budget->spend_micro()))
+    return;
+  st.forecast_alerted = true;
+  remember_announced(self, "forecast", std::to_string(f.expected_micro));
+  auto usd = [](int64_t micros) { return static_cast<double>(micros) / 1e6; };
+  boost::json::object payload{{"service", st.service.name},
+                              {"event", "forecast_over_budget"},
+                              {"spendUsd", usd(st.budget->spend_micro())},
+                              {"budgetUsd", usd(budget)},
+                              {"forecastUsd", usd(f.expected_micro)},
+                              {"forecastLowUsd", usd(f.low_micro)},
+                              {"forecastHighUsd", usd(f.high_micro)},
+                              {"dailyRateUsd", usd(f.daily_rate_micro)}};
+  auto runs_out = runs_out_text(f);
+  if (!runs_out.empty())
+    payload["budgetRunsOut"] = runs_out;
+  auto high = f.low_micro > budget;
+  log_warning("budget", "cost_alert service=" + st.service.name
+                          + " forecast=" + std::to_string(usd(f.expected_micro))
+                          + " [" + std::to_string(usd(f.low_micro)) + ", "
+                          + std::to_string(usd(f.high_micro))
+                          + "] budget=" + std::to_string(usd(budget))
+                          + (runs_out.empty() ? "" : " runs_out=" + runs_out));
+  if (!st.settings.events)
+    return;
+  coordination_event ev;
+  ev.type = "cost_alert";
+  ev.source = "budget:" + st.service.name;
+  ev.created_ms = epoch_ms_now();
+  ev.priority = static_cast<uint8_t>(high ? priority::high : priority::normal);
+  ev.payload = boost::json::serialize(payload);
+  self->send(st.settings.events, publish_atom_v, std::move(ev));
+}
+
+/// Reads the per-day spend and checks the forecast (every minute).
+void forecast_tick(budget_controller_pointer self, int64_t now) {
+  auto& st = self->state;
+  if (now - st.last_forecast_ms < st.settings.forecast_check_ms
+      || !st.announced_loaded)
+    return;
+  st.last_forecast_ms = now;
+  self->request(st.store, store_timeout, hgetall_atom_v, days_key(st))
+    .then(
+      [self](store::field_list& days) {
+        check_forecast(self, forecast_from(self, days));
+      },
+      [](caf::error&) {
+        // The spend refresh logs the store's absence.
+      });
+}
+
+/// Reads what this month already announced, then starts observing spend.
+void load_announced(budget_controller_pointer self) {
+  auto& st = self->state;
+  self->request(st.store, store_timeout, hgetall_atom_v, alerts_key(st))
+    .then(
+      [self](store::field_list& fields) {
+        auto& st = self->state;
+        std::vector<uint32_t> levels;
+        auto mode = budget::budget_mode::normal;
+        for (auto& [name, value] : fields) {
+          if (name.size() > 1 && name[0] == 'l') {
+            uint32_t bp = 0;
+            auto r = std::from_chars(name.data() + 1,
+                                     name.data() + name.size(), bp);
+            if (r.ec == std::errc{})
+              levels.push_back(bp);
+          } else if (name == "mode") {
+            if (value == "throttled")
+              mode = budget::budget_mode::throttled;
+            else if (value == "capped")
+              mode = budget::budget_mode::capped;
+          } else if (name == "forecast") {
+            st.forecast_alerted = true;
+          }
+        }
+        st.budget->restore(levels, mode);
+        st.announced_loaded = true;
+        refresh(self, now_ms(self));
+      },
+      [self](caf::error& err) {
+        auto& st = self->state;
+        log_warning("budget", st.service.name
+                                + ": cannot read this month's alerts ("
+                                + caf::to_string(err)
+                                + "): levels already reached may alert again");
+        st.announced_loaded = true;
+        refresh(self, now_ms(self));
+      });
 }
 
 budget::time_zone load_zone(const service_config& svc) {
@@ -485,6 +644,8 @@ std::vector<std::string> apply_settings(budget_controller_pointer self,
   auto wanted = st.service;
   wanted.budget_usd_month = next.budget_usd_month;
   wanted.hard_cap = next.hard_cap;
+  wanted.alert_levels_bp = next.alert_levels_bp;
+  wanted.throttle_bp = next.throttle_bp;
   wanted.cost = next.cost;
   wanted.limits = next.limits;
   wanted.breaker = next.breaker;
@@ -524,7 +685,11 @@ std::vector<std::string> apply_settings(budget_controller_pointer self,
   log_info("budget",
            "reconfigured service=" + st.service.name + " by " + who + ": "
              + join_changes(changes));
-  // Throttling at 95 % (or the cap) may start or end under the new budget.
+  // Throttling (or the cap) may start or end under the new budget or level.
+  handle_events(self,
+                st.budget->set_levels(st.service.alert_levels_bp,
+                                      st.service.throttle_bp),
+                who);
   handle_events(
     self,
     st.budget->reconfigure(std::llround(st.service.budget_usd_month * 1e6),
@@ -556,6 +721,8 @@ budget_status make_status(budget_controller_pointer self) {
   s.sustained_limit = st.sustained->capacity();
   s.sustained_window_s = st.service.limits.sustained.window_s;
   s.daily_limit = st.daily->capacity();
+  s.reserved_share = st.service.limits.reserved_share;
+  s.throttle_bp = st.budget->throttle_bp();
   return s;
 }
 
@@ -574,13 +741,14 @@ budget_controller(budget_controller_pointer self, service_config service,
   st.daily.emplace(limits.daily.limit, load_zone(service));
   st.reserved = budget::reserved_share{limits.reserved_share};
   st.budget.emplace(std::llround(service.budget_usd_month * 1e6),
-                    service.hard_cap);
+                    service.hard_cap, service.alert_levels_bp,
+                    service.throttle_bp);
   st.breaker.emplace(service.breaker.error_rate, service.breaker.min_calls,
                      service.breaker.open_s, service.breaker.half_open_probes);
   st.service = std::move(service);
   auto now = now_ms(self);
   st.month = utc_month(now);
-  refresh(self, now);
+  load_announced(self);
   arm_tick(self, st.settings.refresh_ms);
   return {
     [=](admit_atom,
@@ -643,32 +811,13 @@ budget_controller(budget_controller_pointer self, service_config service,
         .then(
           [self, promise](store::field_list& days) mutable {
             auto s = make_status(self);
-            budget::forecast_input in;
-            in.budget_micro = s.budget_micros;
-            in.now_ms = now_ms(self);
-            for (auto& [day, value] : days) {
-              int d = 0;
-              int64_t v = 0;
-              std::from_chars(day.data(), day.data() + day.size(), d);
-              std::from_chars(value.data(), value.data() + value.size(), v);
-              if (d >= 1 && d <= 31) {
-                if (in.days.size() < static_cast<std::size_t>(d))
-                  in.days.resize(d, 0);
-                in.days[d - 1] = v;
-              }
-            }
-            auto f = budget::forecast(in);
+            auto f = forecast_from(self, days);
             s.forecast_micros = f.expected_micro;
             s.forecast_low_micros = f.low_micro;
             s.forecast_high_micros = f.high_micro;
             s.daily_rate_micros = f.daily_rate_micro;
-            if (f.runs_out) {
-              char buf[16];
-              std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u",
-                            f.runs_out->year, f.runs_out->month,
-                            f.runs_out->day);
-              s.runs_out = buf;
-            }
+            s.runs_out = runs_out_text(f);
+            check_forecast(self, f);
             promise.deliver(std::move(s));
           },
           [promise](caf::error& err) mutable { promise.deliver(err); });
@@ -698,6 +847,7 @@ budget_controller(budget_controller_pointer self, service_config service,
       st.tick_armed = false;
       auto now = now_ms(self);
       refresh(self, now);
+      forecast_tick(self, now);
       serve_queue(self, now);
       arm_tick(self, next_queue_event(self, now));
     },

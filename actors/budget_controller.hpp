@@ -32,6 +32,8 @@ struct budget_controller_settings {
   int64_t audit_retention_ms = int64_t{90} * 24 * 3600 * 1000;
   /// Takes the cost_alert events (budget levels, mode changes); may be null.
   event_sink_actor events;
+  /// How often the month-end forecast is checked against the budget.
+  int64_t forecast_check_ms = 60'000;
 };
 
 struct budget_controller_state {
@@ -84,6 +86,11 @@ struct budget_controller_state {
   uint64_t granted = 0;
   std::map<std::string, uint64_t> denied;
   bool tick_armed = false;
+  /// This month's announcements were read back from the store (or could
+  /// not be): spend is observed only from then on.
+  bool announced_loaded = false;
+  bool forecast_alerted = false;
+  int64_t last_forecast_ms = INT64_MIN / 2;
 };
 
 using budget_controller_pointer = budget_controller_actor::stateful_pointer<

@@ -1285,16 +1285,22 @@ coordination_hub(coordination_hub_pointer self,
     [self](alerts_atom, const service_alert& x) {
       coordination_event ev;
       ev.type = "performance_optimization";
-      ev.priority = static_cast<uint8_t>(x.active ? budget::priority::high
-                                                  : budget::priority::normal);
+      // The monitor's priority: raised at normal, escalated while open.
+      ev.priority = std::min<uint8_t>(x.priority, 3);
       ev.source = "monitor:" + x.service;
-      ev.payload = boost::json::serialize(
-        boost::json::object{{"service", x.service},
-                            {"metric", x.metric},
-                            {"value", x.value},
-                            {"threshold", x.threshold},
-                            {"active", x.active},
-                            {"since", x.since_ms}});
+      boost::json::object payload{{"service", x.service},
+                                  {"metric", x.metric},
+                                  {"kind", x.kind},
+                                  {"state", x.state},
+                                  {"value", x.value},
+                                  {"threshold", x.threshold},
+                                  {"active", x.active},
+                                  {"since", x.since_ms}};
+      if (x.kind == "anomaly")
+        payload["expected"] = boost::json::object{{"low", x.expected_low},
+                                                  {"mean", x.expected_mean},
+                                                  {"high", x.expected_high}};
+      ev.payload = boost::json::serialize(payload);
       publish_internal(self, std::move(ev));
     },
     [self](hub_tick_atom) { tick(self); },

@@ -1,6 +1,9 @@
 #include "actors/service_monitor.hpp"
 
+#include "runtime/advice/usage_store.hpp"
+#include "runtime/budget/priority.hpp"
 #include "runtime/config_diff.hpp"
+#include "runtime/hex.hpp"
 #include "runtime/log.hpp"
 #include "runtime/wall_time.hpp"
 
@@ -13,6 +16,18 @@ namespace streamb {
 
 namespace {
 
+constexpr auto store_timeout = std::chrono::seconds{5};
+
+/// Epoch milliseconds on the actor's clock (simulated in tests): alerts,
+/// their escalation and the usage history follow it.
+int64_t now_ms(service_monitor_pointer self) {
+  using namespace std::chrono;
+  static const auto steady0 = steady_clock::now();
+  static const auto epoch0 = epoch_ms_now();
+  return epoch0
+    + duration_cast<milliseconds>(self->clock().now() - steady0).count();
+}
+
 service_metrics metrics_now(service_monitor_pointer self, metrics_window w) {
   auto& st = self->state;
   auto now = self->clock().now();
@@ -20,51 +35,247 @@ service_metrics metrics_now(service_monitor_pointer self, metrics_window w) {
   auto m = make_service_metrics(st.service, w, st.windows->view(w, now),
                                 st.windows->view(w, now, true));
   m.active_alerts = st.active_alerts;
+  m.batching_opportunities = static_cast<uint32_t>(std::min<uint64_t>(
+    st.usage->batch_savings(now_ms(self)), UINT32_MAX));
   return m;
 }
 
-void on_transition(service_monitor_pointer self, alert_transition t,
-                   const char* metric, double value, double threshold) {
-  if (t == alert_transition::none)
-    return;
+uint8_t to_priority(advice::alert_priority p) {
+  switch (p) {
+    case advice::alert_priority::critical:
+      return static_cast<uint8_t>(budget::priority::critical);
+    case advice::alert_priority::high:
+      return static_cast<uint8_t>(budget::priority::high);
+    default: return static_cast<uint8_t>(budget::priority::normal);
+  }
+}
+
+void send_alert(service_monitor_pointer self, service_alert alert) {
   auto& st = self->state;
-  service_alert alert{
-    st.service.name, metric, value, threshold, t == alert_transition::raised,
-    epoch_ms_now()};
-  auto& active = st.active_alerts;
-  active.erase(std::remove_if(active.begin(), active.end(),
-                              [&](const service_alert& x) {
-                                return x.metric == alert.metric;
-                              }),
-               active.end());
-  if (alert.active)
-    active.push_back(alert);
   std::ostringstream line;
-  line << (alert.active ? "ALERT raised" : "ALERT cleared")
-       << " service=" << alert.service << " metric=" << metric
-       << " value=" << value << " threshold=" << threshold;
+  line << "ALERT " << alert.state << " service=" << alert.service
+       << " metric=" << alert.metric << " kind=" << alert.kind
+       << " value=" << alert.value << " threshold=" << alert.threshold;
+  if (alert.kind == "anomaly")
+    line << " expected=[" << alert.expected_low << ", " << alert.expected_high
+         << "]";
+  line << " priority=" << static_cast<int>(alert.priority);
   log(alert.active ? log_level::warning : log_level::info, "service_monitor",
       line.str());
   if (st.alert_sink)
     self->send(st.alert_sink, alerts_atom_v, std::move(alert));
 }
 
+/// Raises or resolves one alert (`kind` threshold or anomaly); an open
+/// alert escalates from the snapshot ticks.
+void on_transition(service_monitor_pointer self, alert_transition t,
+                   const char* kind, const char* metric, double value,
+                   double threshold,
+                   const std::optional<advice::expected_range>& range = {}) {
+  if (t == alert_transition::none)
+    return;
+  auto& st = self->state;
+  auto now = now_ms(self);
+  service_alert alert{st.service.name, metric, value, threshold,
+                      t == alert_transition::raised, now};
+  alert.kind = kind;
+  if (range) {
+    alert.expected_low = range->low;
+    alert.expected_mean = range->mean;
+    alert.expected_high = range->high;
+  }
+  auto key = std::string{kind} + ":" + metric;
+  auto& active = st.active_alerts;
+  auto was = std::find_if(active.begin(), active.end(),
+                          [&](const service_alert& x) {
+                            return x.metric == alert.metric
+                                   && x.kind == alert.kind;
+                          });
+  if (was != active.end()) {
+    alert.since_ms = was->since_ms;
+    active.erase(was);
+  }
+  if (alert.active) {
+    auto p = st.escalation->open(key, now);
+    alert.state = "raised";
+    alert.priority = to_priority(p ? *p : advice::alert_priority::normal);
+    active.push_back(alert);
+  } else {
+    auto r = st.escalation->close(key, now);
+    alert.state = "resolved";
+    alert.priority = to_priority(r ? r->last : advice::alert_priority::normal);
+  }
+  send_alert(self, std::move(alert));
+}
+
+/// Open alerts that stayed open long enough move up a priority.
+void escalate(service_monitor_pointer self) {
+  auto& st = self->state;
+  for (auto& e : st.escalation->tick(now_ms(self)))
+    for (auto& a : st.active_alerts)
+      if (a.kind + ":" + a.metric == e.key) {
+        a.priority = to_priority(e.to);
+        auto copy = a;
+        copy.state = "escalated";
+        send_alert(self, std::move(copy));
+      }
+}
+
 void take_snapshot(service_monitor_pointer self) {
   auto& st = self->state;
   auto m = metrics_now(self, metrics_window::five_minutes);
   auto enough = m.calls >= st.service.alerts.min_calls;
-  on_transition(self, st.p95_alert->observe(m.p95_ms, enough), "p95_ms",
-                m.p95_ms, st.p95_alert->threshold());
+  on_transition(self, st.p95_alert->observe(m.p95_ms, enough), "threshold",
+                "p95_ms", m.p95_ms, st.p95_alert->threshold());
   on_transition(self, st.error_rate_alert->observe(m.error_rate, enough),
-                "error_rate", m.error_rate, st.error_rate_alert->threshold());
+                "threshold", "error_rate", m.error_rate,
+                st.error_rate_alert->threshold());
+  if (st.p95_anomaly) {
+    auto now = now_ms(self);
+    auto t = st.p95_anomaly->observe(m.p95_ms, now, enough);
+    auto& r = st.p95_anomaly->last_range();
+    on_transition(self, t, "anomaly", "p95_ms", m.p95_ms, r ? r->high : 0, r);
+    t = st.error_rate_anomaly->observe(m.error_rate, now, enough);
+    auto& e = st.error_rate_anomaly->last_range();
+    on_transition(self, t, "anomaly", "error_rate", m.error_rate,
+                  e ? e->high : 0, e);
+  }
+  escalate(self);
   m.active_alerts = st.active_alerts;
   st.last_snapshot = std::move(m);
   ++st.snapshots;
 }
 
-// -- history --------------------------------------------------------------
+advice::baseline_settings anomaly_settings(const alerts_config& a,
+                                           bool error_rate) {
+  advice::baseline_settings b;
+  b.sigmas = a.anomaly_sigmas;
+  b.min_observations = a.anomaly_min_observations;
+  // An error rate of 0 % +- noise must not alert on one failed call.
+  b.min_absolute_spread = error_rate ? 0.02 : 5.0;
+  return b;
+}
 
-constexpr auto store_timeout = std::chrono::seconds{5};
+// -- the advisor's inputs ---------------------------------------------------
+
+std::string baseline_key(const std::string& service, const char* metric) {
+  return "advisor:baseline:" + service + ":" + metric;
+}
+
+/// Writes what the usage history counted since the last write, and the
+/// learned baselines; a refused write is counted again next time.
+void persist_usage(service_monitor_pointer self) {
+  auto& st = self->state;
+  if (!st.store || st.usage_writing || !st.usage_loaded)
+    return;
+  auto days = st.usage->take_unsaved();
+  auto ops = advice::usage_writes(st.service.name, days,
+                                  st.settings.observation_days);
+  auto ttl = (int64_t{st.settings.observation_days} + 2) * advice::ms_per_day;
+  if (st.p95_anomaly) {
+    ops.push_back(store::write_op::make_set(
+      baseline_key(st.service.name, "p95_ms"),
+      st.p95_anomaly->baseline().to_string(), ttl));
+    ops.push_back(store::write_op::make_set(
+      baseline_key(st.service.name, "error_rate"),
+      st.error_rate_anomaly->baseline().to_string(), ttl));
+  }
+  st.usage_writing = true;
+  self->request(st.store, store_timeout, write_atom_v, std::move(ops))
+    .then(
+      [self, days](write_results& rs) {
+        auto& st = self->state;
+        st.usage_writing = false;
+        for (auto& r : rs)
+          if (r.error) {
+            // Counters are HINCRBYs: writing them twice would double them;
+            // an op that failed at run time fails again, so it is dropped.
+            log_error("service_monitor", "usage history of " + st.service.name
+                                           + ": a write failed: "
+                                           + caf::to_string(r.error));
+            break;
+          }
+      },
+      [self, days](caf::error& err) {
+        auto& st = self->state;
+        st.usage_writing = false;
+        st.usage->restore_unsaved(days);
+        log_warning("service_monitor", "usage history of " + st.service.name
+                                         + " kept for the next write: "
+                                         + caf::to_string(err));
+      });
+}
+
+/// Reads back the observation window and the baselines (at start), so a
+/// restart does not start the advice over.
+void load_usage(service_monitor_pointer self) {
+  auto& st = self->state;
+  if (!st.store) {
+    st.usage_loaded = true;
+    return;
+  }
+  auto days = st.usage->window_days(now_ms(self));
+  auto missing = std::make_shared<std::size_t>(2 * days.size() + 2);
+  auto done_one = [self, missing] {
+    if (--*missing == 0) {
+      self->state.usage_loaded = true;
+      log_info("service_monitor",
+               "usage history of " + self->state.service.name
+                 + " read back: observed since "
+                 + iso8601_utc(self->state.usage->since_ms()));
+    }
+  };
+  auto failed = [self, done_one](caf::error& err) {
+    log_warning("service_monitor",
+                "usage history of " + self->state.service.name
+                  + ": cannot read back (" + caf::to_string(err)
+                  + "); advice starts from what this node sees");
+    done_one();
+  };
+  for (auto d : days) {
+    self
+      ->request(st.store, store_timeout, hgetall_atom_v,
+                advice::usage_key(st.service.name, d))
+      .then(
+        [self, d, done_one](store::field_list& fields) {
+          if (!fields.empty())
+            self->state.usage->merge_stored(d, advice::from_fields(fields),
+                                            {});
+          done_one();
+        },
+        failed);
+    self
+      ->request(st.store, store_timeout, kv_get_atom_v,
+                advice::keys_key(st.service.name, d))
+      .then(
+        [self, d, done_one](bool found, std::string& text) {
+          if (found)
+            if (auto bytes = from_hex(text))
+              self->state.usage->merge_stored(d, advice::day_counts{}, *bytes);
+          done_one();
+        },
+        failed);
+  }
+  for (auto* metric : {"p95_ms", "error_rate"}) {
+    auto is_p95 = std::string_view{metric} == "p95_ms";
+    self
+      ->request(st.store, store_timeout, kv_get_atom_v,
+                baseline_key(st.service.name, metric))
+      .then(
+        [self, is_p95, done_one](bool found, std::string& text) {
+          auto& st = self->state;
+          auto& alert = is_p95 ? st.p95_anomaly : st.error_rate_anomaly;
+          if (found && alert)
+            if (auto b = advice::seasonal_baseline::from_string(
+                  text, anomaly_settings(st.service.alerts, !is_p95)))
+              alert->restore(std::move(*b));
+          done_one();
+        },
+        failed);
+  }
+}
+
+// -- history --------------------------------------------------------------
 
 void answer_flush_waiters(service_monitor_pointer self, bool stored) {
   auto waiters = std::move(self->state.flush_waiters);
@@ -178,6 +389,8 @@ std::vector<std::string> apply_settings(service_monitor_pointer self,
                                    wanted.alerts.clear_ratio);
   st.usage->set_batching(wanted.batching.endpoints,
                          int64_t{wanted.batching.window_ms});
+  st.escalation->reconfigure(
+    advice::escalation_settings{wanted.alerts.escalate_after_s});
   st.service = std::move(wanted);
   log_info("service_monitor",
            "reconfigured service=" + st.service.name + " by " + who + ": "
@@ -202,9 +415,19 @@ service_monitor(service_monitor_pointer self, service_config service,
   st.p95_alert.emplace(service.alerts.p95_ms, service.alerts.clear_ratio);
   st.error_rate_alert.emplace(service.alerts.error_rate,
                               service.alerts.clear_ratio);
-  st.usage.emplace(service.batching.endpoints,
-                   int64_t{service.batching.window_ms}, epoch_ms_now());
+  st.usage.emplace(st.settings.observation_days, service.batching.endpoints,
+                   int64_t{service.batching.window_ms}, now_ms(self));
+  if (service.alerts.anomaly_sigmas > 0) {
+    st.p95_anomaly.emplace(anomaly_settings(service.alerts, false));
+    st.error_rate_anomaly.emplace(anomaly_settings(service.alerts, true));
+  }
+  st.escalation.emplace(
+    advice::escalation_settings{service.alerts.escalate_after_s});
   st.service = std::move(service);
+  load_usage(self);
+  self->delayed_send(self,
+                     std::chrono::seconds{st.settings.persist_interval_s},
+                     persist_atom_v);
   self->delayed_send(self,
                      std::chrono::seconds{st.settings.snapshot_interval_s},
                      snapshot_atom_v);
@@ -217,6 +440,7 @@ service_monitor(service_monitor_pointer self, service_config service,
       auto& st = self->state;
       st.windows->advance(self->clock().now());
       auto& model = st.service.cost;
+      auto now = now_ms(self);
       call_spend spend;
       if (st.budget)
         spend.outcomes.reserve(xs.size());
@@ -224,7 +448,7 @@ service_monitor(service_monitor_pointer self, service_config service,
         auto cost = call_cost_micros(x, model);
         st.windows->record(x, cost);
         st.rollup.record(x, cost);
-        st.usage->record(x, cost);
+        st.usage->record(x, cost, now);
         spend.cost_micros += cost;
         if (st.budget)
           spend.outcomes.push_back(x.outcome);
@@ -238,12 +462,15 @@ service_monitor(service_monitor_pointer self, service_config service,
     [=](ping_atom) { return true; },
     [=](profile_atom) {
       auto& st = self->state;
-      auto now = epoch_ms_now();
-      auto profile = st.usage->profile(st.service.name, now);
-      // The advice follows the last day's traffic.
-      if (now - st.usage->since_ms() > int64_t{24} * 3600 * 1000)
-        st.usage->reset(now);
-      return profile;
+      return st.usage->profile(st.service.name,
+                               st.service.limits.sustained.window_s,
+                               now_ms(self));
+    },
+    [=](persist_atom) {
+      persist_usage(self);
+      self->delayed_send(
+        self, std::chrono::seconds{self->state.settings.persist_interval_s},
+        persist_atom_v);
     },
     [=](snapshot_atom) {
       take_snapshot(self);

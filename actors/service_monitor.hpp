@@ -6,7 +6,9 @@
 #include "runtime/messages.hpp"
 #include "runtime/metric_rollup.hpp"
 #include "runtime/threshold_alert.hpp"
-#include "runtime/usage_profile.hpp"
+#include "runtime/advice/alert_escalation.hpp"
+#include "runtime/advice/seasonal_baseline.hpp"
+#include "runtime/advice/usage_history.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
@@ -25,6 +27,9 @@ struct monitor_settings {
   uint32_t retention_h = 24;
   /// Roll-ups kept while the store is unreachable; the oldest go first.
   std::size_t max_unwritten_rollups = 1440;
+  /// The advisor's observation window and how often it is stored.
+  uint32_t observation_days = 7;
+  uint32_t persist_interval_s = 60;
 };
 
 /// State of one service's monitor.
@@ -40,12 +45,20 @@ struct service_monitor_state {
   std::optional<call_windows> windows;
   std::optional<threshold_alert> p95_alert;
   std::optional<threshold_alert> error_rate_alert;
+  /// The same metrics judged against the range learned for the hour.
+  std::optional<advice::anomaly_alert> p95_anomaly;
+  std::optional<advice::anomaly_alert> error_rate_anomaly;
+  /// Open alerts (by "<kind>:<metric>") and their priority.
+  std::optional<advice::alert_escalation> escalation;
   std::vector<service_alert> active_alerts;
   /// The 5 m metrics at the last snapshot.
   service_metrics last_snapshot;
   uint64_t snapshots = 0;
-  /// Traffic counters for the advisor, restarted daily.
-  std::optional<usage_counters> usage;
+  /// Traffic history for the advisor, over the observation window; kept in
+  /// the store (runtime/advice/usage_store.hpp) every persist interval.
+  std::optional<advice::usage_history> usage;
+  bool usage_writing = false;
+  bool usage_loaded = false;
   // -- history --
   rollup_accumulator rollup;
   int64_t period_start_ms = 0;

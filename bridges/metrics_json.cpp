@@ -4,6 +4,8 @@
 
 #include <boost/json/array.hpp>
 
+#include <algorithm>
+
 namespace streamb {
 
 namespace {
@@ -15,9 +17,22 @@ double usd(int64_t micros) {
 } // namespace
 
 boost::json::object to_json(const service_alert& x) {
-  return {{"service", x.service}, {"metric", x.metric},
-          {"value", x.value},     {"threshold", x.threshold},
-          {"active", x.active},   {"since", x.since_ms}};
+  static constexpr const char* priorities[] = {"critical", "high", "normal",
+                                               "low"};
+  boost::json::object out{{"service", x.service},
+                          {"metric", x.metric},
+                          {"kind", x.kind},
+                          {"value", x.value},
+                          {"threshold", x.threshold},
+                          {"active", x.active},
+                          {"since", x.since_ms},
+                          {"priority", priorities[std::min<uint8_t>(
+                                         x.priority, 3)]}};
+  if (x.kind == "anomaly")
+    out["expected"] = boost::json::object{{"low", x.expected_low},
+                                          {"mean", x.expected_mean},
+                                          {"high", x.expected_high}};
+  return out;
 }
 
 boost::json::object to_json(const metric_rollup& x) {

@@ -43,7 +43,12 @@ const std::vector<route_spec>& route_table() {
     // operator: changes to how the node behaves
     {"POST", P "/coordination/send-event", needs, role::operator_,
      "send an event"},
-    {"POST", P "/cost/optimize", needs, role::operator_, "apply the advisor"},
+    {"POST", P "/cost/optimize", needs, role::operator_,
+     "the advisor's limit changes: a dry run unless apply is true"},
+    {"POST", P "/cost/optimize/undo", needs, role::operator_,
+     "undo one applied limit change"},
+    {"GET", P "/cost/optimize/changes", needs, role::viewer,
+     "limit changes made by cost/optimize"},
     {"POST", "/api/v1/budgets/{service}/override", needs, role::operator_,
      "throttle override"},
     {"POST", "/api/v1/webhooks/dead-letters/{id}/replay", needs,

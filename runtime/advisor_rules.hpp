@@ -6,7 +6,6 @@
 // constructed profiles. A month is 30 days for every projection.
 
 #include "runtime/messages.hpp"
-#include "runtime/usage_profile.hpp"
 
 #include <cstdint>
 #include <string>
@@ -21,6 +20,8 @@ struct advisor_inputs {
   uint64_t sustained_limit = 0; // current, 0 = none
   uint32_t sustained_window_s = 60;
   uint64_t daily_limit = 0;
+  /// Share of each tier kept for critical and high priority.
+  double reserved_share = 0;
   /// Days left in the month (fractional), for the budget rule.
   double days_left = 0;
 };
@@ -34,7 +35,18 @@ struct advisor_thresholds {
   double min_cache_hit_ratio = 0.1;
   double min_batch_reduction = 0.2; // share of batchable calls saved
   double min_rate_limited_ratio = 0.01;
+  /// A limit never goes below the observed peak of its period times this.
+  double headroom = 1.5;
 };
+
+/// The lowest value a limit may be given: the observed peak demand of its
+/// period times the headroom, over the share normal and low priority may
+/// use, so that their peak still fits and the reserved share stays whole
+/// for critical and high.
+uint64_t limit_floor(uint64_t peak, double headroom, double reserved_share);
+
+/// How far the evidence covers the observation window, 0..1.
+double coverage(const usage_profile& u);
 
 recommendations recommend(const advisor_inputs& in,
                           const advisor_thresholds& t = {});

@@ -909,6 +909,39 @@ void read_limits(checker& c, const json::value& v, std::string path,
   r.finish();
 }
 
+/// A JSON array of at most `max_count` whole numbers in [lo, hi].
+void read_uint_list(object_reader& r, std::string_view key,
+                    std::vector<uint32_t>& out, uint64_t lo, uint64_t hi,
+                    std::size_t max_count) {
+  auto x = r.get(key);
+  if (x == nullptr)
+    return;
+  auto path = r.path_of(key);
+  auto arr = x->if_array();
+  if (arr == nullptr) {
+    r.ctx().add(path, "must be an array of whole numbers");
+    return;
+  }
+  if (arr->size() > max_count) {
+    r.ctx().add(path, "has more than " + std::to_string(max_count) + " items");
+    return;
+  }
+  std::vector<uint32_t> values;
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    uint64_t n = 0;
+    if (!to_uint(r.ctx(), path + "[" + std::to_string(i) + "]", (*arr)[i], lo,
+                 hi, n))
+      return;
+    values.push_back(static_cast<uint32_t>(n));
+  }
+  if (!std::is_sorted(values.begin(), values.end())
+      || std::adjacent_find(values.begin(), values.end()) != values.end()) {
+    r.ctx().add(path, "must be in ascending order without repeats");
+    return;
+  }
+  out = std::move(values);
+}
+
 void read_alerts(checker& c, const json::value& v, std::string path,
                  alerts_config& out) {
   object_reader r{c, v, std::move(path)};
@@ -916,6 +949,22 @@ void read_alerts(checker& c, const json::value& v, std::string path,
   read_double(r, "error_rate", out.error_rate, ratio);
   read_uint(r, "min_calls", out.min_calls);
   read_double(r, "clear_ratio", out.clear_ratio, ratio);
+  read_uint_list(r, "escalate_after_s", out.escalate_after_s, 1,
+                 30 * 24 * 3600, 2);
+  read_double(r, "anomaly_sigmas", out.anomaly_sigmas,
+              bounds{0, false, 20, false});
+  read_uint(r, "anomaly_min_observations", out.anomaly_min_observations, 1,
+            100000);
+  r.finish();
+}
+
+void read_advisor(checker& c, const json::value& v, std::string path,
+                  advisor_config& out) {
+  object_reader r{c, v, std::move(path)};
+  read_uint(r, "observation_days", out.observation_days, 1, 35);
+  read_double(r, "headroom", out.headroom, bounds{1, false, 100, false});
+  read_double(r, "min_confidence", out.min_confidence, ratio);
+  read_uint(r, "persist_interval_s", out.persist_interval_s, 1, 3600);
   r.finish();
 }
 
@@ -1000,6 +1049,22 @@ void read_service(checker& c, const json::value& v, std::string path,
   object_reader r{c, v, std::move(path)};
   read_double(r, "budget_usd_month", out.budget_usd_month, money, true);
   read_bool(r, "hard_cap", out.hard_cap);
+  {
+    std::vector<uint32_t> percents;
+    bool given = r.get("alert_levels_percent") != nullptr;
+    read_uint_list(r, "alert_levels_percent", percents, 1, 100, 10);
+    if (given) {
+      out.alert_levels_bp.clear();
+      for (auto p : percents)
+        out.alert_levels_bp.push_back(p * 100);
+    }
+  }
+  {
+    double percent = out.throttle_bp / 100.0;
+    if (read_double(r, "throttle_percent", percent,
+                    bounds{1, false, 100, false}))
+      out.throttle_bp = static_cast<uint32_t>(std::lround(percent * 100));
+  }
   if (auto x = r.get("cost"))
     read_cost(c, *x, r.path_of("cost"), out.cost);
   if (auto x = r.get("limits"))
@@ -1143,6 +1208,8 @@ config read_config(checker& c, const json::value& root) {
     read_agents(c, *x, r.path_of("agents"), cfg.agents);
   if (auto x = r.get("webhooks"))
     read_webhooks(c, *x, r.path_of("webhooks"), cfg.webhooks);
+  if (auto x = r.get("advisor"))
+    read_advisor(c, *x, r.path_of("advisor"), cfg.advisor);
   if (auto x = r.require("services"))
     read_services(c, *x, r.path_of("services"), cfg.services);
   if (auto x = r.get("cluster"))

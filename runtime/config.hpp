@@ -157,6 +157,14 @@ struct alerts_config {
   double error_rate = 0.05; // alert when the 5 m error rate exceeds this
   uint32_t min_calls = 20;  // no error-rate alert on fewer calls than this
   double clear_ratio = 0.8; // hysteresis: clear below threshold * clear_ratio
+  /// An alert still open this long (seconds since raised) goes from normal
+  /// to high priority, then to critical; empty: never escalates.
+  std::vector<uint32_t> escalate_after_s{900, 3600};
+  /// Anomaly alerts: p95 and error rate outside mean +- sigmas * deviation
+  /// learned for the hour of day (UTC); 0 turns them off.
+  double anomaly_sigmas = 3;
+  /// Snapshots an hour-of-day slot must have seen before it judges.
+  uint32_t anomaly_min_observations = 40;
 };
 
 struct breaker_config {
@@ -210,6 +218,11 @@ struct service_config {
   batching_config batching;
   double budget_usd_month = 0;
   bool hard_cap = false;
+  /// Budget alert levels in basis points (from `alert_levels_percent`);
+  /// the throttle level and 100 % are always reported too.
+  std::vector<uint32_t> alert_levels_bp{7500, 9000};
+  /// Spend at which normal, high and low priority are refused.
+  uint32_t throttle_bp = 9500;
   cost_config cost;
   limits_config limits;
   alerts_config alerts;
@@ -229,6 +242,20 @@ struct cluster_config {
   std::map<std::string, std::string> placement; // service -> node name
 };
 
+/// How the advisor judges and how cost/optimize applies its advice.
+struct advisor_config {
+  /// Traffic history the advice rests on; shorter history lowers the
+  /// confidence in proportion.
+  uint32_t observation_days = 7;
+  /// A limit is never lowered below the observed peak demand of its period
+  /// times this.
+  double headroom = 1.5;
+  /// cost/optimize applies only recommendations at least this confident.
+  double min_confidence = 0.8;
+  /// How often each monitor writes its traffic history to the store.
+  uint32_t persist_interval_s = 60;
+};
+
 /// The whole configuration. `services` keeps the order of the file.
 struct config {
   node_config node;
@@ -237,6 +264,7 @@ struct config {
   auth_config auth;
   agents_config agents;
   webhooks_config webhooks;
+  advisor_config advisor;
   std::vector<service_config> services;
   cluster_config cluster;
 

@@ -26,6 +26,16 @@ std::string show(uint64_t x) {
   return std::to_string(x);
 }
 
+std::string show(const std::vector<uint32_t>& xs) {
+  std::string out = "[";
+  for (auto x : xs) {
+    if (out.size() > 1)
+      out += ", ";
+    out += std::to_string(x);
+  }
+  return out + "]";
+}
+
 std::string show(const std::string& x) {
   return x.empty() ? "\"\"" : x;
 }
@@ -156,6 +166,14 @@ std::vector<std::string> service_changes(const service_config& a,
   diff("alerts.error_rate", a.alerts.error_rate, b.alerts.error_rate);
   diff("alerts.min_calls", a.alerts.min_calls, b.alerts.min_calls);
   diff("alerts.clear_ratio", a.alerts.clear_ratio, b.alerts.clear_ratio);
+  diff("alerts.escalate_after_s", a.alerts.escalate_after_s,
+       b.alerts.escalate_after_s);
+  diff("alerts.anomaly_sigmas", a.alerts.anomaly_sigmas,
+       b.alerts.anomaly_sigmas);
+  diff("alerts.anomaly_min_observations", a.alerts.anomaly_min_observations,
+       b.alerts.anomaly_min_observations);
+  diff("alert_levels_bp", a.alert_levels_bp, b.alert_levels_bp);
+  diff("throttle_bp", a.throttle_bp, b.throttle_bp);
   diff("breaker.error_rate", a.breaker.error_rate, b.breaker.error_rate);
   diff("breaker.min_calls", a.breaker.min_calls, b.breaker.min_calls);
   diff("breaker.open_s", a.breaker.open_s, b.breaker.open_s);
@@ -254,6 +272,15 @@ std::vector<std::string> restart_only_changes(const config& a,
     diff("claim_idle_s", x.claim_idle_s, y.claim_idle_s);
     diff("queue_retention_h", x.queue_retention_h, y.queue_retention_h);
   }
+  {
+    // The advisor and the monitors' history writers are set up at start.
+    key_list diff{out, "advisor."};
+    auto &x = a.advisor, &y = b.advisor;
+    diff("observation_days", x.observation_days, y.observation_days);
+    diff("headroom", x.headroom, y.headroom);
+    diff("min_confidence", x.min_confidence, y.min_confidence);
+    diff("persist_interval_s", x.persist_interval_s, y.persist_interval_s);
+  }
   // Each service has its actors and routes from the start: adding, removing
   // or reordering services needs a restart; the settings of a kept service
   // apply live except how its webhooks are received.
@@ -264,6 +291,13 @@ std::vector<std::string> restart_only_changes(const config& a,
     if (y == nullptr)
       continue;
     auto prefix = "services." + x.name + ".";
+    {
+      // The learned baselines are built with these at start.
+      key_list diff{out, prefix + "alerts."};
+      diff("anomaly_sigmas", x.alerts.anomaly_sigmas, y->alerts.anomaly_sigmas);
+      diff("anomaly_min_observations", x.alerts.anomaly_min_observations,
+           y->alerts.anomaly_min_observations);
+    }
     if (x.webhook.has_value() != y->webhook.has_value()) {
       out.push_back(prefix + "webhook");
     } else if (x.webhook) {

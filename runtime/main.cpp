@@ -1,5 +1,6 @@
 // The `streamb` binary: run a node, check a config.
 
+#include "runtime/advice/replay_cli.hpp"
 #include "runtime/audit.hpp"
 #include "runtime/cli_store.hpp"
 #include "runtime/config.hpp"
@@ -42,6 +43,7 @@ Usage:
   streamb config rollback N --out FILE [--config FILE] [--store URL]
   streamb webhook-verify --vectors FILE | --scheme S --secret X ... | --help
   streamb keys create|list|rotate|revoke|bootstrap ...   (streamb keys --help)
+  streamb advise-replay [--scenario NAME|all]   the advisor on a simulated month
   streamb webhook-secrets add|list|retire SERVICE ...
   streamb --help
   streamb --version
@@ -396,5 +398,7 @@ int main(int argc, char** argv) {
     return keys_command(args);
   if (cmd == "webhook-secrets")
     return webhook_secrets_command(args);
+  if (cmd == "advise-replay")
+    return advise_replay_command(args);
   return fail_usage("unknown command '" + cmd + "'");
 }

@@ -91,6 +91,9 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<usage_profile>("usage_profile");
   cfg.add_message_type<recommendation>("recommendation");
   cfg.add_message_type<recommendations>("recommendations");
+  cfg.add_message_type<limit_change>("limit_change");
+  cfg.add_message_type<limit_changes>("limit_changes");
+  cfg.add_message_type<optimize_request>("optimize_request");
   cfg.add_message_type<std::vector<status_class>>("status_classes");
 }
 

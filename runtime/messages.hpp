@@ -73,6 +73,10 @@ CAF_ADD_ATOM(streamb, streamb, btick_atom, "btick")
 CAF_ADD_ATOM(streamb, streamb, profile_atom, "profile")
 CAF_ADD_ATOM(streamb, streamb, set_limit_atom, "set_limit")
 CAF_ADD_ATOM(streamb, streamb, advise_atom, "advise")
+CAF_ADD_ATOM(streamb, streamb, optimize_atom, "optimize")
+CAF_ADD_ATOM(streamb, streamb, undo_atom, "undo")
+CAF_ADD_ATOM(streamb, streamb, changes_atom, "changes")
+CAF_ADD_ATOM(streamb, streamb, persist_atom, "persist")
 CAF_ADD_ATOM(streamb, streamb, agent_reg_atom, "agent_reg")
 CAF_ADD_ATOM(streamb, streamb, heartbeat_atom, "heartbeat")
 CAF_ADD_ATOM(streamb, streamb, coord_event_atom, "coord_ev")
@@ -150,12 +154,22 @@ struct service_alert {
   double threshold = 0;
   bool active = true; // false: this is the clearing notice
   int64_t since_ms = 0;
+  /// "threshold" (the configured limit) or "anomaly" (outside the range
+  /// learned for this hour of day; expected_* say the range).
+  std::string kind = "threshold";
+  double expected_low = 0;
+  double expected_mean = 0;
+  double expected_high = 0;
+  /// "raised" | "escalated" | "resolved"; priority as budget::priority.
+  std::string state = "raised";
+  uint8_t priority = 2;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, service_alert& x) {
   return f(caf::meta::type_name("service_alert"), x.service, x.metric, x.value,
-           x.threshold, x.active, x.since_ms);
+           x.threshold, x.active, x.since_ms, x.kind, x.expected_low,
+           x.expected_mean, x.expected_high, x.state, x.priority);
 }
 
 /// One service's metrics over one window: DESIGN.md's APIPerformanceMetrics.
@@ -206,24 +220,39 @@ typename Inspector::result_type inspect(Inspector& f, service_metrics& x) {
 
 /// One per service: call samples in, rolling metrics and alerts out.
 /// A summary of one service's traffic since `span_s` ago: the advisor's
-/// input, counted by the service_monitor (runtime/usage_profile.hpp).
+/// input, counted by the service_monitor (runtime/advice/usage_history.hpp)
+/// over the observation window (kept in the store across restarts).
 struct usage_profile {
   std::string service;
-  double span_s = 0;
+  double span_s = 0;   // traffic history covered (capped at the window)
+  double window_s = 0; // the observation window asked for
   uint64_t calls = 0;
-  uint64_t keyed_calls = 0;   // calls that carried a requestKey
-  uint64_t distinct_keys = 0; // different keys among them
+  uint64_t keyed_calls = 0; // calls that carried a requestKey
+  /// Different keys among them: a HyperLogLog estimate, with its relative
+  /// standard error.
+  double distinct_keys = 0;
+  double distinct_keys_error = 0;
   uint64_t batchable_calls = 0;
   uint64_t batch_groups = 0; // runs of batchable calls within the window
   uint64_t rate_limited = 0; // 429s
   int64_t spend_micros = 0;
+  /// Most calls seen in any span of 1, 60 and 1440 consecutive minutes, and
+  /// in any span of the sustained limit's window (an upper bound: the most
+  /// calls in ceil(window / 60 s) + 1 consecutive minutes).
+  uint64_t peak_minute = 0;
+  uint64_t peak_hour = 0;
+  uint64_t peak_day = 0;
+  uint64_t peak_window = 0;
+  uint32_t peak_window_s = 60;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, usage_profile& x) {
-  return f(caf::meta::type_name("usage_profile"), x.service, x.span_s, x.calls,
-           x.keyed_calls, x.distinct_keys, x.batchable_calls, x.batch_groups,
-           x.rate_limited, x.spend_micros);
+  return f(caf::meta::type_name("usage_profile"), x.service, x.span_s,
+           x.window_s, x.calls, x.keyed_calls, x.distinct_keys,
+           x.distinct_keys_error, x.batchable_calls, x.batch_groups,
+           x.rate_limited, x.spend_micros, x.peak_minute, x.peak_hour,
+           x.peak_day, x.peak_window, x.peak_window_s);
 }
 
 /// A service's new settings (config reload); local only, never serialized.
@@ -239,6 +268,8 @@ using service_monitor_actor = caf::typed_actor<
   caf::reacts_to<snapshot_atom>,
   // The traffic summary for the advisor.
   caf::replies_to<profile_atom>::with<usage_profile>,
+  // The timer that writes the advisor's inputs to the store.
+  caf::reacts_to<persist_atom>,
   // The end of a roll-up period, scheduled by the actor itself.
   caf::reacts_to<rollup_atom>,
   // Writes the current partial period and every roll-up not yet stored;
@@ -501,6 +532,9 @@ struct budget_status {
   uint64_t sustained_limit = 0; // current (after any change by cost/optimize)
   uint32_t sustained_window_s = 60;
   uint64_t daily_limit = 0;
+  /// Share of each tier kept for critical and high priority.
+  double reserved_share = 0;
+  uint32_t throttle_bp = 9500;
 };
 
 template <class Inspector>
@@ -510,7 +544,8 @@ typename Inspector::result_type inspect(Inspector& f, budget_status& x) {
            x.breaker, x.reached_levels_bp, x.forecast_micros,
            x.forecast_low_micros, x.forecast_high_micros, x.daily_rate_micros,
            x.runs_out, x.granted, x.denied, x.queued, x.sustained_limit,
-           x.sustained_window_s, x.daily_limit);
+           x.sustained_window_s, x.daily_limit, x.reserved_share,
+           x.throttle_bp);
 }
 
 /// One per service: admission against burst, sustained and daily limits,
@@ -535,33 +570,92 @@ using budget_controller_actor = caf::typed_actor<
 
 /// One recommendation: see runtime/advisor_rules.hpp.
 struct recommendation {
+  /// Stable for one service and kind: "<service>:<kind>".
+  std::string id;
   std::string service;
   /// cache | batch | lower_sustained_limit | budget_daily_limit
   std::string kind;
   std::string rationale;
   double monthly_saving_usd = 0;
   double monthly_call_reduction = 0;
-  double confidence = 0; // 0..1
+  /// 0..1: the evidence (sample size) times the coverage of the
+  /// observation window; cost/optimize applies only at or above its
+  /// threshold.
+  double confidence = 0;
   /// "set_limit" (cost/optimize applies it) or "advice" (for a developer:
   /// add a cache, batch the sends).
   std::string action_type = "advice";
   std::string action;       // one sentence
   std::string limit;        // set_limit: "sustained" | "daily"
+  uint64_t limit_before = 0;
   uint64_t limit_value = 0; // set_limit: the new limit
+  /// The lowest value the limit may take: observed peak demand of its
+  /// period times the headroom, over the unreserved share.
+  uint64_t limit_floor = 0;
+  /// What the numbers rest on, by name (peaks, spans, counts, errors).
+  std::vector<std::pair<std::string, double>> evidence;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, recommendation& x) {
-  return f(caf::meta::type_name("recommendation"), x.service, x.kind,
+  return f(caf::meta::type_name("recommendation"), x.id, x.service, x.kind,
            x.rationale, x.monthly_saving_usd, x.monthly_call_reduction,
-           x.confidence, x.action_type, x.action, x.limit, x.limit_value);
+           x.confidence, x.action_type, x.action, x.limit, x.limit_before,
+           x.limit_value, x.limit_floor, x.evidence);
 }
 
 using recommendations = std::vector<recommendation>;
 
-/// Computes recommendations from every service's traffic and budget.
+/// One limit change cost/optimize made (or would make, in a dry run).
+struct limit_change {
+  std::string id; // "chg-<ms>-<n>", empty in a dry run
+  std::string service;
+  std::string limit; // "sustained" | "daily"
+  uint64_t before = 0;
+  uint64_t after = 0;
+  double confidence = 0;
+  std::string recommendation_id;
+  std::string rationale;
+  std::vector<std::pair<std::string, double>> evidence;
+  /// planned | applied | skipped | failed | undone
+  std::string status;
+  std::string reason; // why skipped or failed
+  int64_t at_ms = 0;
+  std::string who;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, limit_change& x) {
+  return f(caf::meta::type_name("limit_change"), x.id, x.service, x.limit,
+           x.before, x.after, x.confidence, x.recommendation_id, x.rationale,
+           x.evidence, x.status, x.reason, x.at_ms, x.who);
+}
+
+using limit_changes = std::vector<limit_change>;
+
+/// What cost/optimize asks: a dry run unless `apply`; only recommendations
+/// at or above `min_confidence` (never below the configured one).
+struct optimize_request {
+  bool apply = false;
+  double min_confidence = 0;
+  std::string who;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, optimize_request& x) {
+  return f(caf::meta::type_name("optimize_request"), x.apply,
+           x.min_confidence, x.who);
+}
+
+/// Computes recommendations from every service's traffic and budget,
+/// applies the safe ones on request and undoes them.
 using advisor_actor = caf::typed_actor<
-  caf::replies_to<advise_atom>::with<recommendations>>;
+  caf::replies_to<advise_atom>::with<recommendations>,
+  caf::replies_to<optimize_atom, optimize_request>::with<limit_changes>,
+  // Change id, who -> the change, now undone.
+  caf::replies_to<undo_atom, std::string, std::string>::with<limit_change>,
+  // The changes made, newest first.
+  caf::replies_to<changes_atom>::with<limit_changes>>;
 
 // -- coordination -------------------------------------------------------------
 

@@ -82,6 +82,8 @@ caf::expected<uint16_t> node::start() {
   settings.snapshot_interval_s = ctx.cfg.metrics.snapshot_interval_s;
   settings.rollup_interval_s = ctx.cfg.metrics.rollup_interval_s;
   settings.retention_h = ctx.cfg.metrics.retention_h;
+  settings.observation_days = ctx.cfg.advisor.observation_days;
+  settings.persist_interval_s = ctx.cfg.advisor.persist_interval_s;
   // Keep a whole retention period of roll-ups through a store outage.
   settings.max_unwritten_rollups = std::max<std::size_t>(
     1,
@@ -119,8 +121,12 @@ caf::expected<uint16_t> node::start() {
   routes->names = ctx.service_names;
   routes->monitors = ctx.monitors;
   routes->backlogs = ctx.backlogs;
+  advisor_settings advice;
+  advice.node = ctx.cfg.node.name;
+  advice.advice = ctx.cfg.advisor;
+  advice.audit_retention_ms = audit_retention_ms();
   ctx.advisor = system_.spawn(advisor, ctx.service_names, ctx.monitors,
-                              ctx.budgets);
+                              ctx.budgets, std::move(advice), store_);
   webhook_processor_settings wh;
   wh.node = ctx.cfg.node.name;
   wh.delivery = ctx.cfg.webhooks;

@@ -3,6 +3,8 @@
 #include "bridges/json_body.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
+
+#include "runtime/advice/limit_change_json.hpp"
 #include "runtime/budget/priority.hpp"
 #include "runtime/wall_time.hpp"
 
@@ -83,8 +85,16 @@ json::object to_json(const recommendation& r) {
   if (r.action_type == "set_limit") {
     action["limit"] = r.limit;
     action["value"] = r.limit_value;
+    action["before"] = r.limit_before;
   }
-  return {{"service", r.service},
+  if (r.limit_floor > 0)
+    action["floor"] = r.limit_floor;
+  json::object evidence;
+  for (auto& [name, value] : r.evidence)
+    evidence[name] = value;
+  return {{"id", r.id},
+          {"service", r.service},
+          {"evidence", std::move(evidence)},
           {"kind", r.kind},
           {"rationale", r.rationale},
           {"estimatedMonthlySavingUsd", r.monthly_saving_usd},
@@ -281,42 +291,99 @@ void add_admission_routes(httplib::Server& srv, http_context_ptr ctx) {
                            {"recommendations", std::move(items)}});
           });
 
-  // Applies the recommendations whose action is a limit change; the others
-  // (caching, batching) are for the clients' developers and are listed.
-  srv.Post("/api/v1/stream-b-coordination/cost/optimize",
-           [ctx](const httplib::Request& req, httplib::Response& res) {
-             auto recs = advise(*ctx);
-             if (!recs)
-               return reply_error(res, recs.error());
-             caf::scoped_actor self{*ctx->system};
-             json::array applied;
-             json::array not_applied;
-             for (auto& r : *recs) {
-               auto budget = budget_of(*ctx, r.service);
-               if (r.action_type != "set_limit" || budget == nullptr) {
-                 not_applied.emplace_back(to_json(r));
-                 continue;
-               }
-               self
-                 ->request(*budget, ctx->ask_timeout, set_limit_atom_v, r.limit,
-                           r.limit_value, who_of(*ctx, req))
-                 .receive(
-                   [&](budget_status&) {
-                     auto item = to_json(r);
-                     item["applied"] = true;
-                     applied.emplace_back(std::move(item));
-                   },
-                   [&](caf::error& err) {
-                     auto item = to_json(r);
-                     item["applied"] = false;
-                     item["error"] = caf::to_string(err);
-                     not_applied.emplace_back(std::move(item));
-                   });
-             }
-             reply_json(res, 200,
-                        json::object{{"applied", std::move(applied)},
-                                     {"notApplied", std::move(not_applied)}});
-           });
+  // A dry run unless the body says {"apply": true}: lists the limit changes
+  // the recommendations call for, with before/after and evidence. Applying
+  // takes only those at or above the confidence threshold; each applied
+  // change gets an id that POST cost/optimize/undo takes.
+  srv.Post("/api/v1/stream-b-coordination/cost/optimize", [ctx](const httplib::Request& req,
+                                      httplib::Response& res) {
+    optimize_request ask;
+    ask.who = who_of(*ctx, req);
+    if (!req.body.empty()) {
+      auto obj = read_json_object(req, res);
+      if (!obj)
+        return;
+      for (auto& [key, value] : *obj) {
+        if (key == "apply") {
+          if (!value.is_bool())
+            return reply_error(res, 400, "invalid_argument",
+                               "apply must be true or false", "$.apply");
+          ask.apply = value.get_bool();
+        } else if (key == "minConfidence") {
+          auto x = value.is_number() ? value.to_number<double>() : -1.0;
+          if (!(x >= 0 && x <= 1))
+            return reply_error(res, 400, "invalid_argument",
+                               "minConfidence must be a number from 0 to 1",
+                               "$.minConfidence");
+          ask.min_confidence = x;
+        } else {
+          return reply_error(res, 400, "invalid_argument",
+                             "unknown field " + std::string{key}
+                               + " (apply, minConfidence)",
+                             "$." + std::string{key});
+        }
+      }
+    }
+    auto recs = advise(*ctx);
+    if (!recs)
+      return reply_error(res, recs.error());
+    caf::scoped_actor self{*ctx->system};
+    caf::expected<limit_changes> changes{limit_changes{}};
+    self->request(ctx->advisor, ctx->ask_timeout * 4, optimize_atom_v, ask)
+      .receive([&](limit_changes& xs) { changes = std::move(xs); },
+               [&](caf::error& err) { changes = std::move(err); });
+    if (!changes)
+      return reply_error(res, changes.error());
+    json::array items;
+    for (auto& c : *changes)
+      items.emplace_back(advice::to_json(c));
+    json::array advice_only;
+    for (auto& r : *recs)
+      if (r.action_type != "set_limit")
+        advice_only.emplace_back(to_json(r));
+    reply_json(res, 200,
+               json::object{{"dryRun", !ask.apply},
+                            {"changes", std::move(items)},
+                            {"advice", std::move(advice_only)}});
+  });
+
+  srv.Post("/api/v1/stream-b-coordination/cost/optimize/undo", [ctx](const httplib::Request& req,
+                                           httplib::Response& res) {
+    auto obj = read_json_object(req, res);
+    if (!obj)
+      return;
+    auto id = obj->contains("changeId") ? obj->at("changeId").if_string()
+                                        : nullptr;
+    if (id == nullptr || id->empty() || id->size() > 64)
+      return reply_error(res, 400, "invalid_argument",
+                         "the body must be {\"changeId\": \"chg-...\"}",
+                         "$.changeId");
+    caf::scoped_actor self{*ctx->system};
+    caf::expected<limit_change> undone{limit_change{}};
+    self
+      ->request(ctx->advisor, ctx->ask_timeout * 2, undo_atom_v,
+                std::string{*id}, who_of(*ctx, req))
+      .receive([&](limit_change& x) { undone = std::move(x); },
+               [&](caf::error& err) { undone = std::move(err); });
+    if (!undone)
+      return reply_error(res, undone.error());
+    reply_json(res, 200, advice::to_json(*undone));
+  });
+
+  srv.Get("/api/v1/stream-b-coordination/cost/optimize/changes",
+          [ctx](const httplib::Request&, httplib::Response& res) {
+            caf::scoped_actor self{*ctx->system};
+            caf::expected<limit_changes> xs{limit_changes{}};
+            self->request(ctx->advisor, ctx->ask_timeout, changes_atom_v)
+              .receive([&](limit_changes& ys) { xs = std::move(ys); },
+                       [&](caf::error& err) { xs = std::move(err); });
+            if (!xs)
+              return reply_error(res, xs.error());
+            json::array items;
+            for (auto& c : *xs)
+              items.emplace_back(advice::to_json(c));
+            reply_json(res, 200, json::object{{"changes", std::move(items)}});
+          });
 }
 
 } // namespace streamb

@@ -34,16 +34,53 @@ const char* to_string(budget_override x) {
 }
 
 budget_state::budget_state(int64_t budget_micro, bool hard_cap,
-                           std::vector<uint32_t> thresholds_bp)
-  : budget_(std::max<int64_t>(budget_micro, 0)), hard_cap_(hard_cap) {
-  thresholds_bp.push_back(throttle_bp);
+                           std::vector<uint32_t> thresholds_bp,
+                           uint32_t throttle_bp)
+  : budget_(std::max<int64_t>(budget_micro, 0)),
+    hard_cap_(hard_cap),
+    throttle_bp_(std::clamp<uint32_t>(throttle_bp, 1, exhausted_bp)) {
+  build_levels(std::move(thresholds_bp));
+}
+
+void budget_state::build_levels(std::vector<uint32_t> thresholds_bp) {
+  std::vector<level> old;
+  old.swap(levels_);
+  thresholds_bp.push_back(throttle_bp_);
   thresholds_bp.push_back(exhausted_bp);
   std::sort(thresholds_bp.begin(), thresholds_bp.end());
   thresholds_bp.erase(std::unique(thresholds_bp.begin(), thresholds_bp.end()),
                       thresholds_bp.end());
-  for (auto bp : thresholds_bp)
-    if (bp > 0)
-      levels_.push_back(level{bp, amount_at(budget_, bp), false});
+  for (auto bp : thresholds_bp) {
+    if (bp == 0 || bp > exhausted_bp)
+      continue;
+    auto was = std::find_if(old.begin(), old.end(),
+                            [bp](const level& l) { return l.bp == bp; });
+    levels_.push_back(
+      level{bp, amount_at(budget_, bp), was != old.end() && was->reached});
+  }
+}
+
+void budget_state::restore(const std::vector<uint32_t>& reached_bp,
+                           budget_mode mode) {
+  for (auto& l : levels_)
+    if (std::find(reached_bp.begin(), reached_bp.end(), l.bp)
+        != reached_bp.end())
+      l.reached = true;
+  mode_ = mode;
+}
+
+std::vector<budget_event>
+budget_state::set_levels(std::vector<uint32_t> thresholds_bp,
+                         uint32_t throttle_bp) {
+  throttle_bp_ = std::clamp<uint32_t>(throttle_bp, 1, exhausted_bp);
+  build_levels(std::move(thresholds_bp));
+  return observe(spend_);
+}
+
+bool budget_state::within_throttle(int64_t spend) const noexcept {
+  if (budget_ <= 0)
+    return true;
+  return spend <= amount_at(budget_, throttle_bp_);
 }
 
 budget_mode budget_state::wanted_mode() const {
@@ -53,7 +90,7 @@ budget_mode budget_state::wanted_mode() const {
   if (budget_ > 0) {
     if (hard_cap_ && spend_ >= amount_at(budget_, exhausted_bp))
       m = budget_mode::capped;
-    else if (spend_ >= amount_at(budget_, throttle_bp))
+    else if (spend_ >= amount_at(budget_, throttle_bp_))
       m = budget_mode::throttled;
   }
   if (override_ == budget_override::force && m == budget_mode::normal)

@@ -57,13 +57,31 @@ struct budget_event {
 /// Spend versus monthly budget, with alert levels, throttle and override.
 class budget_state {
 public:
-  static constexpr uint32_t throttle_bp = 9500;
+  static constexpr uint32_t default_throttle_bp = 9500;
   static constexpr uint32_t exhausted_bp = 10000;
 
   /// `thresholds_bp` are the alert levels in basis points (7500 = 75 %);
-  /// 9500 and 10000 are always added.
+  /// the throttle level and 10000 are always added.
   budget_state(int64_t budget_micro, bool hard_cap,
-               std::vector<uint32_t> thresholds_bp = {7500, 9000});
+               std::vector<uint32_t> thresholds_bp = {7500, 9000},
+               uint32_t throttle_bp = default_throttle_bp);
+
+  /// What an earlier run of this month reported (read back from the store
+  /// at start): those levels are not reported again, and the mode is taken
+  /// as the one already announced. Call before the first `observe`.
+  void restore(const std::vector<uint32_t>& reached_bp, budget_mode mode);
+
+  /// New alert levels and throttle level (a config reload). Levels already
+  /// reached stay reached; new ones alert when reached (now, if they are).
+  std::vector<budget_event> set_levels(std::vector<uint32_t> thresholds_bp,
+                                       uint32_t throttle_bp);
+
+  uint32_t throttle_bp() const noexcept {
+    return throttle_bp_;
+  }
+
+  /// Whether a total spend of `spend_micro` is at most the throttle level.
+  bool within_throttle(int64_t spend_micro) const noexcept;
 
   /// Sets the month-to-date spend (an absolute total, as stored, not a
   /// delta) and returns what that changed.
@@ -119,8 +137,11 @@ private:
   // Appends a mode_changed event if the mode differs from `before`.
   void note_mode(budget_mode before, std::vector<budget_event>& out);
 
+  void build_levels(std::vector<uint32_t> thresholds_bp);
+
   int64_t budget_;
   bool hard_cap_;
+  uint32_t throttle_bp_;
   std::vector<level> levels_; // ascending by bp
   int64_t spend_ = 0;
   budget_override override_ = budget_override::none;

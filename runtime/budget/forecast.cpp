@@ -133,4 +133,10 @@ forecast_result forecast(const forecast_input& in, const time_zone& zone) {
   return out;
 }
 
+bool forecast_crosses_budget(const forecast_result& f, int64_t budget_micro,
+                             int64_t spend_micro) {
+  return budget_micro > 0 && f.expected_micro > budget_micro
+         && spend_micro < budget_micro;
+}
+
 } // namespace streamb::budget

@@ -84,4 +84,9 @@ struct forecast_result {
 forecast_result forecast(const forecast_input& in,
                          const time_zone& zone = time_zone::utc());
 
+/// Whether the forecast calls for a predictive alert: the month-end
+/// projection is over the budget while the spend so far is not.
+bool forecast_crosses_budget(const forecast_result& f, int64_t budget_micro,
+                             int64_t spend_micro);
+
 } // namespace streamb::budget

@@ -364,3 +364,89 @@ TEST_CASE_METHOD(history_fixture,
   CHECK(ask<bool>(monitor, flush_atom_v));
   CHECK(history().size() == 1);
 }
+
+// -- escalation and anomalies -------------------------------------------------
+
+namespace {
+
+/// A monitor of `svc` with its own alert log.
+struct alerting_fixture : test::actor_fixture {
+  alert_log alerts = std::make_shared<std::vector<service_alert>>();
+  alert_sink_actor sink = sys().spawn(collecting_sink, alerts);
+  service_monitor_actor monitor;
+
+  explicit alerting_fixture(service_config svc) {
+    monitor = sys().spawn(service_monitor, std::move(svc), monitor_settings{},
+                          sink, std::shared_ptr<ingest_backlog>{},
+                          store_actor{}, budget_controller_actor{});
+    sched.run();
+  }
+
+  ~alerting_fixture() {
+    self->send_exit(monitor, caf::exit_reason::user_shutdown);
+    self->send_exit(sink, caf::exit_reason::user_shutdown);
+  }
+
+  /// `n` snapshots (15 s each) with 100 calls of `latency_ms` before each.
+  void run_for(int n, double latency_ms) {
+    for (int i = 0; i < n; ++i) {
+      self->send(monitor, record_atom_v, batch(100, latency_ms));
+      advance(15s);
+    }
+  }
+
+  std::vector<std::string> states(const char* kind) {
+    std::vector<std::string> out;
+    for (auto& a : *alerts)
+      if (a.kind == kind)
+        out.push_back(a.state + ":" + std::to_string(a.priority));
+    return out;
+  }
+};
+
+} // namespace
+
+TEST_CASE("an alert that stays open escalates, and its resolution says the "
+          "last priority") {
+  auto svc = stripe();
+  svc.alerts.escalate_after_s = {60, 120};
+  svc.alerts.anomaly_sigmas = 0;
+  alerting_fixture f{svc};
+  f.run_for(1, 2000);
+  CHECK(f.states("threshold") == std::vector<std::string>{"raised:2"});
+  f.run_for(4, 2000); // 60 s open: high (1)
+  CHECK(f.states("threshold")
+        == std::vector<std::string>{"raised:2", "escalated:1"});
+  f.run_for(4, 2000); // 120 s: critical (0)
+  CHECK(f.states("threshold")
+        == std::vector<std::string>{"raised:2", "escalated:1",
+                                    "escalated:0"});
+  // Fast calls for five minutes clear it.
+  f.run_for(21, 10);
+  auto s = f.states("threshold");
+  REQUIRE(s.size() == 4);
+  CHECK(s.back() == "resolved:0");
+  CHECK_FALSE(f.alerts->back().active);
+}
+
+TEST_CASE("latency outside the range learned for the hour raises an anomaly "
+          "alert below the fixed threshold") {
+  auto svc = stripe();
+  svc.alerts.anomaly_min_observations = 20;
+  alerting_fixture f{svc};
+  // Start at the beginning of an hour (of the monitor's clock) so the
+  // test stays in one hour-of-day slot.
+  auto now = epoch_ms_now();
+  f.advance(std::chrono::milliseconds{3'600'000 - now % 3'600'000 + 1000});
+  f.run_for(25, 100);
+  CHECK(f.alerts->empty());
+  f.run_for(3, 400); // under the 800 ms threshold, far above 100 ms
+  REQUIRE_FALSE(f.alerts->empty());
+  auto& a = f.alerts->front();
+  CHECK(a.kind == "anomaly");
+  CHECK(a.metric == "p95_ms");
+  CHECK(a.active);
+  CHECK(a.expected_mean == Approx(100).epsilon(0.05));
+  CHECK(a.expected_high < 400);
+  CHECK(a.value > a.expected_high);
+}
