@@ -1,5 +1,6 @@
 #include "actors/service_monitor.hpp"
 
+#include "runtime/advice/anomaly_defaults.hpp"
 #include "runtime/advice/usage_store.hpp"
 #include "runtime/budget/priority.hpp"
 #include "runtime/config_diff.hpp"
@@ -148,12 +149,8 @@ void take_snapshot(service_monitor_pointer self) {
 
 advice::baseline_settings anomaly_settings(const alerts_config& a,
                                            bool error_rate) {
-  advice::baseline_settings b;
-  b.sigmas = a.anomaly_sigmas;
-  b.min_observations = a.anomaly_min_observations;
-  // An error rate of 0 % +- noise must not alert on one failed call.
-  b.min_absolute_spread = error_rate ? 0.02 : 5.0;
-  return b;
+  return advice::anomaly_baseline(a.anomaly_sigmas,
+                                  a.anomaly_min_observations, error_rate);
 }
 
 // -- the advisor's inputs ---------------------------------------------------
@@ -186,6 +183,11 @@ void persist_usage(service_monitor_pointer self) {
       [self, days](write_results& rs) {
         auto& st = self->state;
         st.usage_writing = false;
+        if (st.usage_store_failing) {
+          st.usage_store_failing = false;
+          log_info("service_monitor", "usage history of " + st.service.name
+                                        + ": stored again");
+        }
         for (auto& r : rs)
           if (r.error) {
             // Counters are HINCRBYs: writing them twice would double them;
@@ -200,9 +202,13 @@ void persist_usage(service_monitor_pointer self) {
         auto& st = self->state;
         st.usage_writing = false;
         st.usage->restore_unsaved(days);
-        log_warning("service_monitor", "usage history of " + st.service.name
-                                         + " kept for the next write: "
-                                         + caf::to_string(err));
+        // Said once per outage, not every interval.
+        if (!st.usage_store_failing) {
+          st.usage_store_failing = true;
+          log_warning("service_monitor", "usage history of " + st.service.name
+                                           + " kept until the store is back: "
+                                           + caf::to_string(err));
+        }
       });
 }
 

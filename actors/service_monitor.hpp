@@ -58,6 +58,7 @@ struct service_monitor_state {
   /// the store (runtime/advice/usage_store.hpp) every persist interval.
   std::optional<advice::usage_history> usage;
   bool usage_writing = false;
+  bool usage_store_failing = false;
   bool usage_loaded = false;
   // -- history --
   rollup_accumulator rollup;

@@ -1,6 +1,7 @@
 #include "runtime/advice/replay.hpp"
 
 #include "runtime/advice/alert_escalation.hpp"
+#include "runtime/advice/anomaly_defaults.hpp"
 #include "runtime/advice/seasonal_baseline.hpp"
 #include "runtime/advice/usage_history.hpp"
 #include "runtime/advisor_rules.hpp"
@@ -125,13 +126,9 @@ replay_result replay(const std::string& scenario, const replay_settings& s) {
   budget::budget_state budget{std::llround(m.budget_usd * 1e6), false};
   threshold_alert p95_threshold{1000, 0.8};
   threshold_alert errors_threshold{0.05, 0.8};
-  baseline_settings bs;
-  bs.min_observations = 40;
-  bs.min_absolute_spread = 5;
-  anomaly_alert p95_anomaly{bs};
-  baseline_settings es = bs;
-  es.min_absolute_spread = 0.02;
-  anomaly_alert errors_anomaly{es};
+  // The defaults of alerts.anomaly_sigmas and anomaly_min_observations.
+  anomaly_alert p95_anomaly{anomaly_baseline(3, 40, false)};
+  anomaly_alert errors_anomaly{anomaly_baseline(3, 40, true)};
   alert_escalation escalation{escalation_settings{}};
   std::vector<day_truth> truth(days_in_month);
   std::vector<int64_t> spend_by_day(days_in_month, 0);

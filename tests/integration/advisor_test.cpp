@@ -72,8 +72,7 @@ void seed_week(redis_config_file& cfg) {
 TEST_CASE("the advisor's inputs survive a restart: repeats counted before "
           "it are still advised after it") {
   redis_config_file cfg{"advisor-restart"};
-  cfg.replace(R"("services": {)",
-              R"("advisor": {"persist_interval_s": 1}, "services": {)");
+  cfg.replace(R"("persist_interval_s": 60)", R"("persist_interval_s": 1)");
   cfg.save();
   {
     // Yesterday's unkeyed calls: advice needs at least 10 minutes of

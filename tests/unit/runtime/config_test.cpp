@@ -453,3 +453,63 @@ TEST_CASE("agent settings: timeouts per event type, limits, and their "
   CHECK_THAT(ps, has_problem_at("$.agents.response_timeouts_s.webhook"));
   CHECK(ps.size() == 4);
 }
+
+TEST_CASE("budget levels, throttle, escalation and the advisor are read from "
+          "the config") {
+  auto cfg = load_config_text(R"({
+    "advisor": {"observation_days": 14, "headroom": 2, "min_confidence": 0.9,
+                "persist_interval_s": 30},
+    "services": {"x": {"budget_usd_month": 1,
+                       "alert_levels_percent": [50, 80],
+                       "throttle_percent": 97.5,
+                       "alerts": {"escalate_after_s": [60, 600],
+                                  "anomaly_sigmas": 4,
+                                  "anomaly_min_observations": 10}}}})");
+  auto& x = cfg.services.at(0);
+  CHECK(x.alert_levels_bp == std::vector<uint32_t>{5000, 8000});
+  CHECK(x.throttle_bp == 9750);
+  CHECK(x.alerts.escalate_after_s == std::vector<uint32_t>{60, 600});
+  CHECK(x.alerts.anomaly_sigmas == 4);
+  CHECK(x.alerts.anomaly_min_observations == 10);
+  CHECK(cfg.advisor.observation_days == 14);
+  CHECK(cfg.advisor.headroom == 2);
+  CHECK(cfg.advisor.min_confidence == 0.9);
+  CHECK(cfg.advisor.persist_interval_s == 30);
+  auto defaults = load_config_text(
+    R"({"services": {"x": {"budget_usd_month": 1}}})");
+  CHECK(defaults.services.at(0).alert_levels_bp
+        == std::vector<uint32_t>{7500, 9000});
+  CHECK(defaults.services.at(0).throttle_bp == 9500);
+  CHECK(defaults.advisor.observation_days == 7);
+  CHECK(defaults.advisor.headroom == 1.5);
+  CHECK(defaults.advisor.min_confidence == 0.8);
+}
+
+TEST_CASE("bad budget levels, escalation steps and advisor settings are "
+          "rejected") {
+  auto ps = problems_in(R"({
+    "advisor": {"observation_days": 0, "headroom": 0.5, "min_confidence": 0,
+                "extra": 1},
+    "services": {"x": {"budget_usd_month": 1,
+                       "alert_levels_percent": [90, 75],
+                       "throttle_percent": 120,
+                       "alerts": {"escalate_after_s": [1, 2, 3]}},
+                 "y": {"budget_usd_month": 1,
+                       "alert_levels_percent": [0],
+                       "alerts": {"escalate_after_s": "soon",
+                                  "anomaly_sigmas": -1}}}})");
+  CHECK_THAT(ps, has_problem_at("$.advisor.observation_days"));
+  CHECK_THAT(ps, has_problem_at("$.advisor.headroom"));
+  CHECK_THAT(ps, has_problem_at("$.advisor.min_confidence"));
+  CHECK_THAT(ps, has_problem_at("$.advisor.extra"));
+  CHECK_THAT(ps, has_problem_at("$.services.x.alert_levels_percent",
+                                "ascending"));
+  CHECK_THAT(ps, has_problem_at("$.services.x.throttle_percent"));
+  CHECK_THAT(ps, has_problem_at("$.services.x.alerts.escalate_after_s",
+                                "more than 2"));
+  CHECK_THAT(ps, has_problem_at("$.services.y.alert_levels_percent[0]"));
+  CHECK_THAT(ps, has_problem_at("$.services.y.alerts.escalate_after_s",
+                                "array"));
+  CHECK_THAT(ps, has_problem_at("$.services.y.alerts.anomaly_sigmas"));
+  CHECK(ps.size() == 10);
+}
