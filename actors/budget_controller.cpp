@@ -1,5 +1,6 @@
 #include "actors/budget_controller.hpp"
 
+#include "runtime/actor_wall_clock.hpp"
 #include "runtime/audit.hpp"
 #include "runtime/budget/forecast.hpp"
 #include "runtime/budget/time_zone.hpp"
@@ -31,11 +32,7 @@ constexpr int64_t max_retry_ms = 24 * 3600 * 1000;
 
 /// Epoch milliseconds on the actor's clock (simulated in tests).
 int64_t now_ms(budget_controller_pointer self) {
-  using namespace std::chrono;
-  static const auto steady0 = steady_clock::now();
-  static const auto epoch0 = epoch_ms_now();
-  return epoch0
-    + duration_cast<milliseconds>(self->clock().now() - steady0).count();
+  return epoch_ms(self->clock());
 }
 
 std::string spend_key(const state_type& st) {

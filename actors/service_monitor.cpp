@@ -1,5 +1,6 @@
 #include "actors/service_monitor.hpp"
 
+#include "runtime/actor_wall_clock.hpp"
 #include "runtime/advice/anomaly_defaults.hpp"
 #include "runtime/advice/usage_store.hpp"
 #include "runtime/budget/priority.hpp"
@@ -22,11 +23,7 @@ constexpr auto store_timeout = std::chrono::seconds{5};
 /// Epoch milliseconds on the actor's clock (simulated in tests): alerts,
 /// their escalation and the usage history follow it.
 int64_t now_ms(service_monitor_pointer self) {
-  using namespace std::chrono;
-  static const auto steady0 = steady_clock::now();
-  static const auto epoch0 = epoch_ms_now();
-  return epoch0
-    + duration_cast<milliseconds>(self->clock().now() - steady0).count();
+  return epoch_ms(self->clock());
 }
 
 service_metrics metrics_now(service_monitor_pointer self, metrics_window w) {

@@ -63,6 +63,39 @@ uint64_t limit_floor(uint64_t peak, double headroom, double reserved_share) {
     std::ceil(static_cast<double>(peak) * std::max(headroom, 1.0) / usable));
 }
 
+double traffic_trend(const std::vector<uint64_t>& daily, double days_left) {
+  auto n = daily.size();
+  if (n < 4 || days_left <= 0)
+    return 1;
+  // Day i is centred at i + 0.5; today (partial) starts at n.
+  double sx = 0, sy = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    sx += static_cast<double>(i) + 0.5;
+    sy += static_cast<double>(daily[i]);
+  }
+  auto mx = sx / static_cast<double>(n);
+  auto my = sy / static_cast<double>(n);
+  if (my <= 0)
+    return 1;
+  double sxx = 0, sxy = 0, syy = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto dx = static_cast<double>(i) + 0.5 - mx;
+    auto dy = static_cast<double>(daily[i]) - my;
+    sxx += dx * dx;
+    sxy += dx * dy;
+    syy += dy * dy;
+  }
+  if (syy <= 0)
+    return 1; // perfectly flat
+  auto slope = sxy / sxx;
+  auto r2 = sxy * sxy / (sxx * syy);
+  if (r2 < 0.8)
+    return 1;
+  auto mid = static_cast<double>(n) + days_left / 2;
+  auto projected = my + slope * (mid - mx);
+  return std::clamp(projected / my, 0.25, 4.0);
+}
+
 double coverage(const usage_profile& u) {
   if (u.window_s <= 0)
     return 1;
@@ -76,7 +109,9 @@ recommendations recommend(const advisor_inputs& in,
   if (u.calls < t.min_calls || u.span_s < t.min_span_s || u.span_s <= 0)
     return out;
   auto covered = coverage(u);
-  auto monthly = month_s / u.span_s; // scale from the span to a month
+  // Scale from the span to a month; savings also at the traffic their trend
+  // projects for the rest of this month.
+  auto monthly = month_s / u.span_s;
   auto cost_per_call = static_cast<double>(u.spend_micros)
     / static_cast<double>(u.calls) / 1e6;
   // Repeated identical requests: every call after the first of its key
@@ -89,7 +124,8 @@ recommendations recommend(const advisor_inputs& in,
     auto hit_ratio = repeats / keyed;
     if (hit_ratio >= t.min_cache_hit_ratio && repeats > margin) {
       auto r = make(u, "cache");
-      r.monthly_call_reduction = repeats * monthly;
+      auto trend = traffic_trend(u.daily_keyed, in.days_left);
+      r.monthly_call_reduction = repeats * monthly * trend;
       r.monthly_saving_usd = r.monthly_call_reduction * cost_per_call;
       r.confidence = evidence(keyed, 500) * keyed
         / static_cast<double>(u.calls) * covered;
@@ -105,6 +141,7 @@ recommendations recommend(const advisor_inputs& in,
       r.evidence.emplace_back("distinctKeys", u.distinct_keys);
       r.evidence.emplace_back("distinctKeysRelativeError",
                               u.distinct_keys_error);
+      r.evidence.emplace_back("trafficTrendFactor", trend);
       out.push_back(std::move(r));
     }
   }
@@ -115,7 +152,8 @@ recommendations recommend(const advisor_inputs& in,
     auto share = saved / static_cast<double>(u.batchable_calls);
     if (share >= t.min_batch_reduction) {
       auto r = make(u, "batch");
-      r.monthly_call_reduction = saved * monthly;
+      auto trend = traffic_trend(u.daily_batch_saved, in.days_left);
+      r.monthly_call_reduction = saved * monthly * trend;
       r.monthly_saving_usd = r.monthly_call_reduction * cost_per_call;
       r.confidence = evidence(static_cast<double>(u.batchable_calls), 500)
         * covered;
@@ -130,6 +168,7 @@ recommendations recommend(const advisor_inputs& in,
       r.evidence.emplace_back("batchableCalls",
                               static_cast<double>(u.batchable_calls));
       r.evidence.emplace_back("bursts", static_cast<double>(u.batch_groups));
+      r.evidence.emplace_back("trafficTrendFactor", trend);
       out.push_back(std::move(r));
     }
   }

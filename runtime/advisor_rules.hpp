@@ -45,6 +45,14 @@ struct advisor_thresholds {
 /// for critical and high.
 uint64_t limit_floor(uint64_t peak, double headroom, double reserved_share);
 
+/// How much busier (or quieter) the rest of the month is projected to be
+/// than the mean of `daily_calls`: a least-squares line through the full
+/// days, evaluated at the middle of the `days_left`. 1 unless there are at
+/// least 4 days and the line explains at least 80 % of their variance (a
+/// weekly pattern is not a trend); clamped to 0.25..4.
+double traffic_trend(const std::vector<uint64_t>& daily_calls,
+                     double days_left);
+
 /// How far the evidence covers the observation window, 0..1.
 double coverage(const usage_profile& u);
 

@@ -244,6 +244,11 @@ struct usage_profile {
   uint64_t peak_day = 0;
   uint64_t peak_window = 0;
   uint32_t peak_window_s = 60;
+  /// Per full day observed in the window, oldest first (today, partial,
+  /// and days before observation began are left out): keyed calls, and
+  /// calls batching would have saved. Each saving follows its own trend.
+  std::vector<uint64_t> daily_keyed;
+  std::vector<uint64_t> daily_batch_saved;
 };
 
 template <class Inspector>
@@ -252,7 +257,8 @@ typename Inspector::result_type inspect(Inspector& f, usage_profile& x) {
            x.window_s, x.calls, x.keyed_calls, x.distinct_keys,
            x.distinct_keys_error, x.batchable_calls, x.batch_groups,
            x.rate_limited, x.spend_micros, x.peak_minute, x.peak_hour,
-           x.peak_day, x.peak_window, x.peak_window_s);
+           x.peak_day, x.peak_window, x.peak_window_s, x.daily_keyed,
+           x.daily_batch_saved);
 }
 
 /// A service's new settings (config reload); local only, never serialized.

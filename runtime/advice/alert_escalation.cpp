@@ -19,9 +19,9 @@ alert_escalation::alert_escalation(escalation_settings settings)
   // nop
 }
 
-std::optional<alert_priority>
-alert_escalation::open(const std::string& key, int64_t now_ms,
-                       alert_priority initial) {
+std::optional<alert_priority> alert_escalation::open(const std::string& key,
+                                                     int64_t now_ms,
+                                                     alert_priority initial) {
   if (auto i = open_.find(key); i != open_.end())
     return i->second.priority;
   if (open_.size() >= max_open)
@@ -30,15 +30,16 @@ alert_escalation::open(const std::string& key, int64_t now_ms,
   return initial;
 }
 
-std::optional<int64_t>
-alert_escalation::due_after_ms(alert_priority p) const {
+std::optional<int64_t> alert_escalation::due_after_ms(alert_priority p) const {
   auto step = static_cast<std::size_t>(p);
   auto& after = settings_.after_s;
   if (step >= 2 || step >= after.size())
     return std::nullopt;
   // A step is never due before the one below it, so priorities rise in
   // order however the steps are configured.
-  auto s = *std::max_element(after.begin(), after.begin() + step + 1);
+  uint32_t s = 0;
+  for (std::size_t i = 0; i <= step; ++i)
+    s = std::max(s, after[i]);
   return static_cast<int64_t>(s) * 1000;
 }
 
@@ -62,8 +63,9 @@ alert_escalation::tick(int64_t now_ms) {
   }
   // The map gave key order and each key's steps lowest first; a stable
   // sort by due time keeps both among steps due at the same time.
-  std::stable_sort(steps.begin(), steps.end(),
-                   [](const due& x, const due& y) { return x.at_ms < y.at_ms; });
+  std::stable_sort(steps.begin(), steps.end(), [](const due& x, const due& y) {
+    return x.at_ms < y.at_ms;
+  });
   std::vector<escalation> result;
   result.reserve(steps.size());
   for (auto& s : steps)

@@ -52,9 +52,9 @@ public:
   /// by another node, or re-sent, is the same incident). Returns nullopt,
   /// and tracks nothing, when `max_open` keys are open: the caller still
   /// sends the alert, it just does not escalate.
-  std::optional<alert_priority> open(const std::string& key, int64_t now_ms,
-                                     alert_priority initial
-                                     = alert_priority::normal);
+  std::optional<alert_priority>
+  open(const std::string& key, int64_t now_ms,
+       alert_priority initial = alert_priority::normal);
 
   /// Escalates the alerts open long enough. Each step is reported once;
   /// after a long gap every step passed since the last tick is reported,

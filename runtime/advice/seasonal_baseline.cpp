@@ -65,7 +65,7 @@ void seasonal_baseline::learn(double value, int64_t now_ms, double weight) {
   // the first value with weight alpha would let that one value dominate
   // the first days.
   auto rate = std::max(settings_.alpha, 1.0 / static_cast<double>(s.n))
-              * weight;
+    * weight;
   rate = std::clamp(rate, 0.0, 1.0);
   // Incremental exponentially weighted mean and variance (Finch, 2009).
   auto diff = value - s.mean;
@@ -150,7 +150,16 @@ alert_transition anomaly_alert::observe(double value, int64_t now_ms,
       result = alert_transition::cleared;
     }
   }
-  baseline_.learn(value, now_ms, above ? 0.1 : 1.0);
+  // A value above the range is learned as the range's high end, at a tenth
+  // of the rate. Learning the value itself, even slowly, inflates the
+  // variance by its squared distance: a 3x outage then widened the range
+  // past itself and cleared in ~30 observations. Clipped, the range still
+  // grows geometrically (by at least sigmas or min_spread per step), so a
+  // lasting shift is learned, in ~150 observations for 3x.
+  if (above)
+    baseline_.learn(last_range_->high, now_ms, 0.1);
+  else
+    baseline_.learn(value, now_ms);
   return result;
 }
 

@@ -62,9 +62,8 @@ public:
 
   /// Reads `to_string` output; nullopt for anything else. The settings are
   /// not part of the text: they come from the current config.
-  static std::optional<seasonal_baseline> from_string(std::string_view str,
-                                                      baseline_settings
-                                                        settings);
+  static std::optional<seasonal_baseline>
+  from_string(std::string_view str, baseline_settings settings);
 
   const baseline_settings& settings() const noexcept {
     return settings_;
@@ -103,9 +102,11 @@ public:
   /// `enough_data` false (e.g. a p95 of three calls) the value is neither
   /// judged nor learned.
   ///
-  /// A value above the range is learned at a tenth of the usual rate: an
-  /// outage should not become the new normal within the hour, but a
-  /// permanent level shift still is learned, and the alert then clears.
+  /// A value above the range is learned as the range's high end and at a
+  /// tenth of the usual rate: an outage should not become the new normal
+  /// within the hour, but a permanent level shift still is learned (the
+  /// range widens step by step until it holds the new level), and the alert
+  /// then clears.
   ///
   /// An active alert in an hour that has no range yet stays active (there
   /// is nothing to judge the value against).

@@ -198,6 +198,11 @@ usage_profile usage_history::profile(const std::string& service,
   auto window_start = first_day * ms_per_day;
   auto start = std::max(window_start, since_ms_);
   p.span_s = std::max<double>(0, static_cast<double>(now_ms - start) / 1000.0);
+  // A day counts as observed in full when it lies after the day
+  // observation began, or observation began in its first hour.
+  auto full_day = [&](int64_t d) {
+    return d < today && d * ms_per_day + 3'600'000 > since_ms_;
+  };
   hyperloglog keys;
   std::vector<uint32_t> minutes;
   auto end_minute = static_cast<std::size_t>((now_ms - today * ms_per_day)
@@ -208,9 +213,19 @@ usage_profile usage_history::profile(const std::string& service,
     auto n = d == today ? end_minute : std::size_t{minutes_per_day};
     if (i == days_.end()) {
       minutes.insert(minutes.end(), n, 0);
+      if (full_day(d)) {
+        p.daily_keyed.push_back(0);
+        p.daily_batch_saved.push_back(0);
+      }
       continue;
     }
     auto& c = i->second.counts;
+    if (full_day(d)) {
+      p.daily_keyed.push_back(c.keyed_calls);
+      p.daily_batch_saved.push_back(
+        c.batchable_calls > c.batch_groups ? c.batchable_calls - c.batch_groups
+                                           : 0);
+    }
     p.calls += c.calls;
     p.keyed_calls += c.keyed_calls;
     p.rate_limited += c.rate_limited;

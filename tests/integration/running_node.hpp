@@ -36,7 +36,11 @@ struct running_node {
     : process(run_args(std::move(extra_args), config_path)),
       port(process.wait_for_port()), client("127.0.0.1", port) {
     REQUIRE(port != 0);
+    // Bounded in time: httplib's default connect timeout is 300 s, the
+    // whole per-test budget of ctest.
+    client.set_connection_timeout(5, 0);
     client.set_read_timeout(10, 0);
+    client.set_write_timeout(10, 0);
   }
 
   boost::json::value get_json(const std::string& path, int expect = 200) {

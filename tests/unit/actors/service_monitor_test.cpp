@@ -1,6 +1,7 @@
 #include "actors/service_monitor.hpp"
 
 #include "actors/store_actor.hpp"
+#include "runtime/actor_wall_clock.hpp"
 #include "runtime/wall_time.hpp"
 #include "tests/unit/store/switchable_backend.hpp"
 
@@ -434,9 +435,9 @@ TEST_CASE("latency outside the range learned for the hour raises an anomaly "
   auto svc = stripe();
   svc.alerts.anomaly_min_observations = 20;
   alerting_fixture f{svc};
-  // Start at the beginning of an hour (of the monitor's clock) so the
-  // test stays in one hour-of-day slot.
-  auto now = epoch_ms_now();
+  // Start at the beginning of an hour of the monitor's clock so the test
+  // stays in one hour-of-day slot.
+  auto now = epoch_ms(f.sched.clock());
   f.advance(std::chrono::milliseconds{3'600'000 - now % 3'600'000 + 1000});
   f.run_for(25, 100);
   CHECK(f.alerts->empty());

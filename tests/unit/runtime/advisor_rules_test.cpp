@@ -189,3 +189,46 @@ TEST_CASE("the limit floor keeps the reserved share on top of the peak") {
   CHECK(limit_floor(0, 1.5, 0.2) == 0);
   CHECK(limit_floor(100, 0.5, 0) == 100); // headroom below 1 counts as 1
 }
+
+TEST_CASE("traffic trend: flat or seasonal days project no change, a steady "
+          "climb projects the middle of the rest of the month") {
+  CHECK(traffic_trend({1000, 1000, 1000, 1000, 1000}, 10) == 1);
+  // A weekly pattern (quiet weekend) is not a trend.
+  CHECK(traffic_trend({1000, 1000, 1000, 1000, 1000, 300, 300}, 10) == 1);
+  // Three days are too few to tell.
+  CHECK(traffic_trend({100, 200, 300}, 10) == 1);
+  // +100 a day from 100: days centred at 0.5..6.5 (mean 400 at 3.5); the
+  // middle of the 10 days left is 7 + 5 = 12, where the line is at 1250.
+  CHECK(traffic_trend({100, 200, 300, 400, 500, 600, 700}, 10)
+        == Approx(1250.0 / 400.0));
+  // Falling traffic lowers the projection; the clamp bounds both ways.
+  CHECK(traffic_trend({700, 600, 500, 400, 300, 200, 100}, 2)
+        == Approx(0.25));
+  CHECK(traffic_trend({100, 200, 300, 400, 500}, 30) == 4);
+  CHECK(traffic_trend({}, 10) == 1);
+  CHECK(traffic_trend({100, 200, 300, 400}, 0) == 1);
+}
+
+TEST_CASE("a climbing keyed volume raises the cache saving by its trend and "
+          "says so in the evidence") {
+  auto in = one_week();
+  in.usage.keyed_calls = 7000;
+  in.usage.distinct_keys = 700;
+  auto flat = recommend(in);
+  in.usage.daily_keyed = {400, 600, 800, 1000, 1200, 1400, 1600};
+  auto climbing = recommend(in);
+  auto before = find(flat, "cache");
+  auto after = find(climbing, "cache");
+  REQUIRE(before != nullptr);
+  REQUIRE(after != nullptr);
+  // Mean 1000 at day 3.5, +200 a day, projected at 7 + 5 = 12: 2700.
+  CHECK(after->monthly_saving_usd
+        == Approx(before->monthly_saving_usd * 2.7));
+  bool shown = false;
+  for (auto& [name, value] : after->evidence)
+    if (name == "trafficTrendFactor") {
+      shown = true;
+      CHECK(value == Approx(2.7));
+    }
+  CHECK(shown);
+}
