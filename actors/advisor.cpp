@@ -1,9 +1,9 @@
 #include "actors/advisor.hpp"
 
 #include "runtime/advice/limit_change_json.hpp"
-#include "runtime/audit.hpp"
-#include "runtime/log.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/core/audit.hpp"
+#include "runtime/core/log.hpp"
+#include "runtime/core/wall_time.hpp"
 
 #include <boost/json/serialize.hpp>
 

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "runtime/advisor_rules.hpp"
-#include "runtime/config.hpp"
+#include "runtime/advice/advisor_rules.hpp"
+#include "runtime/config/config.hpp"
 #include "runtime/messages.hpp"
 
 #include <caf/typed_event_based_actor.hpp>

@@ -1,13 +1,13 @@
 #include "actors/budget_controller.hpp"
 
-#include "runtime/actor_wall_clock.hpp"
-#include "runtime/audit.hpp"
+#include "runtime/core/actor_wall_clock.hpp"
+#include "runtime/core/audit.hpp"
 #include "runtime/budget/forecast.hpp"
 #include "runtime/budget/time_zone.hpp"
-#include "runtime/config_diff.hpp"
-#include "runtime/log.hpp"
-#include "runtime/metric_rollup.hpp" // utc_month
-#include "runtime/wall_time.hpp"
+#include "runtime/config/config_diff.hpp"
+#include "runtime/core/log.hpp"
+#include "runtime/metrics/metric_rollup.hpp" // utc_month
+#include "runtime/core/wall_time.hpp"
 
 #include <boost/json.hpp>
 

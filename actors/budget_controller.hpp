@@ -7,7 +7,7 @@
 #include "runtime/budget/reserved_share.hpp"
 #include "runtime/budget/sliding_window.hpp"
 #include "runtime/budget/token_bucket.hpp"
-#include "runtime/config.hpp"
+#include "runtime/config/config.hpp"
 #include "runtime/messages.hpp"
 
 #include <caf/typed_event_based_actor.hpp>

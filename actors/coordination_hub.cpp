@@ -1,12 +1,12 @@
 #include "actors/coordination_hub.hpp"
 
-#include "runtime/agent_token.hpp"
-#include "runtime/audit.hpp"
+#include "runtime/coordination/agent_token.hpp"
+#include "runtime/core/audit.hpp"
 #include "runtime/budget/priority.hpp"
-#include "runtime/log.hpp"
+#include "runtime/core/log.hpp"
 #include "runtime/auth/api_key.hpp"
-#include "runtime/valid_name.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/core/valid_name.hpp"
+#include "runtime/core/wall_time.hpp"
 
 #include <boost/json.hpp>
 

@@ -7,10 +7,10 @@
 // that restarts delivers what it had not finished.
 
 #include "runtime/auth/credential_registry.hpp"
-#include "runtime/config.hpp"
-#include "runtime/coordination_codec.hpp"
-#include "runtime/histogram.hpp"
-#include "runtime/ingest_backlog.hpp"
+#include "runtime/config/config.hpp"
+#include "runtime/coordination/coordination_codec.hpp"
+#include "runtime/metrics/histogram.hpp"
+#include "runtime/metrics/ingest_backlog.hpp"
 #include "runtime/messages.hpp"
 
 #include <caf/typed_event_based_actor.hpp>

@@ -1,9 +1,9 @@
 #include "actors/credential_keeper.hpp"
 
-#include "runtime/audit.hpp"
+#include "runtime/core/audit.hpp"
 #include "runtime/auth/key_admin.hpp"
-#include "runtime/log.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/core/log.hpp"
+#include "runtime/core/wall_time.hpp"
 
 #include <caf/typed_response_promise.hpp>
 

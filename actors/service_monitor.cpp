@@ -1,13 +1,13 @@
 #include "actors/service_monitor.hpp"
 
-#include "runtime/actor_wall_clock.hpp"
+#include "runtime/core/actor_wall_clock.hpp"
 #include "runtime/advice/anomaly_defaults.hpp"
 #include "runtime/advice/usage_store.hpp"
 #include "runtime/budget/priority.hpp"
-#include "runtime/config_diff.hpp"
-#include "runtime/hex.hpp"
-#include "runtime/log.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/config/config_diff.hpp"
+#include "runtime/core/hex.hpp"
+#include "runtime/core/log.hpp"
+#include "runtime/core/wall_time.hpp"
 
 #include <caf/timestamp.hpp>
 

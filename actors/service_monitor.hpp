@@ -1,11 +1,11 @@
 #pragma once
 
-#include "runtime/call_windows.hpp"
-#include "runtime/config.hpp"
-#include "runtime/ingest_backlog.hpp"
+#include "runtime/metrics/call_windows.hpp"
+#include "runtime/config/config.hpp"
+#include "runtime/metrics/ingest_backlog.hpp"
 #include "runtime/messages.hpp"
-#include "runtime/metric_rollup.hpp"
-#include "runtime/threshold_alert.hpp"
+#include "runtime/metrics/metric_rollup.hpp"
+#include "runtime/metrics/threshold_alert.hpp"
 #include "runtime/advice/alert_escalation.hpp"
 #include "runtime/advice/seasonal_baseline.hpp"
 #include "runtime/advice/usage_history.hpp"

@@ -1,8 +1,8 @@
 #include "actors/webhook_processor.hpp"
 
-#include "runtime/log.hpp"
-#include "runtime/wall_time.hpp"
-#include "runtime/webhook_queue.hpp"
+#include "runtime/core/log.hpp"
+#include "runtime/core/wall_time.hpp"
+#include "runtime/webhooks/webhook_queue.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "runtime/config.hpp"
-#include "runtime/histogram.hpp"
+#include "runtime/config/config.hpp"
+#include "runtime/metrics/histogram.hpp"
 #include "runtime/messages.hpp"
 
 #include <caf/typed_event_based_actor.hpp>

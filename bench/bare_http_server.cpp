@@ -18,7 +18,7 @@
 // serves until SIGTERM or SIGINT, then exits 0.
 
 #include "bridges/http_server_settings.hpp"
-#include "runtime/config.hpp"
+#include "runtime/config/config.hpp"
 
 #include <httplib.h>
 

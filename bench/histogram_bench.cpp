@@ -5,7 +5,7 @@
 // Values are generated up front and reused cyclically so the timed loops
 // measure the histogram, not the random number generator.
 
-#include "runtime/histogram.hpp"
+#include "runtime/metrics/histogram.hpp"
 
 #include <array>
 #include <chrono>

@@ -13,8 +13,8 @@
 // rounds are printed as "name value" lines (per call ns, calls/s, MB/s of
 // the signed bytes, and verify/baseline).
 
-#include "bridges/signatures/crypto.hpp"
-#include "bridges/signatures/verify.hpp"
+#include "runtime/core/crypto.hpp"
+#include "runtime/webhooks/signatures/verify.hpp"
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>

@@ -27,7 +27,7 @@
 // time, so a runner can tell how much of the machine the load itself took.
 // Exit 0 if every request got a 2xx.
 
-#include "runtime/histogram.hpp"
+#include "runtime/metrics/histogram.hpp"
 
 #include <httplib.h>
 #include <openssl/core_names.h>

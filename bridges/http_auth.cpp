@@ -4,7 +4,7 @@
 #include "bridges/json_response.hpp"
 #include "bridges/route_table.hpp"
 #include "runtime/auth/credential_registry.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/core/wall_time.hpp"
 
 #include <boost/json/object.hpp>
 #include <httplib.h>

@@ -4,7 +4,7 @@
 #include "bridges/http_server_settings.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
-#include "runtime/log.hpp"
+#include "runtime/core/log.hpp"
 
 #include <httplib.h>
 

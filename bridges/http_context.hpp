@@ -4,8 +4,8 @@
 // and the handles of this node's actors. Built once by the node, then const.
 
 #include "runtime/auth/credential_registry.hpp"
-#include "runtime/config.hpp"
-#include "runtime/ingest_backlog.hpp"
+#include "runtime/config/config.hpp"
+#include "runtime/metrics/ingest_backlog.hpp"
 #include "runtime/messages.hpp"
 
 #include <caf/fwd.hpp>

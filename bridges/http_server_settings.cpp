@@ -1,6 +1,6 @@
 #include "bridges/http_server_settings.hpp"
 
-#include "runtime/config.hpp"
+#include "runtime/config/config.hpp"
 
 #include <httplib.h>
 #include <malloc.h>

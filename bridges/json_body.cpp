@@ -1,7 +1,7 @@
 #include "bridges/json_body.hpp"
 
 #include "bridges/json_response.hpp"
-#include "runtime/json_strict.hpp"
+#include "runtime/core/json_strict.hpp"
 
 #include <httplib.h>
 

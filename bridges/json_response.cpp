@@ -1,6 +1,6 @@
 #include "bridges/json_response.hpp"
 
-#include "runtime/error_code.hpp"
+#include "runtime/core/error_code.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <caf/error.hpp>

@@ -1,6 +1,6 @@
 #include "bridges/metrics_json.hpp"
 
-#include "runtime/wall_time.hpp"
+#include "runtime/core/wall_time.hpp"
 
 #include <boost/json/array.hpp>
 

@@ -3,7 +3,7 @@
 // JSON shapes of metrics, in DESIGN.md's APIPerformanceMetrics field names.
 
 #include "runtime/messages.hpp"
-#include "runtime/metric_rollup.hpp"
+#include "runtime/metrics/metric_rollup.hpp"
 
 #include <boost/json/object.hpp>
 

@@ -1,8 +1,8 @@
 #include "bridges/webhook_events.hpp"
 
-#include "bridges/form_urlencoded.hpp"
+#include "runtime/webhooks/form_urlencoded.hpp"
 
-#include "runtime/config_versions.hpp" // sha256_hex
+#include "runtime/config/config_versions.hpp" // sha256_hex
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

@@ -4,7 +4,7 @@
 // the provider's own id (for de-duplication) and type (for classification).
 // Pure functions over the request; the route calls them after verification.
 
-#include "bridges/signatures/verify.hpp"
+#include "runtime/webhooks/signatures/verify.hpp"
 
 #include <string>
 #include <string_view>

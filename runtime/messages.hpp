@@ -4,9 +4,9 @@
 // typed actor interface. Types are registered once in messages.cpp.
 
 #include "runtime/auth/records.hpp"
-#include "runtime/config.hpp"
-#include "runtime/error_code.hpp"
-#include "runtime/event_types.hpp"
+#include "runtime/config/config.hpp"
+#include "runtime/core/error_code.hpp"
+#include "runtime/coordination/event_types.hpp"
 #include "runtime/store/store_backend.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>

@@ -3,7 +3,7 @@
 #include "bridges/json_body.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/core/wall_time.hpp"
 
 #include <boost/json/array.hpp>
 #include <caf/scoped_actor.hpp>

@@ -6,7 +6,7 @@
 
 #include "runtime/advice/limit_change_json.hpp"
 #include "runtime/budget/priority.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/core/wall_time.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>

@@ -1,9 +1,9 @@
-#include "runtime/audit.hpp"
+#include "runtime/core/audit.hpp"
 #include "bridges/http_context.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
 #include "runtime/store/write_batch.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/core/wall_time.hpp"
 
 #include <boost/json/array.hpp>
 #include <caf/scoped_actor.hpp>

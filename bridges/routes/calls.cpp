@@ -2,7 +2,7 @@
 #include "bridges/http_context.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/core/wall_time.hpp"
 
 #include <caf/send.hpp>
 #include <httplib.h>

@@ -4,8 +4,8 @@
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
 #include "runtime/budget/priority.hpp"
-#include "runtime/coordination_codec.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/coordination/coordination_codec.hpp"
+#include "runtime/core/wall_time.hpp"
 
 #include <boost/json.hpp>
 #include <caf/scoped_actor.hpp>

@@ -2,8 +2,8 @@
 #include "bridges/json_response.hpp"
 #include "bridges/metrics_json.hpp"
 #include "bridges/routes/routes.hpp"
-#include "runtime/metric_rollup.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/metrics/metric_rollup.hpp"
+#include "runtime/core/wall_time.hpp"
 
 #include <boost/json/array.hpp>
 #include <caf/scoped_actor.hpp>

@@ -2,7 +2,7 @@
 #include "bridges/json_response.hpp"
 #include "bridges/metrics_json.hpp"
 #include "bridges/routes/routes.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/core/wall_time.hpp"
 
 #include <caf/scoped_actor.hpp>
 #include <httplib.h>

@@ -2,12 +2,12 @@
 #include "bridges/http_context.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
-#include "bridges/signatures/verify.hpp"
+#include "runtime/webhooks/signatures/verify.hpp"
 #include "bridges/webhook_events.hpp"
-#include "runtime/audit.hpp"
-#include "runtime/log.hpp"
-#include "runtime/wall_time.hpp"
-#include "runtime/webhook_queue.hpp"
+#include "runtime/core/audit.hpp"
+#include "runtime/core/log.hpp"
+#include "runtime/core/wall_time.hpp"
+#include "runtime/webhooks/webhook_queue.hpp"
 
 #include <boost/json/array.hpp>
 #include <caf/scoped_actor.hpp>

@@ -1,6 +1,6 @@
 #include "runtime/advice/limit_change_json.hpp"
 
-#include "runtime/wall_time.hpp"
+#include "runtime/core/wall_time.hpp"
 
 #include <boost/json.hpp>
 

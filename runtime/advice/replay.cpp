@@ -4,11 +4,11 @@
 #include "runtime/advice/anomaly_defaults.hpp"
 #include "runtime/advice/seasonal_baseline.hpp"
 #include "runtime/advice/usage_history.hpp"
-#include "runtime/advisor_rules.hpp"
+#include "runtime/advice/advisor_rules.hpp"
 #include "runtime/budget/budget_state.hpp"
 #include "runtime/budget/calendar.hpp"
 #include "runtime/budget/forecast.hpp"
-#include "runtime/threshold_alert.hpp"
+#include "runtime/metrics/threshold_alert.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -9,7 +9,7 @@
 // recent days count most, so the profile follows slow drifts, and the state
 // per hour is three numbers, whatever the history's length.
 
-#include "runtime/threshold_alert.hpp"
+#include "runtime/metrics/threshold_alert.hpp"
 
 #include <array>
 #include <cstdint>

@@ -1,6 +1,6 @@
 #include "runtime/advice/usage_store.hpp"
 
-#include "runtime/hex.hpp"
+#include "runtime/core/hex.hpp"
 
 namespace streamb::advice {
 

@@ -1,6 +1,6 @@
 #include "runtime/auth/api_key.hpp"
 
-#include "runtime/config_versions.hpp"
+#include "runtime/config/config_versions.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>

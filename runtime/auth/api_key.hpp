@@ -7,7 +7,7 @@
 // constant-time comparison however many keys exist. Only the SHA-256 of the
 // whole key is ever stored.
 
-#include "runtime/hex.hpp"
+#include "runtime/core/hex.hpp"
 
 #include <optional>
 #include <string>

@@ -7,7 +7,7 @@
 
 #include "runtime/auth/records.hpp"
 #include "runtime/auth/roles.hpp"
-#include "runtime/config.hpp"
+#include "runtime/config/config.hpp"
 
 #include <atomic>
 #include <cstdint>

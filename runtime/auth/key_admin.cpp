@@ -1,8 +1,8 @@
 #include "runtime/auth/key_admin.hpp"
 
 #include "runtime/auth/api_key.hpp"
-#include "runtime/error_code.hpp"
-#include "runtime/valid_name.hpp"
+#include "runtime/core/error_code.hpp"
+#include "runtime/core/valid_name.hpp"
 
 #include <algorithm>
 

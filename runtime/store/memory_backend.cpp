@@ -2,7 +2,7 @@
 
 #include "runtime/store/write_batch.hpp"
 
-#include "runtime/error_code.hpp"
+#include "runtime/core/error_code.hpp"
 
 #include <algorithm>
 #include <charconv>

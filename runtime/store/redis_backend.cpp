@@ -1,6 +1,6 @@
 #include "runtime/store/redis_backend.hpp"
 
-#include "runtime/error_code.hpp"
+#include "runtime/core/error_code.hpp"
 #include "runtime/store/write_batch.hpp"
 
 #include <hiredis/hiredis.h>

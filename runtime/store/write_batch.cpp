@@ -1,6 +1,6 @@
 #include "runtime/store/write_batch.hpp"
 
-#include "runtime/error_code.hpp"
+#include "runtime/core/error_code.hpp"
 
 #include <charconv>
 #include <limits>

@@ -3,8 +3,8 @@
 // changes bounded by observed demand, audits them and undoes them.
 
 #include "runtime/advice/usage_store.hpp"
-#include "runtime/metric_rollup.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/metrics/metric_rollup.hpp"
+#include "runtime/core/wall_time.hpp"
 #include "tests/integration/redis_config_file.hpp"
 #include "tests/integration/redis_process.hpp"
 #include "tests/integration/running_node.hpp"

@@ -3,8 +3,8 @@
 // Stripe-Signature headers made at test time, for webhooks through the real
 // binary.
 
-#include "bridges/signatures/crypto.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/core/crypto.hpp"
+#include "runtime/core/wall_time.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
 // Webhooks through the real binary: signatures made at test time, real HTTP
 // on loopback, the test's redis-server, kill -9.
 
-#include "runtime/wall_time.hpp"
+#include "runtime/core/wall_time.hpp"
 #include "tests/integration/redis_config_file.hpp"
 #include "tests/integration/redis_process.hpp"
 #include "tests/integration/running_node.hpp"

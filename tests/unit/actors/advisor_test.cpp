@@ -8,8 +8,8 @@
 #include "actors/service_monitor.hpp"
 #include "actors/store_actor.hpp"
 #include "runtime/advice/usage_store.hpp"
-#include "runtime/audit.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/core/audit.hpp"
+#include "runtime/core/wall_time.hpp"
 #include "tests/unit/actor_fixture.hpp"
 #include "tests/unit/store/switchable_backend.hpp"
 

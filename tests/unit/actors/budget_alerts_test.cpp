@@ -5,8 +5,8 @@
 #include "actors/budget_controller.hpp"
 
 #include "actors/store_actor.hpp"
-#include "runtime/metric_rollup.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/metrics/metric_rollup.hpp"
+#include "runtime/core/wall_time.hpp"
 #include "tests/unit/actor_fixture.hpp"
 #include "tests/unit/store/switchable_backend.hpp"
 

@@ -4,9 +4,9 @@
 #include "actors/budget_controller.hpp"
 
 #include "actors/store_actor.hpp"
-#include "runtime/audit.hpp"
-#include "runtime/metric_rollup.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/core/audit.hpp"
+#include "runtime/metrics/metric_rollup.hpp"
+#include "runtime/core/wall_time.hpp"
 #include "tests/unit/actor_fixture.hpp"
 #include "tests/unit/store/switchable_backend.hpp"
 

@@ -1,8 +1,8 @@
 #include "actors/service_monitor.hpp"
 
 #include "actors/store_actor.hpp"
-#include "runtime/actor_wall_clock.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/core/actor_wall_clock.hpp"
+#include "runtime/core/wall_time.hpp"
 #include "tests/unit/store/switchable_backend.hpp"
 
 #include "tests/unit/actor_fixture.hpp"

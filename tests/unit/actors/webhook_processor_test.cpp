@@ -5,7 +5,7 @@
 #include "actors/webhook_processor.hpp"
 
 #include "actors/store_actor.hpp"
-#include "runtime/webhook_queue.hpp"
+#include "runtime/webhooks/webhook_queue.hpp"
 #include "tests/unit/actor_fixture.hpp"
 #include "tests/unit/store/switchable_backend.hpp"
 

@@ -1,6 +1,6 @@
-#include "bridges/signatures/crypto.hpp"
-#include "bridges/signatures/verify.hpp"
-#include "runtime/webhook_verify_cli.hpp"
+#include "runtime/core/crypto.hpp"
+#include "runtime/webhooks/signatures/verify.hpp"
+#include "runtime/app/webhook_verify_cli.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "runtime/advisor_rules.hpp"
+#include "runtime/advice/advisor_rules.hpp"
 
 #include <catch2/catch.hpp>
 

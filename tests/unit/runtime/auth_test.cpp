@@ -7,9 +7,9 @@
 #include "runtime/auth/credentials.hpp"
 #include "runtime/auth/key_admin.hpp"
 #include "runtime/auth/secret_box.hpp"
-#include "runtime/config.hpp"
-#include "runtime/error_code.hpp"
-#include "runtime/json_strict.hpp"
+#include "runtime/config/config.hpp"
+#include "runtime/core/error_code.hpp"
+#include "runtime/core/json_strict.hpp"
 
 #include <catch2/catch.hpp>
 

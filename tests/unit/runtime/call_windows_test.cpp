@@ -1,4 +1,4 @@
-#include "runtime/call_windows.hpp"
+#include "runtime/metrics/call_windows.hpp"
 
 #include <catch2/catch.hpp>
 

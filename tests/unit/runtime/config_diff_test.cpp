@@ -1,4 +1,4 @@
-#include "runtime/config_diff.hpp"
+#include "runtime/config/config_diff.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
-#include "runtime/agent_token.hpp"
-#include "runtime/config_versions.hpp"
-#include "runtime/coordination_codec.hpp"
+#include "runtime/coordination/agent_token.hpp"
+#include "runtime/config/config_versions.hpp"
+#include "runtime/coordination/coordination_codec.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-#include "runtime/histogram.hpp"
+#include "runtime/metrics/histogram.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "runtime/ingest_backlog.hpp"
+#include "runtime/metrics/ingest_backlog.hpp"
 
 #include <catch2/catch.hpp>
 

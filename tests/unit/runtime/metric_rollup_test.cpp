@@ -1,7 +1,7 @@
-#include "runtime/metric_rollup.hpp"
+#include "runtime/metrics/metric_rollup.hpp"
 
-#include "runtime/audit.hpp"
-#include "runtime/wall_time.hpp"
+#include "runtime/core/audit.hpp"
+#include "runtime/core/wall_time.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "runtime/threshold_alert.hpp"
+#include "runtime/metrics/threshold_alert.hpp"
 
 #include <catch2/catch.hpp>
 

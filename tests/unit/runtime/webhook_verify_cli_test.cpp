@@ -1,6 +1,6 @@
-#include "runtime/webhook_verify_cli.hpp"
+#include "runtime/app/webhook_verify_cli.hpp"
 
-#include "bridges/signatures/crypto.hpp"
+#include "runtime/core/crypto.hpp"
 
 #include <catch2/catch.hpp>
 

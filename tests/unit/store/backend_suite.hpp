@@ -23,7 +23,7 @@
 // only a fake clock can show (exact boundaries, a clock going backwards)
 // belongs in the backend's own test file.
 
-#include "runtime/error_code.hpp"
+#include "runtime/core/error_code.hpp"
 #include "runtime/store/store_backend.hpp"
 
 #include <catch2/catch.hpp>

@@ -4,7 +4,7 @@
 // call fails with store_unavailable, as the Redis backend does while Redis is
 // away. For tests of what components do when the store goes and comes back.
 
-#include "runtime/error_code.hpp"
+#include "runtime/core/error_code.hpp"
 #include "runtime/store/memory_backend.hpp"
 
 #include <atomic>

@@ -1,0 +1,418 @@
+#include "runtime/app/node.hpp"
+
+#include "actors/advisor.hpp"
+#include "actors/budget_controller.hpp"
+#include "actors/coordination_hub.hpp"
+#include "actors/credential_keeper.hpp"
+#include "actors/service_monitor.hpp"
+#include "actors/store_actor.hpp"
+#include "actors/webhook_processor.hpp"
+#include "bridges/http_bridge.hpp"
+#include "runtime/core/audit.hpp"
+#include "runtime/config/config_diff.hpp"
+#include "runtime/config/config_versions.hpp"
+#include "runtime/core/log.hpp"
+#include "runtime/store/memory_backend.hpp"
+#include "runtime/store/redis_backend.hpp"
+#include "runtime/core/wall_time.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/io/publish.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include <chrono>
+#include <thread>
+
+namespace streamb {
+
+node::node(caf::actor_system& system, config cfg)
+  : system_(system), context_(std::make_shared<http_context>()) {
+  context_->system = &system;
+  context_->cfg = std::move(cfg);
+}
+
+node::~node() {
+  stop();
+}
+
+caf::expected<uint16_t> node::start() {
+  auto& ctx = *context_;
+  // Store first: every other component may persist through it. A Redis
+  // that is down does not stop the start: the node serves what it can,
+  // reports "degraded", and the backend reconnects with backoff.
+  std::shared_ptr<store::backend> backend;
+  if (ctx.cfg.store.kind == "redis") {
+    auto opts = store::parse_redis_url(ctx.cfg.store.url);
+    if (!opts)
+      return std::move(opts.error());
+    opts->prefix = ctx.cfg.store.prefix;
+    store_detail_ = "redis " + opts->host + ":" + std::to_string(opts->port)
+      + "/" + std::to_string(opts->db) + " (durable)";
+    backend = std::make_shared<store::redis_backend>(std::move(*opts));
+  } else {
+    store_detail_ = "memory (not durable)";
+    backend = std::make_shared<store::memory_backend>();
+  }
+  store_ = system_.spawn<caf::detached>(store_service, std::move(backend));
+  ctx.store = store_;
+  // Credentials next: the hub and HTTP check against them.
+  ctx.credentials = make_credential_registry(ctx.cfg);
+  credential_keeper_settings keeper_settings;
+  keeper_settings.node = ctx.cfg.node.name;
+  keeper_settings.audit_retention_ms = audit_retention_ms();
+  keeper_settings.flush_ms = int64_t{ctx.cfg.auth.audit_interval_s} * 1000;
+  keeper_ = system_.spawn(credential_keeper,
+                          std::make_shared<const config>(ctx.cfg),
+                          keeper_settings, store_, ctx.credentials);
+  ctx.keeper = keeper_;
+  // Agents and HTTP are served once managed credentials are known (until
+  // then they are refused as unavailable): wait a little for the first read.
+  for (int i = 0; i < 400 && !ctx.credentials->current()->loaded(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  if (!ctx.credentials->current()->loaded())
+    log_warning("node",
+                "managed credentials not read yet (the store does not "
+                "answer): managed keys and token-less agents are refused "
+                "until it does");
+  for (auto& w : exposure_warnings(ctx.cfg))
+    log_warning("node", w);
+  monitor_settings settings;
+  settings.node = ctx.cfg.node.name;
+  settings.snapshot_interval_s = ctx.cfg.metrics.snapshot_interval_s;
+  settings.rollup_interval_s = ctx.cfg.metrics.rollup_interval_s;
+  settings.retention_h = ctx.cfg.metrics.retention_h;
+  settings.observation_days = ctx.cfg.advisor.observation_days;
+  settings.persist_interval_s = ctx.cfg.advisor.persist_interval_s;
+  // Keep a whole retention period of roll-ups through a store outage.
+  settings.max_unwritten_rollups = std::max<std::size_t>(
+    1,
+    std::size_t{ctx.cfg.metrics.retention_h} * 3600
+      / ctx.cfg.metrics.rollup_interval_s);
+  // The hub before the services: monitors and budget controllers send it
+  // their alerts. It learns the monitors (for agents' call samples) through
+  // `routes`, filled below before the hub is published to agents.
+  subscriber_ = system_.spawn(log_subscriber, ctx.cfg.node.name);
+  auto routes = std::make_shared<service_routes>();
+  coordination_hub_settings hub_settings;
+  hub_settings.node = ctx.cfg.node.name;
+  hub_settings.agents = ctx.cfg.agents;
+  hub_settings.audit_retention_ms = audit_retention_ms();
+  hub_settings.services = routes;
+  hub_settings.fallback = subscriber_;
+  hub_settings.credentials = ctx.credentials;
+  hub_ = system_.spawn(coordination_hub, std::move(hub_settings), store_);
+  ctx.hub = hub_;
+  budget_controller_settings budget_settings;
+  budget_settings.node = ctx.cfg.node.name;
+  budget_settings.audit_retention_ms = audit_retention_ms();
+  budget_settings.events = hub_;
+  for (auto& svc : ctx.cfg.services) {
+    ctx.service_names.push_back(svc.name);
+    ctx.budgets.push_back(
+      system_.spawn(budget_controller, svc, budget_settings, store_));
+    auto backlog = std::make_shared<ingest_backlog>(
+      ctx.cfg.metrics.max_queued_samples);
+    ctx.backlogs.push_back(backlog);
+    ctx.monitors.push_back(system_.spawn(service_monitor, svc, settings,
+                                         alert_sink_actor{hub_}, backlog,
+                                         store_, ctx.budgets.back()));
+  }
+  routes->names = ctx.service_names;
+  routes->monitors = ctx.monitors;
+  routes->backlogs = ctx.backlogs;
+  advisor_settings advice;
+  advice.node = ctx.cfg.node.name;
+  advice.advice = ctx.cfg.advisor;
+  advice.audit_retention_ms = audit_retention_ms();
+  ctx.advisor = system_.spawn(advisor, ctx.service_names, ctx.monitors,
+                              ctx.budgets, std::move(advice), store_);
+  webhook_processor_settings wh;
+  wh.node = ctx.cfg.node.name;
+  wh.delivery = ctx.cfg.webhooks;
+  for (auto& svc : ctx.cfg.services)
+    if (svc.webhook)
+      wh.dedup_ttl_ms[svc.name] = static_cast<int64_t>(svc.webhook->dedup_ttl_s)
+        * 1000;
+  ctx.webhooks = system_.spawn(webhook_processor, std::move(wh), store_,
+                               webhook_subscriber_actor{hub_});
+  ctx.readiness = [this] { return readiness(); };
+  started_ = true;
+  // Agents connect here; the port is bound before HTTP starts so that a
+  // node that cannot take it fails its start instead of running deaf.
+  auto& actor = ctx.cfg.node.actor;
+  gateway_ = system_.spawn(agent_gateway, hub_);
+  auto published = caf::io::publish(gateway_, actor.port, actor.host.c_str(),
+                                    true);
+  if (!published)
+    return caf::make_error(error_code::unavailable,
+                           "cannot publish the coordination hub on "
+                             + actor.host + ":" + std::to_string(actor.port)
+                             + ": " + caf::to_string(published.error()));
+  ctx.actor_port = *published;
+  caf::anon_send(hub_, gateway_atom_v, gateway_, actor.host, ctx.actor_port);
+  log_info("node",
+           "agents connect to " + actor.host + ":"
+             + std::to_string(ctx.actor_port));
+  http_ = system_.spawn<caf::detached>(http_bridge, context_);
+  caf::expected<uint16_t> port{caf::make_error(error_code::unavailable)};
+  caf::scoped_actor self{system_};
+  self->request(http_, std::chrono::seconds{10}, start_atom_v)
+    .receive([&](uint16_t p) { port = p; },
+             [&](caf::error& err) { port = std::move(err); });
+  if (port)
+    log_info("node",
+             "node '" + ctx.cfg.node.name + "' started "
+               + std::to_string(ctx.monitors.size()) + " service monitors");
+  return port;
+}
+
+caf::expected<std::string> node::record_config(const std::string& text) {
+  auto& cfg = context_->cfg;
+  audit_record started;
+  started.at_ms = epoch_ms_now();
+  started.node = cfg.node.name;
+  started.who = "node";
+  started.action = "node.start";
+  started.subject = cfg.node.name;
+  started.outcome = "ok";
+  started.detail = "config sha256 " + sha256_hex(text) + ", store "
+    + store_detail_;
+  return record_version(text, std::move(started));
+}
+
+caf::expected<std::string> node::record_version(const std::string& text,
+                                                audit_record audit) {
+  auto now = audit.at_ms;
+  auto& cfg = context_->cfg;
+  // One batch: the version and the audit record land together.
+  write_ops ops{
+    store::write_op::make_xadd(config_versions_stream,
+                               config_version_fields(cfg.node.name, text, now)),
+    audit_write(audit, audit_retention_ms())};
+  caf::expected<std::string> result{caf::make_error(error_code::unavailable)};
+  caf::scoped_actor self{system_};
+  self->request(store_, std::chrono::seconds{5}, write_atom_v, std::move(ops))
+    .receive(
+      [&](write_results& rs) {
+        if (rs.size() != 2)
+          result = caf::make_error(error_code::store_error,
+                                   "unexpected reply to the config write");
+        else if (rs[0].error)
+          result = std::move(rs[0].error);
+        else if (rs[1].error)
+          result = std::move(rs[1].error);
+        else
+          result = std::move(rs[0].text);
+      },
+      [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+std::vector<std::string> node::reload(config next, const std::string& text,
+                                      const std::string& who) {
+  auto& ctx = *context_;
+  auto needs_restart = restart_only_changes(ctx.cfg, next);
+  for (auto& x : needs_restart)
+    log_warning("node", "config reload: " + x + " needs a restart; not applied");
+  auto next_ptr = std::make_shared<const config>(std::move(next));
+  caf::scoped_actor self{system_};
+  auto on_error = [&](const std::string& what) {
+    return [&, what](caf::error& err) {
+      log_warning("node", "config reload of " + what
+                            + " failed: " + caf::to_string(err));
+    };
+  };
+  std::vector<std::string> applied;
+  self->request(keeper_, std::chrono::seconds{5}, reload_atom_v, next_ptr, who)
+    .receive([&](bool) { applied.push_back("credentials"); },
+             on_error("credentials"));
+  for (std::size_t i = 0; i < ctx.service_names.size(); ++i) {
+    auto svc = next_ptr->find_service(ctx.service_names[i]);
+    if (svc == nullptr)
+      continue;
+    auto svc_ptr = std::make_shared<const service_config>(*svc);
+    self
+      ->request(ctx.budgets[i], std::chrono::seconds{5}, reconfig_atom_v,
+                svc_ptr, who)
+      .receive(
+        [&](bool changed) {
+          if (changed)
+            applied.push_back("budget_controller/" + svc->name);
+        },
+        on_error("budget_controller/" + svc->name));
+    self
+      ->request(ctx.monitors[i], std::chrono::seconds{5}, reconfig_atom_v,
+                svc_ptr, who)
+      .receive(
+        [&](bool changed) {
+          if (changed)
+            applied.push_back("service_monitor/" + svc->name);
+        },
+        on_error("service_monitor/" + svc->name));
+  }
+  audit_record x;
+  x.at_ms = epoch_ms_now();
+  x.node = ctx.cfg.node.name;
+  x.who = who;
+  x.action = "config.reload";
+  x.subject = ctx.cfg.node.name;
+  x.outcome = "ok";
+  x.detail = "config sha256 " + sha256_hex(text) + "; applied to";
+  for (auto& a : applied)
+    x.detail += " " + a;
+  if (!needs_restart.empty()) {
+    x.detail += "; needs a restart:";
+    for (auto& r : needs_restart)
+      x.detail += " " + r;
+  }
+  if (auto id = record_version(text, std::move(x)); !id)
+    log_warning("node", "config reload not recorded: "
+                          + caf::to_string(id.error()));
+  log_info("node", "config reloaded (" + std::to_string(applied.size())
+                     + " components changed)");
+  return needs_restart;
+}
+
+void node::audit_refused_reload(const std::string& problems) {
+  audit_record x;
+  x.at_ms = epoch_ms_now();
+  x.node = context_->cfg.node.name;
+  x.who = "signal:SIGHUP";
+  x.action = "config.reload";
+  x.subject = context_->cfg.node.name;
+  x.outcome = "invalid";
+  x.detail = problems.substr(0, 2000);
+  caf::anon_send(store_, write_atom_v,
+                 write_ops{audit_write(x, audit_retention_ms())});
+}
+
+int64_t node::audit_retention_ms() const {
+  return int64_t{context_->cfg.store.audit_retention_days} * 24 * 3600 * 1000;
+}
+
+void node::stop() {
+  if (!started_)
+    return;
+  started_ = false;
+  caf::scoped_actor self{system_};
+  // HTTP first: no new work arrives while the actors wind down.
+  if (http_) {
+    self->request(http_, std::chrono::seconds{10}, stop_atom_v)
+      .receive([](bool) {},
+               [](caf::error& err) {
+                 log_warning("node", "HTTP stop: " + caf::to_string(err));
+               });
+    self->send_exit(http_, caf::exit_reason::user_shutdown);
+  }
+  // The current roll-up period and any the store refused earlier: a clean
+  // stop loses no history while the store is reachable. Ask all, then wait.
+  auto& ctx = *context_;
+  using flush_handle = decltype(self->request(
+    ctx.monitors[0], std::chrono::seconds{5}, flush_atom_v));
+  std::vector<flush_handle> flushes;
+  for (auto& m : ctx.monitors)
+    flushes.push_back(self->request(m, std::chrono::seconds{5}, flush_atom_v));
+  for (std::size_t i = 0; i < flushes.size(); ++i)
+    flushes[i].receive(
+      [&](bool stored) {
+        if (!stored)
+          log_warning("node",
+                      "history of " + ctx.service_names[i]
+                        + " not stored at stop: the store refused");
+      },
+      [&](caf::error& err) {
+        log_warning("node",
+                    "history of " + ctx.service_names[i]
+                      + " not stored at stop: " + caf::to_string(err));
+      });
+  // Last-used times and refusals not yet written.
+  self->request(keeper_, std::chrono::seconds{2}, flush_atom_v)
+    .receive([](bool) {},
+             [](caf::error& err) {
+               log_warning("node", "key activity not stored at stop: "
+                                     + caf::to_string(err));
+             });
+  audit_record stopped;
+  stopped.at_ms = epoch_ms_now();
+  stopped.node = ctx.cfg.node.name;
+  stopped.who = "node";
+  stopped.action = "node.stop";
+  stopped.subject = ctx.cfg.node.name;
+  stopped.outcome = "ok";
+  self
+    ->request(store_, std::chrono::seconds{2}, write_atom_v,
+              write_ops{audit_write(stopped, audit_retention_ms())})
+    .receive([](write_results&) {},
+             [](caf::error& err) {
+               log_warning("node",
+                           "audit record of the stop not stored: "
+                             + caf::to_string(err));
+             });
+  for (auto& m : context_->monitors)
+    self->send_exit(m, caf::exit_reason::user_shutdown);
+  self->send_exit(ctx.advisor, caf::exit_reason::user_shutdown);
+  for (auto& b : ctx.budgets)
+    self->send_exit(b, caf::exit_reason::user_shutdown);
+  self->send_exit(ctx.webhooks, caf::exit_reason::user_shutdown);
+  // The gateway ends with the hub (it ignores exit messages: peers could
+  // send those).
+  self->send_exit(hub_, caf::exit_reason::user_shutdown);
+  self->send_exit(subscriber_, caf::exit_reason::user_shutdown);
+  self->send_exit(keeper_, caf::exit_reason::user_shutdown);
+  // Store last: the actors above may still write while they wind down.
+  self->send_exit(store_, caf::exit_reason::user_shutdown);
+  http_ = nullptr;
+  log_info("node", "node '" + context_->cfg.node.name + "' stopped");
+}
+
+readiness_report node::readiness() const {
+  readiness_report report;
+  report.ready = started_;
+  caf::scoped_actor self{system_};
+  auto& ctx = *context_;
+  // Every component answers a high-priority ping: a busy mailbox does not
+  // delay it, a stuck or dead actor shows up as "down".
+  // An unreachable store only degrades the node: ingest and metrics work
+  // without it, durable writes fail to their callers.
+  auto probe = [&](auto handle, std::string name, std::string detail) {
+    component_health c{std::move(name), "ok", std::move(detail)};
+    self
+      ->request<caf::message_priority::high>(handle, std::chrono::seconds{2},
+                                             ping_atom_v)
+      .receive([](bool) {},
+               [&](caf::error& err) {
+                 auto reason = err.context().empty()
+                   ? caf::to_string(err)
+                   : caf::to_string(err.context());
+                 c.detail += c.detail.empty() ? reason : ": " + reason;
+                 if (err == caf::make_error(error_code::store_unavailable)) {
+                   c.status = "degraded";
+                   report.degraded = true;
+                 } else {
+                   c.status = "down";
+                   report.ready = false;
+                 }
+               });
+    report.components.push_back(std::move(c));
+  };
+  probe(store_, "store", store_detail_);
+  {
+    std::string why;
+    auto box = auth::secret_box::from_environment(why);
+    probe(keeper_, "credentials",
+          box ? std::string{"managed webhook secrets on"} : why);
+  }
+  probe(ctx.webhooks, "webhook_processor", "");
+  probe(hub_, "coordination_hub",
+        ctx.actor_port == 0 ? std::string{"not published"}
+                            : "agents at " + ctx.cfg.node.actor.host + ":"
+            + std::to_string(ctx.actor_port));
+  for (std::size_t i = 0; i < ctx.monitors.size(); ++i) {
+    probe(ctx.monitors[i], "service_monitor/" + ctx.service_names[i], "");
+    probe(ctx.budgets[i], "budget_controller/" + ctx.service_names[i], "");
+  }
+  return report;
+}
+
+} // namespace streamb
