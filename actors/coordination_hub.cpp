@@ -2,6 +2,8 @@
 
 #include "runtime/coordination/agent_token.hpp"
 #include "runtime/core/audit.hpp"
+#include "runtime/core/crypto.hpp"
+#include "runtime/core/hex.hpp"
 #include "runtime/budget/priority.hpp"
 #include "runtime/core/log.hpp"
 #include "runtime/auth/api_key.hpp"
@@ -14,7 +16,6 @@
 #include <caf/io/unpublish.hpp>
 #include <caf/send.hpp>
 
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <cctype>
@@ -886,16 +887,7 @@ void recover(coordination_hub_pointer self) {
 // ---------------------------------------------------------------
 
 std::string new_session() {
-  unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof(bytes)) != 1)
-    throw std::runtime_error("no randomness for an agent session");
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : bytes) {
-    out += hex[b >> 4];
-    out += hex[b & 0xf];
-  }
-  return out;
+  return to_hex(random_bytes(16));
 }
 
 /// The agent is gone (connection dropped, left, replaced): its session ends

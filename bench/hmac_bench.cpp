@@ -14,6 +14,7 @@
 // the signed bytes, and verify/baseline).
 
 #include "runtime/core/crypto.hpp"
+#include "runtime/core/hex.hpp"
 #include "runtime/webhooks/signatures/verify.hpp"
 
 #include <openssl/core_names.h>
@@ -90,7 +91,7 @@ int main(int argc, char** argv) {
   const int64_t t = 1790000000;
   const std::string ts = std::to_string(t);
   const std::string body = stripe_body(static_cast<std::size_t>(body_bytes));
-  auto mac = sig::hmac_sha256(secret, {ts, ".", body});
+  auto mac = streamb::hmac_sha256(secret, {ts, ".", body});
   if (!mac) {
     std::fprintf(stderr, "hmac_bench: OpenSSL HMAC failed\n");
     return 1;
@@ -106,7 +107,7 @@ int main(int argc, char** argv) {
     {"Cache-Control", "no-cache"},
     {"Content-Type", "application/json; charset=utf-8"},
     {"Content-Length", std::to_string(body.size())},
-    {"Stripe-Signature", "t=" + ts + ",v1=" + sig::hex_lower(*mac)},
+    {"Stripe-Signature", "t=" + ts + ",v1=" + streamb::to_hex(*mac)},
   };
   req.body = body;
   req.now_s = t + 1;
@@ -159,7 +160,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto per_call_once = [&] {
-    if (!sig::hmac_sha256(secret, {prefix, body}))
+    if (!streamb::hmac_sha256(secret, {prefix, body}))
       ++failures;
   };
   auto verify_once = [&] {

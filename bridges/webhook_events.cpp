@@ -2,7 +2,7 @@
 
 #include "runtime/webhooks/form_urlencoded.hpp"
 
-#include "runtime/config/config_versions.hpp" // sha256_hex
+#include "runtime/core/crypto.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

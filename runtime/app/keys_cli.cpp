@@ -1,5 +1,6 @@
 #include "runtime/app/keys_cli.hpp"
 
+#include "runtime/core/crypto.hpp"
 #include "runtime/core/audit.hpp"
 #include "runtime/auth/api_key.hpp"
 #include "runtime/auth/key_admin.hpp"

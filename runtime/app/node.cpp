@@ -1,5 +1,6 @@
 #include "runtime/app/node.hpp"
 
+#include "runtime/core/crypto.hpp"
 #include "actors/advisor.hpp"
 #include "actors/budget_controller.hpp"
 #include "actors/coordination_hub.hpp"

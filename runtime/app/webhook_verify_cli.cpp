@@ -99,7 +99,7 @@ void read_case(const json::value& v, size_t index, webhook_vector& c) {
     }
   }
   if (auto b64 = string_at(*obj, "body_base64")) {
-    auto body = signatures::base64_decode(*b64);
+    auto body = base64_decode(*b64);
     if (!body)
       return problem("body_base64 is not base64");
     c.body = std::move(*body);

@@ -1,11 +1,7 @@
 #include "runtime/auth/api_key.hpp"
 
-#include "runtime/config/config_versions.hpp"
-
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
-
-#include <stdexcept>
+#include "runtime/core/crypto.hpp"
+#include "runtime/core/hex.hpp"
 
 namespace streamb::auth {
 
@@ -19,15 +15,6 @@ bool is_lower_hex(std::string_view text) {
 }
 
 } // namespace
-
-std::string random_bytes(std::size_t n) {
-  std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()),
-                 static_cast<int>(n))
-      != 1)
-    throw std::runtime_error("the system's random source failed");
-  return out;
-}
 
 std::string new_key_id() {
   return to_hex(random_bytes(key_id_length / 2));
@@ -61,7 +48,7 @@ std::string key_hash(std::string_view token) {
 bool same_hash(std::string_view a, std::string_view b) {
   if (a.size() != b.size() || a.empty())
     return false;
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+  return equal_constant_time(a, b);
 }
 
 } // namespace streamb::auth

@@ -35,8 +35,4 @@ std::string key_hash(std::string_view token);
 /// Constant-time equality of two hex digests (lengths are public).
 bool same_hash(std::string_view a, std::string_view b);
 
-/// `n` random bytes from OpenSSL's CSPRNG; throws std::runtime_error when it
-/// fails.
-std::string random_bytes(std::size_t n);
-
 } // namespace streamb::auth

@@ -1,5 +1,6 @@
 #include "runtime/auth/secret_box.hpp"
 
+#include "runtime/core/crypto.hpp"
 #include "runtime/auth/api_key.hpp"
 
 #include <openssl/evp.h>

@@ -1,47 +1,66 @@
 #pragma once
 
 // A time zone as the daily limit and the budget month need it: the UTC offset
-// at any instant and the instant each local day begins. Read from the
-// system's tz database (/usr/share/zoneinfo, Debian's `tzdata`) by our own
-// TZif reader (RFC 8536): the version-2+ block's 64-bit transition table,
-// then the footer's POSIX TZ rule (e.g. "CET-1CEST,M3.5.0,M10.5.0/3") for
-// instants after the table ends -- Debian's files stop listing transitions
-// in 2037, and "slim" files much earlier, so the rule is not optional.
+// at any instant and the instant each local day begins.
 //
-// Why our own reader: glibc's localtime_r goes through the process-global TZ
-// variable, so it cannot serve several services' zones in one process.
-// Debian does package Howard Hinnant's date/tz (libhowardhinnant-date-dev,
-// libdate-tz3), which reads the same files; it would be one more library to
-// install and link for what is a small, fixed format, so we read it here and
-// test it against known DST dates.
+// Why Howard Hinnant's date/tz (Debian: libhowardhinnant-date-dev, linked as
+// libdate-tz): it is the library C++20's <chrono> time zones were
+// standardised from, so moving to std::chrono later is a rename, and
+// Debian's build reads the OS tz database (/usr/share/zoneinfo, package
+// `tzdata`) instead of downloading one. glibc's localtime_r is no option: it
+// goes through the process-global TZ variable, so it cannot serve several
+// services' zones in one process.
 //
-// Leap-second zones ("right/...") are refused: their timestamps are not POSIX
-// time, and nobody bills by them.
+// IANA zones ("Europe/Berlin") come from date::locate_zone, whose sys_info
+// gives each constant-offset span. Debian's libdate-tz (3.0.1) reads only a
+// TZif file's transition table, not the POSIX TZ rule in its footer that
+// continues the table (HowardHinnant/date#794): Debian's files stop in 2037,
+// "slim" ones decades earlier, and past the table date/tz keeps the last
+// offset -- no daylight time. So we take the footer rule and evaluate it with
+// date/ptz.h (Posix::time_zone) from the table's last transition on.
+// POSIX rules given directly ("EST5EDT,M3.2.0,M11.1.0") use ptz.h alone.
+//
+// Limits this brings, against our former TZif reader:
+// - The database directory is fixed: date/tz finds it once per process
+//   (/usr/share/zoneinfo) and caches its zone list and each zone's table, so
+//   `load` takes no directory, and a tzdata upgrade needs a restart.
+// - ptz.h does not parse negative rule times (RFC 8536's extension, used by
+//   America/Nuuk: "...,M3.5.0/-1,..."). Such a zone still loads, and is right
+//   as far as its table goes (2037 with Debian's files); from_posix refuses
+//   such a rule.
+// - Leap-second zones ("right/...") are refused: their timestamps are not
+//   POSIX time, and nobody bills by them.
 
 #include "runtime/budget/calendar.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
+
+namespace date {
+class time_zone;
+} // namespace date
+
+namespace Posix {
+class time_zone;
+} // namespace Posix
 
 namespace streamb::budget {
 
-/// A zone's offsets over time; copyable, immutable after loading.
+/// A zone's offsets over time; copyable (cheaply), immutable after loading,
+/// safe to use from several threads.
 class time_zone {
 public:
-  /// Where `load` looks by default.
-  static constexpr const char* default_dir = "/usr/share/zoneinfo";
-
   /// Coordinated Universal Time: offset 0, no transitions.
   static time_zone utc();
 
-  /// Loads an IANA zone ("Europe/Berlin") from `dir`. "UTC" needs no file.
-  /// On failure returns nothing and sets `error` (names the file and why).
+  /// Loads an IANA zone ("Europe/Berlin") from the system's tz database.
+  /// "UTC" needs no database. On failure returns nothing and sets `error`
+  /// (names the zone and why).
   static std::optional<time_zone> load(const std::string& name,
-                                       std::string& error,
-                                       const std::string& dir = default_dir);
+                                       std::string& error);
 
   /// A zone from a POSIX TZ rule alone ("EST5EDT,M3.2.0,M11.1.0"): the same
   /// rule for every year. On failure returns nothing and sets `error`.
@@ -75,47 +94,28 @@ public:
   /// The first instant (epoch ms) of local day `day`.
   int64_t day_start_ms(int64_t day) const;
 
-  /// A rule of the POSIX TZ form, public for the parser's tests.
-  struct posix_rule {
-    enum class date_kind : uint8_t { julian_no_leap, zero_based, month_week };
-    struct date {
-      date_kind kind = date_kind::month_week;
-      uint32_t n = 0;     // Jn: 1-365; n: 0-365
-      uint32_t month = 0; // Mm.w.d
-      uint32_t week = 0;  // 1-5, 5 = last
-      uint32_t wday = 0;  // 0 = Sunday
-    };
-    int32_t std_offset = 0; // local - UTC, seconds (POSIX writes -local)
-    bool has_dst = false;
-    int32_t dst_offset = 0;
-    date start, end;
-    int32_t start_time = 7200; // local wall time (standard), seconds
-    int32_t end_time = 7200;   // local wall time (daylight), seconds
-  };
-
 private:
-  // One rule-derived transition.
-  struct rule_transition {
-    int64_t at;
+  // The offset at an instant and where it stops applying.
+  struct span {
     int32_t offset;
+    int64_t end; // UTC seconds; no_end_s if the offset never changes
   };
 
-  // The rule's transitions in years y-1 .. y+1 around `utc_s`, in order.
-  std::vector<rule_transition> rule_transitions_near(int64_t utc_s) const;
+  static constexpr int64_t no_end_s = INT64_MAX;
 
-  // First instant >= from_s whose local day is >= day.
-  int64_t first_instant_of_day_s(int64_t day, int64_t from_s) const;
+  span span_at(int64_t utc_s) const;
+
+  // First instant >= from_s whose local day is >= day; `first` is the span
+  // holding from_s.
+  int64_t first_instant_of_day_s(int64_t day, int64_t from_s,
+                                 span first) const;
 
   std::string name_;
-  std::vector<int64_t> transitions_; // UTC seconds, ascending
-  std::vector<int32_t> offsets_;     // offset from transitions_[i] on
-  int32_t initial_offset_ = 0;       // before the first transition
-  std::optional<posix_rule> rule_;   // after the last transition
+  // Both point into immutable data: the tz database lives for the process,
+  // and a parsed rule is shared by the copies of a zone.
+  const date::time_zone* table_ = nullptr;     // nullptr: rule (or UTC) only
+  std::shared_ptr<const Posix::time_zone> rule_; // from rule_from_s_ on
+  int64_t rule_from_s_ = INT64_MIN;            // end of table_'s transitions
 };
-
-/// Parses a POSIX TZ rule ("<+0330>-3:30", "CET-1CEST,M3.5.0,M10.5.0/3").
-/// Accepts RFC 8536's extension of rule times to -167..167 hours.
-std::optional<time_zone::posix_rule> parse_posix_rule(std::string_view text,
-                                                      std::string& error);
 
 } // namespace streamb::budget

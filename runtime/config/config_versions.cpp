@@ -1,17 +1,8 @@
 #include "runtime/config/config_versions.hpp"
 
-#include "runtime/core/hex.hpp"
-
-#include <openssl/evp.h>
+#include "runtime/core/crypto.hpp"
 
 namespace streamb {
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  return to_hex({reinterpret_cast<const char*>(digest), len});
-}
 
 store::field_list config_version_fields(const std::string& node,
                                         const std::string& text,

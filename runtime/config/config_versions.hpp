@@ -28,9 +28,6 @@ struct config_version {
   std::string text;
 };
 
-/// Lower-case hex SHA-256 of `data`.
-std::string sha256_hex(std::string_view data);
-
 /// The fields of one version entry, ready for XADD.
 store::field_list config_version_fields(const std::string& node,
                                         const std::string& text,

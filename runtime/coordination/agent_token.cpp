@@ -1,8 +1,6 @@
 #include "runtime/coordination/agent_token.hpp"
 
-#include "runtime/config/config_versions.hpp"
-
-#include <openssl/crypto.h>
+#include "runtime/core/crypto.hpp"
 
 #include <cctype>
 
@@ -17,9 +15,7 @@ bool agent_token_matches(const std::string& token,
   std::string expected = expected_sha256_hex;
   for (auto& c : expected)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (actual.size() != expected.size())
-    return false;
-  return CRYPTO_memcmp(actual.data(), expected.data(), actual.size()) == 0;
+  return equal_constant_time(actual, expected);
 }
 
 } // namespace streamb

@@ -2,6 +2,7 @@
 
 #include "runtime/core/hex.hpp"
 
+#include <openssl/rand.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -9,9 +10,10 @@
 
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
-namespace streamb::signatures {
+namespace streamb {
 
 namespace {
 
@@ -106,8 +108,20 @@ std::optional<std::string> sha256(std::string_view data) {
   return std::string{reinterpret_cast<const char*>(out), len};
 }
 
-std::string hex_lower(std::string_view bytes) {
-  return to_hex(bytes);
+std::string sha256_hex(std::string_view data) {
+  auto digest = sha256(data);
+  if (!digest)
+    throw std::runtime_error("OpenSSL could not compute a SHA-256");
+  return to_hex(*digest);
+}
+
+std::string random_bytes(std::size_t n) {
+  std::string out(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()),
+                 static_cast<int>(n))
+      != 1)
+    throw std::runtime_error("the system's random source failed");
+  return out;
 }
 
 std::string base64_encode(std::string_view bytes) {
@@ -146,4 +160,4 @@ bool equal_constant_time(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(bytes_of(a), bytes_of(b), a.size()) == 0;
 }
 
-} // namespace streamb::signatures
+} // namespace streamb

@@ -1,16 +1,18 @@
 #pragma once
 
-// The few primitives the signature schemes share, on OpenSSL 3. MACs and
+// The one crypto module, on OpenSSL 3: what signature schemes, API keys,
+// agent tokens, config versions and sessions share. MACs and
 // digests return raw bytes, or nullopt when OpenSSL fails (out of memory, a
 // provider without the algorithm): a failed computation must never compare
 // equal to anything, so callers cannot mistake it for an empty MAC.
 
+#include <cstddef>
 #include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace streamb::signatures {
+namespace streamb {
 
 /// HMAC-SHA256 of the concatenation of `parts` under `key`.
 std::optional<std::string>
@@ -24,8 +26,13 @@ hmac_sha1(std::string_view key, std::initializer_list<std::string_view> parts);
 /// SHA-256 of `data`.
 std::optional<std::string> sha256(std::string_view data);
 
-/// Lower-case hex of `bytes`.
-std::string hex_lower(std::string_view bytes);
+/// Lower-case hex of the SHA-256 of `data`: content digests, token and key
+/// hashes. Throws std::runtime_error if OpenSSL cannot compute it.
+std::string sha256_hex(std::string_view data);
+
+/// `n` bytes from the system's random source (OpenSSL's RAND_bytes); throws
+/// std::runtime_error if it fails rather than hand out weak secrets.
+std::string random_bytes(std::size_t n);
 
 /// Standard base64 with padding, no line breaks.
 std::string base64_encode(std::string_view bytes);
@@ -39,4 +46,4 @@ std::optional<std::string> base64_decode(std::string_view text);
 /// are public: hex or base64 of a MAC of known size).
 bool equal_constant_time(std::string_view a, std::string_view b);
 
-} // namespace streamb::signatures
+} // namespace streamb

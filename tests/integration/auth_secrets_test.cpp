@@ -3,6 +3,7 @@
 // every output for the secrets that went through a node.
 
 #include "runtime/auth/api_key.hpp"
+#include "runtime/core/crypto.hpp"
 #include "tests/integration/auth_support.hpp"
 #include "tests/integration/stripe_signing.hpp"
 
@@ -180,7 +181,7 @@ TEST_CASE("SIGHUP applies a changed limit and a new key and audits it; a "
   };
   for (int i = 0; i < 3; ++i)
     CHECK(admit() == 200);
-  auto new_key = "sbc_" + streamb::to_hex(auth::random_bytes(32));
+  auto new_key = "sbc_" + streamb::to_hex(streamb::random_bytes(32));
   CHECK(send(node.client, "GET", "/api/v1/audit", new_key)->status == 401);
   cfg.replace(R"("burst": {"capacity": 25, "refill_per_s": 25})",
               R"("burst": {"capacity": 2, "refill_per_s": 0.01})");

@@ -4,6 +4,7 @@
 // role, requests with a Bearer key, polling for a status.
 
 #include "runtime/auth/api_key.hpp"
+#include "runtime/core/crypto.hpp"
 #include "tests/integration/redis_config_file.hpp"
 #include "tests/integration/running_node.hpp"
 
@@ -26,7 +27,7 @@ struct auth_config : redis_config_file {
     : redis_config_file(name) {
     std::string tokens;
     for (auto role : {"viewer", "reporter", "operator", "admin"}) {
-      auto key = "sbc_" + streamb::to_hex(auth::random_bytes(32));
+      auto key = "sbc_" + streamb::to_hex(streamb::random_bytes(32));
       keys[role] = key;
       tokens += std::string{tokens.empty() ? "" : ", "} + R"({"name": "boot-)"
         + role + R"(", "sha256": ")" + auth::key_hash(key) + R"(", "role": ")"

@@ -4,6 +4,7 @@
 // binary.
 
 #include "runtime/core/crypto.hpp"
+#include "runtime/core/hex.hpp"
 #include "runtime/core/wall_time.hpp"
 
 #include <catch2/catch.hpp>
@@ -17,9 +18,9 @@ namespace streamb::test {
 inline std::string stripe_signature(const std::string& secret,
                                     const std::string& body, int64_t t) {
   auto ts = std::to_string(t);
-  auto mac = signatures::hmac_sha256(secret, {ts, ".", body});
+  auto mac = hmac_sha256(secret, {ts, ".", body});
   REQUIRE(mac);
-  return "t=" + ts + ",v1=" + signatures::hex_lower(*mac);
+  return "t=" + ts + ",v1=" + to_hex(*mac);
 }
 
 inline int64_t now_s() {

@@ -4,6 +4,7 @@
 
 #include "runtime/webhooks/signatures/checks.hpp"
 #include "runtime/core/crypto.hpp"
+#include "runtime/core/hex.hpp"
 #include "runtime/webhooks/signatures/verify.hpp"
 
 #include <vector>
@@ -39,7 +40,7 @@ verdict verify_samsara(const webhook_request& req, const verify_options& opts) {
   auto given = std::string_view{*sig}.substr(3);
   for (auto& [index, key] : keys) {
     auto mac = hmac_sha256(key, {"v1:", *ts, ":", req.body});
-    if (mac && equal_constant_time(hex_lower(*mac), given))
+    if (mac && equal_constant_time(to_hex(*mac), given))
       return accept("v1 signature matches "
                     + which_secret(index, opts.secrets.size()));
   }

@@ -4,6 +4,7 @@
 
 #include "runtime/webhooks/signatures/checks.hpp"
 #include "runtime/core/crypto.hpp"
+#include "runtime/core/hex.hpp"
 #include "runtime/webhooks/signatures/verify.hpp"
 
 #include <vector>
@@ -54,7 +55,7 @@ verdict verify_stripe(const webhook_request& req, const verify_options& opts) {
     auto mac = hmac_sha256(opts.secrets[i], {prefix, req.body});
     if (!mac)
       continue;
-    auto expected = hex_lower(*mac);
+    auto expected = to_hex(*mac);
     for (auto sig : v1)
       if (equal_constant_time(expected, sig))
         matched = i;

@@ -7,6 +7,7 @@
 #include "runtime/webhooks/form_urlencoded.hpp"
 #include "runtime/webhooks/signatures/checks.hpp"
 #include "runtime/core/crypto.hpp"
+#include "runtime/core/hex.hpp"
 #include "runtime/webhooks/signatures/verify.hpp"
 
 #include <algorithm>
@@ -114,7 +115,7 @@ verdict verify_twilio(const webhook_request& req, const verify_options& opts) {
                     + secrets_phrase(opts.secrets.size()));
   if (body_hash) {
     auto digest = sha256(req.body);
-    if (!digest || !equal_constant_time(hex_lower(*digest), *body_hash))
+    if (!digest || !equal_constant_time(to_hex(*digest), *body_hash))
       return reject(reason::bad_signature,
                     "the body's SHA-256 differs from the URL's bodySHA256");
   }

@@ -1,4 +1,5 @@
 #include "runtime/core/crypto.hpp"
+#include "runtime/core/hex.hpp"
 #include "runtime/webhooks/signatures/verify.hpp"
 #include "runtime/app/webhook_verify_cli.hpp"
 
@@ -48,7 +49,7 @@ struct signed_webhook {
 
 std::string hex_hmac(std::string_view key,
                      std::initializer_list<std::string_view> parts) {
-  return hex_lower(hmac_sha256(key, parts).value());
+  return to_hex(hmac_sha256(key, parts).value());
 }
 
 std::string decoded(std::string_view base64) {
@@ -450,9 +451,9 @@ TEST_CASE("the crypto helpers agree with published test vectors",
   // RFC 4231 test case 2, RFC 2202 test case 2, FIPS 180-2 "abc".
   CHECK(hex_hmac("Jefe", {"what do ya want ", "for nothing?"})
         == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-  CHECK(hex_lower(hmac_sha1("Jefe", {"what do ya want for nothing?"}).value())
+  CHECK(to_hex(hmac_sha1("Jefe", {"what do ya want for nothing?"}).value())
         == "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
-  CHECK(hex_lower(sha256("abc").value())
+  CHECK(to_hex(sha256("abc").value())
         == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   // An empty key and an empty message are still a MAC (Samsara, Airtable
   // with an empty body).

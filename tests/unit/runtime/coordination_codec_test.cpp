@@ -1,4 +1,5 @@
 #include "runtime/coordination/agent_token.hpp"
+#include "runtime/core/crypto.hpp"
 #include "runtime/config/config_versions.hpp"
 #include "runtime/coordination/coordination_codec.hpp"
 

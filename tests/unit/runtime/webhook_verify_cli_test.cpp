@@ -1,6 +1,7 @@
 #include "runtime/app/webhook_verify_cli.hpp"
 
 #include "runtime/core/crypto.hpp"
+#include "runtime/core/hex.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -53,8 +54,8 @@ run_result run(std::vector<std::string> args) {
 std::string stripe_header(const std::string& secret, int64_t t,
                           const std::string& body) {
   auto ts = std::to_string(t);
-  auto mac = signatures::hmac_sha256(secret, {ts, ".", body});
-  return "Stripe-Signature: t=" + ts + ",v1=" + signatures::hex_lower(*mac);
+  auto mac = hmac_sha256(secret, {ts, ".", body});
+  return "Stripe-Signature: t=" + ts + ",v1=" + to_hex(*mac);
 }
 
 } // namespace
