@@ -1,4 +1,5 @@
 #include "actors/advisor.hpp"
+#include "runtime/core/actor_wall_clock.hpp"
 
 #include "runtime/advice/limit_change_json.hpp"
 #include "runtime/core/audit.hpp"
@@ -57,7 +58,7 @@ void gather(advisor_pointer self, done_fn done) {
   g->thresholds.headroom = st.settings.advice.headroom;
   g->inputs.resize(st.services.size());
   g->missing = 2 * st.services.size();
-  auto days_left = static_cast<double>(ms_until_next_utc_month(epoch_ms_now()))
+  auto days_left = static_cast<double>(ms_until_next_utc_month(epoch_ms(self->clock())))
     / (24.0 * 3600 * 1000);
   for (std::size_t i = 0; i < st.services.size(); ++i) {
     g->inputs[i].days_left = days_left;
@@ -135,7 +136,7 @@ void write_audit(advisor_pointer self, const std::string& who,
   if (!st.store)
     return;
   audit_record x;
-  x.at_ms = epoch_ms_now();
+  x.at_ms = epoch_ms(self->clock());
   x.node = st.settings.node;
   x.who = who;
   x.action = action;
@@ -203,7 +204,7 @@ void apply_all(advisor_pointer self, std::shared_ptr<limit_changes> cs,
         auto& c = (*cs)[i];
         auto& st = self->state;
         c.status = "applied";
-        c.at_ms = epoch_ms_now();
+        c.at_ms = epoch_ms(self->clock());
         c.who = who;
         c.id = "chg-" + std::to_string(c.at_ms) + "-"
           + std::to_string(++st.next_change);

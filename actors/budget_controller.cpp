@@ -140,7 +140,7 @@ void write_audit(budget_controller_pointer self, std::string who,
                  std::string action, std::string outcome, std::string detail) {
   auto& st = self->state;
   audit_record x;
-  x.at_ms = epoch_ms_now();
+  x.at_ms = epoch_ms(self->clock());
   x.node = st.settings.node;
   x.who = std::move(who);
   x.action = std::move(action);
@@ -162,7 +162,7 @@ void publish_cost_alert(budget_controller_pointer self,
   coordination_event ev;
   ev.type = "cost_alert";
   ev.source = "budget:" + st.service.name;
-  ev.created_ms = epoch_ms_now();
+  ev.created_ms = epoch_ms(self->clock());
   boost::json::object payload{
     {"service", st.service.name},
     {"spendUsd", static_cast<double>(e.spend_micro) / 1e6},
@@ -555,7 +555,7 @@ void check_forecast(budget_controller_pointer self,
   coordination_event ev;
   ev.type = "cost_alert";
   ev.source = "budget:" + st.service.name;
-  ev.created_ms = epoch_ms_now();
+  ev.created_ms = epoch_ms(self->clock());
   ev.priority = static_cast<uint8_t>(high ? priority::high : priority::normal);
   ev.payload = boost::json::serialize(payload);
   self->send(st.settings.events, publish_atom_v, std::move(ev));

@@ -1,4 +1,5 @@
 #include "actors/credential_keeper.hpp"
+#include "runtime/core/actor_wall_clock.hpp"
 
 #include "runtime/core/audit.hpp"
 #include "runtime/auth/key_admin.hpp"
@@ -19,11 +20,12 @@ constexpr auto store_timeout = std::chrono::seconds{5};
 
 using state_type = credential_keeper_state;
 
-audit_record audit_of(const state_type& st, std::string who, std::string action,
-                      std::string subject, std::string outcome,
-                      std::string detail) {
+audit_record audit_of(credential_keeper_pointer self, std::string who,
+                      std::string action, std::string subject,
+                      std::string outcome, std::string detail) {
+  auto& st = self->state;
   audit_record x;
-  x.at_ms = epoch_ms_now();
+  x.at_ms = epoch_ms(self->clock());
   x.node = st.settings.node;
   x.who = std::move(who);
   x.action = std::move(action);
@@ -62,7 +64,7 @@ void publish(credential_keeper_pointer self) {
 
 void mark_fresh(credential_keeper_pointer self) {
   auto& st = self->state;
-  st.fresh_until->store(epoch_ms_now() + st.settings.stale_after_ms);
+  st.fresh_until->store(epoch_ms(self->clock()) + st.settings.stale_after_ms);
 }
 
 /// Reads the keys, the revocations and the secrets (one batch of reads
@@ -167,7 +169,7 @@ void flush(credential_keeper_pointer self,
   // One record per (key, reason) and interval: a flood of bad keys makes
   // at most max_refusal_kinds records.
   for (auto& [kind, n] : activity.refused) {
-    auto x = audit_of(st, "key " + kind.first, "auth.refused", kind.first,
+    auto x = audit_of(self, "key " + kind.first, "auth.refused", kind.first,
                       kind.second,
                       std::to_string(n.count) + " request(s) refused in "
                         + std::to_string(st.settings.flush_ms / 1000)
@@ -216,7 +218,7 @@ credential_keeper(credential_keeper_pointer self, config_ptr cfg,
   st.registry = std::move(registry);
   // Fresh for the first interval: the first load follows at once.
   st.fresh_until = std::make_shared<std::atomic<int64_t>>(
-    epoch_ms_now() + settings.stale_after_ms);
+    epoch_ms(self->clock()) + settings.stale_after_ms);
   st.box = secret_box::from_environment(st.box_error);
   if (!st.box)
     log_info("credentials", st.box_error);
@@ -224,7 +226,7 @@ credential_keeper(credential_keeper_pointer self, config_ptr cfg,
   self->send(self, auth_poll_atom_v);
   self->delayed_send(self, std::chrono::milliseconds{settings.flush_ms},
                      auth_flush_atom_v);
-  auto now = [] { return epoch_ms_now(); };
+  auto now = [self] { return epoch_ms(self->clock()); };
   auto retention = settings.audit_retention_ms;
   return {
     [=](key_new_atom, const key_request& req) -> caf::result<key_created> {
@@ -235,7 +237,7 @@ credential_keeper(credential_keeper_pointer self, config_ptr cfg,
         return made.error();
       auto ops = write_key(made->record);
       ops.push_back(audit_write(
-        audit_of(st, req.who, "key.create", made->record.id, "ok",
+        audit_of(self, req.who, "key.create", made->record.id, "ok",
                  "key '" + req.name + "' role " + std::string{to_string(req.r)}
                    + (req.expires_in_s > 0 ? ", expires in "
                           + std::to_string(req.expires_in_s) + " s"
@@ -296,7 +298,7 @@ credential_keeper(credential_keeper_pointer self, config_ptr cfg,
         return made.error();
       auto ops = write_key(made->record);
       ops.push_back(
-        audit_write(audit_of(st, who, "key.rotate", id, "ok",
+        audit_write(audit_of(self, who, "key.rotate", id, "ok",
                              "key '" + made->record.name + "', old key valid "
                                + std::to_string(overlap_s) + " s more"),
                     retention));
@@ -313,7 +315,7 @@ credential_keeper(credential_keeper_pointer self, config_ptr cfg,
         return revoked.error();
       auto ops = write_key(*revoked);
       ops.push_back(
-        audit_write(audit_of(st, who, "key.revoke", id, "ok",
+        audit_write(audit_of(self, who, "key.revoke", id, "ok",
                              "key '" + revoked->name + "' role "
                                + std::string{to_string(revoked->r)}),
                     retention));
@@ -341,7 +343,7 @@ credential_keeper(credential_keeper_pointer self, config_ptr cfg,
         return made.error();
       auto ops = write_secret(*made);
       ops.push_back(
-        audit_write(audit_of(st, who, "webhook_secret.add", made->id, "ok",
+        audit_write(audit_of(self, who, "webhook_secret.add", made->id, "ok",
                              "managed webhook secret for " + service),
                     retention));
       auto record = *made;
@@ -374,7 +376,7 @@ credential_keeper(credential_keeper_pointer self, config_ptr cfg,
         return retired.error();
       auto ops = write_secret(*retired);
       ops.push_back(
-        audit_write(audit_of(st, who, "webhook_secret.retire", id, "ok",
+        audit_write(audit_of(self, who, "webhook_secret.retire", id, "ok",
                              "managed webhook secret for " + service),
                     retention));
       auto record = *retired;

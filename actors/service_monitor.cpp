@@ -298,7 +298,7 @@ void write_rollups(service_monitor_pointer self) {
     return;
   }
   auto retention_ms = int64_t{st.settings.retention_h} * 3600 * 1000;
-  auto now = epoch_ms_now();
+  auto now = epoch_ms(self->clock());
   write_ops ops;
   for (auto& x : st.unwritten) {
     auto more = rollup_writes(x, retention_ms, now);
@@ -434,7 +434,7 @@ service_monitor(service_monitor_pointer self, service_config service,
   self->delayed_send(self,
                      std::chrono::seconds{st.settings.snapshot_interval_s},
                      snapshot_atom_v);
-  auto now = epoch_ms_now();
+  auto now = epoch_ms(self->clock());
   auto period_ms = int64_t{st.settings.rollup_interval_s} * 1000;
   st.period_start_ms = period_start(now, period_ms);
   schedule_rollup(self, now);
@@ -483,7 +483,7 @@ service_monitor(service_monitor_pointer self, service_config service,
     },
     [=](rollup_atom) {
       auto& st = self->state;
-      auto now = epoch_ms_now();
+      auto now = epoch_ms(self->clock());
       close_period(self, now);
       // The timer may fire a little early or late: the new period starts
       // at the boundary nearest to now.
@@ -496,7 +496,7 @@ service_monitor(service_monitor_pointer self, service_config service,
       auto& st = self->state;
       if (!st.store)
         return false;
-      auto now = epoch_ms_now();
+      auto now = epoch_ms(self->clock());
       close_period(self, now);
       // The rest of this period counts from now on.
       st.period_start_ms = now;

@@ -1,4 +1,5 @@
 #include "actors/webhook_processor.hpp"
+#include "runtime/core/actor_wall_clock.hpp"
 
 #include "runtime/core/log.hpp"
 #include "runtime/core/wall_time.hpp"
@@ -39,7 +40,7 @@ int64_t queue_retention_ms(webhook_processor_pointer self) {
 store::stream_trim queue_trim(webhook_processor_pointer self) {
   store::stream_trim trim;
   trim.min_id = std::to_string(
-    std::max<int64_t>(epoch_ms_now() - queue_retention_ms(self), 0));
+    std::max<int64_t>(epoch_ms(self->clock()) - queue_retention_ms(self), 0));
   return trim;
 }
 
@@ -103,7 +104,7 @@ void store_new(webhook_processor_pointer self,
   write_ops ops;
   auto trim = queue_trim(self);
   auto retention = queue_retention_ms(self);
-  auto now = epoch_ms_now();
+  auto now = epoch_ms(self->clock());
   for (std::size_t i = 0; i < batch.size(); ++i) {
     for (std::size_t j = 0; j < batch[i].events.size(); ++j) {
       if (outcomes[i][j] != accept_outcome::stored)
@@ -233,7 +234,7 @@ void on_delivered(webhook_processor_pointer self, const webhook_event& ev) {
   auto& st = self->state;
   auto& c = counters_of(self, ev.service);
   ++c.delivered;
-  auto now = epoch_ms_now();
+  auto now = epoch_ms(self->clock());
   c.delivery_us.record(
     static_cast<uint64_t>(std::max<int64_t>(now - ev.received_ms, 0)) * 1000);
   write_ops ops;
@@ -252,7 +253,7 @@ void on_failed(webhook_processor_pointer self, webhook_event ev,
                const std::string& why) {
   auto& st = self->state;
   auto& c = counters_of(self, ev.service);
-  auto now = epoch_ms_now();
+  auto now = epoch_ms(self->clock());
   auto attempt_note = iso8601_utc(now) + " failed: " + why;
   auto& delays = st.settings.delivery.retry_delays_s;
   if (ev.attempts > delays.size()) {
@@ -440,7 +441,7 @@ void poll(webhook_processor_pointer self) {
                 poll(self);
                 return;
               }
-              auto now = epoch_ms_now();
+              auto now = epoch_ms(self->clock());
               auto claim_ms = int64_t{st.settings.delivery.claim_idle_s} * 1000;
               if (now - st.last_claim_ms < claim_ms / 2)
                 return;

@@ -7,6 +7,7 @@
 #include "actors/budget_controller.hpp"
 #include "actors/service_monitor.hpp"
 #include "actors/store_actor.hpp"
+#include "runtime/core/actor_wall_clock.hpp"
 #include "runtime/advice/usage_store.hpp"
 #include "runtime/core/audit.hpp"
 #include "runtime/core/wall_time.hpp"
@@ -40,7 +41,7 @@ struct fixture : test::actor_fixture {
   /// Stores `days` full past days of traffic: 10 calls a minute, 5 % of
   /// them refused with 429.
   void store_history(int days) {
-    auto today = advice::day_of(epoch_ms_now());
+    auto today = advice::day_of(epoch_ms(sched.clock()));
     write_ops ops;
     for (int i = 1; i <= days; ++i) {
       auto key = advice::usage_key("stripe", today - i);

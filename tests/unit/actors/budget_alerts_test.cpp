@@ -5,6 +5,7 @@
 #include "actors/budget_controller.hpp"
 
 #include "actors/store_actor.hpp"
+#include "runtime/core/actor_wall_clock.hpp"
 #include "runtime/metrics/metric_rollup.hpp"
 #include "runtime/core/wall_time.hpp"
 #include "tests/unit/actor_fixture.hpp"
@@ -160,7 +161,7 @@ TEST_CASE_METHOD(fixture, "alert levels and the throttle level come from the "
 
 TEST_CASE_METHOD(fixture, "a month-end forecast over budget is announced once, "
                           "while spend is still under it") {
-  auto now = epoch_ms_now();
+  auto now = epoch_ms(sched.clock());
   auto secs = static_cast<std::time_t>(now / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);

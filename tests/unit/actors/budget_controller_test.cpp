@@ -4,6 +4,7 @@
 #include "actors/budget_controller.hpp"
 
 #include "actors/store_actor.hpp"
+#include "runtime/core/actor_wall_clock.hpp"
 #include "runtime/core/audit.hpp"
 #include "runtime/metrics/metric_rollup.hpp"
 #include "runtime/core/wall_time.hpp"
@@ -225,7 +226,7 @@ TEST_CASE_METHOD(fixture,
   // Normal priority stops at 95 % of 50 USD: 47 calls of 1 USD.
   CHECK(granted == 47);
   auto spend = db->inner.get("budget:spend:stripe:"
-                             + utc_month(epoch_ms_now()));
+                             + utc_month(epoch_ms(sched.clock())));
   REQUIRE(spend);
   CHECK(spend->value_or("") == "47000000");
 }

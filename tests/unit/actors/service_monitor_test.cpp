@@ -278,7 +278,7 @@ struct history_fixture : test::actor_fixture {
   }
 
   int64_t usage(const char* field) {
-    auto month = utc_month(epoch_ms_now());
+    auto month = utc_month(epoch_ms(sched.clock()));
     auto value = db->inner.hget(usage_key("stripe", month), field);
     REQUIRE(value);
     return *value ? std::stoll(**value) : 0;
