@@ -35,12 +35,20 @@ int64_t now_ms(budget_controller_pointer self) {
   return epoch_ms(self->clock());
 }
 
+std::string spend_key(const std::string& service, const std::string& month) {
+  return "budget:spend:" + service + ":" + month;
+}
+
+std::string days_key(const std::string& service, const std::string& month) {
+  return "budget:days:" + service + ":" + month;
+}
+
 std::string spend_key(const state_type& st) {
-  return "budget:spend:" + st.service.name + ":" + st.month;
+  return spend_key(st.service.name, st.month);
 }
 
 std::string days_key(const state_type& st) {
-  return "budget:days:" + st.service.name + ":" + st.month;
+  return days_key(st.service.name, st.month);
 }
 
 /// What this month already announced: "l<bp>" per level reached, "mode"
@@ -290,83 +298,83 @@ void grant_now(budget_controller_pointer self, state_type::reservation& r,
   r.promise.deliver(std::move(d));
 }
 
+/// Reserves the estimated costs of a batch of requests; each INCRBY's answer
+/// is the total with it, so each reservation is judged against everything
+/// reserved before it, by any node.
 void flush_reservations(budget_controller_pointer self);
 
-/// Reserves the estimated costs of `to_reserve` in one store batch; each
-/// INCRBY's answer is the total with it, so each reservation is judged
-/// against everything reserved before it, by any node.
+store_batcher<state_type::reservation>
+make_reserver(budget_controller_pointer self) {
+  using batch = std::vector<state_type::reservation>;
+  store_batcher<state_type::reservation>::handlers h;
+  h.make_ops = [self](const batch& xs) {
+    auto& st = self->state;
+    auto day = day_field(now_ms(self));
+    write_ops ops;
+    for (auto& r : xs) {
+      ops.push_back(
+        store::write_op::make_incr_by(spend_key(st), r.cost, counter_ttl_ms));
+      ops.push_back(store::write_op::make_hincr_by(days_key(st), day, r.cost));
+    }
+    ops.push_back(store::write_op::make_expire(days_key(st), counter_ttl_ms));
+    return ops;
+  };
+  h.stored = [self](batch& xs, write_results& rs) {
+    auto& st = self->state;
+    auto now = now_ms(self);
+    auto day = day_field(now);
+    write_ops undo;
+    int64_t latest = -1;
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      auto& r = xs[i];
+      auto& res = rs[2 * i];
+      std::string reason;
+      if (res.error) {
+        give_back(st, r.request.units, now);
+        r.promise.deliver(denial(self, "store_unavailable", 1000));
+        continue;
+      }
+      latest = std::max(latest, res.integer);
+      if (!spend_allowed(st, priority_of(r.request), res.integer, reason)) {
+        undo.push_back(store::write_op::make_incr_by(spend_key(st), -r.cost));
+        undo.push_back(
+          store::write_op::make_hincr_by(days_key(st), day, -r.cost));
+        give_back(st, r.request.units, now);
+        r.promise.deliver(denial(self, reason, ms_until_next_utc_month(now)));
+        continue;
+      }
+      grant_now(self, r, now);
+    }
+    if (!undo.empty())
+      self->request(st.store, store_timeout, write_atom_v, std::move(undo))
+        .then([](write_results&) {},
+              [](caf::error& err) {
+                log_error("budget", "undo of a refused reservation failed: "
+                                      + caf::to_string(err));
+              });
+    if (latest >= 0)
+      observe_spend(self, latest);
+    return true;
+  };
+  h.refused = [self](batch& xs, const caf::error& err, bool) {
+    auto& st = self->state;
+    auto now = now_ms(self);
+    log_warning("budget", st.service.name
+                            + ": cannot reserve spend: " + caf::to_string(err));
+    for (auto& r : xs) {
+      give_back(st, r.request.units, now);
+      r.promise.deliver(denial(self, "store_unavailable", 1000));
+    }
+    // What queued meanwhile is tried at once (and answered quickly if the
+    // store is still away).
+    flush_reservations(self);
+  };
+  return {"budget", on_refusal::drop, SIZE_MAX, std::move(h)};
+}
+
 void flush_reservations(budget_controller_pointer self) {
   auto& st = self->state;
-  if (st.reserving || st.to_reserve.empty())
-    return;
-  st.reserving = true;
-  auto batch = std::move(st.to_reserve);
-  st.to_reserve.clear();
-  auto now = now_ms(self);
-  write_ops ops;
-  auto day = day_field(now);
-  for (auto& r : batch) {
-    ops.push_back(
-      store::write_op::make_incr_by(spend_key(st), r.cost, counter_ttl_ms));
-    ops.push_back(store::write_op::make_hincr_by(days_key(st), day, r.cost));
-  }
-  ops.push_back(store::write_op::make_expire(days_key(st), counter_ttl_ms));
-  self->request(st.store, store_timeout, write_atom_v, std::move(ops))
-    .then(
-      [self, batch, day](write_results& rs) mutable {
-        auto& st = self->state;
-        auto now = now_ms(self);
-        write_ops undo;
-        int64_t latest = -1;
-        for (std::size_t i = 0; i < batch.size(); ++i) {
-          auto& r = batch[i];
-          auto& res = rs[2 * i];
-          std::string reason;
-          if (res.error) {
-            give_back(st, r.request.units, now);
-            r.promise.deliver(denial(self, "store_unavailable", 1000));
-            continue;
-          }
-          latest = std::max(latest, res.integer);
-          if (!spend_allowed(st, priority_of(r.request), res.integer, reason)) {
-            undo.push_back(
-              store::write_op::make_incr_by(spend_key(st), -r.cost));
-            undo.push_back(
-              store::write_op::make_hincr_by(days_key(st), day, -r.cost));
-            give_back(st, r.request.units, now);
-            r.promise.deliver(
-              denial(self, reason, ms_until_next_utc_month(now)));
-            continue;
-          }
-          grant_now(self, r, now);
-        }
-        if (!undo.empty())
-          self->request(st.store, store_timeout, write_atom_v, std::move(undo))
-            .then([](write_results&) {},
-                  [self](caf::error& err) {
-                    log_error("budget",
-                              "undo of a refused reservation "
-                              "failed: "
-                                + caf::to_string(err));
-                  });
-        if (latest >= 0)
-          observe_spend(self, latest);
-        st.reserving = false;
-        flush_reservations(self);
-      },
-      [self, batch](caf::error& err) mutable {
-        auto& st = self->state;
-        auto now = now_ms(self);
-        log_warning("budget",
-                    st.service.name
-                      + ": cannot reserve spend: " + caf::to_string(err));
-        for (auto& r : batch) {
-          give_back(st, r.request.units, now);
-          r.promise.deliver(denial(self, "store_unavailable", 1000));
-        }
-        st.reserving = false;
-        flush_reservations(self);
-      });
+  st.reserver->flush(self, st.store, store_timeout);
 }
 
 void admit_taken(budget_controller_pointer self, const admission_request& req,
@@ -378,7 +386,7 @@ void admit_taken(budget_controller_pointer self, const admission_request& req,
     grant_now(self, r, now_ms(self));
     return;
   }
-  st.to_reserve.push_back(std::move(r));
+  st.reserver->push(std::move(r));
   flush_reservations(self);
 }
 
@@ -443,26 +451,63 @@ void release_expired_grants(budget_controller_pointer self, int64_t now) {
   }
 }
 
+/// Hands the reconciliation delta to the store; what the store refuses is
+/// retried with the next one.
 void write_delta(budget_controller_pointer self) {
   auto& st = self->state;
-  if (st.unwritten_delta == 0)
-    return;
-  auto delta = st.unwritten_delta;
-  st.unwritten_delta = 0;
-  auto day = day_field(now_ms(self));
-  write_ops ops{store::write_op::make_incr_by(spend_key(st), delta,
-                                              counter_ttl_ms),
-                store::write_op::make_hincr_by(days_key(st), day, delta)};
-  self->request(st.store, store_timeout, write_atom_v, std::move(ops))
-    .then(
-      [self, delta](write_results& rs) {
-        if (rs[0].error) {
-          self->state.unwritten_delta += delta;
-          return;
-        }
-        observe_spend(self, rs[0].integer);
-      },
-      [self, delta](caf::error&) { self->state.unwritten_delta += delta; });
+  if (st.unwritten_delta != 0) {
+    auto day = day_field(now_ms(self));
+    auto last = st.delta_writer->back();
+    if (last && last->month == st.month && last->day == day)
+      last->micros += st.unwritten_delta;
+    else
+      st.delta_writer->push({st.month, day, st.unwritten_delta});
+    st.unwritten_delta = 0;
+  }
+  st.delta_writer->flush(self, st.store, store_timeout);
+}
+
+store_batcher<state_type::spend_delta>
+make_delta_writer(budget_controller_pointer self) {
+  using batch = std::vector<state_type::spend_delta>;
+  store_batcher<state_type::spend_delta>::handlers h;
+  h.make_ops = [self](const batch& xs) {
+    auto& name = self->state.service.name;
+    write_ops ops;
+    for (auto& x : xs) {
+      ops.push_back(store::write_op::make_incr_by(spend_key(name, x.month),
+                                                  x.micros, counter_ttl_ms));
+      ops.push_back(
+        store::write_op::make_hincr_by(days_key(name, x.month), x.day, x.micros));
+    }
+    return ops;
+  };
+  h.stored = [self](batch& xs, write_results& rs) {
+    auto& st = self->state;
+    for (auto& r : rs)
+      if (r.error) {
+        // Run-time errors (a key of the wrong type) fail again on retry.
+        log_error("budget", st.service.name + ": a spend delta was refused: "
+                              + caf::to_string(r.error));
+        break;
+      }
+    // The latest total of this month's counter is the spend to observe.
+    for (std::size_t i = xs.size(); i-- > 0;)
+      if (xs[i].month == st.month && !rs[2 * i].error) {
+        observe_spend(self, rs[2 * i].integer);
+        break;
+      }
+    return true;
+  };
+  h.refused = [self](batch&, const caf::error& err, bool first) {
+    if (first)
+      log_warning("budget", self->state.service.name
+                              + ": spend reconciliation kept until the store "
+                                "is back: "
+                              + caf::to_string(err));
+  };
+  // A delta per day at most (merged): a month of outage is ~31 items.
+  return {"budget", on_refusal::keep, 10'000, std::move(h)};
 }
 
 void refresh(budget_controller_pointer self, int64_t now) {
@@ -743,6 +788,8 @@ budget_controller(budget_controller_pointer self, service_config service,
   st.breaker.emplace(service.breaker.error_rate, service.breaker.min_calls,
                      service.breaker.open_s, service.breaker.half_open_probes);
   st.service = std::move(service);
+  st.reserver.emplace(make_reserver(self));
+  st.delta_writer.emplace(make_delta_writer(self));
   auto now = now_ms(self);
   st.month = utc_month(now);
   load_announced(self);

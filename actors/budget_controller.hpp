@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/store_batcher.hpp"
 #include "runtime/budget/admission_queue.hpp"
 #include "runtime/budget/budget_state.hpp"
 #include "runtime/budget/circuit_breaker.hpp"
@@ -67,8 +68,9 @@ struct budget_controller_state {
     int64_t waited_ms = 0;
     decision_promise promise;
   };
-  std::vector<reservation> to_reserve;
-  bool reserving = false;
+  /// Reservations on their way to the store, one batch in flight; a
+  /// refused batch is denied (the callers retry), never kept.
+  std::optional<store_batcher<reservation>> reserver;
 
   /// Granted, reserved, not yet reconciled with a call's cost; oldest first.
   struct grant {
@@ -78,8 +80,17 @@ struct budget_controller_state {
   };
   std::deque<grant> open_grants;
   int64_t reserved_micros = 0;
-  /// Reconciliation deltas the store has not taken yet.
+  /// Reconciliation deltas not yet handed to `delta_writer`.
   int64_t unwritten_delta = 0;
+  /// A spend delta for one month's and one day's counters.
+  struct spend_delta {
+    std::string month;
+    std::string day;
+    int64_t micros = 0;
+  };
+  /// Deltas on their way to the store; refused ones are kept and retried,
+  /// each for the month and day it was made in.
+  std::optional<store_batcher<spend_delta>> delta_writer;
 
   std::string month; // "YYYY-MM" (UTC) of the spend counters
   uint64_t grants = 0;

@@ -160,53 +160,56 @@ std::string baseline_key(const std::string& service, const char* metric) {
 /// learned baselines; a refused write is counted again next time.
 void persist_usage(service_monitor_pointer self) {
   auto& st = self->state;
-  if (!st.store || st.usage_writing || !st.usage_loaded)
+  if (!st.store || !st.usage_loaded || st.usage_writer->busy())
     return;
-  auto days = st.usage->take_unsaved();
-  auto ops = advice::usage_writes(st.service.name, days,
-                                  st.settings.observation_days);
-  auto ttl = (int64_t{st.settings.observation_days} + 2) * advice::ms_per_day;
-  if (st.p95_anomaly) {
-    ops.push_back(store::write_op::make_set(
-      baseline_key(st.service.name, "p95_ms"),
-      st.p95_anomaly->baseline().to_string(), ttl));
-    ops.push_back(store::write_op::make_set(
-      baseline_key(st.service.name, "error_rate"),
-      st.error_rate_anomaly->baseline().to_string(), ttl));
-  }
-  st.usage_writing = true;
-  self->request(st.store, store_timeout, write_atom_v, std::move(ops))
-    .then(
-      [self, days](write_results& rs) {
-        auto& st = self->state;
-        st.usage_writing = false;
-        if (st.usage_store_failing) {
-          st.usage_store_failing = false;
-          log_info("service_monitor", "usage history of " + st.service.name
-                                        + ": stored again");
-        }
-        for (auto& r : rs)
-          if (r.error) {
-            // Counters are HINCRBYs: writing them twice would double them;
-            // an op that failed at run time fails again, so it is dropped.
-            log_error("service_monitor", "usage history of " + st.service.name
-                                           + ": a write failed: "
-                                           + caf::to_string(r.error));
-            break;
-          }
-      },
-      [self, days](caf::error& err) {
-        auto& st = self->state;
-        st.usage_writing = false;
-        st.usage->restore_unsaved(days);
-        // Said once per outage, not every interval.
-        if (!st.usage_store_failing) {
-          st.usage_store_failing = true;
-          log_warning("service_monitor", "usage history of " + st.service.name
-                                           + " kept until the store is back: "
-                                           + caf::to_string(err));
-        }
-      });
+  for (auto& day : st.usage->take_unsaved())
+    st.usage_writer->push(std::move(day));
+  st.usage_writer->flush(self, st.store, store_timeout);
+}
+
+store_batcher<advice::unsaved_day> make_usage_writer(service_monitor_pointer self) {
+  using days = std::vector<advice::unsaved_day>;
+  store_batcher<advice::unsaved_day>::handlers h;
+  h.make_ops = [self](const days& xs) {
+    auto& st = self->state;
+    auto ops = advice::usage_writes(st.service.name, xs,
+                                    st.settings.observation_days);
+    auto ttl = (int64_t{st.settings.observation_days} + 2) * advice::ms_per_day;
+    if (st.p95_anomaly) {
+      ops.push_back(store::write_op::make_set(
+        baseline_key(st.service.name, "p95_ms"),
+        st.p95_anomaly->baseline().to_string(), ttl));
+      ops.push_back(store::write_op::make_set(
+        baseline_key(st.service.name, "error_rate"),
+        st.error_rate_anomaly->baseline().to_string(), ttl));
+    }
+    return ops;
+  };
+  h.stored = [self](days&, write_results& rs) {
+    auto& st = self->state;
+    if (st.usage_writer->failing())
+      log_info("service_monitor",
+               "usage history of " + st.service.name + ": stored again");
+    for (auto& r : rs)
+      if (r.error) {
+        // Counters are HINCRBYs: writing them twice would double them; an
+        // op that failed at run time fails again, so it is dropped.
+        log_error("service_monitor", "usage history of " + st.service.name
+                                       + ": a write failed: "
+                                       + caf::to_string(r.error));
+        break;
+      }
+    return true;
+  };
+  h.refused = [self](days& xs, const caf::error& err, bool first) {
+    auto& st = self->state;
+    st.usage->restore_unsaved(xs);
+    if (first)
+      log_warning("service_monitor", "usage history of " + st.service.name
+                                       + " kept until the store is back: "
+                                       + caf::to_string(err));
+  };
+  return {"service_monitor", on_refusal::drop, SIZE_MAX, std::move(h)};
 }
 
 /// Reads back the observation window and the baselines (at start), so a
@@ -287,79 +290,71 @@ void answer_flush_waiters(service_monitor_pointer self, bool stored) {
     promise.deliver(stored);
 }
 
-/// Sends every unwritten roll-up (one write batch) unless a write is in
-/// flight; its completion sends what arrived meanwhile.
+/// Sends the closed roll-ups (one write batch) unless a write is in flight;
+/// its completion sends what arrived meanwhile.
 void write_rollups(service_monitor_pointer self) {
   auto& st = self->state;
-  if (!st.store || st.in_flight > 0)
+  if (!st.store)
     return;
-  if (st.unwritten.empty()) {
+  if (st.rollup_writer->idle()) {
     answer_flush_waiters(self, true);
     return;
   }
-  auto retention_ms = int64_t{st.settings.retention_h} * 3600 * 1000;
-  auto now = epoch_ms(self->clock());
-  write_ops ops;
-  for (auto& x : st.unwritten) {
-    auto more = rollup_writes(x, retention_ms, now);
-    ops.insert(ops.end(), std::make_move_iterator(more.begin()),
-               std::make_move_iterator(more.end()));
-  }
-  st.in_flight = st.unwritten.size();
-  self->request(st.store, store_timeout, write_atom_v, std::move(ops))
-    .then(
-      [self](write_results& results) {
-        auto& st = self->state;
-        // An op that failed at run time (a key of the wrong type) fails
-        // again on retry: log it and go on.
-        for (auto& r : results)
-          if (r.error)
-            log_error("service_monitor",
-                      "history of " + st.service.name
-                        + ": a write failed: " + caf::to_string(r.error));
-        st.unwritten.erase(st.unwritten.begin(),
-                           st.unwritten.begin() + st.in_flight);
-        st.rollups_written += st.in_flight;
-        st.in_flight = 0;
-        if (st.store_failing) {
-          st.store_failing = false;
-          log_info("service_monitor",
-                   "history of " + st.service.name + ": store reachable again");
-        }
-        write_rollups(self);
-      },
-      [self](caf::error& err) {
-        auto& st = self->state;
-        st.in_flight = 0;
-        // Kept for the next period; said once per outage, not per period.
-        if (!st.store_failing) {
-          st.store_failing = true;
-          log_warning("service_monitor",
-                      "history of " + st.service.name
-                        + ": roll-ups kept until the store is back: "
-                        + caf::to_string(err));
-        }
-        answer_flush_waiters(self, false);
-      });
+  st.rollup_writer->flush(self, st.store, store_timeout);
 }
 
-/// Closes the current period into `unwritten`, if it saw calls.
+store_batcher<metric_rollup> make_rollup_writer(service_monitor_pointer self) {
+  using rollups = std::vector<metric_rollup>;
+  store_batcher<metric_rollup>::handlers h;
+  h.make_ops = [self](const rollups& xs) {
+    auto& st = self->state;
+    auto retention_ms = int64_t{st.settings.retention_h} * 3600 * 1000;
+    auto now = epoch_ms(self->clock());
+    write_ops ops;
+    for (auto& x : xs) {
+      auto more = rollup_writes(x, retention_ms, now);
+      ops.insert(ops.end(), std::make_move_iterator(more.begin()),
+                 std::make_move_iterator(more.end()));
+    }
+    return ops;
+  };
+  h.stored = [self](rollups&, write_results& results) {
+    auto& st = self->state;
+    // An op that failed at run time (a key of the wrong type) fails again
+    // on retry: log it and go on.
+    for (auto& r : results)
+      if (r.error)
+        log_error("service_monitor", "history of " + st.service.name
+                                       + ": a write failed: "
+                                       + caf::to_string(r.error));
+    if (st.rollup_writer->failing())
+      log_info("service_monitor",
+               "history of " + st.service.name + ": store reachable again");
+    if (st.rollup_writer->queued() == 0)
+      answer_flush_waiters(self, true);
+    return true;
+  };
+  h.refused = [self](rollups&, const caf::error& err, bool first) {
+    auto& st = self->state;
+    // Kept for the next period; said once per outage, not per period.
+    if (first)
+      log_warning("service_monitor",
+                  "history of " + st.service.name
+                    + ": roll-ups kept until the store is back: "
+                    + caf::to_string(err));
+    answer_flush_waiters(self, false);
+  };
+  return {"service_monitor: history of " + self->state.service.name,
+          on_refusal::keep, self->state.settings.max_unwritten_rollups,
+          std::move(h)};
+}
+
+/// Closes the current period into the roll-up queue, if it saw calls.
 void close_period(service_monitor_pointer self, int64_t now_ms) {
   auto& st = self->state;
-  if (!st.rollup.empty()) {
-    st.unwritten.push_back(st.rollup.take(st.service.name, st.settings.node,
+  if (!st.rollup.empty())
+    st.rollup_writer->push(st.rollup.take(st.service.name, st.settings.node,
                                           st.period_start_ms, now_ms));
-    while (st.unwritten.size() > st.settings.max_unwritten_rollups
-           && st.unwritten.size() > st.in_flight) {
-      st.unwritten.erase(st.unwritten.begin() + st.in_flight);
-      if (++st.rollups_dropped % 60 == 1)
-        log_error("service_monitor",
-                  "history of " + st.service.name + ": "
-                    + std::to_string(st.rollups_dropped)
-                    + " roll-ups dropped: the store has been unreachable "
-                      "longer than the backlog holds");
-    }
-  }
 }
 
 /// Arms the timer for the next wall-clock boundary of the roll-up period.
@@ -427,6 +422,8 @@ service_monitor(service_monitor_pointer self, service_config service,
   st.escalation.emplace(
     advice::escalation_settings{service.alerts.escalate_after_s});
   st.service = std::move(service);
+  st.usage_writer.emplace(make_usage_writer(self));
+  st.rollup_writer.emplace(make_rollup_writer(self));
   load_usage(self);
   self->delayed_send(self,
                      std::chrono::seconds{st.settings.persist_interval_s},

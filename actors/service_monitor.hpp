@@ -3,6 +3,7 @@
 #include "runtime/metrics/call_windows.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/metrics/ingest_backlog.hpp"
+#include "actors/store_batcher.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/metrics/metric_rollup.hpp"
 #include "runtime/metrics/threshold_alert.hpp"
@@ -57,21 +58,17 @@ struct service_monitor_state {
   /// Traffic history for the advisor, over the observation window; kept in
   /// the store (runtime/advice/usage_store.hpp) every persist interval.
   std::optional<advice::usage_history> usage;
-  bool usage_writing = false;
-  bool usage_store_failing = false;
+  /// Refused writes go back into `usage` (merged, so memory stays bounded).
+  std::optional<store_batcher<advice::unsaved_day>> usage_writer;
   bool usage_loaded = false;
   // -- history --
   rollup_accumulator rollup;
   int64_t period_start_ms = 0;
-  /// Closed periods not yet in the store, oldest first.
-  std::deque<metric_rollup> unwritten;
-  /// How many of `unwritten` (from the front) the write in flight carries.
-  std::size_t in_flight = 0;
-  /// Flush requests waiting for `unwritten` to drain.
+  /// Closed periods on their way to the store, oldest first; refused ones
+  /// are kept (up to max_unwritten_rollups) and sent with the next.
+  std::optional<store_batcher<metric_rollup>> rollup_writer;
+  /// Flush requests waiting for the roll-ups to drain.
   std::vector<caf::typed_response_promise<bool>> flush_waiters;
-  bool store_failing = false;
-  uint64_t rollups_written = 0;
-  uint64_t rollups_dropped = 0;
 };
 
 using service_monitor_pointer = service_monitor_actor::stateful_pointer<

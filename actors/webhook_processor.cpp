@@ -47,58 +47,67 @@ store::stream_trim queue_trim(webhook_processor_pointer self) {
 void dispatch(webhook_processor_pointer self);
 void poll(webhook_processor_pointer self);
 
-void flush_outcomes(webhook_processor_pointer self);
-
 /// Queues `ops` for the next outcome batch; on failure they are kept for
 /// the next poll, because they record an outcome (an ack, a dead letter)
 /// that must not get lost.
 void write_durably(webhook_processor_pointer self, write_ops ops) {
-  auto& buf = self->state.outcome_buffer;
-  buf.insert(buf.end(), std::make_move_iterator(ops.begin()),
-             std::make_move_iterator(ops.end()));
-  flush_outcomes(self);
+  auto& st = self->state;
+  for (auto& op : ops)
+    st.outcome_writer->push(std::move(op));
+  st.outcome_writer->flush(self, st.store, store_timeout);
 }
 
-void flush_outcomes(webhook_processor_pointer self) {
-  auto& st = self->state;
-  if (st.writing_outcomes || st.outcome_buffer.empty())
-    return;
-  st.writing_outcomes = true;
-  auto ops = std::move(st.outcome_buffer);
-  st.outcome_buffer.clear();
-  self->request(st.store, store_timeout, write_atom_v, ops)
-    .then(
-      [self](write_results&) {
-        self->state.writing_outcomes = false;
-        flush_outcomes(self);
-      },
-      [self, ops](caf::error& err) mutable {
-        log_warning("webhook_processor",
-                    "store write deferred: " + caf::to_string(err));
-        self->state.deferred.push_back(std::move(ops));
-        self->state.writing_outcomes = false;
-      });
+store_batcher<store::write_op>
+make_outcome_writer(webhook_processor_pointer self) {
+  store_batcher<store::write_op>::handlers h;
+  h.make_ops = [](const write_ops& ops) { return ops; };
+  h.stored = [self](write_ops&, write_results& rs) {
+    for (auto& r : rs)
+      if (r.error) {
+        // A run-time error (a key of the wrong type) fails again on retry.
+        log_error("webhook_processor",
+                  "an outcome write failed: " + caf::to_string(r.error));
+        break;
+      }
+    if (self->state.outcome_writer->failing())
+      log_info("webhook_processor", "outcome writes stored again");
+    return true;
+  };
+  h.refused = [](write_ops&, const caf::error& err, bool first) {
+    if (first)
+      log_warning("webhook_processor",
+                  "outcome writes kept until the store is back: "
+                    + caf::to_string(err));
+  };
+  // Each event's outcome is a few ops: a million is hours of deliveries.
+  return {"webhook_processor", on_refusal::keep, 1'000'000, std::move(h)};
 }
 
 // -- accepting ----------------------------------------------------------------
 
-void flush_accepts(webhook_processor_pointer self);
+void flush_accepts(webhook_processor_pointer self) {
+  auto& st = self->state;
+  st.acceptor->flush(self, st.store, store_timeout);
+}
 
-void fail_accepts(webhook_processor_pointer self,
-                  std::vector<webhook_processor_state::waiting_accept>& batch,
+using accept_batch = std::vector<webhook_processor_state::waiting_accept>;
+
+void fail_accepts(webhook_processor_pointer self, accept_batch& batch,
                   const caf::error& err) {
   for (auto& w : batch) {
     counters_of(self, w.events.front().service).rejected["store_unavailable"]
       += 1;
     w.promise.deliver(err);
   }
-  self->state.accepting = false;
-  flush_accepts(self);
+}
+
+void finish_accepts(webhook_processor_pointer self) {
+  auto& st = self->state;
+  st.acceptor->finished(self, st.store, store_timeout);
 }
 
 /// Second round trip: store the new events, mark them stored.
-void store_new(webhook_processor_pointer self,
-               std::vector<webhook_processor_state::waiting_accept> batch,
+void store_new(webhook_processor_pointer self, accept_batch batch,
                std::vector<accept_outcomes> outcomes) {
   auto& st = self->state;
   write_ops ops;
@@ -131,8 +140,7 @@ void store_new(webhook_processor_pointer self,
         keys::event(ev.id), retention + now - ev.received_ms));
     }
   }
-  auto finish = [self](std::vector<webhook_processor_state::waiting_accept>& b,
-                       std::vector<accept_outcomes>& outs) {
+  auto answer = [self](accept_batch& b, std::vector<accept_outcomes>& outs) {
     for (std::size_t i = 0; i < b.size(); ++i) {
       auto& c = counters_of(self, b[i].events.front().service);
       for (std::size_t j = 0; j < outs[i].size(); ++j) {
@@ -144,74 +152,81 @@ void store_new(webhook_processor_pointer self,
       }
       b[i].promise.deliver(std::move(outs[i]));
     }
-    self->state.accepting = false;
-    flush_accepts(self);
   };
   if (ops.empty()) {
-    finish(batch, outcomes);
+    answer(batch, outcomes);
+    finish_accepts(self);
     return;
   }
   self->request(st.store, store_timeout, write_atom_v, std::move(ops))
     .then(
-      [self, batch, outcomes, finish](write_results& rs) mutable {
+      [self, batch, outcomes, answer](write_results& rs) mutable {
         for (auto& r : rs)
-          if (r.error)
-            return fail_accepts(self, batch, r.error);
-        finish(batch, outcomes);
+          if (r.error) {
+            fail_accepts(self, batch, r.error);
+            return finish_accepts(self);
+          }
+        answer(batch, outcomes);
+        finish_accepts(self);
         poll(self);
       },
       [self, batch](caf::error& err) mutable {
         fail_accepts(self, batch, err);
+        finish_accepts(self);
       });
 }
 
 /// First round trip: claim every event's dedup key (SET NX) and read it back
 /// (GET): our own token means new, another token means another request is
-/// storing it now, anything else means stored before.
-void flush_accepts(webhook_processor_pointer self) {
-  auto& st = self->state;
-  if (st.accepting || st.waiting.empty())
-    return;
-  st.accepting = true;
-  auto batch = std::move(st.waiting);
-  st.waiting.clear();
-  write_ops ops;
-  std::vector<std::vector<std::string>> tokens(batch.size());
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    for (auto& ev : batch[i].events) {
-      auto token = "pending:" + st.settings.node + ":"
-        + std::to_string(++st.tokens);
-      ops.push_back(store::write_op::make_set_nx(keys::dedup(ev.id), token,
-                                                 keys::pending_ttl_ms));
-      ops.push_back(store::write_op::make_get(keys::dedup(ev.id)));
-      tokens[i].push_back(std::move(token));
+/// storing it now, anything else means stored before. The tokens are made
+/// with the ops and kept beside the batch, in its order.
+store_batcher<webhook_processor_state::waiting_accept>
+make_acceptor(webhook_processor_pointer self) {
+  auto tokens = std::make_shared<std::vector<std::vector<std::string>>>();
+  store_batcher<webhook_processor_state::waiting_accept>::handlers h;
+  h.make_ops = [self, tokens](const accept_batch& batch) {
+    auto& st = self->state;
+    write_ops ops;
+    tokens->assign(batch.size(), {});
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      for (auto& ev : batch[i].events) {
+        auto token = "pending:" + st.settings.node + ":"
+          + std::to_string(++st.tokens);
+        ops.push_back(store::write_op::make_set_nx(keys::dedup(ev.id), token,
+                                                   keys::pending_ttl_ms));
+        ops.push_back(store::write_op::make_get(keys::dedup(ev.id)));
+        (*tokens)[i].push_back(std::move(token));
+      }
     }
-  }
-  self->request(st.store, store_timeout, write_atom_v, std::move(ops))
-    .then(
-      [self, batch, tokens](write_results& rs) mutable {
-        std::vector<accept_outcomes> outcomes(batch.size());
-        std::size_t k = 0;
-        for (std::size_t i = 0; i < batch.size(); ++i) {
-          for (std::size_t j = 0; j < batch[i].events.size(); ++j, k += 2) {
-            if (rs[k].error)
-              return fail_accepts(self, batch, rs[k].error);
-            if (rs[k + 1].error)
-              return fail_accepts(self, batch, rs[k + 1].error);
-            auto& value = rs[k + 1].text;
-            if (value == tokens[i][j])
-              outcomes[i].push_back(accept_outcome::stored);
-            else if (value.rfind("pending:", 0) == 0)
-              outcomes[i].push_back(accept_outcome::in_progress);
-            else
-              outcomes[i].push_back(accept_outcome::duplicate);
-          }
+    return ops;
+  };
+  h.stored = [self, tokens](accept_batch& batch, write_results& rs) {
+    std::vector<accept_outcomes> outcomes(batch.size());
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      for (std::size_t j = 0; j < batch[i].events.size(); ++j, k += 2) {
+        auto& err = rs[k].error ? rs[k].error : rs[k + 1].error;
+        if (err) {
+          fail_accepts(self, batch, err);
+          return true;
         }
-        store_new(self, std::move(batch), std::move(outcomes));
-      },
-      [self, batch](caf::error& err) mutable {
-        fail_accepts(self, batch, err);
-      });
+        auto& value = rs[k + 1].text;
+        if (value == (*tokens)[i][j])
+          outcomes[i].push_back(accept_outcome::stored);
+        else if (value.rfind("pending:", 0) == 0)
+          outcomes[i].push_back(accept_outcome::in_progress);
+        else
+          outcomes[i].push_back(accept_outcome::duplicate);
+      }
+    }
+    store_new(self, std::move(batch), std::move(outcomes));
+    return false; // store_new ends the batch
+  };
+  h.refused = [self](accept_batch& batch, const caf::error& err, bool) {
+    fail_accepts(self, batch, err);
+    flush_accepts(self);
+  };
+  return {"webhook_processor", on_refusal::drop, SIZE_MAX, std::move(h)};
 }
 
 // -- delivering ---------------------------------------------------------------
@@ -398,12 +413,8 @@ void poll(webhook_processor_pointer self) {
     ensure_groups(self);
     return;
   }
-  if (!st.deferred.empty()) {
-    auto deferred = std::move(st.deferred);
-    st.deferred.clear();
-    for (auto& ops : deferred)
-      write_durably(self, std::move(ops));
-  }
+  // Outcomes the store refused before go out again.
+  st.outcome_writer->flush(self, st.store, store_timeout);
   if (st.polling) {
     st.poll_again = true;
     return;
@@ -565,6 +576,8 @@ webhook_processor(webhook_processor_pointer self,
   auto& st = self->state;
   st.settings = std::move(settings);
   st.store = std::move(store);
+  st.acceptor.emplace(make_acceptor(self));
+  st.outcome_writer.emplace(make_outcome_writer(self));
   st.subscriber = std::move(subscriber);
   self->send(self, wh_poll_atom_v);
   return {
@@ -576,7 +589,7 @@ webhook_processor(webhook_processor_pointer self,
       ++c.received;
       ++c.verified;
       auto promise = self->make_response_promise<accept_outcomes>();
-      self->state.waiting.push_back({std::move(events), promise});
+      self->state.acceptor->push({std::move(events), promise});
       flush_accepts(self);
       return promise;
     },

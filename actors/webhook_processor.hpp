@@ -2,6 +2,7 @@
 
 #include "runtime/config/config.hpp"
 #include "runtime/metrics/histogram.hpp"
+#include "actors/store_batcher.hpp"
 #include "runtime/messages.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <deque>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -56,8 +58,9 @@ struct webhook_processor_state {
     webhook_events events;
     caf::typed_response_promise<accept_outcomes> promise;
   };
-  std::vector<waiting_accept> waiting;
-  bool accepting = false;
+  /// Two round trips per batch (claim, then store); the batch stays in
+  /// flight through both. A refused batch is answered with the error.
+  std::optional<store_batcher<waiting_accept>> acceptor;
   uint64_t tokens = 0;
 
   // -- delivering ------------------------------------------------------------
@@ -71,13 +74,11 @@ struct webhook_processor_state {
   /// New entries were stored while a poll ran: poll again after it.
   bool poll_again = false;
   int64_t last_claim_ms = 0;
-  /// Writes that must land (acks, dead letters) and failed: tried again at
-  /// every poll.
-  std::vector<write_ops> deferred;
-  /// Outcome writes waiting for the one in flight: sent together as one
-  /// batch, so deliveries cost a store round trip per round, not per event.
-  write_ops outcome_buffer;
-  bool writing_outcomes = false;
+  /// Outcome writes (acks, dead letters, event records): one batch in
+  /// flight, so deliveries cost a store round trip per round, not per
+  /// event. They must land: refused ones are kept and sent again with the
+  /// next outcome or poll.
+  std::optional<store_batcher<store::write_op>> outcome_writer;
 
   std::map<std::string, webhook_counters> counters;
   std::minstd_rand rng{std::random_device{}()};
