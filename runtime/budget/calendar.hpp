@@ -1,8 +1,9 @@
 #pragma once
 
 // Proleptic Gregorian calendar arithmetic on day numbers counted from
-// 1970-01-01 (day 0). Integer only and branch-light: local midnights, month
-// boundaries and DST rules ("last Sunday of March") all reduce to these.
+// 1970-01-01 (day 0). Integer only and branch-light: local midnights and
+// month boundaries reduce to these (DST rules are date/tz's business, see
+// time_zone.hpp).
 // The algorithms are the well-known era-based conversions (400-year eras of
 // 146097 days), valid for any year an int32_t holds.
 
@@ -63,13 +64,6 @@ constexpr civil_date civil_from_days(int64_t z) noexcept {
   auto m = static_cast<uint32_t>(mp < 10 ? mp + 3 : mp - 9);
   auto y = static_cast<int32_t>(yoe + era * 400 + (m <= 2 ? 1 : 0));
   return {y, m, d};
-}
-
-/// Day of the week of a day number: 0 = Sunday ... 6 = Saturday.
-constexpr uint32_t weekday_from_days(int64_t z) noexcept {
-  // 1970-01-01 was a Thursday (4).
-  int64_t w = (z + 4) % 7;
-  return static_cast<uint32_t>(w < 0 ? w + 7 : w);
 }
 
 } // namespace streamb::budget

@@ -107,15 +107,14 @@ private:
 
   // First instant >= from_s whose local day is >= day; `first` is the span
   // holding from_s.
-  int64_t first_instant_of_day_s(int64_t day, int64_t from_s,
-                                 span first) const;
+  int64_t first_instant_of_day_s(int64_t day, int64_t from_s, span first) const;
 
   std::string name_;
   // Both point into immutable data: the tz database lives for the process,
   // and a parsed rule is shared by the copies of a zone.
-  const date::time_zone* table_ = nullptr;     // nullptr: rule (or UTC) only
+  const date::time_zone* table_ = nullptr;       // nullptr: rule (or UTC) only
   std::shared_ptr<const Posix::time_zone> rule_; // from rule_from_s_ on
-  int64_t rule_from_s_ = INT64_MIN;            // end of table_'s transitions
+  int64_t rule_from_s_ = INT64_MIN;              // table_'s last transition
 };
 
 } // namespace streamb::budget
