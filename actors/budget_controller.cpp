@@ -530,9 +530,23 @@ void refresh(budget_controller_pointer self, int64_t now) {
         int64_t spend = 0;
         if (found)
           std::from_chars(value.data(), value.data() + value.size(), spend);
+        if (self->state.spend_read_failing) {
+          self->state.spend_read_failing = false;
+          log_info("budget", self->state.service.name
+                               + ": month's spend readable again");
+        }
         observe_spend(self, spend);
       },
-      [](caf::error&) {});
+      [self](caf::error& err) {
+        // Admission goes on from the last total seen; said once per outage.
+        auto& st = self->state;
+        if (!st.spend_read_failing)
+          log_warning("budget", st.service.name
+                                  + ": cannot read the month's spend, using "
+                                    "the last total seen: "
+                                  + caf::to_string(err));
+        st.spend_read_failing = true;
+      });
 }
 
 /// The month-end forecast from the per-day spend hash.

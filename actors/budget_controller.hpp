@@ -80,6 +80,8 @@ struct budget_controller_state {
   };
   std::deque<grant> open_grants;
   int64_t reserved_micros = 0;
+  /// The last read of the month's spend failed (logged once per outage).
+  bool spend_read_failing = false;
   /// Reconciliation deltas not yet handed to `delta_writer`.
   int64_t unwritten_delta = 0;
   /// A spend delta for one month's and one day's counters.

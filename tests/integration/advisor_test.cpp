@@ -12,7 +12,6 @@
 #include <boost/json.hpp>
 
 #include <chrono>
-#include <thread>
 
 using namespace streamb;
 using namespace streamb::test;
@@ -224,9 +223,24 @@ TEST_CASE("a budget level reached before a restart is stored and not "
     CHECK(node.process.stop(SIGTERM, 10s) == 0);
   }
   node_process again{STREAMB_BINARY, run_args({}, cfg.path), true};
-  REQUIRE(again.wait_for_port() != 0);
-  // Several spend refreshes (every 2 s) pass without a second announcement.
-  std::this_thread::sleep_for(5s);
+  auto port = again.wait_for_port();
+  REQUIRE(port != 0);
+  // Once the controller shows the stored level and the 40 USD it read back,
+  // it has judged that spend against its levels: an announcement would be
+  // in the log before this answer.
+  httplib::Client client{"127.0.0.1", port};
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(10, 0);
+  CHECK(eventually(10s, [&] {
+    auto res = client.Get(
+      (std::string{base} + "/cost/analysis").c_str());
+    if (!res || res->status != 200)
+      return false;
+    auto doc = boost::json::parse(res->body);
+    auto& stripe = doc.at("services").at("stripe");
+    return stripe.at("spendUsd").to_number<double>() == 40
+      && !stripe.at("alertLevelsReachedPercent").as_array().empty();
+  }));
   again.drain();
   CHECK(again.output().find("level=75%") == std::string::npos);
   CHECK(again.output().find("cost_alert service=stripe") == std::string::npos);
