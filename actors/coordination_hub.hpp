@@ -1,28 +1,31 @@
 #pragma once
 
-// The coordination hub: the registry of agents (remote actors in their own
-// processes), their heartbeats, and the routing of coordination events to
-// them with priorities, in-flight limits, response tracking and retries on
-// another agent of the role. Open events are kept in the store so a node
-// that restarts delivers what it had not finished.
+// The coordination hub: the actor in front of the agent registry and the
+// event router (runtime/coordination). It keeps what needs an actor: the
+// agents' endpoints and the gateway, the store (open events, outcomes,
+// known agents), the audit trail, the tick timer and the senders waiting
+// for an answer. Open events are kept in the store so a node that restarts
+// delivers what it had not finished.
 
+// The node spawns the published gateway through this header, and the hub
+// spawns a new one when it dies.
+#include "actors/agent_gateway.hpp"
 #include "runtime/auth/credential_registry.hpp"
 #include "runtime/config/config.hpp"
-#include "runtime/coordination/coordination_codec.hpp"
-#include "runtime/metrics/histogram.hpp"
-#include "runtime/metrics/ingest_backlog.hpp"
+#include "runtime/coordination/agent_registry.hpp"
+#include "runtime/coordination/event_router.hpp"
+#include "runtime/coordination/refusal_throttle.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/metrics/ingest_backlog.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
-#include <array>
-#include <deque>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <queue>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -51,7 +54,9 @@ struct coordination_hub_settings {
   std::chrono::milliseconds tick_interval{100};
   /// Finished events answered from memory; older ones from the store.
   std::size_t finished_kept = 2000;
-  /// Wall clock in epoch ms; tests inject their own.
+  /// The hub's one clock in epoch ms: deadlines, heartbeats, key expiry and
+  /// records all read it. Empty: the actor clock (`epoch_ms`), which is
+  /// steady in production, so a wall-clock step makes no agent stale.
   std::function<int64_t()> now_ms;
   /// The node's credentials: agent tokens (config and managed agent keys).
   /// Null: agents.token_sha256 alone decides.
@@ -63,79 +68,12 @@ namespace coordination_keys {
 /// Stream of the events this node has not finished (XDEL when finished).
 std::string open_events(const std::string& node);
 /// Hash of the agents that registered with this node: name -> JSON of its
-/// role and subscriptions, so that after a restart events for them wait
-/// for them instead of being unrouted.
+/// role and subscriptions (encode_known_agent), so that after a restart
+/// events for them wait for them instead of being unrouted.
 std::string known_agents(const std::string& node);
 /// The record of a finished event (JSON; see record_to_json), with a TTL.
 std::string event(const std::string& id);
 } // namespace coordination_keys
-
-struct hub_agent {
-  std::string id;
-  std::string name;
-  std::string role;
-  std::vector<std::string> subscriptions;
-  agent_endpoint_actor endpoint;
-  enum class state_t { active, stale, disconnected } state = state_t::active;
-  int64_t registered_ms = 0;
-  int64_t last_heartbeat_ms = 0;
-  /// Steady clock of the last heartbeat: what staleness is judged by (a
-  /// wall-clock step must not make agents stale).
-  int64_t last_heartbeat_us = 0;
-  int64_t last_seen_ms = 0;
-  /// The secret of the current registration; empty while disconnected.
-  std::string session;
-  /// The key the registration carried ("anonymous" when none was needed):
-  /// revoking it ends the registration.
-  std::string key_id;
-  /// SHA-256 of the token it carried: a rotation without overlap ends it.
-  std::string key_hash;
-  uint32_t in_flight = 0;
-  uint64_t delivered = 0;
-  uint64_t answered = 0;
-  uint64_t failed = 0;
-  uint64_t timed_out = 0;
-  uint64_t samples_reported = 0;
-  uint64_t samples_rejected = 0;
-  std::unique_ptr<histogram> response_us = std::make_unique<histogram>();
-
-  bool subscribes(const std::string& type) const;
-};
-
-/// One delivery target of an event: a role or an agent, tried up to
-/// agents.max_attempts times.
-struct delivery_unit {
-  unit_target target;
-  uint32_t attempts = 0;
-  std::set<std::string> tried; // agents that failed it
-  /// The delivery in flight (its sequence number); 0 when none.
-  uint64_t in_flight = 0;
-  bool done = false;
-  bool ok = false;
-  int64_t queued_since_ms = 0;
-};
-
-struct open_event {
-  event_record record;
-  std::vector<delivery_unit> units;
-  std::size_t units_left = 0;
-  /// The entry in the open-events stream; empty while not (or not yet)
-  /// stored, and for webhooks, whose queue is the processor's.
-  std::string open_entry;
-  /// Webhook deliveries waiting for the outcome (a retry of the processor
-  /// joins the delivery in progress).
-  std::vector<caf::typed_response_promise<bool>> webhook_promises;
-  /// send-event requests waiting for the event to be stored.
-  std::vector<caf::typed_response_promise<std::string>> stored_promises;
-};
-
-struct event_type_counters {
-  uint64_t sent = 0;
-  uint64_t completed = 0;
-  uint64_t failed = 0;
-  uint64_t unrouted = 0;
-  std::unique_ptr<histogram> latency_us = std::make_unique<histogram>();
-};
 
 struct coordination_hub_state {
   static inline const char* name = "coordination_hub";
@@ -143,48 +81,35 @@ struct coordination_hub_state {
   coordination_hub_settings settings;
   store_actor store;
 
-  std::map<std::string, hub_agent> agents;               // by name
-  std::unordered_map<std::string, std::string> sessions; // session -> name
+  // Built from the settings when the actor starts; the router keeps a
+  // reference to the registry.
+  std::unique_ptr<agent_registry> agents;
+  std::unique_ptr<event_router> router;
+
+  /// The process behind each agent name. Kept after a disconnect: a new
+  /// process that takes the name over is told apart from the old one.
+  std::map<std::string, agent_endpoint_actor> endpoints;
   /// Speaks for the hub to agents: events go out as sent by it, so agents
   /// never learn the hub's own address.
   coordination_gateway_actor gateway;
   std::string gateway_host;
   uint16_t gateway_port = 0;
-  std::unordered_map<std::string, open_event> open;
-  /// Units waiting for an agent, by priority: (event id, unit index).
-  /// Keyed by who serves them ("role:R" or "agent:N"), so that a backlog
-  /// for a role nobody serves now costs nothing when others are served.
-  using unit_queue = std::array<std::deque<std::pair<std::string, std::size_t>>,
-                                4>;
-  std::map<std::string, unit_queue> queues;
-  struct flight {
-    std::string event_id;
-    std::size_t unit = 0;
-    std::string agent;
-    std::size_t delivery = 0; // index into the record's deliveries
-    int64_t sent_us = 0;      // steady clock
-  };
-  std::unordered_map<uint64_t, flight> in_flight;
-  /// (deadline in steady µs, delivery): the earliest on top; entries whose
-  /// delivery ended are skipped when they come up.
-  std::priority_queue<std::pair<int64_t, uint64_t>,
-                      std::vector<std::pair<int64_t, uint64_t>>, std::greater<>>
-    deadlines;
-  uint64_t ticks = 0;
-  uint64_t next_delivery = 0;
-  uint64_t next_event = 0;
 
-  std::unordered_map<std::string, event_record> finished;
-  std::deque<std::string> finished_order;
-  std::map<std::string, event_type_counters> types;
+  /// Webhook deliveries waiting for the outcome of their event (a retry of
+  /// the processor joins the delivery in progress).
+  std::unordered_map<std::string,
+                     std::vector<caf::typed_response_promise<bool>>>
+    webhook_promises;
+  /// send-event requests waiting for their event to be stored.
+  std::unordered_map<std::string,
+                     std::vector<caf::typed_response_promise<std::string>>>
+    stored_promises;
+
+  uint64_t ticks = 0;
   uint64_t refused_registrations = 0;
   /// The credential generation last checked against the agents' keys.
   uint64_t credentials_seen = 0;
-  /// Refused registrations are audited at most 10 a minute; the rest are
-  /// counted into the next record.
-  uint64_t unaudited_refusals = 0;
-  uint64_t refusals_in_window = 0;
-  int64_t refusal_window_us = 0;
+  refusal_throttle refusals;
 
   // Store writes are batched: whatever arrives while one is in flight goes
   // out together in the next.
@@ -199,15 +124,5 @@ using coordination_hub_pointer = coordination_hub_actor::stateful_pointer<
 coordination_hub_actor::behavior_type
 coordination_hub(coordination_hub_pointer self,
                  coordination_hub_settings settings, store_actor store);
-
-} // namespace streamb
-
-namespace streamb {
-
-/// The actor published for agents: forwards the gateway messages to the hub
-/// and ignores exit and down messages that come from other nodes.
-coordination_gateway_actor::behavior_type
-agent_gateway(coordination_gateway_actor::pointer self,
-              coordination_hub_actor hub);
 
 } // namespace streamb

@@ -1,0 +1,43 @@
+#include "actors/agent_gateway.hpp"
+
+#include <caf/scheduled_actor.hpp>
+
+namespace streamb {
+
+coordination_gateway_actor::behavior_type
+agent_gateway(coordination_gateway_actor::pointer self,
+              coordination_hub_actor hub) {
+  // Peers may send any message to a published actor, exit messages too: the
+  // gateway ends with the hub and ignores every exit message. One of reason
+  // `kill` cannot be ignored (CAF 0.17); the hub then publishes a new one.
+  self->monitor(hub);
+  self->set_exit_handler([](caf::exit_msg&) {});
+  self->set_down_handler([self, hub](caf::down_msg& dm) {
+    if (dm.source == hub.address())
+      self->quit(dm.reason);
+  });
+  self->set_error_handler([](caf::error&) {});
+  self->set_default_handler(caf::drop);
+  return {
+    [self, hub](agent_reg_atom a, agent_registration& reg,
+                agent_endpoint_actor& endpoint) {
+      return self->delegate(hub, a, std::move(reg), std::move(endpoint));
+    },
+    [self, hub](heartbeat_atom a, std::string& session) {
+      return self->delegate(hub, a, std::move(session));
+    },
+    [self, hub](respond_atom a, std::string& session,
+                std::vector<event_response>& rs) {
+      self->send(hub, a, std::move(session), std::move(rs));
+    },
+    [self, hub](record_atom a, std::string& session, std::string& service,
+                call_samples& xs) {
+      self->send(hub, a, std::move(session), std::move(service), std::move(xs));
+    },
+    [self, hub](leave_atom a, std::string& session) {
+      self->send(hub, a, std::move(session));
+    },
+  };
+}
+
+} // namespace streamb

@@ -1,0 +1,56 @@
+#include "runtime/coordination/node_events.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+namespace streamb {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string webhook_payload(const webhook_event& wh) {
+  json::error_code ec;
+  auto body = json::parse(wh.payload, ec);
+  json::object obj{{"webhook", wh.id},
+                   {"service", wh.service},
+                   {"type", wh.type},
+                   {"critical", wh.critical},
+                   {"receivedAt", wh.received_ms},
+                   {"attempt", wh.attempts}};
+  obj["body"] = ec ? json::value(wh.payload) : std::move(body);
+  return json::serialize(obj);
+}
+
+} // namespace
+
+coordination_event webhook_as_event(const webhook_event& wh, int64_t now_ms) {
+  coordination_event ev;
+  ev.id = "webhook:" + wh.id;
+  ev.type = "webhook";
+  ev.priority = wh.critical ? 0 : 2;
+  ev.source = "webhook:" + wh.service;
+  ev.created_ms = now_ms;
+  ev.payload = webhook_payload(wh);
+  return ev;
+}
+
+coordination_event alert_as_event(const service_alert& x) {
+  coordination_event ev;
+  ev.type = "performance_optimization";
+  ev.priority = std::min<uint8_t>(x.priority, 3);
+  ev.source = "monitor:" + x.service;
+  json::object payload{{"service", x.service}, {"metric", x.metric},
+                       {"kind", x.kind},       {"state", x.state},
+                       {"value", x.value},     {"threshold", x.threshold},
+                       {"active", x.active},   {"since", x.since_ms}};
+  if (x.kind == "anomaly")
+    payload["expected"] = json::object{{"low", x.expected_low},
+                                       {"mean", x.expected_mean},
+                                       {"high", x.expected_high}};
+  ev.payload = json::serialize(payload);
+  return ev;
+}
+
+} // namespace streamb
