@@ -3,6 +3,7 @@
 // the demo, the test double of a real agent, and an example of the SDK.
 
 #include "bridges/agent_client.hpp"
+#include "runtime/app/cli.hpp"
 #include "runtime/coordination/coordination_codec.hpp"
 
 #include <boost/json.hpp>
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <signal.h>
@@ -23,43 +25,6 @@
 #include <unistd.h>
 
 namespace {
-
-const char* usage = R"(streamb-agent — an agent for a streamb node
-
-Usage:
-  streamb-agent --connect HOST:PORT --name NAME --role ROLE
-                --subscribe TYPE[,TYPE...] [--token TOKEN]
-                [--reply ok|fail|delay:MS]
-
-  --connect    the node's actor endpoint (node.actor in its config)
-  --name       this agent's name: its identity across reconnects
-  --role       agents of one role are replicas: an event for the role goes
-               to one of them, and to another when that one fails
-  --subscribe  event types: performance_optimization, database_coordination,
-               innovation_insight, frontend_update, cost_alert,
-               system_optimization, webhook
-  --token      the registration token (or env STREAMB_AGENT_TOKEN, which
-               does not show in `ps`)
-  --reply      answer every event "ok" (default), "failed", or "ok" after MS
-               milliseconds
-
-Prints one JSON line per event received and per connection change.
-Stops on SIGINT or SIGTERM.
-)";
-
-int fail_usage(const std::string& message) {
-  std::cerr << "streamb-agent: " << message << "\n\n" << usage;
-  return 2;
-}
-
-std::mutex out_mtx;
-
-void print_line(const boost::json::object& obj) {
-  auto text = boost::json::serialize(obj) + "\n";
-  std::lock_guard<std::mutex> guard{out_mtx};
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
 
 std::vector<std::string> split(const std::string& text, char sep) {
   std::vector<std::string> out;
@@ -71,61 +36,86 @@ std::vector<std::string> split(const std::string& text, char sep) {
   return out;
 }
 
-} // namespace
+/// "HOST:PORT" with a port 1..65535.
+const CLI::Validator& endpoint() {
+  static const CLI::Validator validator{
+    [](std::string& text) -> std::string {
+      auto colon = text.rfind(':');
+      if (colon == std::string::npos || colon == 0)
+        return "needs HOST:PORT";
+      auto port = text.substr(colon + 1);
+      if (!streamb::cli::digits(port, 5) || std::stoul(port) == 0
+          || std::stoul(port) > 65535)
+        return "needs a port 1..65535";
+      return {};
+    },
+    ""};
+  return validator;
+}
 
-int main(int argc, char** argv) {
+/// Event types separated by commas.
+const CLI::Validator& event_types() {
+  static const CLI::Validator validator{
+    [](std::string& text) -> std::string {
+      for (auto& t : split(text, ','))
+        if (!streamb::is_coordination_event_type(t))
+          return "unknown event type '" + t + "'";
+      return {};
+    },
+    ""};
+  return validator;
+}
+
+/// "ok", "fail" or "delay:MS".
+const CLI::Validator& reply_mode() {
+  static const auto validator = streamb::cli::check(
+    [](const std::string& text) {
+      return text == "ok" || text == "fail"
+        || (text.rfind("delay:", 0) == 0
+            && streamb::cli::digits(text.substr(6), 9));
+    },
+    "needs ok, fail or delay:MS");
+  return validator;
+}
+
+/// The command line of streamb-agent.
+struct agent_cli_options {
+  std::string connect;
+  std::string name;
+  std::string role;
+  std::string subscribe;
+  std::string token;
+  std::string reply = "ok";
+};
+
+std::mutex out_mtx;
+
+void print_line(const boost::json::object& obj) {
+  auto text = boost::json::serialize(obj) + "\n";
+  std::lock_guard<std::mutex> guard{out_mtx};
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+int run_agent(const agent_cli_options& cli_opts) {
   using namespace streamb;
   agent_options opts;
-  std::string reply = "ok";
-  bool have_connect = false;
-  std::vector<std::string> args(argv + 1, argv + argc);
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    auto& flag = args[i];
-    if (flag == "--help" || flag == "-h") {
-      std::cout << usage;
-      return 0;
-    }
-    if (i + 1 >= args.size())
-      return fail_usage(flag + " needs a value");
-    auto& v = args[++i];
-    if (flag == "--connect") {
-      auto colon = v.rfind(':');
-      if (colon == std::string::npos || colon == 0)
-        return fail_usage("--connect needs HOST:PORT");
-      opts.host = v.substr(0, colon);
-      auto port = std::strtoul(v.c_str() + colon + 1, nullptr, 10);
-      if (port == 0 || port > 65535)
-        return fail_usage("--connect needs a port 1..65535");
-      opts.port = static_cast<uint16_t>(port);
-      have_connect = true;
-    } else if (flag == "--name") {
-      opts.name = v;
-    } else if (flag == "--role") {
-      opts.role = v;
-    } else if (flag == "--subscribe") {
-      opts.subscriptions = split(v, ',');
-      for (auto& t : opts.subscriptions)
-        if (!is_coordination_event_type(t))
-          return fail_usage("unknown event type '" + t + "'");
-    } else if (flag == "--token") {
-      opts.token = v;
-    } else if (flag == "--reply") {
-      if (v != "ok" && v != "fail" && v.rfind("delay:", 0) != 0)
-        return fail_usage("--reply needs ok, fail or delay:MS");
-      reply = v;
-    } else {
-      return fail_usage("unknown option " + flag);
-    }
-  }
-  if (!have_connect || opts.name.empty() || opts.role.empty())
-    return fail_usage("--connect, --name and --role are required");
+  // endpoint() checked the shape.
+  auto colon = cli_opts.connect.rfind(':');
+  opts.host = cli_opts.connect.substr(0, colon);
+  opts.port = static_cast<uint16_t>(
+    std::stoul(cli_opts.connect.substr(colon + 1)));
+  opts.name = cli_opts.name;
+  opts.role = cli_opts.role;
+  opts.subscriptions = split(cli_opts.subscribe, ',');
+  opts.token = cli_opts.token;
   if (opts.token.empty())
     if (auto env = std::getenv("STREAMB_AGENT_TOKEN"))
       opts.token = env;
+  auto reply = cli_opts.reply;
   std::chrono::milliseconds delay{0};
   if (reply.rfind("delay:", 0) == 0)
-    delay = std::chrono::milliseconds{
-      std::strtol(reply.c_str() + 6, nullptr, 10)};
+    delay = std::chrono::milliseconds{std::stol(reply.substr(6))};
 
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -173,4 +163,58 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &sig);
   agent.stop();
   return refused ? 1 : 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  streamb::cli::program p{"streamb-agent",
+                          "streamb-agent — an agent for a "
+                          "streamb node"};
+  auto opts = std::make_shared<agent_cli_options>();
+  auto& app = p.app();
+  app
+    .add_option("--connect", opts->connect,
+                "the node's actor endpoint (node.actor in its config)")
+    ->type_name("HOST:PORT")
+    ->required()
+    ->check(endpoint());
+  app
+    .add_option("--name", opts->name,
+                "this agent's name: its identity across reconnects")
+    ->type_name("NAME")
+    ->required();
+  app
+    .add_option("--role", opts->role,
+                "agents of one role are replicas: an event for the role "
+                "goes to one of them")
+    ->type_name("ROLE")
+    ->required();
+  app
+    .add_option("--subscribe", opts->subscribe,
+                "event types, comma-separated (below)")
+    ->type_name("TYPE[,TYPE...]")
+    ->check(event_types());
+  app
+    .add_option("--token", opts->token,
+                "the registration token (or env STREAMB_AGENT_TOKEN, which "
+                "ps does not show)")
+    ->type_name("TOKEN");
+  app
+    .add_option("--reply", opts->reply,
+                "answer every event ok, failed, or ok after MS "
+                "milliseconds")
+    ->type_name("ok|fail|delay:MS")
+    ->capture_default_str()
+    ->check(reply_mode());
+  app.footer("Event types: performance_optimization, database_coordination, "
+             "innovation_insight,\n"
+             "frontend_update, cost_alert, system_optimization, webhook.\n"
+             "Prints one JSON line per event received and per connection "
+             "change. Stops on\n"
+             "SIGINT or SIGTERM (exit 0); exit 1: the node refused the "
+             "registration; exit 2:\n"
+             "usage error.");
+  p.on_run(app, [opts] { return run_agent(*opts); });
+  return p.run(argc, argv);
 }

@@ -1,5 +1,7 @@
 #include "runtime/app/cli_store.hpp"
 
+#include "runtime/core/audit.hpp"
+#include "runtime/core/wall_time.hpp"
 #include "runtime/store/redis_backend.hpp"
 
 #include <caf/message.hpp>
@@ -7,6 +9,18 @@
 #include <iostream>
 
 namespace streamb {
+
+void add_store_flags(CLI::App& cmd, store_flags& flags) {
+  cmd
+    .add_option("--config", flags.config_path,
+                "the config file whose store to use")
+    ->type_name("FILE")
+    ->capture_default_str();
+  cmd
+    .add_option("--store", flags.url,
+                "a redis://host:port/db URL instead of the config's store")
+    ->type_name("URL");
+}
 
 std::optional<cli_store> open_cli_store(const std::string& config_path,
                                         const std::optional<std::string>& url,
@@ -39,6 +53,53 @@ std::optional<cli_store> open_cli_store(const std::string& config_path,
   opts->prefix = out.cfg.store.prefix;
   out.db = std::make_unique<store::redis_backend>(std::move(*opts));
   return out;
+}
+
+std::optional<cli_store> open_cli_store(const store_flags& flags,
+                                        const std::string& what,
+                                        int& exit_code) {
+  return open_cli_store(flags.config_path, flags.url, what, exit_code);
+}
+
+bool write_audited(cli_store& s, std::vector<store::write_op> ops,
+                   const std::string& action, const std::string& subject,
+                   const std::string& detail) {
+  audit_record x;
+  x.at_ms = epoch_ms_now();
+  x.node = "cli";
+  x.who = "cli";
+  x.action = action;
+  x.subject = subject;
+  x.outcome = "ok";
+  x.detail = detail;
+  auto retention_ms = int64_t{s.cfg.store.audit_retention_days} * 24 * 3600
+    * 1000;
+  ops.push_back(audit_write(x, retention_ms));
+  auto written = s.db->write(ops);
+  caf::error failure = written ? caf::error{} : written.error();
+  if (written)
+    for (auto& r : *written)
+      if (r.error && !failure)
+        failure = r.error;
+  if (failure) {
+    std::cerr << "streamb: the store refused the change: "
+              << caf::to_string(failure) << '\n';
+    return false;
+  }
+  return true;
+}
+
+int print_refusal(const caf::error& err) {
+  auto& ctx = err.context();
+  std::cerr << "streamb: "
+            << (ctx.match_elements<std::string>() ? ctx.get_as<std::string>(0)
+                                                  : caf::to_string(err))
+            << '\n';
+  return 1;
+}
+
+std::string time_or_dash(int64_t ms) {
+  return ms > 0 ? iso8601_utc(ms) : "-";
 }
 
 } // namespace streamb

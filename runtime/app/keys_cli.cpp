@@ -1,18 +1,19 @@
 #include "runtime/app/keys_cli.hpp"
 
-#include "runtime/core/crypto.hpp"
-#include "runtime/core/audit.hpp"
+#include "runtime/app/cli_store.hpp"
 #include "runtime/auth/api_key.hpp"
 #include "runtime/auth/key_admin.hpp"
-#include "runtime/app/cli_store.hpp"
+#include "runtime/core/crypto.hpp"
 #include "runtime/core/wall_time.hpp"
 
 #include <caf/message.hpp>
 
-#include <fstream>
+#include <cstdlib>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
+#include <string>
 
 namespace streamb {
 
@@ -20,97 +21,51 @@ namespace {
 
 using namespace auth;
 
-constexpr const char* default_config_path = "config/streamb.json";
-constexpr const char* who = "cli";
-
-const char* keys_usage = R"(Usage:
-  streamb keys create --role ROLE --name NAME [--expires-in 90d] [STORE]
-  streamb keys list [STORE]
-  streamb keys rotate ID [--overlap 24h] [STORE]
-  streamb keys revoke ID [STORE]
-  streamb keys bootstrap --name NAME --role ROLE
-  streamb webhook-secrets add SERVICE [--secret-file F] [STORE]
-  streamb webhook-secrets list SERVICE [STORE]
-  streamb webhook-secrets retire SERVICE ID [STORE]
-
-STORE is --config FILE (its store; default config/streamb.json) and/or
---store redis://...  Roles: viewer, reporter, operator, admin, agent.
-A new key is printed alone on the first line of stdout, once: keep it.
-bootstrap makes a key for auth.tokens: the key, then the config entry.
-add reads the secret from --secret-file or the first line of stdin (never
-from the command line, where ps would show it); it needs STREAMB_SECRET_KEY.
-)";
-
-int usage_error(const std::string& message) {
-  std::cerr << "streamb: " << message << "\n\n" << keys_usage;
-  return 2;
-}
-
-struct cli_args {
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> flags;
+/// The command line of one `keys` command.
+struct keys_options {
+  store_flags store;
+  std::string name;
+  std::string role_text;
+  /// create --expires-in, rotate --overlap; nullopt: not given.
+  std::optional<std::string> duration;
+  /// rotate and revoke.
+  std::string id;
 };
 
-std::optional<cli_args> parse(const std::vector<std::string>& args,
-                              std::initializer_list<const char*> known,
-                              std::string& error) {
-  cli_args out;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    auto& a = args[i];
-    if (a.rfind("--", 0) != 0) {
-      out.positional.push_back(a);
-      continue;
-    }
-    bool ok = false;
-    for (auto k : known)
-      ok |= a == k;
-    if (!ok || i + 1 >= args.size()) {
-      error = ok ? a + " needs a value" : "unknown option '" + a + "'";
-      return std::nullopt;
-    }
-    out.flags[a] = args[++i];
-  }
-  return out;
+const CLI::Validator& any_role() {
+  static const auto validator = cli::check(
+    [](const std::string& text) { return parse_role(text).has_value(); },
+    "must be viewer, reporter, operator, admin or agent");
+  return validator;
 }
 
-std::optional<cli_store> open_store(const cli_args& a, int& code) {
-  auto config_path = a.flags.count("--config") ? a.flags.at("--config")
-                                               : default_config_path;
-  std::optional<std::string> url;
-  if (a.flags.count("--store"))
-    url = a.flags.at("--store");
-  return open_cli_store(config_path, url, "managed credentials", code);
+const CLI::Validator& bootstrap_role() {
+  static const auto validator = cli::check(
+    [](const std::string& text) {
+      auto r = parse_role(text);
+      return r && *r != role::agent;
+    },
+    "bootstrap keys are viewer, reporter, operator or admin (agent tokens: "
+    "agents.token_sha256)");
+  return validator;
 }
 
-int64_t retention_ms(const config& cfg) {
-  return int64_t{cfg.store.audit_retention_days} * 24 * 3600 * 1000;
+const CLI::Validator& key_name() {
+  static const auto validator = cli::check(valid_name,
+                                           "must be 1-64 of A-Z a-z 0-9 . _ -");
+  return validator;
 }
 
-/// Writes `ops` plus an audit record; false (after saying why) on failure.
-bool write(cli_store& s, std::vector<store::write_op> ops,
-           const std::string& action, const std::string& subject,
-           const std::string& detail) {
-  audit_record x;
-  x.at_ms = epoch_ms_now();
-  x.node = "cli";
-  x.who = who;
-  x.action = action;
-  x.subject = subject;
-  x.outcome = "ok";
-  x.detail = detail;
-  ops.push_back(audit_write(x, retention_ms(s.cfg)));
-  auto written = s.db->write(ops);
-  caf::error failure = written ? caf::error{} : written.error();
-  if (written)
-    for (auto& r : *written)
-      if (r.error && !failure)
-        failure = r.error;
-  if (failure) {
-    std::cerr << "streamb: the store refused the change: "
-              << caf::to_string(failure) << '\n';
-    return false;
-  }
-  return true;
+const CLI::Validator& duration() {
+  static const auto validator = cli::check(
+    [](const std::string& text) { return parse_duration_s(text).has_value(); },
+    "must be a duration such as 90d, 24h, 30m");
+  return validator;
+}
+
+/// The seconds of a duration the validator accepted; 0 when not given.
+int64_t seconds_of(const std::optional<std::string>& text) {
+  return text ? parse_duration_s(*text).value_or(0) : 0;
 }
 
 std::optional<std::vector<key_record>> read_keys(cli_store& s) {
@@ -131,29 +86,6 @@ std::optional<std::vector<key_record>> read_keys(cli_store& s) {
   return keys;
 }
 
-std::optional<std::vector<secret_record>> read_secrets(cli_store& s) {
-  auto fields = s.db->hgetall(secrets_hash);
-  if (!fields) {
-    std::cerr << "streamb: cannot read the webhook secrets: "
-              << caf::to_string(fields.error()) << '\n';
-    return std::nullopt;
-  }
-  return decode_secrets(*fields);
-}
-
-int fail(const caf::error& err) {
-  auto& ctx = err.context();
-  std::cerr << "streamb: "
-            << (ctx.match_elements<std::string>() ? ctx.get_as<std::string>(0)
-                                                  : caf::to_string(err))
-            << '\n';
-  return 1;
-}
-
-std::string time_or_dash(int64_t ms) {
-  return ms > 0 ? iso8601_utc(ms) : "-";
-}
-
 void print_key_line(const key_record& k, const std::string& state,
                     int64_t last_used) {
   std::cout << k.id << "  " << k.name << "  " << to_string(k.r) << "  " << state
@@ -162,204 +94,189 @@ void print_key_line(const key_record& k, const std::string& state,
             << time_or_dash(last_used) << '\n';
 }
 
-int keys_bootstrap(const cli_args& a) {
-  if (!a.flags.count("--name") || !a.flags.count("--role"))
-    return usage_error("keys bootstrap needs --name and --role");
-  auto r = parse_role(a.flags.at("--role"));
-  if (!r || *r == role::agent)
-    return usage_error("bootstrap keys are viewer, reporter, operator or "
-                       "admin (agent tokens: agents.token_sha256)");
-  if (!valid_name(a.flags.at("--name")))
-    return usage_error("--name must be 1-64 of A-Z a-z 0-9 . _ -");
-  // Not the managed shape: a config key is looked up by its hash alone.
-  auto key = "sbc_" + to_hex(random_bytes(32));
-  std::cout << key << '\n'
-            << "{\"name\": \"" << a.flags.at("--name") << "\", \"sha256\": \""
-            << key_hash(key) << "\", \"role\": \"" << to_string(*r) << "\"}\n";
+/// The store and its keys, or nullopt with `code` set (after saying why).
+struct opened_keys {
+  cli_store s;
+  std::vector<key_record> keys;
+};
+
+std::optional<opened_keys> open_keys(const keys_options& opts, int& code) {
+  auto s = open_cli_store(opts.store, "managed credentials", code);
+  if (!s)
+    return std::nullopt;
+  auto keys = read_keys(*s);
+  if (!keys) {
+    code = 1;
+    return std::nullopt;
+  }
+  return opened_keys{std::move(*s), std::move(*keys)};
+}
+
+int create(const keys_options& opts) {
+  int code = 0;
+  auto o = open_keys(opts, code);
+  if (!o)
+    return code;
+  auto r = *parse_role(opts.role_text);
+  auto made = create_key(o->keys, opts.name, r, seconds_of(opts.duration),
+                         "cli", epoch_ms_now());
+  if (!made)
+    return print_refusal(made.error());
+  if (!write_audited(
+        o->s, write_key(made->record), "key.create", made->record.id,
+        "key '" + made->record.name + "' role " + std::string{to_string(r)}))
+    return 1;
+  std::cout << made->key << '\n';
+  print_key_line(made->record, "active", 0);
   return 0;
 }
 
-} // namespace
-
-int keys_command(const std::vector<std::string>& args) {
-  if (!args.empty() && (args[0] == "--help" || args[0] == "help")) {
-    std::cout << keys_usage;
-    return 0;
-  }
-  if (args.empty())
-    return usage_error("keys needs create, list, rotate, revoke or bootstrap");
-  auto verb = args[0];
-  std::string error;
-  auto a = parse({args.begin() + 1, args.end()},
-                 {"--config", "--store", "--role", "--name", "--expires-in",
-                  "--overlap"},
-                 error);
-  if (!a)
-    return usage_error(error);
-  if (verb == "bootstrap")
-    return keys_bootstrap(*a);
-  if (verb != "create" && verb != "list" && verb != "rotate"
-      && verb != "revoke")
-    return usage_error("unknown keys command '" + verb + "'");
-  bool needs_id = verb == "rotate" || verb == "revoke";
-  if (a->positional.size() != (needs_id ? 1u : 0u))
-    return usage_error(needs_id ? "keys " + verb + " takes one key ID"
-                                : "keys " + verb + " takes no arguments");
-  std::optional<role> r;
-  int64_t seconds = 0;
-  if (verb == "create") {
-    if (!a->flags.count("--role") || !a->flags.count("--name"))
-      return usage_error("keys create needs --role and --name");
-    r = parse_role(a->flags.at("--role"));
-    if (!r)
-      return usage_error("--role must be viewer, reporter, operator, admin "
-                         "or agent");
-  }
-  for (auto flag : {"--expires-in", "--overlap"})
-    if (a->flags.count(flag)) {
-      auto s = parse_duration_s(a->flags.at(flag));
-      if (!s)
-        return usage_error(std::string{flag}
-                           + " must be a duration such as 90d, 24h, 30m");
-      seconds = *s;
-    }
+int list(const keys_options& opts) {
   int code = 0;
-  auto s = open_store(*a, code);
-  if (!s)
+  auto o = open_keys(opts, code);
+  if (!o)
     return code;
-  auto keys = read_keys(*s);
-  if (!keys)
-    return 1;
   auto now = epoch_ms_now();
-  if (verb == "list") {
-    auto used = s->db->hgetall(last_used_hash);
-    std::map<std::string, int64_t> last;
-    if (used)
-      for (auto& [id, text] : *used)
-        last[id] = std::atoll(text.c_str());
-    for (auto& t : s->cfg.auth.tokens) {
-      key_record k;
-      k.id = "config:" + t.name;
-      k.name = t.name;
-      k.r = parse_role(t.role).value_or(role::viewer);
-      print_key_line(k, "config", last[k.id]);
-    }
-    for (auto& k : *keys)
-      print_key_line(k, std::string{to_string(state_of(k, now))}, last[k.id]);
-    std::cout << s->cfg.auth.tokens.size() + keys->size() << " key(s)\n";
-    return 0;
+  auto used = o->s.db->hgetall(last_used_hash);
+  std::map<std::string, int64_t> last;
+  if (used)
+    for (auto& [id, text] : *used)
+      last[id] = std::atoll(text.c_str());
+  for (auto& t : o->s.cfg.auth.tokens) {
+    key_record k;
+    k.id = "config:" + t.name;
+    k.name = t.name;
+    k.r = parse_role(t.role).value_or(role::viewer);
+    print_key_line(k, "config", last[k.id]);
   }
-  if (verb == "create") {
-    auto made = create_key(*keys, a->flags.at("--name"), *r, seconds, who, now);
-    if (!made)
-      return fail(made.error());
-    if (!write(*s, write_key(made->record), "key.create", made->record.id,
-               "key '" + made->record.name + "' role "
-                 + std::string{to_string(*r)}))
-      return 1;
-    std::cout << made->key << '\n';
-    print_key_line(made->record, "active", 0);
-    return 0;
-  }
-  auto& id = a->positional[0];
-  if (verb == "rotate") {
-    auto overlap = a->flags.count("--overlap") ? seconds : int64_t{0};
-    auto made = rotate_key(*keys, id, overlap, now);
-    if (!made)
-      return fail(made.error());
-    if (!write(*s, write_key(made->record), "key.rotate", id,
-               "old key valid " + std::to_string(overlap) + " s more"))
-      return 1;
-    std::cout << made->key << '\n';
-    print_key_line(made->record,
-                   std::string{to_string(state_of(made->record, now))}, 0);
-    return 0;
-  }
-  auto revoked = revoke_key(*keys, id, now);
+  for (auto& k : o->keys)
+    print_key_line(k, std::string{to_string(state_of(k, now))}, last[k.id]);
+  std::cout << o->s.cfg.auth.tokens.size() + o->keys.size() << " key(s)\n";
+  return 0;
+}
+
+int rotate(const keys_options& opts) {
+  int code = 0;
+  auto o = open_keys(opts, code);
+  if (!o)
+    return code;
+  auto now = epoch_ms_now();
+  auto overlap = seconds_of(opts.duration);
+  auto made = rotate_key(o->keys, opts.id, overlap, now);
+  if (!made)
+    return print_refusal(made.error());
+  if (!write_audited(o->s, write_key(made->record), "key.rotate", opts.id,
+                     "old key valid " + std::to_string(overlap) + " s more"))
+    return 1;
+  std::cout << made->key << '\n';
+  print_key_line(made->record,
+                 std::string{to_string(state_of(made->record, now))}, 0);
+  return 0;
+}
+
+int revoke(const keys_options& opts) {
+  int code = 0;
+  auto o = open_keys(opts, code);
+  if (!o)
+    return code;
+  auto revoked = revoke_key(o->keys, opts.id, epoch_ms_now());
   if (!revoked)
-    return fail(revoked.error());
-  if (!write(*s, write_key(*revoked), "key.revoke", id,
-             "key '" + revoked->name + "'"))
+    return print_refusal(revoked.error());
+  if (!write_audited(o->s, write_key(*revoked), "key.revoke", opts.id,
+                     "key '" + revoked->name + "'"))
     return 1;
   print_key_line(*revoked, "revoked", 0);
   return 0;
 }
 
-int webhook_secrets_command(const std::vector<std::string>& args) {
-  if (args.empty())
-    return usage_error("webhook-secrets needs add, list or retire");
-  auto verb = args[0];
-  std::string error;
-  auto a = parse({args.begin() + 1, args.end()},
-                 {"--config", "--store", "--secret-file"}, error);
-  if (!a)
-    return usage_error(error);
-  std::size_t want = verb == "retire" ? 2 : 1;
-  if ((verb != "add" && verb != "list" && verb != "retire")
-      || a->positional.size() != want)
-    return usage_error(
-      "webhook-secrets add|list SERVICE, or retire SERVICE ID");
-  int code = 0;
-  auto s = open_store(*a, code);
-  if (!s)
-    return code;
-  auto& service = a->positional[0];
-  auto svc = s->cfg.find_service(service);
-  if (svc == nullptr || !svc->webhook) {
-    std::cerr << "streamb: service '" << service
-              << "' has no webhook block in the config\n";
-    return 1;
-  }
-  auto secrets = read_secrets(*s);
-  if (!secrets)
-    return 1;
-  auto now = epoch_ms_now();
-  if (verb == "list") {
-    for (auto& x : *secrets)
-      if (x.service == service)
-        std::cout << x.id << "  " << (x.retired_ms ? "retired" : "active")
-                  << "  created " << time_or_dash(x.created_ms) << "  retired "
-                  << time_or_dash(x.retired_ms) << '\n';
-    return 0;
-  }
-  if (verb == "retire") {
-    auto retired = retire_secret(*secrets, service, a->positional[1], now);
-    if (!retired)
-      return fail(retired.error());
-    if (!write(*s, write_secret(*retired), "webhook_secret.retire", retired->id,
-               "managed webhook secret for " + service))
-      return 1;
-    std::cout << retired->id << "  retired\n";
-    return 0;
-  }
-  std::string why;
-  auto box = secret_box::from_environment(why);
-  if (!box) {
-    std::cerr << "streamb: " << why << '\n';
-    return 1;
-  }
-  std::string secret;
-  if (a->flags.count("--secret-file")) {
-    std::ifstream in{a->flags.at("--secret-file"), std::ios::binary};
-    if (!in) {
-      std::cerr << "streamb: cannot read " << a->flags.at("--secret-file")
-                << '\n';
-      return 1;
-    }
-    std::getline(in, secret);
-  } else {
-    std::getline(std::cin, secret);
-  }
-  while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' '))
-    secret.pop_back();
-  auto made = add_secret(*secrets, *box, service, secret, who, now);
-  if (!made)
-    return fail(made.error());
-  if (!write(*s, write_secret(*made), "webhook_secret.add", made->id,
-             "managed webhook secret for " + service))
-    return 1;
-  std::cout << made->id << "  active\n";
+int bootstrap(const keys_options& opts) {
+  // Not the managed shape: a config key is looked up by its hash alone.
+  auto key = "sbc_" + to_hex(random_bytes(32));
+  std::cout << key << '\n'
+            << "{\"name\": \"" << opts.name << "\", \"sha256\": \""
+            << key_hash(key) << "\", \"role\": \""
+            << to_string(*parse_role(opts.role_text)) << "\"}\n";
   return 0;
+}
+
+} // namespace
+
+void add_keys_command(cli::program& p) {
+  auto& keys = p.add_command(p.app(), "keys",
+                             "managed API keys in the store, for every node "
+                             "that shares it");
+  keys.require_subcommand(1);
+  keys.footer("Roles: viewer, reporter, operator, admin, agent. A new key is "
+              "printed alone on the\n"
+              "first line of stdout, once: keep it. Nodes apply a change "
+              "within 200 ms.\n"
+              "Exit 1: the store or the change was refused; exit 2: usage "
+              "error.");
+  cli::add_help_command(p, keys, std::cout);
+  auto command = [&](const char* name, const char* description,
+                     int (*what)(const keys_options&)) {
+    auto opts = std::make_shared<keys_options>();
+    auto& cmd = p.add_command(keys, name, description);
+    p.on_run(cmd, [opts, what] { return what(*opts); });
+    return std::make_pair(&cmd, opts);
+  };
+  {
+    auto [cmd, opts] = command("create", "create a key", create);
+    cmd->add_option("--role", opts->role_text, "the key's role")
+      ->type_name("ROLE")
+      ->required()
+      ->check(any_role());
+    cmd->add_option("--name", opts->name, "who or what uses the key")
+      ->type_name("NAME")
+      ->required();
+    cmd
+      ->add_option("--expires-in", opts->duration,
+                   "lifetime such as 90d, 24h, 30m (default: never "
+                   "expires)")
+      ->type_name("DURATION")
+      ->check(duration());
+    add_store_flags(*cmd, opts->store);
+  }
+  {
+    auto [cmd, opts] = command("list", "list the keys (never a key or a hash)",
+                               list);
+    add_store_flags(*cmd, opts->store);
+  }
+  {
+    auto [cmd, opts] = command("rotate", "replace a key with a new one",
+                               rotate);
+    cmd->add_option("ID", opts->id, "the key's id (keys list)")->required();
+    cmd
+      ->add_option("--overlap", opts->duration,
+                   "how long the old key stays valid, such as 24h (default: "
+                   "it dies now)")
+      ->type_name("DURATION")
+      ->check(duration());
+    add_store_flags(*cmd, opts->store);
+  }
+  {
+    auto [cmd, opts] = command("revoke", "revoke a key on every node", revoke);
+    cmd->add_option("ID", opts->id, "the key's id (keys list)")->required();
+    add_store_flags(*cmd, opts->store);
+  }
+  {
+    auto [cmd, opts] = command("bootstrap",
+                               "make a key for auth.tokens in the config: "
+                               "prints the key, then the entry",
+                               bootstrap);
+    cmd->add_option("--name", opts->name, "the entry's name")
+      ->type_name("NAME")
+      ->required()
+      ->check(key_name());
+    cmd
+      ->add_option("--role", opts->role_text,
+                   "viewer, reporter, operator or admin")
+      ->type_name("ROLE")
+      ->required()
+      ->check(bootstrap_role());
+    cmd->footer("Needs no store: the key goes into the config file as its "
+                "SHA-256.");
+  }
 }
 
 } // namespace streamb

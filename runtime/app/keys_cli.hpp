@@ -1,16 +1,14 @@
 #pragma once
 
-// `streamb keys ...` and `streamb webhook-secrets ...`: managed credentials
-// straight in the store (Redis), for nodes that share it. Every node applies
-// a change within its credential poll (200 ms).
+// `streamb keys ...`: managed API keys straight in the store (Redis), for
+// nodes that share it. Every node applies a change within its credential
+// poll (200 ms).
 
-#include <string>
-#include <vector>
+#include "runtime/app/cli.hpp"
 
 namespace streamb {
 
-int keys_command(const std::vector<std::string>& args);
-
-int webhook_secrets_command(const std::vector<std::string>& args);
+/// Adds `keys` and its commands to the `streamb` command tree.
+void add_keys_command(cli::program& p);
 
 } // namespace streamb

@@ -1,13 +1,14 @@
 #pragma once
 
-#include <string>
-#include <vector>
+// `streamb advise-replay`: the advisor, the alerts and escalation on a
+// simulated month of traffic per scenario (runtime/advice/replay.hpp).
+// Offline: no node, no store.
+
+#include "runtime/app/cli.hpp"
 
 namespace streamb {
 
-/// `streamb advise-replay [--scenario NAME|all] [--seed N]
-/// [--observation-days N] [--headroom X]`: prints the replay report of each
-/// scenario (runtime/advice/replay.hpp). Returns the exit code.
-int advise_replay_command(const std::vector<std::string>& args);
+/// Adds `advise-replay` to the `streamb` command tree.
+void add_advise_replay_command(cli::program& p);
 
 } // namespace streamb

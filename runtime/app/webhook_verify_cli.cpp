@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <sstream>
 
@@ -18,28 +19,45 @@ namespace json = boost::json;
 
 namespace {
 
-const char* usage = R"(Usage:
-  streamb webhook-verify --vectors FILE
-  streamb webhook-verify --scheme S --secret X [--secret Y ...]
-                         [--header 'Name: value' ...] --body-file F|-
-                         [--url U] [--method M] [--now UNIX_S] [--tolerance S]
+/// The command line of `webhook-verify`.
+struct verify_cli_options {
+  std::optional<std::string> vectors;
+  std::string scheme;
+  std::vector<std::string> secrets;
+  std::vector<std::string> headers;
+  std::optional<std::string> body_file;
+  std::string url;
+  std::string method = "POST";
+  std::optional<int64_t> now_s;
+  uint32_t tolerance_s = signatures::verify_options{}.tolerance_s;
+};
 
---vectors    run every case of a vectors file (webhook-vectors.json format);
-             prints each failure, then "N passed, M failed"
---scheme     stripe, twilio, sendgrid, samsara, airtable, standard_webhooks
---secret     an active secret as the provider hands it out (for sendgrid:
-             the base64 verification key); repeat for several
---header     a request header as received; repeat for each
---body-file  the raw request body ("-" reads standard input)
---url        the full URL the provider called (twilio signs it)
---method     the request method (default POST)
---now        unix seconds to treat as now (default: the clock)
---tolerance  freshness window in seconds (default 300; 0 turns it off)
-)";
+/// At most `max_len` digits: the conversion cannot overflow.
+CLI::Validator digits(size_t max_len, std::string message) {
+  return cli::check(
+    [max_len](const std::string& text) { return cli::digits(text, max_len); },
+    std::move(message));
+}
 
-int fail_usage(std::ostream& err, const std::string& message) {
-  err << "streamb webhook-verify: " << message << "\n\n" << usage;
-  return 2;
+const CLI::Validator& scheme_name() {
+  static const CLI::Validator validator{[](std::string& text) -> std::string {
+                                          if (!signatures::find_verifier(text))
+                                            return "unknown scheme '" + text
+                                              + "'";
+                                          return {};
+                                        },
+                                        ""};
+  return validator;
+}
+
+const CLI::Validator& header_line() {
+  static const auto validator = cli::check(
+    [](const std::string& text) {
+      auto colon = text.find(':');
+      return colon != 0 && colon != std::string::npos;
+    },
+    "needs 'Name: value'");
+  return validator;
 }
 
 std::optional<std::string> read_file(const std::string& path) {
@@ -53,11 +71,6 @@ std::optional<std::string> read_file(const std::string& path) {
   if (in.bad())
     return std::nullopt;
   return std::move(text).str();
-}
-
-bool all_digits(const std::string& s, size_t max_len) {
-  return !s.empty() && s.size() <= max_len
-    && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
 // A string member, or nullopt (absent or not a string).
@@ -172,69 +185,43 @@ int run_vectors(const std::string& path, std::ostream& out, std::ostream& err) {
   return failed == 0 ? 0 : 1;
 }
 
-int run_live(const std::vector<std::string>& args, std::ostream& out,
-             std::ostream& err) {
-  std::string scheme;
-  std::optional<std::string> body_file;
-  std::optional<int64_t> now;
-  signatures::webhook_request req;
-  signatures::verify_options opts;
-  for (size_t i = 0; i < args.size(); ++i) {
-    auto& flag = args[i];
-    if (i + 1 >= args.size())
-      return fail_usage(err, flag + " needs a value");
-    auto& value = args[++i];
-    if (flag == "--scheme") {
-      scheme = value;
-    } else if (flag == "--secret") {
-      opts.secrets.push_back(value);
-    } else if (flag == "--header") {
-      auto colon = value.find(':');
-      if (colon == 0 || colon == std::string::npos)
-        return fail_usage(err, "--header needs 'Name: value'");
-      auto first = value.find_first_not_of(" \t", colon + 1);
-      auto last = value.find_last_not_of(" \t");
-      req.headers.emplace_back(value.substr(0, colon),
-                               first == std::string::npos || last < first
-                                 ? std::string{}
-                                 : value.substr(first, last - first + 1));
-    } else if (flag == "--body-file") {
-      body_file = value;
-    } else if (flag == "--url") {
-      req.url = value;
-    } else if (flag == "--method") {
-      req.method = value;
-    } else if (flag == "--now") {
-      if (!all_digits(value, 18))
-        return fail_usage(err, "--now needs unix seconds");
-      now = std::stoll(value);
-    } else if (flag == "--tolerance") {
-      if (!all_digits(value, 9))
-        return fail_usage(err, "--tolerance needs seconds (0 turns it off)");
-      opts.tolerance_s = static_cast<uint32_t>(std::stoul(value));
-    } else {
-      return fail_usage(err, "unknown option '" + flag + "'");
-    }
-  }
-  auto verify = signatures::find_verifier(scheme);
-  if (scheme.empty())
-    return fail_usage(err, "--scheme is required");
-  if (verify == nullptr)
-    return fail_usage(err, "unknown scheme '" + scheme + "'");
+int run_live(const CLI::App& cmd, const verify_cli_options& opts,
+             std::ostream& out, std::ostream& err) {
+  if (opts.scheme.empty())
+    return cli::usage_error(cmd, err, "--scheme is required");
+  auto verify = signatures::find_verifier(opts.scheme);
   if (opts.secrets.empty())
-    return fail_usage(err, "at least one --secret is required");
-  if (!body_file)
-    return fail_usage(err, "--body-file is required (\"-\" for stdin)");
-  if (req.url.empty() && verify == signatures::verify_twilio)
-    return fail_usage(err, "twilio signs the URL: --url is required");
-  auto body = read_file(*body_file);
+    return cli::usage_error(cmd, err, "at least one --secret is required");
+  if (!opts.body_file)
+    return cli::usage_error(cmd, err,
+                            "--body-file is required (\"-\" for stdin)");
+  if (opts.url.empty() && verify == signatures::verify_twilio)
+    return cli::usage_error(cmd, err,
+                            "twilio signs the URL: --url is required");
+  signatures::webhook_request req;
+  req.method = opts.method;
+  req.url = opts.url;
+  for (auto& line : opts.headers) {
+    // header_line() checked the colon.
+    auto colon = line.find(':');
+    auto first = line.find_first_not_of(" \t", colon + 1);
+    auto last = line.find_last_not_of(" \t");
+    req.headers.emplace_back(line.substr(0, colon),
+                             first == std::string::npos || last < first
+                               ? std::string{}
+                               : line.substr(first, last - first + 1));
+  }
+  auto body = read_file(*opts.body_file);
   if (!body) {
-    err << "streamb webhook-verify: cannot read " << *body_file << '\n';
+    err << "streamb webhook-verify: cannot read " << *opts.body_file << '\n';
     return 2;
   }
   req.body = *body;
-  req.now_s = now ? *now : epoch_ms_now() / 1000;
-  auto v = verify(req, opts);
+  req.now_s = opts.now_s ? *opts.now_s : epoch_ms_now() / 1000;
+  signatures::verify_options vopts;
+  vopts.secrets = opts.secrets;
+  vopts.tolerance_s = opts.tolerance_s;
+  auto v = verify(req, vopts);
   // The detail names checks and headers, never a secret or a signature.
   if (v.valid) {
     out << "valid: " << v.detail << '\n';
@@ -243,6 +230,17 @@ int run_live(const std::vector<std::string>& args, std::ostream& out,
   out << "invalid: " << signatures::to_string(v.why) << ": " << v.detail
       << '\n';
   return 1;
+}
+
+int webhook_verify(const CLI::App& cmd, const verify_cli_options& opts,
+                   std::ostream& out, std::ostream& err) {
+  if (opts.vectors)
+    return run_vectors(*opts.vectors, out, err);
+  if (opts.scheme.empty() && opts.secrets.empty() && !opts.body_file)
+    return cli::usage_error(cmd, err,
+                            "needs --vectors FILE, or --scheme with --secret "
+                            "and --body-file");
+  return run_live(cmd, opts, out, err);
 }
 
 } // namespace
@@ -303,24 +301,83 @@ webhook_vector_result check_webhook_vector(const webhook_vector& c) {
   return result;
 }
 
-int webhook_verify_command(const std::vector<std::string>& args) {
-  return webhook_verify_command(args, std::cout, std::cerr);
+void add_webhook_verify_command(cli::program& p, std::ostream& out,
+                                std::ostream& err) {
+  auto opts = std::make_shared<verify_cli_options>();
+  auto& cmd = p.add_command(p.app(), "webhook-verify",
+                            "check webhook signatures: a vectors file, or one "
+                            "request an operator captured");
+  auto vectors = cmd
+                   .add_option("--vectors", opts->vectors,
+                               "run every case of a vectors file "
+                               "(webhook-vectors.json format) and nothing "
+                               "else")
+                   ->type_name("FILE");
+  std::vector<CLI::Option*> live{
+    cmd
+      .add_option("--scheme", opts->scheme,
+                  "stripe, twilio, sendgrid, samsara, airtable, standard")
+      ->type_name("S")
+      ->check(scheme_name()),
+    cmd
+      .add_option("--secret", opts->secrets,
+                  "an active secret as the provider hands it out (sendgrid: "
+                  "the base64 verification key); repeat for several")
+      ->type_name("X")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false),
+    cmd
+      .add_option("--header", opts->headers,
+                  "a request header as received; repeat for each")
+      ->type_name("'NAME: VALUE'")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false)
+      ->check(header_line()),
+    cmd
+      .add_option("--body-file", opts->body_file,
+                  "the raw request body (\"-\" reads standard input)")
+      ->type_name("FILE"),
+    cmd
+      .add_option("--url", opts->url,
+                  "the full URL the provider called (twilio signs it)")
+      ->type_name("U"),
+    cmd.add_option("--method", opts->method, "the request method")
+      ->type_name("M")
+      ->capture_default_str(),
+    cmd
+      .add_option("--now", opts->now_s,
+                  "unix seconds to treat as now (default: the clock)")
+      ->type_name("UNIX_S")
+      ->check(digits(18, "needs unix seconds")),
+    cmd
+      .add_option("--tolerance", opts->tolerance_s,
+                  "freshness window in seconds; 0 turns it off")
+      ->type_name("S")
+      ->capture_default_str()
+      ->check(digits(9, "needs seconds (0 turns it off)")),
+  };
+  for (auto* x : live)
+    vectors->excludes(x);
+  cmd.footer("--vectors prints each failing case, then \"N passed, M "
+             "failed\". One request prints\n"
+             "\"valid: ...\" or \"invalid: REASON: ...\"; never a secret "
+             "(but a --secret argument\n"
+             "shows in ps and the shell history).\n"
+             "Exit 0: all passed / valid; 1: a case failed / invalid; 2: "
+             "usage error or\n"
+             "unreadable file.");
+  p.on_run(cmd, [&cmd, opts, &out, &err] {
+    return webhook_verify(cmd, *opts, out, err);
+  });
 }
 
 int webhook_verify_command(const std::vector<std::string>& args,
                            std::ostream& out, std::ostream& err) {
-  if (args.empty())
-    return fail_usage(err, "needs --vectors FILE or --scheme ...");
-  if (args[0] == "--help" || args[0] == "-h") {
-    out << usage;
-    return 0;
-  }
-  if (args[0] == "--vectors") {
-    if (args.size() != 2)
-      return fail_usage(err, "--vectors takes exactly one FILE");
-    return run_vectors(args[1], out, err);
-  }
-  return run_live(args, out, err);
+  cli::program p{"streamb", ""};
+  add_webhook_verify_command(p, out, err);
+  std::vector<std::string> line{"webhook-verify"};
+  line.insert(line.end(), args.begin(), args.end());
+  return p.run(line, out, err);
 }
 
 } // namespace streamb

@@ -4,6 +4,7 @@
 // the verifiers of bridges/signatures/, or verifies one request an operator
 // captured ("why does our endpoint reject the provider's webhooks?").
 
+#include "runtime/app/cli.hpp"
 #include "runtime/webhooks/signatures/verify.hpp"
 
 #include <cstdint>
@@ -55,12 +56,15 @@ struct webhook_vector_result {
 
 webhook_vector_result check_webhook_vector(const webhook_vector& c);
 
-/// `streamb webhook-verify ARGS…`: exit code 0 (all vectors passed, or the
-/// request is valid), 1 (a vector failed, or the request is invalid), 2
-/// (usage error, unreadable file).
-int webhook_verify_command(const std::vector<std::string>& args);
+/// Adds `webhook-verify` to the `streamb` command tree; it writes to `out`
+/// and `err`. Exit code 0 (all vectors passed, or the request is valid), 1
+/// (a vector failed, or the request is invalid), 2 (usage error, unreadable
+/// file).
+void add_webhook_verify_command(cli::program& p, std::ostream& out,
+                                std::ostream& err);
 
-/// The same, writing to `out` and `err` (for tests).
+/// `streamb webhook-verify ARGS…` on its own, writing to `out` and `err`
+/// (for tests).
 int webhook_verify_command(const std::vector<std::string>& args,
                            std::ostream& out, std::ostream& err);
 
