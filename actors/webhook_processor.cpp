@@ -1,6 +1,7 @@
 #include "actors/webhook_processor.hpp"
 #include "runtime/core/actor_wall_clock.hpp"
 
+#include "runtime/core/audit.hpp"
 #include "runtime/core/log.hpp"
 #include "runtime/core/wall_time.hpp"
 #include "runtime/webhooks/webhook_queue.hpp"
@@ -81,6 +82,88 @@ make_outcome_writer(webhook_processor_pointer self) {
   };
   // Each event's outcome is a few ops: a million is hours of deliveries.
   return {"webhook_processor", on_refusal::keep, 1'000'000, std::move(h)};
+}
+
+// -- classifying and rejecting ------------------------------------------------
+
+/// Whether `ev`'s type is one of its service's critical types. An event
+/// whose provider names no type is never critical.
+bool is_critical(const webhook_processor_settings& settings,
+                 const webhook_event& ev) {
+  if (ev.type.empty())
+    return false;
+  auto i = settings.critical_types.find(ev.service);
+  if (i == settings.critical_types.end())
+    return false;
+  auto& types = i->second;
+  return std::find(types.begin(), types.end(), ev.type) != types.end();
+}
+
+store_batcher<store::write_op> make_audit_writer() {
+  store_batcher<store::write_op>::handlers h;
+  h.make_ops = [](const write_ops& ops) { return ops; };
+  h.stored = [](write_ops&, write_results& rs) {
+    for (auto& r : rs)
+      if (r.error) {
+        log_error("webhook_processor",
+                  "a rejection's audit record failed: "
+                    + caf::to_string(r.error));
+        break;
+      }
+    return true;
+  };
+  h.refused = [](write_ops& ops, const caf::error& err, bool first) {
+    if (first)
+      log_warning(
+        "webhook_processor",
+        std::to_string(ops.size()) + " audit records of rejections not stored ("
+          + caf::to_string(err) + "); their log lines are the record");
+  };
+  // Bounded: rejections are what an attacker can produce at will.
+  return {"webhook_processor", on_refusal::drop, 10'000, std::move(h)};
+}
+
+/// Counts, logs and audits a rejected request. The provider has had its
+/// answer already; a store that is down loses the audit record, which the
+/// log line keeps.
+void reject(webhook_processor_pointer self, const std::string& service,
+            const std::string& reason, const std::string& detail,
+            const std::string& remote) {
+  auto& st = self->state;
+  auto& c = counters_of(self, service);
+  ++c.received;
+  ++c.rejected[reason];
+  log_warning("webhook",
+              "rejected service=" + service + " reason=" + reason
+                + " from=" + remote + ": " + detail);
+  audit_record x;
+  x.at_ms = epoch_ms(self->clock());
+  x.node = st.settings.node;
+  x.who = "provider:" + service + "@" + remote;
+  x.action = "webhook.reject";
+  x.subject = service;
+  x.outcome = reason;
+  x.detail = detail;
+  st.audit_writer->push(audit_write(x, st.settings.audit_retention_ms));
+  st.audit_writer->flush(self, st.store, store_timeout);
+}
+
+/// The audit record of a replay, written in the batch that queues the event
+/// again: the trail has it exactly when the replay happened.
+store::write_op replay_audit(webhook_processor_pointer self,
+                             const std::string& dead_id,
+                             const std::string& event_id,
+                             const std::string& who) {
+  auto& st = self->state;
+  audit_record x;
+  x.at_ms = epoch_ms(self->clock());
+  x.node = st.settings.node;
+  x.who = who;
+  x.action = "webhook.replay";
+  x.subject = event_id;
+  x.outcome = "ok";
+  x.detail = "dead letter " + dead_id;
+  return audit_write(x, st.settings.audit_retention_ms);
 }
 
 // -- accepting ----------------------------------------------------------------
@@ -578,6 +661,7 @@ webhook_processor(webhook_processor_pointer self,
   st.store = std::move(store);
   st.acceptor.emplace(make_acceptor(self));
   st.outcome_writer.emplace(make_outcome_writer(self));
+  st.audit_writer.emplace(make_audit_writer());
   st.subscriber = std::move(subscriber);
   self->send(self, wh_poll_atom_v);
   return {
@@ -588,15 +672,16 @@ webhook_processor(webhook_processor_pointer self,
       auto& c = counters_of(self, events.front().service);
       ++c.received;
       ++c.verified;
+      for (auto& ev : events)
+        ev.critical = is_critical(self->state.settings, ev);
       auto promise = self->make_response_promise<accept_outcomes>();
       self->state.acceptor->push({std::move(events), promise});
       flush_accepts(self);
       return promise;
     },
-    [=](wh_reject_atom, const std::string& service, const std::string& why) {
-      auto& c = counters_of(self, service);
-      ++c.received;
-      ++c.rejected[why];
+    [=](wh_reject_atom, const std::string& service, const std::string& reason,
+        const std::string& detail, const std::string& remote) {
+      reject(self, service, reason, detail, remote);
     },
     [=](wh_poll_atom) {
       poll(self);
@@ -643,15 +728,15 @@ webhook_processor(webhook_processor_pointer self,
           [promise](caf::error& err) mutable { promise.deliver(err); });
       return promise;
     },
-    [=](wh_replay_atom,
-        const std::string& dead_id) -> caf::result<std::string> {
+    [=](wh_replay_atom, const std::string& dead_id,
+        const std::string& who) -> caf::result<std::string> {
       auto promise = self->make_response_promise<std::string>();
       auto& st = self->state;
       self
         ->request(st.store, store_timeout, xrange_atom_v,
                   std::string{keys::dead}, dead_id, dead_id, uint64_t{1})
         .then(
-          [self, promise, dead_id](stream_entries& found) mutable {
+          [self, promise, dead_id, who](stream_entries& found) mutable {
             if (found.empty() || found.front().id != dead_id) {
               promise.deliver(caf::make_error(error_code::not_found,
                                               "no dead letter " + dead_id));
@@ -671,7 +756,8 @@ webhook_processor(webhook_processor_pointer self,
               ->request(self->state.store, store_timeout, write_atom_v,
                         std::move(claim))
               .then(
-                [self, promise, dead_id, ev = *ev](write_results& rs) mutable {
+                [self, promise, dead_id, who,
+                 ev = *ev](write_results& rs) mutable {
                   if (rs.front().error) {
                     promise.deliver(rs.front().error);
                     return;
@@ -690,6 +776,7 @@ webhook_processor(webhook_processor_pointer self,
                   ops.push_back(store::write_op::make_hset(
                     keys::event(ev.id),
                     {{"status", "replayed"}, {"attempts", "0"}}));
+                  ops.push_back(replay_audit(self, dead_id, ev.id, who));
                   self
                     ->request(self->state.store, store_timeout, write_atom_v,
                               std::move(ops))

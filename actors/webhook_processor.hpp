@@ -26,6 +26,11 @@ struct webhook_processor_settings {
   webhooks_config delivery;
   /// Dedup TTL per service, in milliseconds.
   std::map<std::string, int64_t> dedup_ttl_ms;
+  /// Event types that are critical, per service: such events go to the
+  /// critical queue and are delivered before the others.
+  std::map<std::string, std::vector<std::string>> critical_types;
+  /// Audit records of rejections are trimmed after this long.
+  int64_t audit_retention_ms = int64_t{90} * 24 * 3600 * 1000;
   /// How often to look for entries (written by other nodes, or claimable).
   std::chrono::milliseconds poll_interval{1000};
   /// Events held in memory (queued, in flight, waiting for a retry); more
@@ -79,6 +84,10 @@ struct webhook_processor_state {
   /// event. They must land: refused ones are kept and sent again with the
   /// next outcome or poll.
   std::optional<store_batcher<store::write_op>> outcome_writer;
+  /// Audit records of rejections, batched so that a flood of bad
+  /// signatures costs a store round trip per batch, not per request.
+  /// Dropped when the store refuses them: the log line is their record.
+  std::optional<store_batcher<store::write_op>> audit_writer;
 
   std::map<std::string, webhook_counters> counters;
   std::minstd_rand rng{std::random_device{}()};
@@ -87,11 +96,13 @@ struct webhook_processor_state {
 using webhook_processor_pointer = webhook_processor_actor::stateful_pointer<
   webhook_processor_state>;
 
-/// One per node. Accepted events are de-duplicated and stored in one store
-/// batch per round (requests that arrive meanwhile join the next), then read
-/// back through the queues' consumer group and delivered to `subscriber`,
+/// One per node. Accepted events are classified (critical or not, by their
+/// service's `critical_types`), de-duplicated and stored in one store batch
+/// per round (requests that arrive meanwhile join the next), then read back
+/// through the queues' consumer group and delivered to `subscriber`,
 /// critical first, at most `max_in_flight` at a time; failures are retried
 /// on the configured schedule with full jitter, then dead-lettered.
+/// Rejected requests are counted, logged and audited here too.
 webhook_processor_actor::behavior_type
 webhook_processor(webhook_processor_pointer self,
                   webhook_processor_settings settings, store_actor store,

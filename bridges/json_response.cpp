@@ -1,8 +1,8 @@
 #include "bridges/json_response.hpp"
 
+#include "bridges/json_text.hpp"
 #include "runtime/core/error_code.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <caf/error.hpp>
 #include <caf/message.hpp>
 #include <caf/sec.hpp>
@@ -13,7 +13,7 @@ namespace streamb {
 void reply_json(httplib::Response& res, int status,
                 const boost::json::value& body) {
   res.status = status;
-  res.set_content(boost::json::serialize(body), "application/json");
+  res.set_content(to_json_text(body), "application/json");
 }
 
 void reply_error(httplib::Response& res, int status, std::string_view code,

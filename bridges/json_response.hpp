@@ -1,6 +1,7 @@
 #pragma once
 
-// How every streamb route answers: JSON bodies, and errors as
+// How every streamb route answers: JSON bodies (written by to_json_text:
+// numbers never in exponent form), and errors as
 // {"error": {"code", "message", "path"}} with the matching status.
 
 #include <boost/json/value.hpp>

@@ -1,5 +1,6 @@
 #include "bridges/metrics_json.hpp"
 
+#include "bridges/json_text.hpp"
 #include "runtime/core/wall_time.hpp"
 
 #include <boost/json/array.hpp>
@@ -7,14 +8,6 @@
 #include <algorithm>
 
 namespace streamb {
-
-namespace {
-
-double usd(int64_t micros) {
-  return static_cast<double>(micros) / 1e6;
-}
-
-} // namespace
 
 boost::json::object to_json(const service_alert& x) {
   static constexpr const char* priorities[] = {"critical", "high", "normal",
@@ -25,7 +18,7 @@ boost::json::object to_json(const service_alert& x) {
                           {"value", x.value},
                           {"threshold", x.threshold},
                           {"active", x.active},
-                          {"since", x.since_ms},
+                          {"since", iso8601_utc(x.since_ms)},
                           {"priority", priorities[std::min<uint8_t>(
                                          x.priority, 3)]}};
   if (x.kind == "anomaly")
@@ -106,9 +99,9 @@ boost::json::object to_json(const service_metrics& x) {
       {"criticalErrors", x.critical_errors}}},
     {"costMetrics",
      {{"windowSpend", usd(x.spend_micros)},
-      {"hourlySpend", x.hourly_spend_usd},
+      {"hourlySpend", round_usd(x.hourly_spend_usd)},
       {"budgetUtilization", x.budget_utilization_pct},
-      {"projectedCost", x.projected_cost_usd}}},
+      {"projectedCost", round_usd(x.projected_cost_usd)}}},
     {"optimization",
      {{"cacheHitRatio", x.cache_hit_ratio},
       {"batchingOpportunities", x.batching_opportunities},

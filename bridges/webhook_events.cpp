@@ -126,11 +126,4 @@ extract_events(std::string_view scheme,
   return {whole(req, {}, {})};
 }
 
-bool is_critical(const std::string& type,
-                 const std::vector<std::string>& critical_types) {
-  return !type.empty()
-    && std::find(critical_types.begin(), critical_types.end(), type)
-    != critical_types.end();
-}
-
 } // namespace streamb

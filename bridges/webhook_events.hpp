@@ -1,7 +1,8 @@
 #pragma once
 
 // What a verified webhook request carries: the provider's events, each with
-// the provider's own id (for de-duplication) and type (for classification).
+// the provider's own id (for de-duplication) and type (the webhook
+// processor classifies by it).
 // Pure functions over the request; the route calls them after verification.
 
 #include "runtime/webhooks/signatures/verify.hpp"
@@ -28,9 +29,5 @@ struct provider_event {
 /// one event identified by its hash.
 std::vector<provider_event>
 extract_events(std::string_view scheme, const signatures::webhook_request& req);
-
-/// Whether `type` is one of `critical_types`.
-bool is_critical(const std::string& type,
-                 const std::vector<std::string>& critical_types);
 
 } // namespace streamb

@@ -451,8 +451,10 @@ using webhook_subscriber_actor = caf::typed_actor<
 using webhook_processor_actor = caf::typed_actor<
   // Dedup and store; one outcome per event, in order.
   caf::replies_to<wh_accept_atom, webhook_events>::with<accept_outcomes>,
-  // Counts a rejected request: service, reason.
-  caf::reacts_to<wh_reject_atom, std::string, std::string>,
+  // A rejected request: service, reason, detail, remote address. The
+  // processor counts it, logs it and appends it to the audit trail.
+  caf::reacts_to<wh_reject_atom, std::string, std::string, std::string,
+                 std::string>,
   // Timer: read the queues, claim what crashed consumers left.
   caf::reacts_to<wh_poll_atom>,
   // Timer: deliver this event again.
@@ -460,8 +462,8 @@ using webhook_processor_actor = caf::typed_actor<
   caf::replies_to<wh_stats_atom>::with<webhook_stats_list>,
   // Dead letters not yet replayed, of one service ("" for all).
   caf::replies_to<wh_dead_atom, std::string>::with<stream_entries>,
-  // Replays one dead letter by its id -> the event's id.
-  caf::replies_to<wh_replay_atom, std::string>::with<std::string>,
+  // Replays one dead letter: its id, who asked (audited) -> the event's id.
+  caf::replies_to<wh_replay_atom, std::string, std::string>::with<std::string>,
   caf::replies_to<ping_atom>::with<bool>>;
 
 // -- budgets and admission

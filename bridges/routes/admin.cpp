@@ -1,3 +1,4 @@
+#include "bridges/ask.hpp"
 #include "bridges/http_auth.hpp"
 #include "bridges/http_context.hpp"
 #include "bridges/json_body.hpp"
@@ -6,7 +7,6 @@
 #include "runtime/core/wall_time.hpp"
 
 #include <boost/json/array.hpp>
-#include <caf/scoped_actor.hpp>
 #include <httplib.h>
 
 namespace streamb {
@@ -58,16 +58,10 @@ json::object to_json(const auth::secret_record& x) {
           {"createdBy", x.created_by}};
 }
 
-/// Asks the keeper; on an error answers it and returns nullopt.
-template <class T, class... Ts>
-std::optional<T> ask(const http_context& ctx, httplib::Response& res,
-                     Ts&&... xs) {
-  caf::scoped_actor self{*ctx.system};
-  std::optional<T> out;
-  self->request(ctx.keeper, ctx.ask_timeout * 3, std::forward<Ts>(xs)...)
-    .receive([&](T& x) { out = std::move(x); },
-             [&](caf::error& err) { reply_error(res, err); });
-  return out;
+/// The keeper writes to the store before it answers, and a rotation
+/// re-encrypts: it gets three times the usual wait.
+std::chrono::milliseconds keeper_timeout(const http_context& ctx) {
+  return ctx.ask_timeout * 3;
 }
 
 std::optional<int64_t> read_seconds(const json::object& body, const char* key,
@@ -85,124 +79,148 @@ std::optional<int64_t> read_seconds(const json::object& body, const char* key,
   return std::nullopt;
 }
 
+/// Answers 201 (created) or 200 with the record and the new key, which is
+/// shown this once.
+void reply_key(httplib::Response& res, int status, const key_created& made) {
+  auto out = to_json(made.record, 0, false);
+  out["key"] = made.key;
+  reply_json(res, status, out);
+}
+
+/// GET /api/v1/admin/keys
+void list_keys(const http_context& ctx, const httplib::Request&,
+               httplib::Response& res) {
+  auto keys = ask_within<std::vector<key_view>>(ctx, keeper_timeout(ctx),
+                                                ctx.keeper, key_list_atom_v);
+  if (!keys)
+    return reply_error(res, keys.error());
+  json::array items;
+  for (auto& k : *keys)
+    items.emplace_back(to_json(k.record, k.last_used_ms, k.from_config));
+  reply_json(res, 200, json::object{{"keys", std::move(items)}});
+}
+
+/// POST /api/v1/admin/keys
+void create_key(const http_context& ctx, const httplib::Request& req,
+                httplib::Response& res) {
+  auto body = read_body(req, res);
+  if (!body)
+    return;
+  for (auto& kv : *body)
+    if (kv.key() != "role" && kv.key() != "name" && kv.key() != "expiresInS")
+      return reply_error(res, 400, "invalid_argument", "unknown field",
+                         "$." + std::string{kv.key()});
+  auto role_text = body->if_contains("role");
+  auto r = role_text && role_text->is_string()
+    ? auth::parse_role(role_text->get_string())
+    : std::nullopt;
+  if (!r)
+    return reply_error(res, 400, "invalid_argument",
+                       "role must be viewer, reporter, operator, admin or "
+                       "agent",
+                       "$.role");
+  auto name = body->if_contains("name");
+  if (!name || !name->is_string())
+    return reply_error(res, 400, "invalid_argument", "name must be a string",
+                       "$.name");
+  auto expires = read_seconds(*body, "expiresInS", res);
+  if (!expires)
+    return;
+  key_request kr{std::string{name->get_string()}, *r, *expires,
+                 who_of(ctx, req)};
+  auto made = ask_within<key_created>(ctx, keeper_timeout(ctx), ctx.keeper,
+                                      key_new_atom_v, kr);
+  if (!made)
+    return reply_error(res, made.error());
+  reply_key(res, 201, *made);
+}
+
+/// POST /api/v1/admin/keys/{id}/rotate
+void rotate_key(const http_context& ctx, const httplib::Request& req,
+                httplib::Response& res) {
+  auto body = read_body(req, res, true);
+  if (!body)
+    return;
+  auto overlap = read_seconds(*body, "overlapS", res);
+  if (!overlap)
+    return;
+  auto made = ask_within<key_created>(ctx, keeper_timeout(ctx), ctx.keeper,
+                                      key_rotate_atom_v, req.matches[1].str(),
+                                      *overlap, who_of(ctx, req));
+  if (!made)
+    return reply_error(res, made.error());
+  reply_key(res, 200, *made);
+}
+
+/// DELETE /api/v1/admin/keys/{id}
+void revoke_key(const http_context& ctx, const httplib::Request& req,
+                httplib::Response& res) {
+  auto revoked = ask_within<auth::key_record>(ctx, keeper_timeout(ctx),
+                                              ctx.keeper, key_revoke_atom_v,
+                                              req.matches[1].str(),
+                                              who_of(ctx, req));
+  if (!revoked)
+    return reply_error(res, revoked.error());
+  reply_json(res, 200, to_json(*revoked, 0, false));
+}
+
+/// GET /api/v1/admin/webhooks/{service}/secrets
+void list_secrets(const http_context& ctx, const httplib::Request& req,
+                  httplib::Response& res) {
+  auto xs = ask_within<std::vector<auth::secret_record>>(
+    ctx, keeper_timeout(ctx), ctx.keeper, secret_list_atom_v,
+    req.matches[1].str());
+  if (!xs)
+    return reply_error(res, xs.error());
+  json::array items;
+  for (auto& x : *xs)
+    items.emplace_back(to_json(x));
+  reply_json(res, 200, json::object{{"secrets", std::move(items)}});
+}
+
+/// POST /api/v1/admin/webhooks/{service}/secrets
+void add_secret(const http_context& ctx, const httplib::Request& req,
+                httplib::Response& res) {
+  auto body = read_body(req, res);
+  if (!body)
+    return;
+  auto secret = body->if_contains("secret");
+  if (!secret || !secret->is_string() || body->size() != 1)
+    return reply_error(res, 400, "invalid_argument",
+                       "the body must be {\"secret\": \"...\"}", "$.secret");
+  auto x = ask_within<auth::secret_record>(
+    ctx, keeper_timeout(ctx), ctx.keeper, secret_add_atom_v,
+    req.matches[1].str(), std::string{secret->get_string()}, who_of(ctx, req));
+  if (!x)
+    return reply_error(res, x.error());
+  reply_json(res, 201, to_json(*x));
+}
+
+/// DELETE /api/v1/admin/webhooks/{service}/secrets/{id}
+void retire_secret(const http_context& ctx, const httplib::Request& req,
+                   httplib::Response& res) {
+  auto x = ask_within<auth::secret_record>(
+    ctx, keeper_timeout(ctx), ctx.keeper, secret_del_atom_v,
+    req.matches[1].str(), req.matches[2].str(), who_of(ctx, req));
+  if (!x)
+    return reply_error(res, x.error());
+  reply_json(res, 200, to_json(*x));
+}
+
 } // namespace
 
 void add_admin_routes(httplib::Server& srv, http_context_ptr ctx) {
-  srv.Get("/api/v1/admin/keys",
-          [ctx](const httplib::Request&, httplib::Response& res) {
-            auto keys = ask<std::vector<key_view>>(*ctx, res, key_list_atom_v);
-            if (!keys)
-              return;
-            json::array items;
-            for (auto& k : *keys)
-              items.emplace_back(
-                to_json(k.record, k.last_used_ms, k.from_config));
-            reply_json(res, 200, json::object{{"keys", std::move(items)}});
-          });
-
-  srv.Post("/api/v1/admin/keys",
-           [ctx](const httplib::Request& req, httplib::Response& res) {
-             auto body = read_body(req, res);
-             if (!body)
-               return;
-             for (auto& kv : *body)
-               if (kv.key() != "role" && kv.key() != "name"
-                   && kv.key() != "expiresInS")
-                 return reply_error(res, 400, "invalid_argument",
-                                    "unknown field",
-                                    "$." + std::string{kv.key()});
-             auto role_text = body->if_contains("role");
-             auto r = role_text && role_text->is_string()
-               ? auth::parse_role(role_text->get_string())
-               : std::nullopt;
-             if (!r)
-               return reply_error(res, 400, "invalid_argument",
-                                  "role must be viewer, reporter, operator, "
-                                  "admin or agent",
-                                  "$.role");
-             auto name = body->if_contains("name");
-             if (!name || !name->is_string())
-               return reply_error(res, 400, "invalid_argument",
-                                  "name must be a string", "$.name");
-             auto expires = read_seconds(*body, "expiresInS", res);
-             if (!expires)
-               return;
-             key_request kr{std::string{name->get_string()}, *r, *expires,
-                            who_of(*ctx, req)};
-             auto made = ask<key_created>(*ctx, res, key_new_atom_v, kr);
-             if (!made)
-               return;
-             auto out = to_json(made->record, 0, false);
-             out["key"] = made->key;
-             reply_json(res, 201, out);
-           });
-
-  srv.Post(R"(/api/v1/admin/keys/([^/]+)/rotate)",
-           [ctx](const httplib::Request& req, httplib::Response& res) {
-             auto body = read_body(req, res, true);
-             if (!body)
-               return;
-             auto overlap = read_seconds(*body, "overlapS", res);
-             if (!overlap)
-               return;
-             auto made = ask<key_created>(*ctx, res, key_rotate_atom_v,
-                                          req.matches[1].str(), *overlap,
-                                          who_of(*ctx, req));
-             if (!made)
-               return;
-             auto out = to_json(made->record, 0, false);
-             out["key"] = made->key;
-             reply_json(res, 200, out);
-           });
-
-  srv.Delete(R"(/api/v1/admin/keys/([^/]+))",
-             [ctx](const httplib::Request& req, httplib::Response& res) {
-               auto revoked = ask<auth::key_record>(*ctx, res,
-                                                    key_revoke_atom_v,
-                                                    req.matches[1].str(),
-                                                    who_of(*ctx, req));
-               if (revoked)
-                 reply_json(res, 200, to_json(*revoked, 0, false));
-             });
-
-  srv.Get(R"(/api/v1/admin/webhooks/([^/]+)/secrets)",
-          [ctx](const httplib::Request& req, httplib::Response& res) {
-            auto xs = ask<std::vector<auth::secret_record>>(
-              *ctx, res, secret_list_atom_v, req.matches[1].str());
-            if (!xs)
-              return;
-            json::array items;
-            for (auto& x : *xs)
-              items.emplace_back(to_json(x));
-            reply_json(res, 200, json::object{{"secrets", std::move(items)}});
-          });
-
-  srv.Post(R"(/api/v1/admin/webhooks/([^/]+)/secrets)",
-           [ctx](const httplib::Request& req, httplib::Response& res) {
-             auto body = read_body(req, res);
-             if (!body)
-               return;
-             auto secret = body->if_contains("secret");
-             if (!secret || !secret->is_string() || body->size() != 1)
-               return reply_error(res, 400, "invalid_argument",
-                                  "the body must be {\"secret\": \"...\"}",
-                                  "$.secret");
-             auto x = ask<auth::secret_record>(
-               *ctx, res, secret_add_atom_v, req.matches[1].str(),
-               std::string{secret->get_string()}, who_of(*ctx, req));
-             if (x)
-               reply_json(res, 201, to_json(*x));
-           });
-
-  srv.Delete(R"(/api/v1/admin/webhooks/([^/]+)/secrets/([^/]+))",
-             [ctx](const httplib::Request& req, httplib::Response& res) {
-               auto x = ask<auth::secret_record>(*ctx, res, secret_del_atom_v,
-                                                 req.matches[1].str(),
-                                                 req.matches[2].str(),
-                                                 who_of(*ctx, req));
-               if (x)
-                 reply_json(res, 200, to_json(*x));
-             });
+  constexpr auto keys = "/api/v1/admin/keys";
+  constexpr auto secrets = R"(/api/v1/admin/webhooks/([^/]+)/secrets)";
+  srv.Get(keys, with_context(ctx, list_keys));
+  srv.Post(keys, with_context(ctx, create_key));
+  srv.Post(std::string{keys} + "/([^/]+)/rotate",
+           with_context(ctx, rotate_key));
+  srv.Delete(std::string{keys} + "/([^/]+)", with_context(ctx, revoke_key));
+  srv.Get(secrets, with_context(ctx, list_secrets));
+  srv.Post(secrets, with_context(ctx, add_secret));
+  srv.Delete(std::string{secrets} + "/([^/]+)",
+             with_context(ctx, retire_secret));
 }
 
 } // namespace streamb

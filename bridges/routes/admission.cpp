@@ -1,7 +1,9 @@
+#include "bridges/ask.hpp"
 #include "bridges/http_auth.hpp"
 #include "bridges/http_context.hpp"
 #include "bridges/json_body.hpp"
 #include "bridges/json_response.hpp"
+#include "bridges/json_text.hpp"
 #include "bridges/routes/routes.hpp"
 
 #include "runtime/advice/limit_change_json.hpp"
@@ -10,7 +12,6 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
-#include <caf/scoped_actor.hpp>
 #include <httplib.h>
 
 #include <cmath>
@@ -43,10 +44,6 @@ const budget_controller_actor* find_budget(const http_context& ctx,
   return result;
 }
 
-double usd(int64_t micros) {
-  return static_cast<double>(micros) / 1e6;
-}
-
 json::object to_json(const budget_status& s) {
   json::object denied;
   for (auto& [reason, n] : s.denied)
@@ -71,7 +68,7 @@ json::object to_json(const budget_status& s) {
       {"lowUsd", usd(s.forecast_low_micros)},
       {"highUsd", usd(s.forecast_high_micros)},
       {"dailyRateUsd", usd(s.daily_rate_micros)},
-      {"hourlySpendUsd", usd(s.daily_rate_micros) / 24.0},
+      {"hourlySpendUsd", round_usd(usd(s.daily_rate_micros) / 24.0)},
       {"budgetRunsOut",
        s.runs_out.empty() ? json::value(nullptr) : json::value(s.runs_out)}}},
     {"granted", s.granted},
@@ -97,20 +94,17 @@ json::object to_json(const recommendation& r) {
           {"evidence", std::move(evidence)},
           {"kind", r.kind},
           {"rationale", r.rationale},
-          {"estimatedMonthlySavingUsd", r.monthly_saving_usd},
+          {"estimatedMonthlySavingUsd", round_usd(r.monthly_saving_usd)},
           {"estimatedMonthlyCallReduction", r.monthly_call_reduction},
           {"confidence", r.confidence},
           {"action", std::move(action)}};
 }
 
-/// The advisor's current list, or the error.
+/// The advisor's current list, or the error. The advisor computes it over
+/// every service's windows: it gets twice the usual time.
 caf::expected<recommendations> advise(const http_context& ctx) {
-  caf::scoped_actor self{*ctx.system};
-  caf::expected<recommendations> result{recommendations{}};
-  self->request(ctx.advisor, ctx.ask_timeout * 2, advise_atom_v)
-    .receive([&](recommendations& xs) { result = std::move(xs); },
-             [&](caf::error& err) { result = std::move(err); });
-  return result;
+  return ask_within<recommendations>(ctx, ctx.ask_timeout * 2, ctx.advisor,
+                                     advise_atom_v);
 }
 
 /// Reads the admission body; false (and the response set) when it is bad.
@@ -166,224 +160,228 @@ bool read_request(const httplib::Request& req, httplib::Response& res,
   return true;
 }
 
+/// POST /api/v1/admission/{service}
+void admit(const http_context& ctx, const httplib::Request& req,
+           httplib::Response& res) {
+  auto budget = find_budget(ctx, req, res);
+  if (budget == nullptr)
+    return;
+  admission_request ar;
+  if (!read_request(req, res, ar))
+    return;
+  // The controller may queue the request up to its waitMs.
+  auto d = ask_within<admission_decision>(
+    ctx, ctx.ask_timeout + std::chrono::milliseconds{ar.wait_ms}, *budget,
+    admit_atom_v, ar);
+  if (!d)
+    return reply_error(res, d.error());
+  json::object remaining{{"burst", d->burst_left},
+                         {"sustained", d->sustained_left},
+                         {"daily", d->daily_left},
+                         {"budgetUsd",
+                          d->budget_left_micros < 0
+                            ? json::value(nullptr)
+                            : json::value(usd(d->budget_left_micros))}};
+  if (d->granted)
+    return reply_json(res, 200,
+                      json::object{{"granted", true},
+                                   {"grantId", d->grant_id},
+                                   {"waitedMs", d->waited_ms},
+                                   {"reservedUsd", usd(d->reserved_micros)},
+                                   {"remaining", std::move(remaining)}});
+  auto status = d->reason == "store_unavailable" ? 503 : 429;
+  res.set_header("Retry-After",
+                 std::to_string((d->retry_after_ms + 999) / 1000));
+  reply_json(res, status,
+             json::object{{"granted", false},
+                          {"reason", d->reason},
+                          {"retryAfterMs", d->retry_after_ms}});
+}
+
+/// POST /api/v1/budgets/{service}/override
+void override_budget(const http_context& ctx, const httplib::Request& req,
+                     httplib::Response& res) {
+  auto budget = find_budget(ctx, req, res);
+  if (budget == nullptr)
+    return;
+  auto obj = read_json_object(req, res);
+  if (!obj)
+    return;
+  auto mode = obj->contains("mode") ? obj->at("mode").if_string() : nullptr;
+  if (mode == nullptr)
+    return reply_error(res, 400, "invalid_argument",
+                       "the body must be {\"mode\": \"lift\" | \"force\" | "
+                       "\"none\"}",
+                       "$.mode");
+  auto s = ask<budget_status>(ctx, *budget, override_atom_v, std::string{*mode},
+                              who_of(ctx, req));
+  if (!s)
+    return reply_error(res, s.error());
+  auto body = to_json(*s);
+  body["service"] = req.matches[1].str();
+  reply_json(res, 200, body);
+}
+
+/// GET .../cost/analysis
+void cost_analysis(const http_context& ctx, const httplib::Request&,
+                   httplib::Response& res) {
+  std::vector<caf::expected<budget_status>> statuses(
+    ctx.budgets.size(), unanswered<budget_status>());
+  ask_batch batch{ctx};
+  for (std::size_t i = 0; i < ctx.budgets.size(); ++i)
+    batch.add(statuses[i], ctx.budgets[i], budget_atom_v);
+  batch.wait();
+  json::object services;
+  for (std::size_t i = 0; i < statuses.size(); ++i) {
+    if (!statuses[i])
+      return reply_error(res, statuses[i].error());
+    services[ctx.service_names[i]] = to_json(*statuses[i]);
+  }
+  auto recs = advise(ctx);
+  if (!recs)
+    return reply_error(res, recs.error());
+  for (auto& [name, value] : services) {
+    json::array mine;
+    for (auto& r : *recs)
+      if (r.service == name)
+        mine.emplace_back(to_json(r));
+    value.as_object()["recommendations"] = std::move(mine);
+  }
+  reply_json(res, 200,
+             json::object{{"generatedAt", iso8601_utc(epoch_ms_now())},
+                          {"services", std::move(services)}});
+}
+
+/// GET .../optimization/recommendations
+void list_recommendations(const http_context& ctx, const httplib::Request&,
+                          httplib::Response& res) {
+  auto recs = advise(ctx);
+  if (!recs)
+    return reply_error(res, recs.error());
+  json::array items;
+  for (auto& r : *recs)
+    items.emplace_back(to_json(r));
+  reply_json(res, 200,
+             json::object{{"generatedAt", iso8601_utc(epoch_ms_now())},
+                          {"recommendations", std::move(items)}});
+}
+
+/// Reads an optimize body (may be empty); false (and the response set) when
+/// it is bad.
+bool read_optimize(const httplib::Request& req, httplib::Response& res,
+                   optimize_request& out) {
+  if (req.body.empty())
+    return true;
+  auto obj = read_json_object(req, res);
+  if (!obj)
+    return false;
+  for (auto& [key, value] : *obj) {
+    if (key == "apply") {
+      if (!value.is_bool()) {
+        reply_error(res, 400, "invalid_argument", "apply must be true or false",
+                    "$.apply");
+        return false;
+      }
+      out.apply = value.get_bool();
+    } else if (key == "minConfidence") {
+      auto x = value.is_number() ? value.to_number<double>() : -1.0;
+      if (!(x >= 0 && x <= 1)) {
+        reply_error(res, 400, "invalid_argument",
+                    "minConfidence must be a number from 0 to 1",
+                    "$.minConfidence");
+        return false;
+      }
+      out.min_confidence = x;
+    } else {
+      reply_error(res, 400, "invalid_argument",
+                  "unknown field " + std::string{key}
+                    + " (apply, minConfidence)",
+                  "$." + std::string{key});
+      return false;
+    }
+  }
+  return true;
+}
+
+/// POST .../cost/optimize: a dry run unless the body says {"apply": true}.
+/// The advisor decides which limit changes the recommendations call for and
+/// applies those at or above the confidence threshold; this route only
+/// renders them, beside the recommendations that are advice only.
+void optimize(const http_context& ctx, const httplib::Request& req,
+              httplib::Response& res) {
+  optimize_request ask_for;
+  ask_for.who = who_of(ctx, req);
+  if (!read_optimize(req, res, ask_for))
+    return;
+  // The recommendations as they were before anything was applied.
+  auto recs = advise(ctx);
+  if (!recs)
+    return reply_error(res, recs.error());
+  // Applying writes each change to the store and the budget controllers.
+  auto changes = ask_within<limit_changes>(
+    ctx, ctx.ask_timeout * 4, ctx.advisor, optimize_atom_v, ask_for);
+  if (!changes)
+    return reply_error(res, changes.error());
+  json::array items;
+  for (auto& c : *changes)
+    items.emplace_back(advice::to_json(c));
+  json::array advice_only;
+  for (auto& r : *recs)
+    if (r.action_type != "set_limit")
+      advice_only.emplace_back(to_json(r));
+  reply_json(res, 200,
+             json::object{{"dryRun", !ask_for.apply},
+                          {"changes", std::move(items)},
+                          {"advice", std::move(advice_only)}});
+}
+
+/// POST .../cost/optimize/undo
+void undo_optimize(const http_context& ctx, const httplib::Request& req,
+                   httplib::Response& res) {
+  auto obj = read_json_object(req, res);
+  if (!obj)
+    return;
+  auto id = obj->contains("changeId") ? obj->at("changeId").if_string()
+                                      : nullptr;
+  if (id == nullptr || id->empty() || id->size() > 64)
+    return reply_error(res, 400, "invalid_argument",
+                       "the body must be {\"changeId\": \"chg-...\"}",
+                       "$.changeId");
+  auto undone = ask_within<limit_change>(ctx, ctx.ask_timeout * 2, ctx.advisor,
+                                         undo_atom_v, std::string{*id},
+                                         who_of(ctx, req));
+  if (!undone)
+    return reply_error(res, undone.error());
+  reply_json(res, 200, advice::to_json(*undone));
+}
+
+/// GET .../cost/optimize/changes
+void list_changes(const http_context& ctx, const httplib::Request&,
+                  httplib::Response& res) {
+  auto xs = ask<limit_changes>(ctx, ctx.advisor, changes_atom_v);
+  if (!xs)
+    return reply_error(res, xs.error());
+  json::array items;
+  for (auto& c : *xs)
+    items.emplace_back(advice::to_json(c));
+  reply_json(res, 200, json::object{{"changes", std::move(items)}});
+}
+
 } // namespace
 
 void add_admission_routes(httplib::Server& srv, http_context_ptr ctx) {
-  srv.Post(
-    R"(/api/v1/admission/([^/]+))",
-    [ctx](const httplib::Request& req, httplib::Response& res) {
-      auto service = req.matches[1].str();
-      auto budget = find_budget(*ctx, req, res);
-      if (budget == nullptr)
-        return;
-      admission_request ar;
-      if (!read_request(req, res, ar))
-        return;
-      caf::scoped_actor self{*ctx->system};
-      admission_decision d;
-      caf::error failure;
-      self
-        ->request(*budget,
-                  ctx->ask_timeout + std::chrono::milliseconds{ar.wait_ms},
-                  admit_atom_v, ar)
-        .receive([&](admission_decision& x) { d = std::move(x); },
-                 [&](caf::error& err) { failure = std::move(err); });
-      if (failure)
-        return reply_error(res, failure);
-      json::object remaining{{"burst", d.burst_left},
-                             {"sustained", d.sustained_left},
-                             {"daily", d.daily_left},
-                             {"budgetUsd",
-                              d.budget_left_micros < 0
-                                ? json::value(nullptr)
-                                : json::value(usd(d.budget_left_micros))}};
-      if (d.granted)
-        return reply_json(res, 200,
-                          json::object{{"granted", true},
-                                       {"grantId", d.grant_id},
-                                       {"waitedMs", d.waited_ms},
-                                       {"reservedUsd", usd(d.reserved_micros)},
-                                       {"remaining", std::move(remaining)}});
-      auto status = d.reason == "store_unavailable" ? 503 : 429;
-      res.set_header("Retry-After",
-                     std::to_string((d.retry_after_ms + 999) / 1000));
-      reply_json(res, status,
-                 json::object{{"granted", false},
-                              {"reason", d.reason},
-                              {"retryAfterMs", d.retry_after_ms}});
-    });
-
+  constexpr auto cost = "/api/v1/stream-b-coordination/cost";
+  srv.Post(R"(/api/v1/admission/([^/]+))", with_context(ctx, admit));
   srv.Post(R"(/api/v1/budgets/([^/]+)/override)",
-           [ctx](const httplib::Request& req, httplib::Response& res) {
-             auto service = req.matches[1].str();
-             auto budget = find_budget(*ctx, req, res);
-             if (budget == nullptr)
-               return;
-             auto obj = read_json_object(req, res);
-             if (!obj)
-               return;
-             auto mode = obj->contains("mode") ? obj->at("mode").if_string()
-                                               : nullptr;
-             if (mode == nullptr)
-               return reply_error(res, 400, "invalid_argument",
-                                  "the body must be {\"mode\": \"lift\" | "
-                                  "\"force\" | \"none\"}",
-                                  "$.mode");
-             caf::scoped_actor self{*ctx->system};
-             budget_status s;
-             caf::error failure;
-             self
-               ->request(*budget, ctx->ask_timeout, override_atom_v,
-                         std::string{*mode}, who_of(*ctx, req))
-               .receive([&](budget_status& x) { s = std::move(x); },
-                        [&](caf::error& err) { failure = std::move(err); });
-             if (failure)
-               return reply_error(res, failure);
-             auto body = to_json(s);
-             body["service"] = service;
-             reply_json(res, 200, body);
-           });
-
-  srv.Get("/api/v1/stream-b-coordination/cost/analysis",
-          [ctx](const httplib::Request&, httplib::Response& res) {
-            caf::scoped_actor self{*ctx->system};
-            json::object services;
-            caf::error failure;
-            for (std::size_t i = 0; i < ctx->budgets.size(); ++i)
-              self->request(ctx->budgets[i], ctx->ask_timeout, budget_atom_v)
-                .receive(
-                  [&](budget_status& s) {
-                    services[ctx->service_names[i]] = to_json(s);
-                  },
-                  [&](caf::error& err) {
-                    if (!failure)
-                      failure = std::move(err);
-                  });
-            if (failure)
-              return reply_error(res, failure);
-            auto recs = advise(*ctx);
-            if (!recs)
-              return reply_error(res, recs.error());
-            for (auto& [name, value] : services) {
-              json::array mine;
-              for (auto& r : *recs)
-                if (r.service == name)
-                  mine.emplace_back(to_json(r));
-              value.as_object()["recommendations"] = std::move(mine);
-            }
-            reply_json(
-              res, 200,
-              json::object{{"generatedAt", iso8601_utc(epoch_ms_now())},
-                           {"services", std::move(services)}});
-          });
-
+           with_context(ctx, override_budget));
+  srv.Get(std::string{cost} + "/analysis", with_context(ctx, cost_analysis));
   srv.Get("/api/v1/stream-b-coordination/optimization/recommendations",
-          [ctx](const httplib::Request&, httplib::Response& res) {
-            auto recs = advise(*ctx);
-            if (!recs)
-              return reply_error(res, recs.error());
-            json::array items;
-            for (auto& r : *recs)
-              items.emplace_back(to_json(r));
-            reply_json(
-              res, 200,
-              json::object{{"generatedAt", iso8601_utc(epoch_ms_now())},
-                           {"recommendations", std::move(items)}});
-          });
-
-  // A dry run unless the body says {"apply": true}: lists the limit changes
-  // the recommendations call for, with before/after and evidence. Applying
-  // takes only those at or above the confidence threshold; each applied
-  // change gets an id that POST cost/optimize/undo takes.
-  srv.Post("/api/v1/stream-b-coordination/cost/optimize", [ctx](const httplib::Request& req,
-                                      httplib::Response& res) {
-    optimize_request ask;
-    ask.who = who_of(*ctx, req);
-    if (!req.body.empty()) {
-      auto obj = read_json_object(req, res);
-      if (!obj)
-        return;
-      for (auto& [key, value] : *obj) {
-        if (key == "apply") {
-          if (!value.is_bool())
-            return reply_error(res, 400, "invalid_argument",
-                               "apply must be true or false", "$.apply");
-          ask.apply = value.get_bool();
-        } else if (key == "minConfidence") {
-          auto x = value.is_number() ? value.to_number<double>() : -1.0;
-          if (!(x >= 0 && x <= 1))
-            return reply_error(res, 400, "invalid_argument",
-                               "minConfidence must be a number from 0 to 1",
-                               "$.minConfidence");
-          ask.min_confidence = x;
-        } else {
-          return reply_error(res, 400, "invalid_argument",
-                             "unknown field " + std::string{key}
-                               + " (apply, minConfidence)",
-                             "$." + std::string{key});
-        }
-      }
-    }
-    auto recs = advise(*ctx);
-    if (!recs)
-      return reply_error(res, recs.error());
-    caf::scoped_actor self{*ctx->system};
-    caf::expected<limit_changes> changes{limit_changes{}};
-    self->request(ctx->advisor, ctx->ask_timeout * 4, optimize_atom_v, ask)
-      .receive([&](limit_changes& xs) { changes = std::move(xs); },
-               [&](caf::error& err) { changes = std::move(err); });
-    if (!changes)
-      return reply_error(res, changes.error());
-    json::array items;
-    for (auto& c : *changes)
-      items.emplace_back(advice::to_json(c));
-    json::array advice_only;
-    for (auto& r : *recs)
-      if (r.action_type != "set_limit")
-        advice_only.emplace_back(to_json(r));
-    reply_json(res, 200,
-               json::object{{"dryRun", !ask.apply},
-                            {"changes", std::move(items)},
-                            {"advice", std::move(advice_only)}});
-  });
-
-  srv.Post("/api/v1/stream-b-coordination/cost/optimize/undo", [ctx](const httplib::Request& req,
-                                           httplib::Response& res) {
-    auto obj = read_json_object(req, res);
-    if (!obj)
-      return;
-    auto id = obj->contains("changeId") ? obj->at("changeId").if_string()
-                                        : nullptr;
-    if (id == nullptr || id->empty() || id->size() > 64)
-      return reply_error(res, 400, "invalid_argument",
-                         "the body must be {\"changeId\": \"chg-...\"}",
-                         "$.changeId");
-    caf::scoped_actor self{*ctx->system};
-    caf::expected<limit_change> undone{limit_change{}};
-    self
-      ->request(ctx->advisor, ctx->ask_timeout * 2, undo_atom_v,
-                std::string{*id}, who_of(*ctx, req))
-      .receive([&](limit_change& x) { undone = std::move(x); },
-               [&](caf::error& err) { undone = std::move(err); });
-    if (!undone)
-      return reply_error(res, undone.error());
-    reply_json(res, 200, advice::to_json(*undone));
-  });
-
-  srv.Get("/api/v1/stream-b-coordination/cost/optimize/changes",
-          [ctx](const httplib::Request&, httplib::Response& res) {
-            caf::scoped_actor self{*ctx->system};
-            caf::expected<limit_changes> xs{limit_changes{}};
-            self->request(ctx->advisor, ctx->ask_timeout, changes_atom_v)
-              .receive([&](limit_changes& ys) { xs = std::move(ys); },
-                       [&](caf::error& err) { xs = std::move(err); });
-            if (!xs)
-              return reply_error(res, xs.error());
-            json::array items;
-            for (auto& c : *xs)
-              items.emplace_back(advice::to_json(c));
-            reply_json(res, 200, json::object{{"changes", std::move(items)}});
-          });
+          with_context(ctx, list_recommendations));
+  srv.Post(std::string{cost} + "/optimize", with_context(ctx, optimize));
+  srv.Post(std::string{cost} + "/optimize/undo",
+           with_context(ctx, undo_optimize));
+  srv.Get(std::string{cost} + "/optimize/changes",
+          with_context(ctx, list_changes));
 }
 
 } // namespace streamb

@@ -20,55 +20,54 @@ bool has_media_type(const std::string& header, std::string_view type) {
         || header[type.size()] == ' ');
 }
 
+/// POST /api/v1/calls
+void report_calls(const http_context& ctx, const httplib::Request& req,
+                  httplib::Response& res) {
+  auto type = req.get_header_value("Content-Type");
+  batch_format format;
+  if (has_media_type(type, "application/json"))
+    format = batch_format::json_array;
+  else if (has_media_type(type, "application/x-ndjson"))
+    format = batch_format::ndjson;
+  else
+    return reply_error(res, 415, "unsupported_media_type",
+                       "Content-Type must be application/json (an array of "
+                       "samples) or application/x-ndjson",
+                       "");
+  parsed_batch batch;
+  if (auto err = parse_call_batch(req.body, format, ctx.service_names,
+                                  epoch_ms_now(), batch))
+    return reply_error(res, err->status, err->code, err->message, err->path);
+  // Reserve room at every monitor the batch touches (waiting while a
+  // monitor catches up), or take none: a batch is accepted whole or not
+  // at all.
+  auto& parts = batch.by_service;
+  auto deadline = std::chrono::steady_clock::now() + ctx.ask_timeout;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].empty() || ctx.backlogs[i]->reserve(parts[i].size(), deadline))
+      continue;
+    for (std::size_t j = 0; j < i; ++j)
+      if (!parts[j].empty())
+        ctx.backlogs[j]->release(parts[j].size());
+    res.set_header("Retry-After", "1");
+    return reply_error(
+      res, 503, "overloaded",
+      "the monitor of '" + ctx.service_names[i] + "' is behind by "
+        + std::to_string(ctx.backlogs[i]->queued()) + " samples; retry later",
+      "");
+  }
+  // Fire-and-forget into the monitors' mailboxes: 202 means "accepted for
+  // processing", and a monitor never rejects a validated sample.
+  for (std::size_t i = 0; i < parts.size(); ++i)
+    if (!parts[i].empty())
+      caf::anon_send(ctx.monitors[i], record_atom_v, std::move(parts[i]));
+  reply_json(res, 202, boost::json::object{{"accepted", batch.total}});
+}
+
 } // namespace
 
 void add_call_routes(httplib::Server& srv, http_context_ptr ctx) {
-  srv.Post(
-    "/api/v1/calls",
-    [ctx](const httplib::Request& req, httplib::Response& res) {
-      auto type = req.get_header_value("Content-Type");
-      batch_format format;
-      if (has_media_type(type, "application/json"))
-        format = batch_format::json_array;
-      else if (has_media_type(type, "application/x-ndjson"))
-        format = batch_format::ndjson;
-      else
-        return reply_error(res, 415, "unsupported_media_type",
-                           "Content-Type must be application/json (an array of "
-                           "samples) or application/x-ndjson",
-                           "");
-      parsed_batch batch;
-      if (auto err = parse_call_batch(req.body, format, ctx->service_names,
-                                      epoch_ms_now(), batch))
-        return reply_error(res, err->status, err->code, err->message,
-                           err->path);
-      // Reserve room at every monitor the batch touches (waiting while a
-      // monitor catches up), or take none: a batch is accepted whole or not
-      // at all.
-      auto& parts = batch.by_service;
-      auto deadline = std::chrono::steady_clock::now() + ctx->ask_timeout;
-      for (std::size_t i = 0; i < parts.size(); ++i) {
-        if (parts[i].empty()
-            || ctx->backlogs[i]->reserve(parts[i].size(), deadline))
-          continue;
-        for (std::size_t j = 0; j < i; ++j)
-          if (!parts[j].empty())
-            ctx->backlogs[j]->release(parts[j].size());
-        res.set_header("Retry-After", "1");
-        return reply_error(res, 503, "overloaded",
-                           "the monitor of '" + ctx->service_names[i]
-                             + "' is behind by "
-                             + std::to_string(ctx->backlogs[i]->queued())
-                             + " samples; retry later",
-                           "");
-      }
-      // Fire-and-forget into the monitors' mailboxes: 202 means "accepted for
-      // processing", and a monitor never rejects a validated sample.
-      for (std::size_t i = 0; i < parts.size(); ++i)
-        if (!parts[i].empty())
-          caf::anon_send(ctx->monitors[i], record_atom_v, std::move(parts[i]));
-      reply_json(res, 202, boost::json::object{{"accepted", batch.total}});
-    });
+  srv.Post("/api/v1/calls", with_context(ctx, report_calls));
 }
 
 } // namespace streamb

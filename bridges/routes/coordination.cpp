@@ -1,3 +1,4 @@
+#include "bridges/ask.hpp"
 #include "bridges/http_auth.hpp"
 #include "bridges/http_context.hpp"
 #include "bridges/json_body.hpp"
@@ -8,7 +9,6 @@
 #include "runtime/core/wall_time.hpp"
 
 #include <boost/json.hpp>
-#include <caf/scoped_actor.hpp>
 #include <httplib.h>
 
 namespace streamb {
@@ -73,6 +73,24 @@ json::object to_json(const event_type_stats& t) {
           {"latencyMs", json::object{{"p50", t.p50_ms}, {"p95", t.p95_ms}}}};
 }
 
+/// An event record as this API writes times: ISO-8601, null until they
+/// happen. (The store keeps the record as record_to_json writes it, with
+/// epoch milliseconds.)
+json::object record_answer(const event_record& x) {
+  auto obj = record_to_json(x);
+  obj["createdAt"] = time_or_null(x.event.created_ms);
+  obj["finishedAt"] = time_or_null(x.finished_ms);
+  if (auto ds = obj.if_contains("deliveries"); ds && ds->is_array()) {
+    auto& items = ds->get_array();
+    for (std::size_t i = 0; i < items.size() && i < x.deliveries.size(); ++i)
+      if (auto o = items[i].if_object()) {
+        (*o)["sentAt"] = time_or_null(x.deliveries[i].sent_ms);
+        (*o)["answeredAt"] = time_or_null(x.deliveries[i].answered_ms);
+      }
+  }
+  return obj;
+}
+
 /// Reads a send-event body; false (and the response set) when it is bad.
 bool read_event(const httplib::Request& req, httplib::Response& res,
                 coordination_event& ev) {
@@ -134,88 +152,83 @@ bool read_event(const httplib::Request& req, httplib::Response& res,
   return true;
 }
 
+/// GET .../agents/status
+void agents_status(const http_context& ctx, const httplib::Request&,
+                   httplib::Response& res) {
+  auto x = ask<coordination_status>(ctx, ctx.hub, agents_atom_v);
+  if (!x)
+    return reply_error(res, x.error());
+  auto now = epoch_ms_now();
+  json::array agents;
+  json::object by_state{{"active", 0}, {"stale", 0}, {"disconnected", 0}};
+  for (auto& a : x->agents) {
+    agents.push_back(to_json(a, now));
+    by_state[a.state] = by_state[a.state].as_int64() + 1;
+  }
+  json::array types;
+  for (auto& t : x->types)
+    types.push_back(to_json(t));
+  reply_json(res, 200,
+             json::object{
+               {"actorEndpoint",
+                ctx.cfg.node.actor.host + ":" + std::to_string(ctx.actor_port)},
+               {"agents", std::move(agents)},
+               {"byState", std::move(by_state)},
+               {"eventTypes", std::move(types)},
+               {"queued", x->queued},
+               {"inFlight", x->in_flight},
+               {"refusedRegistrations", x->refused_registrations}});
+}
+
+/// POST .../coordination/send-event: 202 once the hub has stored the event.
+void send_event(const http_context& ctx, const httplib::Request& req,
+                httplib::Response& res) {
+  if (req.body.size() > max_payload_bytes)
+    return reply_error(res, 413, "too_large",
+                       "an event is at most "
+                         + std::to_string(max_payload_bytes) + " bytes",
+                       "$");
+  coordination_event ev;
+  if (!read_event(req, res, ev))
+    return;
+  // Agents see who sent it: the key's id and name, never the key.
+  ev.source = "api:" + who_of(ctx, req);
+  // Longer than the hub's worst case (its store write may wait behind
+  // one in flight, 10 s each): an answer never comes after the client
+  // gave up on an event that was stored.
+  auto id = ask_within<std::string>(ctx, std::chrono::seconds{30}, ctx.hub,
+                                    coord_event_atom_v, std::move(ev));
+  if (!id)
+    return reply_error(res, id.error());
+  reply_json(res, 202,
+             json::object{{"id", *id},
+                          {"status", "/api/v1/coordination/events/" + *id}});
+}
+
+/// GET [.../]coordination/events/{id}
+void get_event(const http_context& ctx, const httplib::Request& req,
+               httplib::Response& res) {
+  // A finished event is read back from the store: the hub may wait for it.
+  auto x = ask_within<event_record>(ctx,
+                                    ctx.ask_timeout + std::chrono::seconds{5},
+                                    ctx.hub, event_atom_v,
+                                    req.matches[1].str());
+  if (!x)
+    return reply_error(res, x.error());
+  reply_json(res, 200, record_answer(*x));
+}
+
 } // namespace
 
 void add_coordination_routes(httplib::Server& srv, http_context_ptr ctx) {
-  srv.Get(
-    std::string{prefix} + "/agents/status",
-    [ctx](const httplib::Request&, httplib::Response& res) {
-      caf::scoped_actor self{*ctx->system};
-      coordination_status x;
-      caf::error failure;
-      self->request(ctx->hub, ctx->ask_timeout, agents_atom_v)
-        .receive([&](coordination_status& s) { x = std::move(s); },
-                 [&](caf::error& err) { failure = std::move(err); });
-      if (failure)
-        return reply_error(res, failure);
-      auto now = epoch_ms_now();
-      json::array agents;
-      json::object by_state{{"active", 0}, {"stale", 0}, {"disconnected", 0}};
-      for (auto& a : x.agents) {
-        agents.push_back(to_json(a, now));
-        by_state[a.state] = by_state[a.state].as_int64() + 1;
-      }
-      json::array types;
-      for (auto& t : x.types)
-        types.push_back(to_json(t));
-      reply_json(
-        res, 200,
-        json::object{
-          {"actorEndpoint",
-           ctx->cfg.node.actor.host + ":" + std::to_string(ctx->actor_port)},
-          {"agents", std::move(agents)},
-          {"byState", std::move(by_state)},
-          {"eventTypes", std::move(types)},
-          {"queued", x.queued},
-          {"inFlight", x.in_flight},
-          {"refusedRegistrations", x.refused_registrations}});
-    });
-  srv.Post(
-    std::string{prefix} + "/coordination/send-event",
-    [ctx](const httplib::Request& req, httplib::Response& res) {
-      if (req.body.size() > max_payload_bytes)
-        return reply_error(res, 413, "too_large",
-                           "an event is at most "
-                             + std::to_string(max_payload_bytes) + " bytes",
-                           "$");
-      coordination_event ev;
-      if (!read_event(req, res, ev))
-        return;
-      // Agents see who sent it: the key's id and name, never the key.
-      ev.source = "api:" + who_of(*ctx, req);
-      caf::scoped_actor self{*ctx->system};
-      std::string id;
-      caf::error failure;
-      // Longer than the hub's worst case (its store write may wait behind
-      // one in flight, 10 s each): an answer never comes after the client
-      // gave up on an event that was stored.
-      self
-        ->request(ctx->hub, std::chrono::seconds{30}, coord_event_atom_v,
-                  std::move(ev))
-        .receive([&](std::string& x) { id = std::move(x); },
-                 [&](caf::error& err) { failure = std::move(err); });
-      if (failure)
-        return reply_error(res, failure);
-      reply_json(res, 202,
-                 json::object{{"id", id},
-                              {"status", "/api/v1/coordination/events/" + id}});
-    });
-  auto get_event = [ctx](const httplib::Request& req, httplib::Response& res) {
-    auto id = req.matches[1].str();
-    caf::scoped_actor self{*ctx->system};
-    event_record x;
-    caf::error failure;
-    self
-      ->request(ctx->hub, ctx->ask_timeout + std::chrono::seconds{5},
-                event_atom_v, id)
-      .receive([&](event_record& r) { x = std::move(r); },
-               [&](caf::error& err) { failure = std::move(err); });
-    if (failure)
-      return reply_error(res, failure);
-    reply_json(res, 200, record_to_json(x));
-  };
-  srv.Get(R"(/api/v1/coordination/events/([^/]+))", get_event);
-  srv.Get(std::string{prefix} + R"(/coordination/events/([^/]+))", get_event);
+  srv.Get(std::string{prefix} + "/agents/status",
+          with_context(ctx, agents_status));
+  srv.Post(std::string{prefix} + "/coordination/send-event",
+           with_context(ctx, send_event));
+  srv.Get(R"(/api/v1/coordination/events/([^/]+))",
+          with_context(ctx, get_event));
+  srv.Get(std::string{prefix} + R"(/coordination/events/([^/]+))",
+          with_context(ctx, get_event));
 }
 
 } // namespace streamb

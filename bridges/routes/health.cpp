@@ -28,29 +28,38 @@ boost::json::object to_json(const readiness_report& report,
           {"components", std::move(components)}};
 }
 
+/// GET /healthz: liveness, the process answers HTTP. Nothing else is
+/// asked, so a slow actor never gets the node killed by an orchestrator.
+void healthz(const http_context&, const httplib::Request&,
+             httplib::Response& res) {
+  reply_json(res, 200, boost::json::object{{"status", "ok"}});
+}
+
+/// GET /readyz: every component answered in time. Degraded still answers
+/// 200: the node serves ingest and metrics, and taking it out of a load
+/// balancer would only lose those too.
+void readyz(const http_context& ctx, const httplib::Request&,
+            httplib::Response& res) {
+  auto report = ctx.readiness ? ctx.readiness() : readiness_report{};
+  reply_json(res, report.ready ? 200 : 503, to_json(report, ctx));
+}
+
+/// GET .../health/comprehensive: the operator's view, the same probes,
+/// always 200, since the answer is the report itself rather than a routing
+/// decision.
+void comprehensive(const http_context& ctx, const httplib::Request&,
+                   httplib::Response& res) {
+  auto report = ctx.readiness ? ctx.readiness() : readiness_report{};
+  reply_json(res, 200, to_json(report, ctx));
+}
+
 } // namespace
 
 void add_health_routes(httplib::Server& srv, http_context_ptr ctx) {
-  // Liveness: the process answers HTTP. Nothing else is asked, so a slow
-  // actor never gets the node killed by an orchestrator.
-  srv.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    reply_json(res, 200, boost::json::object{{"status", "ok"}});
-  });
-  // Readiness: every component answered in time. Degraded still answers
-  // 200: the node serves ingest and metrics, and taking it out of a load
-  // balancer would only lose those too.
-  srv.Get("/readyz", [ctx](const httplib::Request&, httplib::Response& res) {
-    auto report = ctx->readiness ? ctx->readiness() : readiness_report{};
-    reply_json(res, report.ready ? 200 : 503, to_json(report, *ctx));
-  });
-  // The operator's view: the same probes, always 200, since the answer is
-  // the report itself rather than a routing decision.
+  srv.Get("/healthz", with_context(ctx, healthz));
+  srv.Get("/readyz", with_context(ctx, readyz));
   srv.Get("/api/v1/stream-b-coordination/health/comprehensive",
-          [ctx](const httplib::Request&, httplib::Response& res) {
-            auto report = ctx->readiness ? ctx->readiness()
-                                         : readiness_report{};
-            reply_json(res, 200, to_json(report, *ctx));
-          });
+          with_context(ctx, comprehensive));
 }
 
 } // namespace streamb

@@ -3,10 +3,13 @@
 // Route groups; each adds its handlers to the server. Handlers parse,
 // validate, ask an actor and render: they never hold state of their own.
 
+#include <functional>
 #include <memory>
 
 namespace httplib {
 class Server;
+struct Request;
+struct Response;
 } // namespace httplib
 
 namespace streamb {
@@ -14,6 +17,21 @@ namespace streamb {
 struct http_context;
 
 using http_context_ptr = std::shared_ptr<const http_context>;
+
+/// One route's handler: parses `req`, asks actors (bridges/ask.hpp) and
+/// answers in `res`.
+using route_handler = void (*)(const http_context& ctx,
+                               const httplib::Request& req,
+                               httplib::Response& res);
+
+/// `f` bound to the node's context, in the form httplib takes handlers; so
+/// that each route group reads as a table of paths and named handlers.
+inline std::function<void(const httplib::Request&, httplib::Response&)>
+with_context(http_context_ptr ctx, route_handler f) {
+  return
+    [ctx = std::move(ctx), f](const httplib::Request& req,
+                              httplib::Response& res) { f(*ctx, req, res); };
+}
 
 /// POST /api/v1/calls
 void add_call_routes(httplib::Server& srv, http_context_ptr ctx);

@@ -131,10 +131,13 @@ caf::expected<uint16_t> node::start() {
   webhook_processor_settings wh;
   wh.node = ctx.cfg.node.name;
   wh.delivery = ctx.cfg.webhooks;
+  wh.audit_retention_ms = audit_retention_ms();
   for (auto& svc : ctx.cfg.services)
-    if (svc.webhook)
+    if (svc.webhook) {
       wh.dedup_ttl_ms[svc.name] = static_cast<int64_t>(svc.webhook->dedup_ttl_s)
         * 1000;
+      wh.critical_types[svc.name] = svc.webhook->critical_types;
+    }
   ctx.webhooks = system_.spawn(webhook_processor, std::move(wh), store_,
                                webhook_subscriber_actor{hub_});
   ctx.readiness = [this] { return readiness(); };

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cmath>
 #include <csignal>
+#include <regex>
 #include <thread>
 
 using namespace streamb;
@@ -66,6 +67,13 @@ TEST_CASE("admission grants within the burst, then answers 429 with the "
   auto& stripe = analysis.at("services").at("stripe");
   CHECK(stripe.at("granted").to_number<int>() == 4);
   CHECK(stripe.at("deniedByReason").at("burst").to_number<int>() == 1);
+  // Money is a plain decimal, never in exponent form (docs/http-api.md, JSON
+  // conventions): 50 USD is 50, not 5E1.
+  auto raw = node.client.Get("/api/v1/stream-b-coordination/cost/analysis");
+  REQUIRE(raw);
+  CHECK(raw->body.find(R"("budgetUsd":50,)") != std::string::npos);
+  CHECK_FALSE(
+    std::regex_search(raw->body, std::regex{R"([0-9.][eE][-+]?[0-9])"}));
   CHECK(node.process.stop(SIGTERM, 5s) == 0);
 }
 
@@ -120,7 +128,7 @@ TEST_CASE("two nodes on one Redis, hammered at once, never reserve past the "
                  .at("stripe")
                  .at("costMetrics")
                  .at("budgetUtilization")
-                 .as_double();
+                 .to_number<double>();
     return std::abs(pct - granted * 0.01 / 2 * 100) < 0.01;
   }));
   CHECK(a.process.stop(SIGTERM, 5s) == 0);

@@ -210,6 +210,11 @@ TEST_CASE("agents register, get only the types they subscribe to, and their "
   CHECK(deliveries[0].at("agent").as_string() == "db-1");
   CHECK(deliveries[0].at("status").as_string() == "ok");
   CHECK(deliveries[0].at("response").at("handledBy").as_string() == "db-1");
+  // Times are ISO-8601 UTC strings (docs/http-api.md, JSON conventions).
+  CHECK(rec_a.at("createdAt").as_string().ends_with("Z"));
+  CHECK(rec_a.at("finishedAt").is_string());
+  CHECK(deliveries[0].at("sentAt").is_string());
+  CHECK(deliveries[0].at("answeredAt").is_string());
   auto rec_b = wait_outcome(node, b);
   CHECK(rec_b.at("state").as_string() == "completed");
   CHECK(rec_b.at("deliveries").at(0).at("responseTimeMs").to_number<int64_t>()
@@ -227,7 +232,7 @@ TEST_CASE("agents register, get only the types they subscribe to, and their "
   CHECK(p.at("state").as_string() == "active");
   CHECK(p.at("answered").to_number<int64_t>() == 1);
   CHECK(p.at("inFlight").to_number<int64_t>() == 0);
-  CHECK(p.at("responseTimeMs").at("p95").as_double() >= 30.0);
+  CHECK(p.at("responseTimeMs").at("p95").to_number<double>() >= 30.0);
   CHECK(p.at("subscriptions").as_array().size() == 2);
   CHECK_FALSE(p.at("lastHeartbeat").is_null());
   bool found_type = false;

@@ -5,6 +5,7 @@
 #include "actors/webhook_processor.hpp"
 
 #include "actors/store_actor.hpp"
+#include "runtime/core/audit.hpp"
 #include "runtime/webhooks/webhook_queue.hpp"
 #include "tests/unit/actor_fixture.hpp"
 #include "tests/unit/store/switchable_backend.hpp"
@@ -61,12 +62,13 @@ test_subscriber(test_subscriber_actor::pointer self, log_ptr log) {
   };
 }
 
+/// An event as the route hands it over: unclassified; the processor makes
+/// it critical by its type.
 webhook_event event(const std::string& id, bool critical = false) {
   webhook_event ev;
   ev.id = "stripe:" + id;
   ev.service = "stripe";
   ev.type = critical ? "charge.failed" : "charge.succeeded";
-  ev.critical = critical;
   ev.payload = R"({"id":")" + id + R"("})";
   ev.received_ms = 1;
   return ev;
@@ -99,6 +101,7 @@ struct fixture : test::actor_fixture {
     settings.delivery.delivery_timeout_s = 10;
     settings.delivery.max_in_flight = 1;
     settings.dedup_ttl_ms["stripe"] = 3600 * 1000;
+    settings.critical_types["stripe"] = {"charge.failed"};
     auto result = sys().spawn(webhook_processor, settings, store,
                               webhook_subscriber_actor{subscriber});
     sched.run();
@@ -120,6 +123,16 @@ struct fixture : test::actor_fixture {
     auto value = db->inner.hget(webhook_keys::event(id), "status");
     REQUIRE(value);
     return value->value_or("");
+  }
+
+  /// The audit trail as the store holds it, oldest first.
+  std::vector<audit_record> audit_trail() {
+    std::vector<audit_record> result;
+    auto entries = db->inner.xrange(audit_stream, "-", "+", 0);
+    REQUIRE(entries);
+    for (auto& e : *entries)
+      result.push_back(audit_from_entry(e));
+    return result;
   }
 
   /// Answers the oldest held delivery.
@@ -170,6 +183,72 @@ TEST_CASE_METHOD(fixture,
 }
 
 TEST_CASE_METHOD(fixture,
+                 "events are critical when their service lists their type, "
+                 "whatever the route said") {
+  auto urgent = event("urgent", true);
+  auto routine = event("routine");
+  routine.critical = true; // only the processor classifies
+  auto untyped = event("untyped");
+  untyped.type.clear();
+  CHECK(accept({urgent, routine, untyped})
+        == accept_outcomes(3, accept_outcome::stored));
+  CHECK(db->inner.xlen(webhook_keys::critical_queue).value() == 1);
+  CHECK(db->inner.xlen(webhook_keys::normal_queue).value() == 2);
+  CHECK(db->inner.hget(webhook_keys::event("stripe:urgent"), "critical").value()
+        == std::optional<std::string>{"true"});
+  CHECK(stats().critical == 1);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a rejection is counted by reason and audited with its "
+                 "detail and remote address") {
+  self->send(processor, wh_reject_atom_v, std::string{"stripe"},
+             std::string{"bad_signature"},
+             std::string{"no v1 signature matches"}, std::string{"10.0.0.7"});
+  self->send(processor, wh_reject_atom_v, std::string{"stripe"},
+             std::string{"expired"}, std::string{"t= is 600 s old"},
+             std::string{"10.0.0.8"});
+  sched.run();
+  auto s = stats();
+  CHECK(s.received == 2);
+  CHECK(s.verified == 0);
+  CHECK(s.rejected
+        == std::vector<std::pair<std::string, uint64_t>>{{"bad_signature", 1},
+                                                         {"expired", 1}});
+  auto trail = audit_trail();
+  REQUIRE(trail.size() == 2);
+  CHECK(trail[0].node == "node-a");
+  CHECK(trail[0].who == "provider:stripe@10.0.0.7");
+  CHECK(trail[0].action == "webhook.reject");
+  CHECK(trail[0].subject == "stripe");
+  CHECK(trail[0].outcome == "bad_signature");
+  CHECK(trail[0].detail == "no v1 signature matches");
+  CHECK(trail[1].who == "provider:stripe@10.0.0.8");
+  CHECK(trail[1].outcome == "expired");
+}
+
+TEST_CASE_METHOD(fixture,
+                 "with the store down a rejection is still counted, and its "
+                 "audit record is dropped, not kept") {
+  db->down = true;
+  self->send(processor, wh_reject_atom_v, std::string{"stripe"},
+             std::string{"malformed"}, std::string{"no t="},
+             std::string{"10.0.0.9"});
+  sched.run();
+  CHECK(stats().rejected.size() == 1);
+  db->down = false;
+  // The next rejection goes out alone: the refused record was not queued
+  // again (its log line is the record).
+  self->send(processor, wh_reject_atom_v, std::string{"stripe"},
+             std::string{"malformed"}, std::string{"no v1="},
+             std::string{"10.0.0.9"});
+  sched.run();
+  auto trail = audit_trail();
+  REQUIRE(trail.size() == 1);
+  CHECK(trail[0].detail == "no v1=");
+}
+
+TEST_CASE_METHOD(fixture,
                  "failed deliveries follow the retry schedule, the "
                  "last failure dead-letters, and a replay "
                  "delivers") {
@@ -195,8 +274,15 @@ TEST_CASE_METHOD(fixture,
   CHECK(s.delivered == 0);
   // The operator fixes the subscriber and replays.
   log->mode = subscriber_log::accept;
-  auto id = ask<std::string>(processor, wh_replay_atom_v, dead.front().id);
+  auto id = ask<std::string>(processor, wh_replay_atom_v, dead.front().id,
+                             std::string{"operator-1"});
   CHECK(id == "stripe:evt_9");
+  auto trail = audit_trail();
+  REQUIRE(trail.size() == 1);
+  CHECK(trail[0].action == "webhook.replay");
+  CHECK(trail[0].who == "operator-1");
+  CHECK(trail[0].subject == "stripe:evt_9");
+  CHECK(trail[0].detail == "dead letter " + dead.front().id);
   sched.run();
   REQUIRE(log->got.size() == 4);
   CHECK(log->got[3].attempts == 1);
@@ -205,7 +291,7 @@ TEST_CASE_METHOD(fixture,
   // A second replay of the same dead letter is refused.
   std::optional<caf::error> refused;
   auto rh = self->request(processor, caf::infinite, wh_replay_atom_v,
-                          dead.front().id);
+                          dead.front().id, std::string{"operator-1"});
   sched.run();
   rh.receive([](std::string&) {},
              [&](caf::error& err) { refused = std::move(err); });
