@@ -6,7 +6,7 @@
 #include "runtime/store/redis_backend.hpp"
 
 #include "tests/integration/redis_process.hpp"
-#include "tests/unit/store/backend_suite.hpp"
+#include "tests/unit/runtime/store/backend_suite.hpp"
 
 #include <catch2/catch.hpp>
 #include <hiredis/hiredis.h>

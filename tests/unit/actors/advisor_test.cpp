@@ -12,7 +12,7 @@
 #include "runtime/core/audit.hpp"
 #include "runtime/core/wall_time.hpp"
 #include "tests/unit/actor_fixture.hpp"
-#include "tests/unit/store/switchable_backend.hpp"
+#include "tests/unit/runtime/store/switchable_backend.hpp"
 
 #include <memory>
 

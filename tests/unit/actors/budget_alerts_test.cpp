@@ -9,7 +9,7 @@
 #include "runtime/metrics/metric_rollup.hpp"
 #include "runtime/core/wall_time.hpp"
 #include "tests/unit/actor_fixture.hpp"
-#include "tests/unit/store/switchable_backend.hpp"
+#include "tests/unit/runtime/store/switchable_backend.hpp"
 
 #include <boost/json.hpp>
 

@@ -3,7 +3,7 @@
 #include "actors/store_actor.hpp"
 #include "runtime/core/actor_wall_clock.hpp"
 #include "runtime/core/wall_time.hpp"
-#include "tests/unit/store/switchable_backend.hpp"
+#include "tests/unit/runtime/store/switchable_backend.hpp"
 
 #include "tests/unit/actor_fixture.hpp"
 

@@ -6,7 +6,7 @@
 
 #include "actors/store_actor.hpp"
 #include "tests/unit/actor_fixture.hpp"
-#include "tests/unit/store/switchable_backend.hpp"
+#include "tests/unit/runtime/store/switchable_backend.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/event_based_actor.hpp>

@@ -8,7 +8,7 @@
 #include "runtime/core/audit.hpp"
 #include "runtime/webhooks/webhook_queue.hpp"
 #include "tests/unit/actor_fixture.hpp"
-#include "tests/unit/store/switchable_backend.hpp"
+#include "tests/unit/runtime/store/switchable_backend.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 

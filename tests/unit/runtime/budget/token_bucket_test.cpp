@@ -1,6 +1,6 @@
 #include "runtime/budget/token_bucket.hpp"
 
-#include "tests/unit/budget/sim_clock.hpp"
+#include "tests/unit/runtime/budget/sim_clock.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
 #include "runtime/budget/circuit_breaker.hpp"
 
 #include "runtime/messages.hpp"
-#include "tests/unit/budget/sim_clock.hpp"
+#include "tests/unit/runtime/budget/sim_clock.hpp"
 
 #include <catch2/catch.hpp>
 

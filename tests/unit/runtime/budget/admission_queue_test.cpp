@@ -2,7 +2,7 @@
 
 #include "runtime/budget/reserved_share.hpp"
 #include "runtime/budget/token_bucket.hpp"
-#include "tests/unit/budget/sim_clock.hpp"
+#include "tests/unit/runtime/budget/sim_clock.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 #include "runtime/store/memory_backend.hpp"
 
-#include "tests/unit/store/backend_suite.hpp"
+#include "tests/unit/runtime/store/backend_suite.hpp"
 
 #include <catch2/catch.hpp>
 
