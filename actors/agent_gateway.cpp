@@ -16,6 +16,8 @@ agent_gateway(coordination_gateway_actor::pointer self,
     if (dm.source == hub.address())
       self->quit(dm.reason);
   });
+  // Error messages a peer sends are dropped on purpose: a hostile peer
+  // must not be able to fill the log (the hub logs what agents do).
   self->set_error_handler([](caf::error&) {});
   self->set_default_handler(caf::drop);
   return {

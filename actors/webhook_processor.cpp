@@ -389,7 +389,12 @@ void on_failed(webhook_processor_pointer self, webhook_event ev,
   // The history is for the operator; the retry itself lives in memory and,
   // after a crash, in the queue's pending list.
   self->request(st.store, store_timeout, write_atom_v, std::move(ops))
-    .then([](write_results&) {}, [](caf::error&) {});
+    .then([](write_results&) {},
+          [](caf::error& err) {
+            log_warning("webhook_processor",
+                        "retry note not stored (the retry still happens): "
+                          + caf::to_string(err));
+          });
   self->delayed_send(self, std::chrono::milliseconds{delay}, wh_retry_atom_v,
                      std::move(ev));
 }
@@ -555,7 +560,12 @@ void poll(webhook_processor_pointer self) {
                       take(self, claimed, true);
                       dispatch(self);
                     },
-                    [](caf::error&) {});
+                    [](caf::error& err) {
+                      // Tried again at the next claim interval.
+                      log_warning("webhook_processor",
+                                  "claiming abandoned webhooks failed: "
+                                    + caf::to_string(err));
+                    });
             },
             on_error);
       },
@@ -606,10 +616,21 @@ void ensure_groups(webhook_processor_pointer self) {
                               take(self, entries, true);
                               dispatch(self);
                             },
-                            [](caf::error&) {});
+                            [](caf::error& err) {
+                              // The claim of idle entries picks it up later.
+                              log_warning("webhook_processor",
+                                          "reading back a pending webhook "
+                                          "failed: "
+                                            + caf::to_string(err));
+                            });
                       }
                     },
-                    [](caf::error&) {});
+                    [](caf::error& err) {
+                      log_warning("webhook_processor",
+                                  "listing pending webhooks failed (the "
+                                  "claim of idle entries picks them up): "
+                                    + caf::to_string(err));
+                    });
               }
               auto& st = self->state;
               st.groups_ready = true;

@@ -1,5 +1,7 @@
 #include "bridges/agent_client.hpp"
 
+#include "runtime/core/log.hpp"
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/after.hpp>
@@ -267,7 +269,13 @@ void agent_client::run() {
         // (it forgets it when it thinks the connection dropped).
         self->request(*gw, interval, heartbeat_atom_v, welcome.session)
           .receive([&](bool known) { forgotten = !known; },
-                   [&](caf::error&) {});
+                   [&](caf::error& err) {
+                     // The hub judges missed beats; a dropped connection
+                     // arrives as a down message and ends this loop.
+                     log_warning("agent_client",
+                                 "heartbeat unanswered: "
+                                   + caf::to_string(err));
+                   });
         next_beat = now + interval;
       }
       // Short waits: a stop is noticed within 100 ms.
