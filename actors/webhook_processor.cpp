@@ -493,8 +493,68 @@ void take(webhook_processor_pointer self, const stream_entries& entries,
 
 void ensure_groups(webhook_processor_pointer self);
 
+// A poll is three steps, each one store round trip: read the critical
+// queue, read the normal queue, and (every claim_idle_s / 2) claim what
+// other consumers left idle. One poll at a time.
+
+void poll_failed(webhook_processor_pointer self, const caf::error& err) {
+  self->state.polling = false;
+  // The group vanished with a Redis that restarted empty: make it again.
+  if (err == caf::make_error(error_code::not_found))
+    self->state.groups_ready = false;
+}
+
+void claim_idle(webhook_processor_pointer self) {
+  auto& st = self->state;
+  auto now = epoch_ms(self->clock());
+  auto claim_ms = int64_t{st.settings.delivery.claim_idle_s} * 1000;
+  if (now - st.last_claim_ms < claim_ms / 2)
+    return;
+  st.last_claim_ms = now;
+  for (bool critical : {true, false})
+    self
+      ->request(st.store, store_timeout, xclaim_atom_v, keys::queue(critical),
+                std::string{keys::group}, st.settings.node, claim_ms,
+                read_batch)
+      .then(
+        [self](stream_entries& claimed) {
+          if (!claimed.empty())
+            log_info("webhook_processor",
+                     "claimed " + std::to_string(claimed.size())
+                       + " webhooks another consumer left");
+          take(self, claimed, true);
+          dispatch(self);
+        },
+        [](caf::error& err) {
+          // Tried again at the next claim interval.
+          log_warning("webhook_processor",
+                      "claiming abandoned webhooks failed: "
+                        + caf::to_string(err));
+        });
+}
+
+/// Reads the normal queue; `more` says the critical read filled its batch.
+void read_normal(webhook_processor_pointer self, bool more) {
+  auto& st = self->state;
+  self
+    ->request(st.store, store_timeout, xread_atom_v,
+              std::string{keys::normal_queue}, std::string{keys::group},
+              st.settings.node, read_batch)
+    .then(
+      [self, more](stream_entries& normal) {
+        auto& st = self->state;
+        take(self, normal, false);
+        dispatch(self);
+        st.polling = false;
+        if (more || st.poll_again || normal.size() == read_batch)
+          return poll(self);
+        claim_idle(self);
+      },
+      [self](caf::error& err) { poll_failed(self, err); });
+}
+
 /// Reads new entries (critical first), then claims what other consumers left
-/// idle too long. One poll at a time.
+/// idle too long.
 void poll(webhook_processor_pointer self) {
   auto& st = self->state;
   if (!st.groups_ready) {
@@ -511,135 +571,93 @@ void poll(webhook_processor_pointer self) {
     return;
   st.polling = true;
   st.poll_again = false;
-  auto on_error = [self](caf::error& err) {
-    self->state.polling = false;
-    // The group vanished with a Redis that restarted empty: make it again.
-    if (err == caf::make_error(error_code::not_found))
-      self->state.groups_ready = false;
-  };
   self
     ->request(st.store, store_timeout, xread_atom_v,
               std::string{keys::critical_queue}, std::string{keys::group},
               st.settings.node, read_batch)
     .then(
-      [self, on_error](stream_entries& critical) {
+      [self](stream_entries& critical) {
         take(self, critical, false);
         dispatch(self);
-        auto more = critical.size() == read_batch;
-        self
-          ->request(self->state.store, store_timeout, xread_atom_v,
-                    std::string{keys::normal_queue}, std::string{keys::group},
-                    self->state.settings.node, read_batch)
-          .then(
-            [self, more](stream_entries& normal) {
-              auto& st = self->state;
-              take(self, normal, false);
-              dispatch(self);
-              st.polling = false;
-              if (more || st.poll_again || normal.size() == read_batch) {
-                poll(self);
-                return;
-              }
-              auto now = epoch_ms(self->clock());
-              auto claim_ms = int64_t{st.settings.delivery.claim_idle_s} * 1000;
-              if (now - st.last_claim_ms < claim_ms / 2)
-                return;
-              st.last_claim_ms = now;
-              for (bool critical_queue : {true, false})
-                self
-                  ->request(st.store, store_timeout, xclaim_atom_v,
-                            keys::queue(critical_queue),
-                            std::string{keys::group}, st.settings.node,
-                            claim_ms, read_batch)
-                  .then(
-                    [self](stream_entries& claimed) {
-                      if (!claimed.empty())
-                        log_info("webhook_processor",
-                                 "claimed " + std::to_string(claimed.size())
-                                   + " webhooks another consumer left");
-                      take(self, claimed, true);
-                      dispatch(self);
-                    },
-                    [](caf::error& err) {
-                      // Tried again at the next claim interval.
-                      log_warning("webhook_processor",
-                                  "claiming abandoned webhooks failed: "
-                                    + caf::to_string(err));
-                    });
-            },
-            on_error);
+        read_normal(self, critical.size() == read_batch);
       },
-      on_error);
+      [self](caf::error& err) { poll_failed(self, err); });
 }
 
-/// Creates the consumer groups (idempotent), then takes back this node's own
-/// entries that a crash left pending: they were stored and answered 2xx.
+// Start-up is three steps too: create both consumer groups (idempotent),
+// then take back this node's own entries that a crash left pending: they
+// were stored and answered 2xx.
+
+void groups_failed(webhook_processor_pointer self, const caf::error& err) {
+  self->state.polling = false;
+  log_warning("webhook_processor",
+              "webhook queues not ready: " + caf::to_string(err));
+}
+
+/// Reads back one pending entry of this node.
+void read_back(webhook_processor_pointer self, const std::string& stream,
+               const std::string& id) {
+  self
+    ->request(self->state.store, store_timeout, xrange_atom_v, stream, id, id,
+              uint64_t{1})
+    .then(
+      [self](stream_entries& entries) {
+        take(self, entries, true);
+        dispatch(self);
+      },
+      [](caf::error& err) {
+        // The claim of idle entries picks it up later.
+        log_warning("webhook_processor",
+                    "reading back a pending webhook "
+                    "failed: "
+                      + caf::to_string(err));
+      });
+}
+
+void recover_pending(webhook_processor_pointer self, std::string stream) {
+  self
+    ->request(self->state.store, store_timeout, xpending_atom_v, stream,
+              std::string{keys::group}, uint64_t{0})
+    .then(
+      [self, stream](pending_entries& pending) {
+        for (auto& p : pending)
+          if (p.consumer == self->state.settings.node)
+            read_back(self, stream, p.id);
+      },
+      [](caf::error& err) {
+        log_warning("webhook_processor",
+                    "listing pending webhooks failed (the claim of idle "
+                    "entries picks them up): "
+                      + caf::to_string(err));
+      });
+}
+
+/// Creates the group of one queue, the critical one first.
+void create_group(webhook_processor_pointer self, bool critical) {
+  self
+    ->request(self->state.store, store_timeout, xgroup_atom_v,
+              std::string{keys::queue(critical)}, std::string{keys::group},
+              std::string{"0"})
+    .then(
+      [self, critical](bool) {
+        if (critical)
+          return create_group(self, false);
+        for (bool c : {true, false})
+          recover_pending(self, keys::queue(c));
+        auto& st = self->state;
+        st.groups_ready = true;
+        st.polling = false;
+        poll(self);
+      },
+      [self](caf::error& err) { groups_failed(self, err); });
+}
+
 void ensure_groups(webhook_processor_pointer self) {
   auto& st = self->state;
   if (st.polling)
     return;
   st.polling = true;
-  auto on_error = [self](caf::error& err) {
-    self->state.polling = false;
-    log_warning("webhook_processor",
-                "webhook queues not ready: " + caf::to_string(err));
-  };
-  self
-    ->request(st.store, store_timeout, xgroup_atom_v,
-              std::string{keys::critical_queue}, std::string{keys::group},
-              std::string{"0"})
-    .then(
-      [self, on_error](bool) {
-        self
-          ->request(self->state.store, store_timeout, xgroup_atom_v,
-                    std::string{keys::normal_queue}, std::string{keys::group},
-                    std::string{"0"})
-          .then(
-            [self, on_error](bool) {
-              for (bool critical : {true, false}) {
-                auto stream = keys::queue(critical);
-                self
-                  ->request(self->state.store, store_timeout, xpending_atom_v,
-                            stream, std::string{keys::group}, uint64_t{0})
-                  .then(
-                    [self, stream](pending_entries& pending) {
-                      auto& me = self->state.settings.node;
-                      for (auto& p : pending) {
-                        if (p.consumer != me)
-                          continue;
-                        self
-                          ->request(self->state.store, store_timeout,
-                                    xrange_atom_v, stream, p.id, p.id,
-                                    uint64_t{1})
-                          .then(
-                            [self](stream_entries& entries) {
-                              take(self, entries, true);
-                              dispatch(self);
-                            },
-                            [](caf::error& err) {
-                              // The claim of idle entries picks it up later.
-                              log_warning("webhook_processor",
-                                          "reading back a pending webhook "
-                                          "failed: "
-                                            + caf::to_string(err));
-                            });
-                      }
-                    },
-                    [](caf::error& err) {
-                      log_warning("webhook_processor",
-                                  "listing pending webhooks failed (the "
-                                  "claim of idle entries picks them up): "
-                                    + caf::to_string(err));
-                    });
-              }
-              auto& st = self->state;
-              st.groups_ready = true;
-              st.polling = false;
-              poll(self);
-            },
-            on_error);
-      },
-      on_error);
+  create_group(self, true);
 }
 
 // -- operator views -----------------------------------------------------------
