@@ -4,6 +4,7 @@
 #include "bridges/json_body.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
+#include "runtime/coordination/delivery_target.hpp"
 #include "runtime/budget/priority.hpp"
 #include "runtime/coordination/coordination_codec.hpp"
 #include "runtime/core/wall_time.hpp"
@@ -137,16 +138,16 @@ bool read_event(const httplib::Request& req, httplib::Response& res,
       if ((key == "agent" || key == "role") && value.is_string())
         target = std::string{key} + ":" + std::string{value.get_string()};
     }
-    auto valid = (target.rfind("agent:", 0) == 0 && target.size() > 6)
-      || (target.rfind("role:", 0) == 0 && target.size() > 5);
-    if (!valid) {
+    auto parsed = delivery_target::parse(target);
+    if (!parsed || parsed->kind == delivery_target::kind_t::any
+        || parsed->name.empty()) {
       reply_error(res, 400, "invalid_argument",
                   "target must be \"agent:NAME\", \"role:ROLE\", "
                   "{\"agent\": NAME} or {\"role\": ROLE}",
                   "$.target");
       return false;
     }
-    ev.target = std::move(target);
+    ev.target = parsed->to_string();
   }
   ev.source = "api";
   return true;

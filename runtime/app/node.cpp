@@ -3,6 +3,7 @@
 #include "runtime/core/crypto.hpp"
 #include "actors/advisor.hpp"
 #include "actors/budget_controller.hpp"
+#include "actors/agent_gateway.hpp"
 #include "actors/coordination_hub.hpp"
 #include "actors/credential_keeper.hpp"
 #include "actors/service_monitor.hpp"
