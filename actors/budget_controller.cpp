@@ -67,7 +67,9 @@ std::string day_field(int64_t now) {
 }
 
 priority priority_of(const admission_request& r) {
-  return static_cast<priority>(std::min<uint8_t>(r.priority, 3));
+  // Admission requests may come from agents in other processes: clamp.
+  return static_cast<priority>(
+    std::min<uint8_t>(static_cast<uint8_t>(r.priority), 3));
 }
 
 int64_t estimated_cost(const state_type& st, const admission_request& r) {
@@ -178,15 +180,13 @@ void publish_cost_alert(budget_controller_pointer self,
   if (e.what == budget::budget_event::kind::level_reached) {
     payload["event"] = "level_reached";
     payload["levelPercent"] = static_cast<double>(e.level_bp) / 100.0;
-    ev.priority = static_cast<uint8_t>(e.level_bp >= 9000 ? priority::high
-                                                          : priority::normal);
+    ev.priority = e.level_bp >= 9000 ? priority::high : priority::normal;
   } else {
     payload["event"] = "mode_changed";
     payload["from"] = budget::to_string(e.from);
     payload["to"] = budget::to_string(e.to);
-    ev.priority = static_cast<uint8_t>(e.to == budget::budget_mode::normal
-                                         ? priority::high
-                                         : priority::critical);
+    ev.priority = e.to == budget::budget_mode::normal ? priority::high
+                                                      : priority::critical;
   }
   ev.payload = boost::json::serialize(payload);
   self->send(st.settings.events, publish_atom_v, std::move(ev));
@@ -615,7 +615,7 @@ void check_forecast(budget_controller_pointer self,
   ev.type = "cost_alert";
   ev.source = "budget:" + st.service.name;
   ev.created_ms = epoch_ms(self->clock());
-  ev.priority = static_cast<uint8_t>(high ? priority::high : priority::normal);
+  ev.priority = high ? priority::high : priority::normal;
   ev.payload = boost::json::serialize(payload);
   self->send(st.settings.events, publish_atom_v, std::move(ev));
 }

@@ -38,13 +38,11 @@ service_metrics metrics_now(service_monitor_pointer self, metrics_window w) {
   return m;
 }
 
-uint8_t to_priority(advice::alert_priority p) {
+budget::priority to_priority(advice::alert_priority p) {
   switch (p) {
-    case advice::alert_priority::critical:
-      return static_cast<uint8_t>(budget::priority::critical);
-    case advice::alert_priority::high:
-      return static_cast<uint8_t>(budget::priority::high);
-    default: return static_cast<uint8_t>(budget::priority::normal);
+    case advice::alert_priority::critical: return budget::priority::critical;
+    case advice::alert_priority::high: return budget::priority::high;
+    default: return budget::priority::normal;
   }
 }
 

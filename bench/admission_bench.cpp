@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
   settings.refresh_ms = 1000;
   auto budget = sys.spawn(budget_controller, free_service(), settings, store);
   admission_request free_call;
-  free_call.priority = 2;
+  free_call.priority = budget::priority::normal;
   free_call.cost_micros = 0;
   admission_request paid_call = free_call;
   paid_call.cost_micros = 1; // one micro-dollar, reserved in the store

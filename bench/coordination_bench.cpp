@@ -104,7 +104,7 @@ coordination_event make_event(uint64_t i) {
   coordination_event ev;
   ev.id = "bench-" + std::to_string(i);
   ev.type = "system_optimization";
-  ev.priority = 2;
+  ev.priority = budget::priority::normal;
   ev.source = "bench";
   ev.created_ms = 1795766822519;
   ev.payload

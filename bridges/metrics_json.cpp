@@ -10,8 +10,6 @@
 namespace streamb {
 
 boost::json::object to_json(const service_alert& x) {
-  static constexpr const char* priorities[] = {"critical", "high", "normal",
-                                               "low"};
   boost::json::object out{{"service", x.service},
                           {"metric", x.metric},
                           {"kind", x.kind},
@@ -19,8 +17,7 @@ boost::json::object to_json(const service_alert& x) {
                           {"threshold", x.threshold},
                           {"active", x.active},
                           {"since", iso8601_utc(x.since_ms)},
-                          {"priority", priorities[std::min<uint8_t>(
-                                         x.priority, 3)]}};
+                          {"priority", budget::to_string(x.priority)}};
   if (x.kind == "anomaly")
     out["expected"] = boost::json::object{{"low", x.expected_low},
                                           {"mean", x.expected_mean},

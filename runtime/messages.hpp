@@ -4,6 +4,7 @@
 // typed actor interface. Types are registered once in messages.cpp.
 
 #include "runtime/auth/records.hpp"
+#include "runtime/budget/priority.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/core/error_code.hpp"
 #include "runtime/coordination/event_types.hpp"
@@ -160,9 +161,9 @@ struct service_alert {
   double expected_low = 0;
   double expected_mean = 0;
   double expected_high = 0;
-  /// "raised" | "escalated" | "resolved"; priority as budget::priority.
+  /// "raised" | "escalated" | "resolved".
   std::string state = "raised";
-  uint8_t priority = 2;
+  budget::priority priority = budget::priority::normal;
 };
 
 template <class Inspector>
@@ -471,7 +472,7 @@ using webhook_processor_actor = caf::typed_actor<
 
 /// "May I call the provider now?" (POST /api/v1/admission/{service}).
 struct admission_request {
-  uint8_t priority = 2; // budget::priority: critical 0, high, normal, low 3
+  budget::priority priority = budget::priority::normal;
   uint64_t units = 1;
   int64_t wait_ms = 0;      // how long the caller may wait in the queue
   int64_t cost_micros = -1; // the call's estimate; -1: the cost model's
@@ -673,7 +674,7 @@ using advisor_actor = caf::typed_actor<
 struct coordination_event {
   std::string id;
   std::string type;
-  uint8_t priority = 2; // budget::priority: critical 0, high, normal, low 3
+  budget::priority priority = budget::priority::normal;
   std::string source;   // "api", "budget:<service>", "monitor:<service>", ...
   int64_t created_ms = 0;
   std::string payload; // JSON text

@@ -124,7 +124,7 @@ bool read_request(const httplib::Request& req, httplib::Response& res,
                     "$.priority");
         return false;
       }
-      out.priority = static_cast<uint8_t>(*p);
+      out.priority = *p;
     } else if (key == "units" || key == "waitMs") {
       auto n = value.is_int64() ? value.get_int64()
         : value.is_uint64()     ? static_cast<int64_t>(

@@ -114,7 +114,7 @@ bool read_event(const httplib::Request& req, httplib::Response& res,
                 "$.type");
     return false;
   }
-  ev.priority = static_cast<uint8_t>(budget::priority::normal);
+  ev.priority = budget::priority::normal;
   if (auto p = obj.if_contains("priority")) {
     auto text = p->if_string();
     auto parsed = text ? budget::parse_priority(*text) : std::nullopt;
@@ -124,7 +124,7 @@ bool read_event(const httplib::Request& req, httplib::Response& res,
                   "$.priority");
       return false;
     }
-    ev.priority = static_cast<uint8_t>(*parsed);
+    ev.priority = *parsed;
   }
   if (auto p = obj.if_contains("payload"); p && !p->is_null())
     ev.payload = json::serialize(*p);

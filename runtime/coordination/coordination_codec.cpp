@@ -51,7 +51,7 @@ std::optional<coordination_event> event_from_json(const json::object& obj) {
   auto p = budget::parse_priority(string_of(obj, "priority"));
   if (ev.id.empty() || ev.type.empty() || !p)
     return std::nullopt;
-  ev.priority = static_cast<uint8_t>(*p);
+  ev.priority = *p;
   ev.source = string_of(obj, "source");
   ev.created_ms = int_of(obj, "createdAt");
   ev.target = string_of(obj, "target");
@@ -65,7 +65,7 @@ json::object event_to_json(const coordination_event& ev) {
   return {{"id", ev.id},
           {"type", ev.type},
           {"priority",
-           budget::to_string(static_cast<budget::priority>(ev.priority))},
+           budget::to_string(ev.priority)},
           {"source", ev.source},
           {"createdAt", ev.created_ms},
           {"target", ev.target},

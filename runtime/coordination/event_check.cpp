@@ -8,7 +8,7 @@ namespace streamb {
 std::optional<std::string> event_error(const coordination_event& ev) {
   if (!is_coordination_event_type(ev.type))
     return "unknown event type '" + ev.type + "'";
-  if (ev.priority > 3)
+  if (static_cast<std::size_t>(ev.priority) >= budget::priority_count)
     return "priority must be critical, high, normal or low";
   if (!delivery_target::parse(ev.target))
     return "target must be \"agent:NAME\" or \"role:ROLE\"";

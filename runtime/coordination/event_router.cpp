@@ -9,8 +9,9 @@ namespace {
 // An agent's answer is kept in the event record up to this size.
 constexpr std::size_t max_response_bytes = 16 * 1024;
 
-std::size_t queue_index(uint8_t priority) {
-  return std::min<std::size_t>(priority, 3);
+std::size_t queue_index(budget::priority priority) {
+  return std::min<std::size_t>(static_cast<std::size_t>(priority),
+                               budget::priority_count - 1);
 }
 
 } // namespace

@@ -29,7 +29,8 @@ coordination_event webhook_as_event(const webhook_event& wh, int64_t now_ms) {
   coordination_event ev;
   ev.id = "webhook:" + wh.id;
   ev.type = "webhook";
-  ev.priority = wh.critical ? 0 : 2;
+  ev.priority = wh.critical ? budget::priority::critical
+                            : budget::priority::normal;
   ev.source = "webhook:" + wh.service;
   ev.created_ms = now_ms;
   ev.payload = webhook_payload(wh);
@@ -39,7 +40,7 @@ coordination_event webhook_as_event(const webhook_event& wh, int64_t now_ms) {
 coordination_event alert_as_event(const service_alert& x) {
   coordination_event ev;
   ev.type = "performance_optimization";
-  ev.priority = std::min<uint8_t>(x.priority, 3);
+  ev.priority = x.priority;
   ev.source = "monitor:" + x.service;
   json::object payload{{"service", x.service}, {"metric", x.metric},
                        {"kind", x.kind},       {"state", x.state},

@@ -42,7 +42,7 @@ service_config stripe(double budget_usd) {
 
 admission_request costing(double usd, uint8_t priority = 2) {
   admission_request r;
-  r.priority = priority;
+  r.priority = static_cast<budget::priority>(priority);
   r.cost_micros = static_cast<int64_t>(usd * 1e6);
   return r;
 }

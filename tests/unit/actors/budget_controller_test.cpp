@@ -42,7 +42,7 @@ service_config stripe(double budget_usd, bool hard_cap) {
 admission_request ask_for(uint8_t priority, double cost_usd = 0,
                           int64_t wait_ms = 0) {
   admission_request r;
-  r.priority = priority;
+  r.priority = static_cast<budget::priority>(priority);
   r.cost_micros = static_cast<int64_t>(cost_usd * 1e6);
   r.wait_ms = wait_ms;
   return r;

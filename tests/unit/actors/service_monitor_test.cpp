@@ -400,7 +400,7 @@ struct alerting_fixture : test::actor_fixture {
     std::vector<std::string> out;
     for (auto& a : *alerts)
       if (a.kind == kind)
-        out.push_back(a.state + ":" + std::to_string(a.priority));
+        out.push_back(a.state + ":" + std::to_string(static_cast<int>(a.priority)));
     return out;
   }
 };

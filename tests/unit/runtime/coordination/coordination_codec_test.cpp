@@ -14,7 +14,7 @@ coordination_event sample_event() {
   coordination_event ev;
   ev.id = "local-1-1";
   ev.type = "cost_alert";
-  ev.priority = 1;
+  ev.priority = budget::priority::high;
   ev.source = "budget:maps";
   ev.created_ms = 1795766822519;
   ev.payload = R"({"service":"maps","levelPercent":95})";

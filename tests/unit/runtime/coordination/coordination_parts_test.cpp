@@ -42,7 +42,7 @@ TEST_CASE("an event needs a known type, a priority and a valid target") {
   ev.target = "ops";
   CHECK(event_error(ev) == "target must be \"agent:NAME\" or \"role:ROLE\"");
   ev.target.clear();
-  ev.priority = 4;
+  ev.priority = static_cast<budget::priority>(4); // from a peer
   CHECK(event_error(ev) == "priority must be critical, high, normal or low");
   ev.type = "coffee";
   CHECK(event_error(ev) == "unknown event type 'coffee'");
@@ -74,7 +74,7 @@ TEST_CASE("a webhook becomes an event of its own id, critical when it is") {
   auto ev = webhook_as_event(wh, 99);
   CHECK(ev.id == "webhook:stripe:evt_1");
   CHECK(ev.type == "webhook");
-  CHECK(ev.priority == 0);
+  CHECK(ev.priority == budget::priority::critical);
   CHECK(ev.source == "webhook:stripe");
   CHECK(ev.created_ms == 99);
   auto payload = boost::json::parse(ev.payload).as_object();
@@ -83,7 +83,7 @@ TEST_CASE("a webhook becomes an event of its own id, critical when it is") {
   wh.critical = false;
   wh.payload = "not json";
   ev = webhook_as_event(wh, 99);
-  CHECK(ev.priority == 2);
+  CHECK(ev.priority == budget::priority::normal);
   CHECK(boost::json::parse(ev.payload).at("body").as_string() == "not json");
 }
 
@@ -93,11 +93,11 @@ TEST_CASE("an alert becomes a performance_optimization event at its "
   x.service = "maps";
   x.metric = "p95_ms";
   x.kind = "anomaly";
-  x.priority = 1;
+  x.priority = budget::priority::high;
   x.expected_high = 900;
   auto ev = alert_as_event(x);
   CHECK(ev.type == "performance_optimization");
-  CHECK(ev.priority == 1);
+  CHECK(ev.priority == budget::priority::high);
   CHECK(ev.source == "monitor:maps");
   CHECK(ev.id.empty()); // the router names it
   auto payload = boost::json::parse(ev.payload);

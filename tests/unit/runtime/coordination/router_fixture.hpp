@@ -51,7 +51,7 @@ struct router_fixture {
                    const std::string& target = {}) {
     coordination_event ev;
     ev.type = type;
-    ev.priority = priority;
+    ev.priority = static_cast<budget::priority>(priority);
     ev.source = "test";
     ev.target = target;
     auto routed = router.open(std::move(ev), now);
