@@ -763,13 +763,9 @@ budget_status make_status(budget_controller_pointer self) {
   s.spend_micros = st.budget->spend_micro();
   s.budget_micros = st.budget->budget_micro();
   s.reserved_micros = st.reserved_micros;
-  s.mode = budget::to_string(st.budget->mode());
-  s.override_mode = budget::to_string(st.budget->override_mode());
-  switch (st.breaker->state()) {
-    case budget::breaker_state::closed: s.breaker = "closed"; break;
-    case budget::breaker_state::open: s.breaker = "open"; break;
-    case budget::breaker_state::half_open: s.breaker = "half_open"; break;
-  }
+  s.mode = st.budget->mode();
+  s.override_mode = st.budget->override_mode();
+  s.breaker = st.breaker->state();
   s.reached_levels_bp = st.budget->reached_levels();
   s.granted = st.granted;
   s.denied.assign(st.denied.begin(), st.denied.end());

@@ -4,6 +4,8 @@
 // typed actor interface. Types are registered once in messages.cpp.
 
 #include "runtime/auth/records.hpp"
+#include "runtime/budget/budget_state.hpp"
+#include "runtime/budget/circuit_breaker.hpp"
 #include "runtime/budget/priority.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/core/error_code.hpp"
@@ -526,9 +528,9 @@ struct budget_status {
   int64_t spend_micros = 0;
   int64_t budget_micros = 0;
   int64_t reserved_micros = 0; // granted, not yet reconciled
-  std::string mode;            // normal | throttled | capped
-  std::string override_mode;   // none | lift | force
-  std::string breaker;         // closed | open | half_open
+  budget::budget_mode mode = budget::budget_mode::normal;
+  budget::budget_override override_mode = budget::budget_override::none;
+  budget::breaker_state breaker = budget::breaker_state::closed;
   std::vector<uint32_t> reached_levels_bp;
   int64_t forecast_micros = 0;
   int64_t forecast_low_micros = 0;

@@ -59,9 +59,9 @@ json::object to_json(const budget_status& s) {
          / static_cast<double>(s.budget_micros)
                          : 0.0},
     {"reservedUsd", usd(s.reserved_micros)},
-    {"state", s.mode},
-    {"override", s.override_mode},
-    {"breaker", s.breaker},
+    {"state", budget::to_string(s.mode)},
+    {"override", budget::to_string(s.override_mode)},
+    {"breaker", budget::to_string(s.breaker)},
     {"alertLevelsReachedPercent", std::move(levels)},
     {"forecast",
      {{"monthEndUsd", usd(s.forecast_micros)},

@@ -189,7 +189,7 @@ TEST_CASE_METHOD(fixture,
   CHECK(capped.reason == "hard_cap");
   auto status = ask<budget_status>(c, budget_atom_v);
   CHECK(status.spend_micros == 100'000'000);
-  CHECK(status.mode == "capped");
+  CHECK(status.mode == budget::budget_mode::capped);
   CHECK(status.reached_levels_bp
         == std::vector<uint32_t>{7500, 9000, 9500, 10000});
   CHECK(audited("budget.mode")
@@ -197,7 +197,7 @@ TEST_CASE_METHOD(fixture,
   // The operator lifts the cap for the rest of the month.
   auto lifted = ask<budget_status>(c, override_atom_v, std::string{"lift"},
                                    std::string{"operator@test"});
-  CHECK(lifted.override_mode == "lift");
+  CHECK(lifted.override_mode == budget::budget_override::lift);
   CHECK(admit(c, ask_for(normal, 1)).granted);
   CHECK(audited("budget.override") == std::vector<std::string>{"lift"});
 }
@@ -252,7 +252,8 @@ TEST_CASE_METHOD(fixture,
   self->send(c, spend_atom_v,
              call_spend{0, std::vector<status_class>(2, status_class::ok)});
   sched.run();
-  CHECK(ask<budget_status>(c, budget_atom_v).breaker == "closed");
+  CHECK(ask<budget_status>(c, budget_atom_v).breaker
+        == budget::breaker_state::closed);
   CHECK(admit(c, ask_for(normal)).granted);
 }
 
@@ -350,7 +351,7 @@ TEST_CASE_METHOD(fixture,
   svc.budget_usd_month = 200;
   CHECK(reconfigure(c, svc));
   auto raised = ask<budget_status>(c, budget_atom_v);
-  CHECK(raised.mode == "normal");
+  CHECK(raised.mode == budget::budget_mode::normal);
   CHECK(raised.spend_micros == 95'000'000);
   CHECK(raised.budget_micros == 200'000'000);
   // Levels the spend no longer reaches are armed again.
@@ -359,7 +360,7 @@ TEST_CASE_METHOD(fixture,
   svc.budget_usd_month = 100;
   CHECK(reconfigure(c, svc));
   auto lowered = ask<budget_status>(c, budget_atom_v);
-  CHECK(lowered.mode == "throttled");
+  CHECK(lowered.mode == budget::budget_mode::throttled);
   CHECK(lowered.spend_micros == 96'000'000);
   CHECK(lowered.reached_levels_bp == std::vector<uint32_t>{7500, 9000, 9500});
   CHECK(admit(c, ask_for(normal, 1)).reason == "budget_throttle");
@@ -420,7 +421,7 @@ TEST_CASE_METHOD(fixture,
   sched.run();
   svc.breaker.open_s = 60;
   CHECK(reconfigure(c, svc));
-  CHECK(ask<budget_status>(c, budget_atom_v).breaker == "open");
+  CHECK(ask<budget_status>(c, budget_atom_v).breaker == budget::breaker_state::open);
   advance(30s);
   CHECK(admit(c, ask_for(normal)).reason == "circuit_open");
   advance(30s);
