@@ -58,7 +58,8 @@ void gather(advisor_pointer self, done_fn done) {
   g->thresholds.headroom = st.settings.advice.headroom;
   g->inputs.resize(st.services.size());
   g->missing = 2 * st.services.size();
-  auto days_left = static_cast<double>(ms_until_next_utc_month(epoch_ms(self->clock())))
+  auto days_left = static_cast<double>(
+                     ms_until_next_utc_month(epoch_ms(self->clock())))
     / (24.0 * 3600 * 1000);
   for (std::size_t i = 0; i < st.services.size(); ++i) {
     g->inputs[i].days_left = days_left;
@@ -154,8 +155,9 @@ void write_audit(advisor_pointer self, const std::string& who,
   self->request(st.store, ask_timeout, write_atom_v, std::move(ops))
     .then([](write_results&) {},
           [c](caf::error& err) {
-            log_warning("advisor", "cannot store change " + c.id + ": "
-                                     + caf::to_string(err));
+            log_warning("advisor",
+                        "cannot store change " + c.id + ": "
+                          + caf::to_string(err));
           });
 }
 
@@ -210,9 +212,10 @@ void apply_all(advisor_pointer self, std::shared_ptr<limit_changes> cs,
           + std::to_string(++st.next_change);
         remember(self, c);
         write_audit(self, who, "advisor.apply", c);
-        log_info("advisor", "applied " + c.id + ": " + c.service + " limits."
-                              + c.limit + ".limit " + std::to_string(c.before)
-                              + " -> " + std::to_string(c.after));
+        log_info("advisor",
+                 "applied " + c.id + ": " + c.service + " limits." + c.limit
+                   + ".limit " + std::to_string(c.before) + " -> "
+                   + std::to_string(c.after));
         apply_all(self, cs, i + 1, who, rp);
       },
       [self, cs, i, who, rp](caf::error& err) {
@@ -253,8 +256,8 @@ void load_changes(advisor_pointer self) {
 advisor_actor::behavior_type
 advisor(advisor_pointer self, std::vector<std::string> services,
         std::vector<service_monitor_actor> monitors,
-        std::vector<budget_controller_actor> budgets,
-        advisor_settings settings, store_actor store) {
+        std::vector<budget_controller_actor> budgets, advisor_settings settings,
+        store_actor store) {
   auto& st = self->state;
   st.services = std::move(services);
   st.monitors = std::move(monitors);
@@ -279,30 +282,30 @@ advisor(advisor_pointer self, std::vector<std::string> services,
       // A caller may ask for more confidence, never for less.
       auto min_conf = std::max(req.min_confidence,
                                self->state.settings.advice.min_confidence);
-      gather(self, [self, rp, req, min_conf](
-                     caf::expected<recommendations> xs) mutable {
-        if (!xs) {
-          rp.deliver(xs.error());
-          return;
-        }
-        auto cs = std::make_shared<limit_changes>();
-        for (auto& r : *xs)
-          if (r.action_type == "set_limit")
-            cs->push_back(plan(r, min_conf));
-        if (!req.apply) {
-          rp.deliver(std::move(*cs));
-          return;
-        }
-        apply_all(self, cs, 0, req.who, rp);
-      });
+      gather(self,
+             [self, rp, req,
+              min_conf](caf::expected<recommendations> xs) mutable {
+               if (!xs) {
+                 rp.deliver(xs.error());
+                 return;
+               }
+               auto cs = std::make_shared<limit_changes>();
+               for (auto& r : *xs)
+                 if (r.action_type == "set_limit")
+                   cs->push_back(plan(r, min_conf));
+               if (!req.apply) {
+                 rp.deliver(std::move(*cs));
+                 return;
+               }
+               apply_all(self, cs, 0, req.who, rp);
+             });
       return rp;
     },
     [=](undo_atom, const std::string& id,
         const std::string& who) -> caf::result<limit_change> {
       auto c = find_change(self, id);
       if (c == nullptr)
-        return caf::make_error(error_code::not_found,
-                               "no limit change " + id);
+        return caf::make_error(error_code::not_found, "no limit change " + id);
       if (c->status != "applied")
         return caf::make_error(error_code::conflict,
                                "change " + id + " is " + c->status);

@@ -44,7 +44,7 @@ using advisor_pointer = advisor_actor::stateful_pointer<advisor_state>;
 advisor_actor::behavior_type
 advisor(advisor_pointer self, std::vector<std::string> services,
         std::vector<service_monitor_actor> monitors,
-        std::vector<budget_controller_actor> budgets,
-        advisor_settings settings, store_actor store);
+        std::vector<budget_controller_actor> budgets, advisor_settings settings,
+        store_actor store);
 
 } // namespace streamb

@@ -1,13 +1,13 @@
 #include "actors/budget_controller.hpp"
 
-#include "runtime/core/actor_wall_clock.hpp"
-#include "runtime/core/audit.hpp"
 #include "runtime/budget/forecast.hpp"
 #include "runtime/budget/time_zone.hpp"
 #include "runtime/config/config_diff.hpp"
+#include "runtime/core/actor_wall_clock.hpp"
+#include "runtime/core/audit.hpp"
 #include "runtime/core/log.hpp"
-#include "runtime/metrics/metric_rollup.hpp" // utc_month
 #include "runtime/core/wall_time.hpp"
+#include "runtime/metrics/metric_rollup.hpp" // utc_month
 
 #include <boost/json.hpp>
 
@@ -197,16 +197,16 @@ void publish_cost_alert(budget_controller_pointer self,
 void remember_announced(budget_controller_pointer self, std::string field,
                         std::string value) {
   auto& st = self->state;
-  write_ops ops{store::write_op::make_hset(alerts_key(st),
-                                           {{std::move(field),
-                                             std::move(value)}}),
+  write_ops ops{store::write_op::make_hset(
+                  alerts_key(st), {{std::move(field), std::move(value)}}),
                 store::write_op::make_expire(alerts_key(st), counter_ttl_ms)};
   self->request(st.store, store_timeout, write_atom_v, std::move(ops))
     .then([](write_results&) {},
           [self](caf::error& err) {
-            log_warning("budget", self->state.service.name
-                                    + ": cannot store the alert state: "
-                                    + caf::to_string(err));
+            log_warning("budget",
+                        self->state.service.name
+                          + ": cannot store the alert state: "
+                          + caf::to_string(err));
           });
 }
 
@@ -349,8 +349,9 @@ make_reserver(budget_controller_pointer self) {
       self->request(st.store, store_timeout, write_atom_v, std::move(undo))
         .then([](write_results&) {},
               [](caf::error& err) {
-                log_error("budget", "undo of a refused reservation failed: "
-                                      + caf::to_string(err));
+                log_error("budget",
+                          "undo of a refused reservation failed: "
+                            + caf::to_string(err));
               });
     if (latest >= 0)
       observe_spend(self, latest);
@@ -359,8 +360,9 @@ make_reserver(budget_controller_pointer self) {
   h.refused = [self](batch& xs, const caf::error& err, bool) {
     auto& st = self->state;
     auto now = now_ms(self);
-    log_warning("budget", st.service.name
-                            + ": cannot reserve spend: " + caf::to_string(err));
+    log_warning("budget",
+                st.service.name
+                  + ": cannot reserve spend: " + caf::to_string(err));
     for (auto& r : xs) {
       give_back(st, r.request.units, now);
       r.promise.deliver(denial(self, "store_unavailable", 1000));
@@ -477,8 +479,8 @@ make_delta_writer(budget_controller_pointer self) {
     for (auto& x : xs) {
       ops.push_back(store::write_op::make_incr_by(spend_key(name, x.month),
                                                   x.micros, counter_ttl_ms));
-      ops.push_back(
-        store::write_op::make_hincr_by(days_key(name, x.month), x.day, x.micros));
+      ops.push_back(store::write_op::make_hincr_by(days_key(name, x.month),
+                                                   x.day, x.micros));
     }
     return ops;
   };
@@ -487,8 +489,9 @@ make_delta_writer(budget_controller_pointer self) {
     for (auto& r : rs)
       if (r.error) {
         // Run-time errors (a key of the wrong type) fail again on retry.
-        log_error("budget", st.service.name + ": a spend delta was refused: "
-                              + caf::to_string(r.error));
+        log_error("budget",
+                  st.service.name + ": a spend delta was refused: "
+                    + caf::to_string(r.error));
         break;
       }
     // The latest total of this month's counter is the spend to observe.
@@ -501,10 +504,11 @@ make_delta_writer(budget_controller_pointer self) {
   };
   h.refused = [self](batch&, const caf::error& err, bool first) {
     if (first)
-      log_warning("budget", self->state.service.name
-                              + ": spend reconciliation kept until the store "
-                                "is back: "
-                              + caf::to_string(err));
+      log_warning("budget",
+                  self->state.service.name
+                    + ": spend reconciliation kept until the store "
+                      "is back: "
+                    + caf::to_string(err));
   };
   // A delta per day at most (merged): a month of outage is ~31 items.
   return {"budget", on_refusal::keep, 10'000, std::move(h)};
@@ -532,8 +536,8 @@ void refresh(budget_controller_pointer self, int64_t now) {
           std::from_chars(value.data(), value.data() + value.size(), spend);
         if (self->state.spend_read_failing) {
           self->state.spend_read_failing = false;
-          log_info("budget", self->state.service.name
-                               + ": month's spend readable again");
+          log_info("budget",
+                   self->state.service.name + ": month's spend readable again");
         }
         observe_spend(self, spend);
       },
@@ -541,10 +545,11 @@ void refresh(budget_controller_pointer self, int64_t now) {
         // Admission goes on from the last total seen; said once per outage.
         auto& st = self->state;
         if (!st.spend_read_failing)
-          log_warning("budget", st.service.name
-                                  + ": cannot read the month's spend, using "
-                                    "the last total seen: "
-                                  + caf::to_string(err));
+          log_warning("budget",
+                      st.service.name
+                        + ": cannot read the month's spend, using "
+                          "the last total seen: "
+                        + caf::to_string(err));
         st.spend_read_failing = true;
       });
 }
@@ -603,12 +608,13 @@ void check_forecast(budget_controller_pointer self,
   if (!runs_out.empty())
     payload["budgetRunsOut"] = runs_out;
   auto high = f.low_micro > budget;
-  log_warning("budget", "cost_alert service=" + st.service.name
-                          + " forecast=" + std::to_string(usd(f.expected_micro))
-                          + " [" + std::to_string(usd(f.low_micro)) + ", "
-                          + std::to_string(usd(f.high_micro))
-                          + "] budget=" + std::to_string(usd(budget))
-                          + (runs_out.empty() ? "" : " runs_out=" + runs_out));
+  log_warning("budget",
+              "cost_alert service=" + st.service.name
+                + " forecast=" + std::to_string(usd(f.expected_micro)) + " ["
+                + std::to_string(usd(f.low_micro)) + ", "
+                + std::to_string(usd(f.high_micro))
+                + "] budget=" + std::to_string(usd(budget))
+                + (runs_out.empty() ? "" : " runs_out=" + runs_out));
   if (!st.settings.events)
     return;
   coordination_event ev;
@@ -649,8 +655,8 @@ void load_announced(budget_controller_pointer self) {
         for (auto& [name, value] : fields) {
           if (name.size() > 1 && name[0] == 'l') {
             uint32_t bp = 0;
-            auto r = std::from_chars(name.data() + 1,
-                                     name.data() + name.size(), bp);
+            auto r = std::from_chars(name.data() + 1, name.data() + name.size(),
+                                     bp);
             if (r.ec == std::errc{})
               levels.push_back(bp);
           } else if (name == "mode") {
@@ -668,10 +674,10 @@ void load_announced(budget_controller_pointer self) {
       },
       [self](caf::error& err) {
         auto& st = self->state;
-        log_warning("budget", st.service.name
-                                + ": cannot read this month's alerts ("
-                                + caf::to_string(err)
-                                + "): levels already reached may alert again");
+        log_warning("budget",
+                    st.service.name + ": cannot read this month's alerts ("
+                      + caf::to_string(err)
+                      + "): levels already reached may alert again");
         st.announced_loaded = true;
         refresh(self, now_ms(self));
       });

@@ -1,8 +1,8 @@
 #include "actors/credential_keeper.hpp"
 #include "runtime/core/actor_wall_clock.hpp"
 
-#include "runtime/core/audit.hpp"
 #include "runtime/auth/key_admin.hpp"
+#include "runtime/core/audit.hpp"
 #include "runtime/core/log.hpp"
 #include "runtime/core/wall_time.hpp"
 

@@ -1,10 +1,10 @@
 #include "actors/service_monitor.hpp"
 
-#include "runtime/core/actor_wall_clock.hpp"
 #include "runtime/advice/anomaly_defaults.hpp"
 #include "runtime/advice/usage_store.hpp"
 #include "runtime/budget/priority.hpp"
 #include "runtime/config/config_diff.hpp"
+#include "runtime/core/actor_wall_clock.hpp"
 #include "runtime/core/hex.hpp"
 #include "runtime/core/log.hpp"
 #include "runtime/core/wall_time.hpp"
@@ -33,8 +33,8 @@ service_metrics metrics_now(service_monitor_pointer self, metrics_window w) {
   auto m = make_service_metrics(st.service, w, st.windows->view(w, now),
                                 st.windows->view(w, now, true));
   m.active_alerts = st.active_alerts;
-  m.batching_opportunities = static_cast<uint32_t>(std::min<uint64_t>(
-    st.usage->batch_savings(now_ms(self)), UINT32_MAX));
+  m.batching_opportunities = static_cast<uint32_t>(
+    std::min<uint64_t>(st.usage->batch_savings(now_ms(self)), UINT32_MAX));
   return m;
 }
 
@@ -72,8 +72,12 @@ void on_transition(service_monitor_pointer self, alert_transition t,
     return;
   auto& st = self->state;
   auto now = now_ms(self);
-  service_alert alert{st.service.name, metric, value, threshold,
-                      t == alert_transition::raised, now};
+  service_alert alert{st.service.name,
+                      metric,
+                      value,
+                      threshold,
+                      t == alert_transition::raised,
+                      now};
   alert.kind = kind;
   if (range) {
     alert.expected_low = range->low;
@@ -82,11 +86,10 @@ void on_transition(service_monitor_pointer self, alert_transition t,
   }
   auto key = std::string{kind} + ":" + metric;
   auto& active = st.active_alerts;
-  auto was = std::find_if(active.begin(), active.end(),
-                          [&](const service_alert& x) {
-                            return x.metric == alert.metric
-                                   && x.kind == alert.kind;
-                          });
+  auto was = std::find_if(
+    active.begin(), active.end(), [&](const service_alert& x) {
+      return x.metric == alert.metric && x.kind == alert.kind;
+    });
   if (was != active.end()) {
     alert.since_ms = was->since_ms;
     active.erase(was);
@@ -144,8 +147,8 @@ void take_snapshot(service_monitor_pointer self) {
 
 advice::baseline_settings anomaly_settings(const alerts_config& a,
                                            bool error_rate) {
-  return advice::anomaly_baseline(a.anomaly_sigmas,
-                                  a.anomaly_min_observations, error_rate);
+  return advice::anomaly_baseline(a.anomaly_sigmas, a.anomaly_min_observations,
+                                  error_rate);
 }
 
 // -- the advisor's inputs ---------------------------------------------------
@@ -165,7 +168,8 @@ void persist_usage(service_monitor_pointer self) {
   st.usage_writer->flush(self, st.store, store_timeout);
 }
 
-store_batcher<advice::unsaved_day> make_usage_writer(service_monitor_pointer self) {
+store_batcher<advice::unsaved_day>
+make_usage_writer(service_monitor_pointer self) {
   using days = std::vector<advice::unsaved_day>;
   store_batcher<advice::unsaved_day>::handlers h;
   h.make_ops = [self](const days& xs) {
@@ -174,9 +178,9 @@ store_batcher<advice::unsaved_day> make_usage_writer(service_monitor_pointer sel
                                     st.settings.observation_days);
     auto ttl = (int64_t{st.settings.observation_days} + 2) * advice::ms_per_day;
     if (st.p95_anomaly) {
-      ops.push_back(store::write_op::make_set(
-        baseline_key(st.service.name, "p95_ms"),
-        st.p95_anomaly->baseline().to_string(), ttl));
+      ops.push_back(
+        store::write_op::make_set(baseline_key(st.service.name, "p95_ms"),
+                                  st.p95_anomaly->baseline().to_string(), ttl));
       ops.push_back(store::write_op::make_set(
         baseline_key(st.service.name, "error_rate"),
         st.error_rate_anomaly->baseline().to_string(), ttl));
@@ -192,9 +196,9 @@ store_batcher<advice::unsaved_day> make_usage_writer(service_monitor_pointer sel
       if (r.error) {
         // Counters are HINCRBYs: writing them twice would double them; an
         // op that failed at run time fails again, so it is dropped.
-        log_error("service_monitor", "usage history of " + st.service.name
-                                       + ": a write failed: "
-                                       + caf::to_string(r.error));
+        log_error("service_monitor",
+                  "usage history of " + st.service.name
+                    + ": a write failed: " + caf::to_string(r.error));
         break;
       }
     return true;
@@ -203,9 +207,9 @@ store_batcher<advice::unsaved_day> make_usage_writer(service_monitor_pointer sel
     auto& st = self->state;
     st.usage->restore_unsaved(xs);
     if (first)
-      log_warning("service_monitor", "usage history of " + st.service.name
-                                       + " kept until the store is back: "
-                                       + caf::to_string(err));
+      log_warning("service_monitor",
+                  "usage history of " + st.service.name
+                    + " kept until the store is back: " + caf::to_string(err));
   };
   return {"service_monitor", on_refusal::drop, SIZE_MAX, std::move(h)};
 }
@@ -243,8 +247,7 @@ void load_usage(service_monitor_pointer self) {
       .then(
         [self, d, done_one](store::field_list& fields) {
           if (!fields.empty())
-            self->state.usage->merge_stored(d, advice::from_fields(fields),
-                                            {});
+            self->state.usage->merge_stored(d, advice::from_fields(fields), {});
           done_one();
         },
         failed);
@@ -322,9 +325,9 @@ store_batcher<metric_rollup> make_rollup_writer(service_monitor_pointer self) {
     // on retry: log it and go on.
     for (auto& r : results)
       if (r.error)
-        log_error("service_monitor", "history of " + st.service.name
-                                       + ": a write failed: "
-                                       + caf::to_string(r.error));
+        log_error("service_monitor",
+                  "history of " + st.service.name
+                    + ": a write failed: " + caf::to_string(r.error));
     if (st.rollup_writer->failing())
       log_info("service_monitor",
                "history of " + st.service.name + ": store reachable again");
@@ -423,8 +426,7 @@ service_monitor(service_monitor_pointer self, service_config service,
   st.usage_writer.emplace(make_usage_writer(self));
   st.rollup_writer.emplace(make_rollup_writer(self));
   load_usage(self);
-  self->delayed_send(self,
-                     std::chrono::seconds{st.settings.persist_interval_s},
+  self->delayed_send(self, std::chrono::seconds{st.settings.persist_interval_s},
                      persist_atom_v);
   self->delayed_send(self,
                      std::chrono::seconds{st.settings.snapshot_interval_s},
@@ -460,9 +462,8 @@ service_monitor(service_monitor_pointer self, service_config service,
     [=](ping_atom) { return true; },
     [=](profile_atom) {
       auto& st = self->state;
-      return st.usage->profile(st.service.name,
-                               st.service.limits.sustained.window_s,
-                               now_ms(self));
+      return st.usage->profile(
+        st.service.name, st.service.limits.sustained.window_s, now_ms(self));
     },
     [=](persist_atom) {
       persist_usage(self);

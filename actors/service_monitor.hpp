@@ -1,15 +1,15 @@
 #pragma once
 
-#include "runtime/metrics/call_windows.hpp"
-#include "runtime/config/config.hpp"
-#include "runtime/metrics/ingest_backlog.hpp"
 #include "actors/store_batcher.hpp"
-#include "runtime/messages.hpp"
-#include "runtime/metrics/metric_rollup.hpp"
-#include "runtime/metrics/threshold_alert.hpp"
 #include "runtime/advice/alert_escalation.hpp"
 #include "runtime/advice/seasonal_baseline.hpp"
 #include "runtime/advice/usage_history.hpp"
+#include "runtime/config/config.hpp"
+#include "runtime/messages.hpp"
+#include "runtime/metrics/call_windows.hpp"
+#include "runtime/metrics/ingest_backlog.hpp"
+#include "runtime/metrics/metric_rollup.hpp"
+#include "runtime/metrics/threshold_alert.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>

@@ -19,8 +19,8 @@
 // Past `max_queued` the oldest queued items (never the batch in flight) are
 // dropped and counted, so a store that stays away costs bounded memory.
 
-#include "runtime/core/log.hpp"
 #include "runtime/core/error_code.hpp"
+#include "runtime/core/log.hpp"
 #include "runtime/messages.hpp"
 
 #include <caf/error.hpp>
@@ -90,14 +90,14 @@ public:
     auto expected = ops.size();
     self->request(store, timeout, write_atom_v, std::move(ops))
       .then(
-        [this, self, store, timeout, b,
-         expected](write_results& rs) mutable {
+        [this, self, store, timeout, b, expected](write_results& rs) mutable {
           if (rs.size() != expected) {
-            refuse(b, caf::make_error(error_code::store_error,
-                                 "the store answered "
-                                   + std::to_string(rs.size())
-                                   + " results for "
-                                   + std::to_string(expected) + " writes"));
+            refuse(b,
+                   caf::make_error(error_code::store_error,
+                                   "the store answered "
+                                     + std::to_string(rs.size())
+                                     + " results for "
+                                     + std::to_string(expected) + " writes"));
             return;
           }
           // `stored` may read failing() to say the store is back.
@@ -169,9 +169,10 @@ private:
     for (; queue_.size() > max_queued_; ++n) {
       queue_.pop_front();
       if (++dropped_ % 60 == 1)
-        log_error(owner_.c_str(), std::to_string(dropped_)
-                            + " queued store writes dropped: the store has "
-                              "been unreachable longer than the queue holds");
+        log_error(owner_.c_str(),
+                  std::to_string(dropped_)
+                    + " queued store writes dropped: the store has "
+                      "been unreachable longer than the queue holds");
     }
     return n;
   }

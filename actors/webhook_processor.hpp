@@ -1,9 +1,9 @@
 #pragma once
 
-#include "runtime/config/config.hpp"
-#include "runtime/metrics/histogram.hpp"
 #include "actors/store_batcher.hpp"
+#include "runtime/config/config.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/metrics/histogram.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>

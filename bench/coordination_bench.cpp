@@ -21,9 +21,9 @@
 // for every phase. Prints "name value" lines, then the ratios (medians).
 
 #include "bridges/agent_client.hpp"
+#include "runtime/app/node.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/messages.hpp"
-#include "runtime/app/node.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>

@@ -5,8 +5,8 @@
 
 #include "runtime/auth/credential_registry.hpp"
 #include "runtime/config/config.hpp"
-#include "runtime/metrics/ingest_backlog.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/metrics/ingest_backlog.hpp"
 
 #include <caf/fwd.hpp>
 

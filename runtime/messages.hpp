@@ -8,8 +8,8 @@
 #include "runtime/budget/circuit_breaker.hpp"
 #include "runtime/budget/priority.hpp"
 #include "runtime/config/config.hpp"
-#include "runtime/core/error_code.hpp"
 #include "runtime/coordination/event_types.hpp"
+#include "runtime/core/error_code.hpp"
 #include "runtime/store/store_backend.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -596,8 +596,8 @@ struct recommendation {
   /// "set_limit" (cost/optimize applies it) or "advice" (for a developer:
   /// add a cache, batch the sends).
   std::string action_type = "advice";
-  std::string action;       // one sentence
-  std::string limit;        // set_limit: "sustained" | "daily"
+  std::string action; // one sentence
+  std::string limit;  // set_limit: "sustained" | "daily"
   uint64_t limit_before = 0;
   uint64_t limit_value = 0; // set_limit: the new limit
   /// The lowest value the limit may take: observed peak demand of its
@@ -654,8 +654,8 @@ struct optimize_request {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, optimize_request& x) {
-  return f(caf::meta::type_name("optimize_request"), x.apply,
-           x.min_confidence, x.who);
+  return f(caf::meta::type_name("optimize_request"), x.apply, x.min_confidence,
+           x.who);
 }
 
 /// Computes recommendations from every service's traffic and budget,
@@ -677,7 +677,7 @@ struct coordination_event {
   std::string id;
   std::string type;
   budget::priority priority = budget::priority::normal;
-  std::string source;   // "api", "budget:<service>", "monitor:<service>", ...
+  std::string source; // "api", "budget:<service>", "monitor:<service>", ...
   int64_t created_ms = 0;
   std::string payload; // JSON text
   std::string target;
@@ -936,8 +936,7 @@ using credential_keeper_actor = caf::typed_actor<
   // A new config (SIGHUP): its keys, agent token and webhook secrets.
   caf::replies_to<reload_atom, config_ptr, std::string>::with<bool>,
   // Timers: the store's version; last-used times and refusals to the store.
-  caf::reacts_to<auth_poll_atom>,
-  caf::reacts_to<auth_flush_atom>,
+  caf::reacts_to<auth_poll_atom>, caf::reacts_to<auth_flush_atom>,
   // Writes the activity now (at a clean stop).
   caf::replies_to<flush_atom>::with<bool>,
   caf::replies_to<ping_atom>::with<bool>>;

@@ -4,9 +4,9 @@
 #include "bridges/json_body.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
-#include "runtime/coordination/delivery_target.hpp"
 #include "runtime/budget/priority.hpp"
 #include "runtime/coordination/coordination_codec.hpp"
+#include "runtime/coordination/delivery_target.hpp"
 #include "runtime/core/wall_time.hpp"
 
 #include <boost/json.hpp>

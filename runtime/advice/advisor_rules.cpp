@@ -127,8 +127,8 @@ recommendations recommend(const advisor_inputs& in,
       auto trend = traffic_trend(u.daily_keyed, in.days_left);
       r.monthly_call_reduction = repeats * monthly * trend;
       r.monthly_saving_usd = r.monthly_call_reduction * cost_per_call;
-      r.confidence = evidence(keyed, 500) * keyed
-        / static_cast<double>(u.calls) * covered;
+      r.confidence = evidence(keyed, 500) * keyed / static_cast<double>(u.calls)
+        * covered;
       r.rationale = whole(repeats) + " (+-" + whole(margin) + ") of "
         + std::to_string(u.keyed_calls)
         + " keyed calls repeated an earlier request: estimated cache hit "
@@ -186,11 +186,10 @@ recommendations recommend(const advisor_inputs& in,
     r.evidence.emplace_back("reservedShare", in.reserved_share);
     r.limit_before = in.sustained_limit;
     r.limit_floor = floor;
-    r.confidence = evidence(static_cast<double>(u.rate_limited), 50)
-      * covered;
-    r.rationale = percent(limited_ratio) + " of calls got 429; demand peaked at "
-      + std::to_string(u.peak_window) + " calls per "
-      + std::to_string(u.peak_window_s) + " s";
+    r.confidence = evidence(static_cast<double>(u.rate_limited), 50) * covered;
+    r.rationale = percent(limited_ratio)
+      + " of calls got 429; demand peaked at " + std::to_string(u.peak_window)
+      + " calls per " + std::to_string(u.peak_window_s) + " s";
     if (floor < in.sustained_limit) {
       r.action_type = "set_limit";
       r.limit = "sustained";

@@ -12,15 +12,12 @@ json::object to_json(const limit_change& x) {
   json::object evidence;
   for (auto& [name, value] : x.evidence)
     evidence[name] = value;
-  json::object out{{"service", x.service},
-                   {"limit", x.limit},
-                   {"before", x.before},
-                   {"after", x.after},
-                   {"confidence", x.confidence},
-                   {"recommendationId", x.recommendation_id},
-                   {"rationale", x.rationale},
-                   {"evidence", std::move(evidence)},
-                   {"status", x.status}};
+  json::object out{
+    {"service", x.service},       {"limit", x.limit},
+    {"before", x.before},         {"after", x.after},
+    {"confidence", x.confidence}, {"recommendationId", x.recommendation_id},
+    {"rationale", x.rationale},   {"evidence", std::move(evidence)},
+    {"status", x.status}};
   if (!x.id.empty())
     out["changeId"] = x.id;
   if (!x.reason.empty())

@@ -1,10 +1,10 @@
 #include "runtime/advice/replay.hpp"
 
+#include "runtime/advice/advisor_rules.hpp"
 #include "runtime/advice/alert_escalation.hpp"
 #include "runtime/advice/anomaly_defaults.hpp"
 #include "runtime/advice/seasonal_baseline.hpp"
 #include "runtime/advice/usage_history.hpp"
-#include "runtime/advice/advisor_rules.hpp"
 #include "runtime/budget/budget_state.hpp"
 #include "runtime/budget/calendar.hpp"
 #include "runtime/budget/forecast.hpp"
@@ -23,7 +23,7 @@ namespace {
 
 constexpr int64_t minute_ms = 60'000;
 constexpr int64_t hour_ms = 60 * minute_ms;
-constexpr int days_in_month = 30; // November 2026
+constexpr int days_in_month = 30;       // November 2026
 constexpr int64_t cost_micros = 10'000; // 0.01 USD a call
 constexpr uint64_t sustained_limit = 1000;
 constexpr uint32_t sustained_window_s = 60;
@@ -70,8 +70,8 @@ model model_of(const std::string& name) {
 double rate(const model& m, int day, int minute_of_day, int weekday) {
   if (m.leak_to > 0)
     return m.leak_from
-           + (m.leak_to - m.leak_from) * (day + minute_of_day / 1440.0)
-               / days_in_month;
+      + (m.leak_to - m.leak_from) * (day + minute_of_day / 1440.0)
+      / days_in_month;
   double r = m.base_per_minute;
   if (m.weekly) {
     // Busy afternoons, quiet nights, a third of the traffic at weekends.
@@ -85,7 +85,7 @@ double rate(const model& m, int day, int minute_of_day, int weekday) {
 
 bool in_outage(const model& m, int day, int minute_of_day) {
   return m.outage && day == 19 && minute_of_day >= 10 * 60
-         && minute_of_day < 12 * 60;
+    && minute_of_day < 12 * 60;
 }
 
 std::string clock_text(int64_t start_ms, int64_t at_ms) {
@@ -121,8 +121,8 @@ replay_result replay(const std::string& scenario, const replay_settings& s) {
   out.start_ms = first_day * ms_per_day;
   std::mt19937_64 rng{s.seed};
   std::uniform_real_distribution<double> unit{0, 1};
-  usage_history history{s.observation_days, {"/v3/mail/send"}, 1000,
-                        out.start_ms};
+  usage_history history{
+    s.observation_days, {"/v3/mail/send"}, 1000, out.start_ms};
   budget::budget_state budget{std::llround(m.budget_usd * 1e6), false};
   threshold_alert p95_threshold{1000, 0.8};
   threshold_alert errors_threshold{0.05, 0.8};
@@ -151,9 +151,10 @@ replay_result replay(const std::string& scenario, const replay_settings& s) {
       escalation.open(key, at);
       alert(at, std::string{kind} + " " + metric + " raised at " + v + range);
     } else if (auto r = escalation.close(key, at)) {
-      alert(at, std::string{kind} + " " + metric + " resolved after "
-                  + std::to_string(r->open_for_ms / minute_ms)
-                  + " min, last priority " + to_string(r->last));
+      alert(at,
+            std::string{kind} + " " + metric + " resolved after "
+              + std::to_string(r->open_for_ms / minute_ms)
+              + " min, last priority " + to_string(r->last));
     }
   };
   auto range_text = [](const std::optional<expected_range>& r) {
@@ -213,8 +214,9 @@ replay_result replay(const std::string& scenario, const replay_settings& s) {
         out.budget_crossed_ms = now;
       for (auto& e : budget.observe(spend)) {
         if (e.what == budget::budget_event::kind::level_reached)
-          alert(now, "budget level " + std::to_string(e.level_bp / 100)
-                       + " % reached");
+          alert(now,
+                "budget level " + std::to_string(e.level_bp / 100)
+                  + " % reached");
         else
           alert(now, std::string{"budget mode "} + budget::to_string(e.to));
       }
@@ -230,8 +232,8 @@ replay_result replay(const std::string& scenario, const replay_settings& s) {
         }
         on(p95_threshold.observe(p95, true), now, "threshold", "p95_ms", p95,
            "");
-        on(errors_threshold.observe(err, true), now, "threshold",
-           "error_rate", err, "");
+        on(errors_threshold.observe(err, true), now, "threshold", "error_rate",
+           err, "");
         auto t = p95_anomaly.observe(p95, now, true);
         on(t, now, "anomaly", "p95_ms", p95,
            range_text(p95_anomaly.last_range()));
@@ -290,8 +292,7 @@ replay_result replay(const std::string& scenario, const replay_settings& s) {
         if (out.lowest_sustained == 0 || rec.limit_value < out.lowest_sustained)
           out.lowest_sustained = rec.limit_value;
         auto burst_seen = m.burst && day + 1 >= burst_day
-                          && day + 1 < burst_day
-                                         + static_cast<int>(s.observation_days);
+          && day + 1 < burst_day + static_cast<int>(s.observation_days);
         if (burst_seen
             && (out.lowest_sustained_after_burst == 0
                 || rec.limit_value < out.lowest_sustained_after_burst))
@@ -324,8 +325,8 @@ replay_result replay(const std::string& scenario, const replay_settings& s) {
     // Cache and batch claims are monthly rates; a daily limit's claim is
     // the overspend of this month, which the rest of the month avoids.
     c.replayed_saving_usd = rec.kind == "budget_daily_limit"
-                              ? usd
-                              : usd * days_in_month / rest_days;
+      ? usd
+      : usd * days_in_month / rest_days;
     out.claims.push_back(std::move(c));
   }
   return out;
@@ -351,13 +352,13 @@ std::string format_report(const replay_result& r) {
   if (r.alerts.empty())
     out += "  none\n";
   if (r.lowest_sustained > 0) {
-    std::snprintf(buf, sizeof(buf),
-                  "lowest sustained limit recommended: %llu (burst of %llu "
-                  "calls; lowest while it was in the window: %llu)\n",
-                  static_cast<unsigned long long>(r.lowest_sustained),
-                  static_cast<unsigned long long>(r.burst_calls),
-                  static_cast<unsigned long long>(
-                    r.lowest_sustained_after_burst));
+    std::snprintf(
+      buf, sizeof(buf),
+      "lowest sustained limit recommended: %llu (burst of %llu "
+      "calls; lowest while it was in the window: %llu)\n",
+      static_cast<unsigned long long>(r.lowest_sustained),
+      static_cast<unsigned long long>(r.burst_calls),
+      static_cast<unsigned long long>(r.lowest_sustained_after_burst));
     out += buf;
   }
   out += "advice at the end of the claim day, claimed vs replayed saving:\n";

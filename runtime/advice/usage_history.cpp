@@ -43,8 +43,7 @@ bool day_counts::empty() const {
   return calls == 0 && spend_micros == 0;
 }
 
-std::vector<std::pair<std::string, int64_t>>
-to_fields(const day_counts& c) {
+std::vector<std::pair<std::string, int64_t>> to_fields(const day_counts& c) {
   std::vector<std::pair<std::string, int64_t>> out;
   auto add = [&](const char* name, int64_t value) {
     if (value != 0)
@@ -116,8 +115,7 @@ usage_history::usage_history(uint32_t window_days,
                              std::vector<std::string> batchable,
                              int64_t batch_window_ms, int64_t now_ms)
   : window_days_(std::max<uint32_t>(window_days, 1)),
-    prefixes_(std::move(batchable)),
-    batch_window_ms_(batch_window_ms),
+    prefixes_(std::move(batchable)), batch_window_ms_(batch_window_ms),
     since_ms_(now_ms) {
   // nop
 }
@@ -222,9 +220,9 @@ usage_profile usage_history::profile(const std::string& service,
     auto& c = i->second.counts;
     if (full_day(d)) {
       p.daily_keyed.push_back(c.keyed_calls);
-      p.daily_batch_saved.push_back(
-        c.batchable_calls > c.batch_groups ? c.batchable_calls - c.batch_groups
-                                           : 0);
+      p.daily_batch_saved.push_back(c.batchable_calls > c.batch_groups
+                                      ? c.batchable_calls - c.batch_groups
+                                      : 0);
     }
     p.calls += c.calls;
     p.keyed_calls += c.keyed_calls;

@@ -1,22 +1,22 @@
 #include "runtime/app/node.hpp"
 
-#include "runtime/core/crypto.hpp"
 #include "actors/advisor.hpp"
-#include "actors/budget_controller.hpp"
 #include "actors/agent_gateway.hpp"
+#include "actors/budget_controller.hpp"
 #include "actors/coordination_hub.hpp"
 #include "actors/credential_keeper.hpp"
 #include "actors/service_monitor.hpp"
 #include "actors/store_actor.hpp"
 #include "actors/webhook_processor.hpp"
 #include "bridges/http_bridge.hpp"
-#include "runtime/core/audit.hpp"
 #include "runtime/config/config_diff.hpp"
 #include "runtime/config/config_versions.hpp"
+#include "runtime/core/audit.hpp"
+#include "runtime/core/crypto.hpp"
 #include "runtime/core/log.hpp"
+#include "runtime/core/wall_time.hpp"
 #include "runtime/store/memory_backend.hpp"
 #include "runtime/store/redis_backend.hpp"
-#include "runtime/core/wall_time.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/io/publish.hpp>
@@ -219,13 +219,14 @@ std::vector<std::string> node::reload(config next, const std::string& text,
   auto& ctx = *context_;
   auto needs_restart = restart_only_changes(ctx.cfg, next);
   for (auto& x : needs_restart)
-    log_warning("node", "config reload: " + x + " needs a restart; not applied");
+    log_warning("node",
+                "config reload: " + x + " needs a restart; not applied");
   auto next_ptr = std::make_shared<const config>(std::move(next));
   caf::scoped_actor self{system_};
   auto on_error = [&](const std::string& what) {
     return [&, what](caf::error& err) {
-      log_warning("node", "config reload of " + what
-                            + " failed: " + caf::to_string(err));
+      log_warning(
+        "node", "config reload of " + what + " failed: " + caf::to_string(err));
     };
   };
   std::vector<std::string> applied;
@@ -272,10 +273,11 @@ std::vector<std::string> node::reload(config next, const std::string& text,
       x.detail += " " + r;
   }
   if (auto id = record_version(text, std::move(x)); !id)
-    log_warning("node", "config reload not recorded: "
-                          + caf::to_string(id.error()));
-  log_info("node", "config reloaded (" + std::to_string(applied.size())
-                     + " components changed)");
+    log_warning("node",
+                "config reload not recorded: " + caf::to_string(id.error()));
+  log_info("node",
+           "config reloaded (" + std::to_string(applied.size())
+             + " components changed)");
   return needs_restart;
 }
 
@@ -335,8 +337,9 @@ void node::stop() {
   self->request(keeper_, std::chrono::seconds{2}, flush_atom_v)
     .receive([](bool) {},
              [](caf::error& err) {
-               log_warning("node", "key activity not stored at stop: "
-                                     + caf::to_string(err));
+               log_warning("node",
+                           "key activity not stored at stop: "
+                             + caf::to_string(err));
              });
   audit_record stopped;
   stopped.at_ms = epoch_ms_now();

@@ -4,8 +4,8 @@
 // in order (actors, then HTTP) and stops them in reverse (HTTP first).
 
 #include "bridges/http_context.hpp"
-#include "runtime/core/audit.hpp"
 #include "runtime/config/config.hpp"
+#include "runtime/core/audit.hpp"
 #include "runtime/messages.hpp"
 
 #include <caf/expected.hpp>

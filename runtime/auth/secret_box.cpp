@@ -1,7 +1,7 @@
 #include "runtime/auth/secret_box.hpp"
 
-#include "runtime/core/crypto.hpp"
 #include "runtime/auth/api_key.hpp"
+#include "runtime/core/crypto.hpp"
 
 #include <openssl/evp.h>
 

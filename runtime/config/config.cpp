@@ -15,8 +15,8 @@
 #include <cstring>
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <limits>
+#include <netinet/in.h>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -791,8 +791,7 @@ void read_auth(checker& c, const json::value& v, std::string path,
         if (is_sha256_hex(token.sha256) && !hashes.insert(token.sha256).second)
           c.add(t.path_of("sha256"), "the same token is configured twice");
         if (read_string(t, "role", token.role, true)
-            && !one_of(token.role,
-                       {"viewer", "reporter", "operator", "admin"}))
+            && !one_of(token.role, {"viewer", "reporter", "operator", "admin"}))
           c.add(t.path_of("role"),
                 "must be \"viewer\", \"reporter\", \"operator\" or "
                 "\"admin\", got "
@@ -949,8 +948,8 @@ void read_alerts(checker& c, const json::value& v, std::string path,
   read_double(r, "error_rate", out.error_rate, ratio);
   read_uint(r, "min_calls", out.min_calls);
   read_double(r, "clear_ratio", out.clear_ratio, ratio);
-  read_uint_list(r, "escalate_after_s", out.escalate_after_s, 1,
-                 30 * 24 * 3600, 2);
+  read_uint_list(r, "escalate_after_s", out.escalate_after_s, 1, 30 * 24 * 3600,
+                 2);
   read_double(r, "anomaly_sigmas", out.anomaly_sigmas,
               bounds{0, false, 20, false});
   read_uint(r, "anomaly_min_observations", out.anomaly_min_observations, 1,
@@ -1280,11 +1279,11 @@ bool is_loopback_host(const std::string& host) {
   if (inet_pton(AF_INET, host.c_str(), &v4) == 1)
     return (ntohl(v4.s_addr) >> 24) == 127;
   auto bare = host.size() > 2 && host.front() == '[' && host.back() == ']'
-                ? host.substr(1, host.size() - 2)
-                : host;
+    ? host.substr(1, host.size() - 2)
+    : host;
   in6_addr v6{};
   return inet_pton(AF_INET6, bare.c_str(), &v6) == 1
-         && IN6_IS_ADDR_LOOPBACK(&v6);
+    && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 std::vector<std::string> exposure_warnings(const config& cfg) {

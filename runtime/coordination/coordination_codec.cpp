@@ -64,8 +64,7 @@ std::optional<coordination_event> event_from_json(const json::object& obj) {
 json::object event_to_json(const coordination_event& ev) {
   return {{"id", ev.id},
           {"type", ev.type},
-          {"priority",
-           budget::to_string(ev.priority)},
+          {"priority", budget::to_string(ev.priority)},
           {"source", ev.source},
           {"createdAt", ev.created_ms},
           {"target", ev.target},

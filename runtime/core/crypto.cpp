@@ -2,11 +2,11 @@
 
 #include "runtime/core/hex.hpp"
 
-#include <openssl/rand.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/rand.h>
 
 #include <map>
 #include <memory>

@@ -12,8 +12,8 @@
 // hot path only ever appends to the current slot.
 
 #include "runtime/config/config.hpp"
-#include "runtime/metrics/histogram.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/metrics/histogram.hpp"
 
 #include <chrono>
 #include <cstdint>

@@ -14,7 +14,8 @@ std::string form_decode(std::string_view s) {
       out += ' ';
     } else if (s[i] == '%' && i + 2 < s.size() && hex_digit_value(s[i + 1]) >= 0
                && hex_digit_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_digit_value(s[i + 1]) * 16 + hex_digit_value(s[i + 2]));
+      out += static_cast<char>(hex_digit_value(s[i + 1]) * 16
+                               + hex_digit_value(s[i + 2]));
       i += 2;
     } else {
       out += s[i];

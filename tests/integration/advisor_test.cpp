@@ -3,8 +3,8 @@
 // changes bounded by observed demand, audits them and undoes them.
 
 #include "runtime/advice/usage_store.hpp"
-#include "runtime/metrics/metric_rollup.hpp"
 #include "runtime/core/wall_time.hpp"
+#include "runtime/metrics/metric_rollup.hpp"
 #include "tests/integration/redis_config_file.hpp"
 #include "tests/integration/redis_process.hpp"
 #include "tests/integration/running_node.hpp"
@@ -90,22 +90,19 @@ TEST_CASE("the advisor's inputs survive a restart: repeats counted before "
     CHECK(res->status == 202);
     auto db = cfg.backend();
     auto key = advice::usage_key("stripe", advice::day_of(epoch_ms_now()));
-    CHECK(eventually(10s,
-      [&] {
-        auto fields = db.hgetall(key);
-        return fields && store::find_field(*fields, "keyed") == "600";
-      }));
+    CHECK(eventually(10s, [&] {
+      auto fields = db.hgetall(key);
+      return fields && store::find_field(*fields, "keyed") == "600";
+    }));
     CHECK(node.process.stop(SIGTERM, 10s) == 0);
   }
   running_node node{{}, cfg.path};
   // The read-back is asynchronous: the next advice includes it.
   boost::json::value recs;
-  CHECK(eventually(10s,
-    [&] {
-      recs = node.get_json(std::string{base}
-                           + "/optimization/recommendations");
-      return find_kind(recs, "cache") != nullptr;
-    }));
+  CHECK(eventually(10s, [&] {
+    recs = node.get_json(std::string{base} + "/optimization/recommendations");
+    return find_kind(recs, "cache") != nullptr;
+  }));
   auto cache = find_kind(recs, "cache");
   REQUIRE(cache != nullptr);
   auto& ev = cache->at("evidence").as_object();
@@ -122,13 +119,12 @@ TEST_CASE("cost/optimize is a dry run by default, applies only confident "
   running_node node{{}, cfg.path};
   // The week is read back asynchronously at start.
   boost::json::value dry;
-  CHECK(eventually(10s,
-    [&] {
-      auto res = post_json(node, "/cost/optimize", "");
-      REQUIRE(res);
-      dry = boost::json::parse(res->body);
-      return !dry.at("changes").as_array().empty();
-    }));
+  CHECK(eventually(10s, [&] {
+    auto res = post_json(node, "/cost/optimize", "");
+    REQUIRE(res);
+    dry = boost::json::parse(res->body);
+    return !dry.at("changes").as_array().empty();
+  }));
   CHECK(dry.at("dryRun").as_bool());
   auto& planned = dry.at("changes").as_array().at(0).as_object();
   CHECK(planned.at("status").as_string() == "planned");
@@ -146,8 +142,8 @@ TEST_CASE("cost/optimize is a dry run by default, applies only confident "
               "invalid_argument", "$.apply");
   check_error(post_json(node, "/cost/optimize", R"({"aply": true})"), 400,
               "invalid_argument", "$.aply");
-  check_error(post_json(node, "/cost/optimize", R"({"minConfidence": 2})"),
-              400, "invalid_argument", "$.minConfidence");
+  check_error(post_json(node, "/cost/optimize", R"({"minConfidence": 2})"), 400,
+              "invalid_argument", "$.minConfidence");
   // Asking for more confidence than the evidence gives applies nothing.
   auto res = post_json(node, "/cost/optimize",
                        R"({"apply": true, "minConfidence": 0.9999})");
@@ -208,18 +204,17 @@ TEST_CASE("a budget level reached before a restart is stored and not "
   {
     running_node node{{}, cfg.path};
     // Stripe's budget is 50 USD: 40 USD is 80 %.
-    auto res = node.client.Post("/api/v1/admission/stripe",
-                                R"({"priority": "high", "estimatedCostUsd": 40})",
-                                "application/json");
+    auto res = node.client.Post(
+      "/api/v1/admission/stripe",
+      R"({"priority": "high", "estimatedCostUsd": 40})", "application/json");
     REQUIRE(res);
     CHECK(res->status == 200);
     auto db = cfg.backend();
     auto key = "budget:alerts:stripe:" + utc_month(epoch_ms_now());
-    CHECK(eventually(10s,
-      [&] {
-        auto fields = db.hgetall(key);
-        return fields && !store::find_field(*fields, "l7500").empty();
-      }));
+    CHECK(eventually(10s, [&] {
+      auto fields = db.hgetall(key);
+      return fields && !store::find_field(*fields, "l7500").empty();
+    }));
     CHECK(node.process.stop(SIGTERM, 10s) == 0);
   }
   node_process again{STREAMB_BINARY, run_args({}, cfg.path), true};
@@ -232,8 +227,7 @@ TEST_CASE("a budget level reached before a restart is stored and not "
   client.set_connection_timeout(5, 0);
   client.set_read_timeout(10, 0);
   CHECK(eventually(10s, [&] {
-    auto res = client.Get(
-      (std::string{base} + "/cost/analysis").c_str());
+    auto res = client.Get((std::string{base} + "/cost/analysis").c_str());
     if (!res || res->status != 200)
       return false;
     auto doc = boost::json::parse(res->body);

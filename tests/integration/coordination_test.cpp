@@ -2,8 +2,8 @@
 // streamb-agent processes over loopback, plus the SDK in this process.
 
 #include "bridges/agent_client.hpp"
-#include "runtime/core/crypto.hpp"
 #include "runtime/config/config_versions.hpp"
+#include "runtime/core/crypto.hpp"
 #include "runtime/core/wall_time.hpp"
 #include "tests/integration/node_process.hpp"
 #include "tests/integration/redis_config_file.hpp"

@@ -56,12 +56,14 @@ TEST_CASE("samples posted to a running node come back from metrics/realtime") {
   CHECK(doc.at("window").as_string() == "1m");
   auto& stripe = doc.at("services").at("stripe");
   CHECK(stripe.at("calls").to_number<uint64_t>() == 100);
-  CHECK(stripe.at("errorRates").at("overall").to_number<double>() == Approx(0.1));
+  CHECK(stripe.at("errorRates").at("overall").to_number<double>()
+        == Approx(0.1));
   CHECK(stripe.at("errorRates").at("criticalErrors").to_number<uint64_t>()
         == 10);
   CHECK(stripe.at("responseTime").at("p50").to_number<double>()
         == Approx(149).epsilon(0.01));
-  CHECK(stripe.at("costMetrics").at("windowSpend").to_number<double>() == Approx(1.0));
+  CHECK(stripe.at("costMetrics").at("windowSpend").to_number<double>()
+        == Approx(1.0));
   auto& twilio = doc.at("services").at("twilio");
   CHECK(twilio.at("calls").to_number<uint64_t>() == 2);
   CHECK(twilio.at("errorRates").at("byType").at("timeout").to_number<double>()

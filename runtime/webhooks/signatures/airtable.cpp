@@ -2,9 +2,9 @@
 // raw body keyed with the base64-decoded `macSecretBase64` of the webhook.
 // The whole header value is compared, prefix included.
 
-#include "runtime/webhooks/signatures/checks.hpp"
 #include "runtime/core/crypto.hpp"
 #include "runtime/core/hex.hpp"
+#include "runtime/webhooks/signatures/checks.hpp"
 #include "runtime/webhooks/signatures/verify.hpp"
 
 namespace streamb::signatures {
@@ -28,8 +28,7 @@ verdict verify_airtable(const webhook_request& req,
     ++usable;
     auto mac = hmac_sha256(*key, {req.body});
     if (mac
-        && equal_constant_time(std::string{prefix} + to_hex(*mac),
-                               *mac_header))
+        && equal_constant_time(std::string{prefix} + to_hex(*mac), *mac_header))
       return accept("content MAC matches "
                     + which_secret(i, opts.secrets.size()));
   }

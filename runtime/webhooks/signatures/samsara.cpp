@@ -2,9 +2,9 @@
 // base64-decoded secret from the dashboard, over "v1:<timestamp>:<body>",
 // the timestamp being the `X-Samsara-Timestamp` header as sent.
 
-#include "runtime/webhooks/signatures/checks.hpp"
 #include "runtime/core/crypto.hpp"
 #include "runtime/core/hex.hpp"
+#include "runtime/webhooks/signatures/checks.hpp"
 #include "runtime/webhooks/signatures/verify.hpp"
 
 #include <vector>

@@ -3,8 +3,8 @@
 // of a DER `SEQUENCE { INTEGER r, INTEGER s }`; the verification key is
 // base64 of a DER SubjectPublicKeyInfo.
 
-#include "runtime/webhooks/signatures/checks.hpp"
 #include "runtime/core/crypto.hpp"
+#include "runtime/webhooks/signatures/checks.hpp"
 #include "runtime/webhooks/signatures/verify.hpp"
 
 #include <openssl/ec.h>

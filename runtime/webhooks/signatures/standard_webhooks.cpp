@@ -4,8 +4,8 @@
 // base64 decoding of the secret after an optional `whsec_` prefix. Several
 // v1 entries appear while the sender rotates its secret.
 
-#include "runtime/webhooks/signatures/checks.hpp"
 #include "runtime/core/crypto.hpp"
+#include "runtime/webhooks/signatures/checks.hpp"
 #include "runtime/webhooks/signatures/verify.hpp"
 
 #include <vector>

@@ -2,9 +2,9 @@
 // values being HMAC-SHA256 of "<t>.<body>" keyed with the `whsec_…` string
 // itself. Stripe lists several v1 values while the sender rotates its secret.
 
-#include "runtime/webhooks/signatures/checks.hpp"
 #include "runtime/core/crypto.hpp"
 #include "runtime/core/hex.hpp"
+#include "runtime/webhooks/signatures/checks.hpp"
 #include "runtime/webhooks/signatures/verify.hpp"
 
 #include <vector>

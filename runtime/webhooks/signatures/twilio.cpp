@@ -4,10 +4,10 @@
 // carries as `bodySHA256`). Twilio's back ends are inconsistent about the
 // port, so the SDKs accept the URL with its port removed or with it added.
 
-#include "runtime/webhooks/form_urlencoded.hpp"
-#include "runtime/webhooks/signatures/checks.hpp"
 #include "runtime/core/crypto.hpp"
 #include "runtime/core/hex.hpp"
+#include "runtime/webhooks/form_urlencoded.hpp"
+#include "runtime/webhooks/signatures/checks.hpp"
 #include "runtime/webhooks/signatures/verify.hpp"
 
 #include <algorithm>

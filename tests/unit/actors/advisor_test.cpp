@@ -7,8 +7,8 @@
 #include "actors/budget_controller.hpp"
 #include "actors/service_monitor.hpp"
 #include "actors/store_actor.hpp"
-#include "runtime/core/actor_wall_clock.hpp"
 #include "runtime/advice/usage_store.hpp"
+#include "runtime/core/actor_wall_clock.hpp"
 #include "runtime/core/audit.hpp"
 #include "runtime/core/wall_time.hpp"
 #include "tests/unit/actor_fixture.hpp"
@@ -102,8 +102,9 @@ struct fixture : test::actor_fixture {
 
 } // namespace
 
-TEST_CASE_METHOD(fixture, "a week of history read back from the store makes "
-                          "a confident, bounded limit change") {
+TEST_CASE_METHOD(fixture,
+                 "a week of history read back from the store makes "
+                 "a confident, bounded limit change") {
   store_history(7);
   start();
   auto dry = optimize(false);

@@ -6,8 +6,8 @@
 
 #include "actors/store_actor.hpp"
 #include "runtime/core/actor_wall_clock.hpp"
-#include "runtime/metrics/metric_rollup.hpp"
 #include "runtime/core/wall_time.hpp"
+#include "runtime/metrics/metric_rollup.hpp"
 #include "tests/unit/actor_fixture.hpp"
 #include "tests/unit/runtime/store/switchable_backend.hpp"
 
@@ -84,7 +84,8 @@ struct fixture : test::actor_fixture {
       auto v = boost::json::parse(ev.payload).as_object();
       std::string what{v.at("event").as_string()};
       if (what == "level_reached")
-        what += ":" + std::to_string(
+        what += ":"
+          + std::to_string(
                   static_cast<int>(v.at("levelPercent").to_number<double>()));
       else if (what == "mode_changed")
         what += ":" + std::string{v.at("to").as_string()};
@@ -98,8 +99,9 @@ using strings = std::vector<std::string>;
 
 } // namespace
 
-TEST_CASE_METHOD(fixture, "levels reached this month are not announced again "
-                          "after a restart") {
+TEST_CASE_METHOD(fixture,
+                 "levels reached this month are not announced again "
+                 "after a restart") {
   auto a = spawn(stripe(100));
   CHECK(ask<admission_decision>(a, admit_atom_v, costing(80)).granted);
   CHECK(announced() == strings{"level_reached:75"});
@@ -111,8 +113,9 @@ TEST_CASE_METHOD(fixture, "levels reached this month are not announced again "
   CHECK(announced() == strings{"level_reached:75", "level_reached:90"});
 }
 
-TEST_CASE_METHOD(fixture, "a throttle announced before a restart is not "
-                          "announced again") {
+TEST_CASE_METHOD(fixture,
+                 "a throttle announced before a restart is not "
+                 "announced again") {
   auto a = spawn(stripe(100));
   CHECK(ask<admission_decision>(a, admit_atom_v, costing(96, 0)).granted);
   CHECK(announced()
@@ -129,8 +132,9 @@ TEST_CASE_METHOD(fixture, "a throttle announced before a restart is not "
   CHECK(d.reason == "budget_throttle");
 }
 
-TEST_CASE_METHOD(fixture, "alert levels and the throttle level come from the "
-                          "service's config") {
+TEST_CASE_METHOD(fixture,
+                 "alert levels and the throttle level come from the "
+                 "service's config") {
   auto svc = stripe(100);
   svc.alert_levels_bp = {5000};
   svc.throttle_bp = 8000;
@@ -159,8 +163,9 @@ TEST_CASE_METHOD(fixture, "alert levels and the throttle level come from the "
   }
 }
 
-TEST_CASE_METHOD(fixture, "a month-end forecast over budget is announced once, "
-                          "while spend is still under it") {
+TEST_CASE_METHOD(fixture,
+                 "a month-end forecast over budget is announced once, "
+                 "while spend is still under it") {
   auto now = epoch_ms(sched.clock());
   auto secs = static_cast<std::time_t>(now / 1000);
   std::tm tm{};
@@ -176,12 +181,12 @@ TEST_CASE_METHOD(fixture, "a month-end forecast over budget is announced once, "
   for (int d = 1; d < tm.tm_mday; ++d) {
     char field[16];
     std::snprintf(field, sizeof(field), "%02d", d);
-    ops.push_back(store::write_op::make_hincr_by(
-      "budget:days:stripe:" + month, field, 100'000'000));
+    ops.push_back(store::write_op::make_hincr_by("budget:days:stripe:" + month,
+                                                 field, 100'000'000));
     spent += 100'000'000;
   }
-  ops.push_back(store::write_op::make_incr_by("budget:spend:stripe:" + month,
-                                              spent));
+  ops.push_back(
+    store::write_op::make_incr_by("budget:spend:stripe:" + month, spent));
   ask<write_results>(store, write_atom_v, ops);
   auto c = spawn(stripe(static_cast<double>(spent) / 1e6 + 0.01));
   auto s = ask<budget_status>(c, budget_atom_v);

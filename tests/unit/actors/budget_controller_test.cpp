@@ -6,8 +6,8 @@
 #include "actors/store_actor.hpp"
 #include "runtime/core/actor_wall_clock.hpp"
 #include "runtime/core/audit.hpp"
-#include "runtime/metrics/metric_rollup.hpp"
 #include "runtime/core/wall_time.hpp"
+#include "runtime/metrics/metric_rollup.hpp"
 #include "tests/unit/actor_fixture.hpp"
 #include "tests/unit/runtime/store/switchable_backend.hpp"
 
@@ -421,7 +421,8 @@ TEST_CASE_METHOD(fixture,
   sched.run();
   svc.breaker.open_s = 60;
   CHECK(reconfigure(c, svc));
-  CHECK(ask<budget_status>(c, budget_atom_v).breaker == budget::breaker_state::open);
+  CHECK(ask<budget_status>(c, budget_atom_v).breaker
+        == budget::breaker_state::open);
   advance(30s);
   CHECK(admit(c, ask_for(normal)).reason == "circuit_open");
   advance(30s);

@@ -400,7 +400,8 @@ struct alerting_fixture : test::actor_fixture {
     std::vector<std::string> out;
     for (auto& a : *alerts)
       if (a.kind == kind)
-        out.push_back(a.state + ":" + std::to_string(static_cast<int>(a.priority)));
+        out.push_back(a.state + ":"
+                      + std::to_string(static_cast<int>(a.priority)));
     return out;
   }
 };
@@ -420,8 +421,7 @@ TEST_CASE("an alert that stays open escalates, and its resolution says the "
         == std::vector<std::string>{"raised:2", "escalated:1"});
   f.run_for(4, 2000); // 120 s: critical (0)
   CHECK(f.states("threshold")
-        == std::vector<std::string>{"raised:2", "escalated:1",
-                                    "escalated:0"});
+        == std::vector<std::string>{"raised:2", "escalated:1", "escalated:0"});
   // Fast calls for five minutes clear it.
   f.run_for(21, 10);
   auto s = f.states("threshold");

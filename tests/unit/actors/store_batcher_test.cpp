@@ -53,8 +53,7 @@ caf::behavior owner(owner_actor* self, store_actor store, on_refusal policy,
     self->state.stored.push_back(xs);
     return !self->state.finish_later;
   };
-  h.refused = [self](std::vector<int>& xs, const caf::error& err,
-                     bool first) {
+  h.refused = [self](std::vector<int>& xs, const caf::error& err, bool first) {
     self->state.refused.push_back(xs);
     self->state.first.push_back(first);
     self->state.errors.push_back(caf::to_string(err));
@@ -84,8 +83,8 @@ caf::behavior short_store(caf::event_based_actor*) {
 }
 
 struct fixture : test::actor_fixture {
-  std::shared_ptr<store::testing::switchable_backend> db
-    = std::make_shared<store::testing::switchable_backend>();
+  std::shared_ptr<store::testing::switchable_backend>
+    db = std::make_shared<store::testing::switchable_backend>();
   store_actor store = sys().spawn(store_service, db);
   caf::actor hdl;
 
@@ -124,8 +123,9 @@ using batches = std::vector<std::vector<int>>;
 
 } // namespace
 
-TEST_CASE_METHOD(fixture, "store batcher: what arrives while a batch is in "
-                          "flight goes out together as the next batch") {
+TEST_CASE_METHOD(fixture,
+                 "store batcher: what arrives while a batch is in "
+                 "flight goes out together as the next batch") {
   start(on_refusal::keep);
   send_all({1, 2, 3, 4});
   // 1 went alone; 2, 3 and 4 waited for it and went as one batch.
@@ -136,9 +136,10 @@ TEST_CASE_METHOD(fixture, "store batcher: what arrives while a batch is in "
   CHECK(state().batcher->batches() == 2);
 }
 
-TEST_CASE_METHOD(fixture, "store batcher: under keep, a refused batch is "
-                          "sent again first and in order once the store is "
-                          "back; the outage is reported once") {
+TEST_CASE_METHOD(fixture,
+                 "store batcher: under keep, a refused batch is "
+                 "sent again first and in order once the store is "
+                 "back; the outage is reported once") {
   start(on_refusal::keep);
   db->down = true;
   send_all({1});
@@ -160,8 +161,9 @@ TEST_CASE_METHOD(fixture, "store batcher: under keep, a refused batch is "
   CHECK(state().first.back());
 }
 
-TEST_CASE_METHOD(fixture, "store batcher: under drop, a refused batch goes to "
-                          "its owner and is not sent again") {
+TEST_CASE_METHOD(fixture,
+                 "store batcher: under drop, a refused batch goes to "
+                 "its owner and is not sent again") {
   start(on_refusal::drop);
   db->down = true;
   send_all({1, 2});
@@ -176,9 +178,10 @@ TEST_CASE_METHOD(fixture, "store batcher: under drop, a refused batch goes to "
   CHECK(value("sum") == "3");
 }
 
-TEST_CASE_METHOD(fixture, "store batcher: past its limit the oldest queued "
-                          "items are dropped and counted, never the batch in "
-                          "flight") {
+TEST_CASE_METHOD(fixture,
+                 "store batcher: past its limit the oldest queued "
+                 "items are dropped and counted, never the batch in "
+                 "flight") {
   start(on_refusal::keep, 3);
   db->down = true;
   send_all({1, 2, 3, 4, 5});
@@ -192,8 +195,9 @@ TEST_CASE_METHOD(fixture, "store batcher: past its limit the oldest queued "
   CHECK(value("sum") == "12");
 }
 
-TEST_CASE_METHOD(fixture, "store batcher: an answer with fewer results than "
-                          "writes is a refusal, not an out-of-bounds read") {
+TEST_CASE_METHOD(fixture,
+                 "store batcher: an answer with fewer results than "
+                 "writes is a refusal, not an out-of-bounds read") {
   auto bad = caf::actor_cast<store_actor>(sys().spawn(short_store));
   start(on_refusal::drop, 100, bad);
   send_all({7});
@@ -204,8 +208,9 @@ TEST_CASE_METHOD(fixture, "store batcher: an answer with fewer results than "
   self->send_exit(bad, caf::exit_reason::user_shutdown);
 }
 
-TEST_CASE_METHOD(fixture, "store batcher: a batch whose owner has more work "
-                          "stays in flight until the owner says finished") {
+TEST_CASE_METHOD(fixture,
+                 "store batcher: a batch whose owner has more work "
+                 "stays in flight until the owner says finished") {
   start(on_refusal::keep);
   state().finish_later = true;
   send_all({1, 2});

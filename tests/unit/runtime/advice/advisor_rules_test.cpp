@@ -202,8 +202,7 @@ TEST_CASE("traffic trend: flat or seasonal days project no change, a steady "
   CHECK(traffic_trend({100, 200, 300, 400, 500, 600, 700}, 10)
         == Approx(1250.0 / 400.0));
   // Falling traffic lowers the projection; the clamp bounds both ways.
-  CHECK(traffic_trend({700, 600, 500, 400, 300, 200, 100}, 2)
-        == Approx(0.25));
+  CHECK(traffic_trend({700, 600, 500, 400, 300, 200, 100}, 2) == Approx(0.25));
   CHECK(traffic_trend({100, 200, 300, 400, 500}, 30) == 4);
   CHECK(traffic_trend({}, 10) == 1);
   CHECK(traffic_trend({100, 200, 300, 400}, 0) == 1);
@@ -222,8 +221,7 @@ TEST_CASE("a climbing keyed volume raises the cache saving by its trend and "
   REQUIRE(before != nullptr);
   REQUIRE(after != nullptr);
   // Mean 1000 at day 3.5, +200 a day, projected at 7 + 5 = 12: 2700.
-  CHECK(after->monthly_saving_usd
-        == Approx(before->monthly_saving_usd * 2.7));
+  CHECK(after->monthly_saving_usd == Approx(before->monthly_saving_usd * 2.7));
   bool shown = false;
   for (auto& [name, value] : after->evidence)
     if (name == "trafficTrendFactor") {

@@ -9,8 +9,8 @@ using namespace streamb::advice;
 
 namespace {
 
-bool any_alert(const replay_result& r, const std::string& text,
-               int64_t from_ms, int64_t to_ms) {
+bool any_alert(const replay_result& r, const std::string& text, int64_t from_ms,
+               int64_t to_ms) {
   for (auto& a : r.alerts)
     if (a.what.find(text) != std::string::npos && a.at_ms >= from_ms
         && a.at_ms < to_ms)

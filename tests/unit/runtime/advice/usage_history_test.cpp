@@ -1,6 +1,6 @@
+#include "runtime/advice/advisor_rules.hpp"
 #include "runtime/advice/usage_history.hpp"
 #include "runtime/advice/usage_store.hpp"
-#include "runtime/advice/advisor_rules.hpp"
 
 #include <catch2/catch.hpp>
 

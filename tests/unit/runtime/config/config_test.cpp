@@ -502,14 +502,14 @@ TEST_CASE("bad budget levels, escalation steps and advisor settings are "
   CHECK_THAT(ps, has_problem_at("$.advisor.headroom"));
   CHECK_THAT(ps, has_problem_at("$.advisor.min_confidence"));
   CHECK_THAT(ps, has_problem_at("$.advisor.extra"));
-  CHECK_THAT(ps, has_problem_at("$.services.x.alert_levels_percent",
-                                "ascending"));
+  CHECK_THAT(ps,
+             has_problem_at("$.services.x.alert_levels_percent", "ascending"));
   CHECK_THAT(ps, has_problem_at("$.services.x.throttle_percent"));
-  CHECK_THAT(ps, has_problem_at("$.services.x.alerts.escalate_after_s",
-                                "more than 2"));
+  CHECK_THAT(
+    ps, has_problem_at("$.services.x.alerts.escalate_after_s", "more than 2"));
   CHECK_THAT(ps, has_problem_at("$.services.y.alert_levels_percent[0]"));
-  CHECK_THAT(ps, has_problem_at("$.services.y.alerts.escalate_after_s",
-                                "array"));
+  CHECK_THAT(ps,
+             has_problem_at("$.services.y.alerts.escalate_after_s", "array"));
   CHECK_THAT(ps, has_problem_at("$.services.y.alerts.anomaly_sigmas"));
   CHECK(ps.size() == 10);
 }

@@ -1,7 +1,7 @@
-#include "runtime/coordination/agent_token.hpp"
-#include "runtime/core/crypto.hpp"
 #include "runtime/config/config_versions.hpp"
+#include "runtime/coordination/agent_token.hpp"
 #include "runtime/coordination/coordination_codec.hpp"
+#include "runtime/core/crypto.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>

@@ -1,7 +1,7 @@
+#include "runtime/app/webhook_verify_cli.hpp"
 #include "runtime/core/crypto.hpp"
 #include "runtime/core/hex.hpp"
 #include "runtime/webhooks/signatures/verify.hpp"
-#include "runtime/app/webhook_verify_cli.hpp"
 
 #include <catch2/catch.hpp>
 
