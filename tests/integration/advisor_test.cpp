@@ -171,7 +171,10 @@ TEST_CASE("cost/optimize is a dry run by default, applies only confident "
   // A second dry run now starts from 38 and has nothing to lower.
   res = post_json(node, "/cost/optimize", "");
   REQUIRE(res);
-  for (auto& c : boost::json::parse(res->body).at("changes").as_array())
+  // Keep the parsed document alive: a range-for over a member of a
+  // temporary reads freed memory.
+  auto second = boost::json::parse(res->body);
+  for (auto& c : second.at("changes").as_array())
     CHECK(c.at("after").to_number<uint64_t>() >= 38);
   // Undo, once.
   res = post_json(node, "/cost/optimize/undo",
