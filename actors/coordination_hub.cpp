@@ -60,68 +60,59 @@ void on_store_refused(coordination_hub_pointer self, const std::string& id,
                       const caf::error& err);
 void dispatch(coordination_hub_pointer self);
 
+using hub_write = coordination_hub_state::hub_write;
+
+store_batcher<hub_write> make_writer(coordination_hub_pointer self) {
+  using batch = std::vector<hub_write>;
+  store_batcher<hub_write>::handlers h;
+  h.make_ops = [](const batch& xs) {
+    write_ops ops;
+    ops.reserve(xs.size());
+    for (auto& x : xs)
+      ops.push_back(x.op);
+    return ops;
+  };
+  h.stored = [self](batch& xs, write_results& rs) {
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      auto& id = xs[i].opened_event;
+      if (id.empty())
+        continue;
+      if (rs[i].error)
+        on_store_refused(self, id, rs[i].error);
+      else
+        on_stored(self, id, rs[i].text);
+    }
+    // Everything this batch stored goes out together.
+    dispatch(self);
+    return true;
+  };
+  // Outcome records and audit entries are sent again with the next batch:
+  // the events themselves are finished and their open-stream entries stay,
+  // so a restart delivers them again rather than losing them. An open
+  // event's XADD is answered to its sender instead.
+  h.keep = [](const hub_write& x) { return x.opened_event.empty(); };
+  h.refused = [self](batch& xs, const caf::error& err, bool first) {
+    if (first)
+      log_warning(component, "store write failed: " + caf::to_string(err));
+    for (auto& x : xs)
+      if (!x.opened_event.empty())
+        on_store_refused(self, x.opened_event, err);
+    dispatch(self);
+  };
+  return store_batcher<hub_write>{component, on_refusal::keep_if, 10000,
+                                  std::move(h)};
+}
+
 void flush_writes(coordination_hub_pointer self) {
   auto& st = self->state;
-  if (st.writing || st.write_buffer.empty())
-    return;
-  st.writing = true;
-  auto ops = std::move(st.write_buffer);
-  auto opens = std::move(st.buffered_opens);
-  st.write_buffer.clear();
-  st.buffered_opens.clear();
-  // Records and outcomes are retried once at the next write if the store
-  // refused them; an open event's XADD is answered to its sender instead.
-  auto retry = std::make_shared<write_ops>();
-  for (std::size_t i = 0; i < ops.size(); ++i)
-    if (opens[i].empty())
-      retry->push_back(ops[i]);
-  self->request(st.store, std::chrono::seconds{10}, write_atom_v, ops)
-    .then(
-      [self, opens](write_results& rs) {
-        self->state.writing = false;
-        for (std::size_t i = 0; i < opens.size(); ++i) {
-          if (opens[i].empty())
-            continue;
-          if (i >= rs.size())
-            on_store_refused(self, opens[i],
-                             caf::make_error(error_code::store_error,
-                                             "the store answered fewer "
-                                             "results than writes"));
-          else if (rs[i].error)
-            on_store_refused(self, opens[i], rs[i].error);
-          else
-            on_stored(self, opens[i], rs[i].text);
-        }
-        // Everything this batch stored goes out together.
-        dispatch(self);
-        flush_writes(self);
-      },
-      [self, opens, retry](caf::error& err) {
-        auto& st = self->state;
-        st.writing = false;
-        log_warning(component, "store write failed: " + caf::to_string(err));
-        for (auto& id : opens)
-          if (!id.empty())
-            on_store_refused(self, id, err);
-        dispatch(self);
-        // Outcome records wait for the next write, within bounds: the events
-        // themselves are finished and the open-stream entries stay, so a
-        // restart delivers them again rather than losing them.
-        if (st.write_buffer.size() < 10000)
-          for (auto& op : *retry) {
-            st.write_buffer.push_back(std::move(op));
-            st.buffered_opens.emplace_back();
-          }
-      });
+  st.writer->flush(self, st.store, std::chrono::seconds{10});
 }
 
 /// Queues a write; `flush` false leaves it for the next op, so that ops of
 /// one change land in one batch.
 void buffer_write(coordination_hub_pointer self, store::write_op op,
                   std::string opened_event = {}, bool flush = true) {
-  auto& st = self->state;
-  st.write_buffer.push_back(std::move(op));
-  st.buffered_opens.push_back(std::move(opened_event));
+  self->state.writer->push(hub_write{std::move(op), std::move(opened_event)});
   if (flush)
     flush_writes(self);
 }
@@ -670,6 +661,7 @@ coordination_hub(coordination_hub_pointer self,
   if (!st.settings.now_ms)
     st.settings.now_ms = [self] { return epoch_ms(self->clock()); };
   st.store = std::move(store);
+  st.writer.emplace(make_writer(self));
   st.agents = std::make_unique<agent_registry>(st.settings.agents);
   st.router = std::make_unique<event_router>(
     router_settings{st.settings.node, st.settings.agents,

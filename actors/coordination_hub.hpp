@@ -10,6 +10,7 @@
 // The node spawns the published gateway through this header, and the hub
 // spawns a new one when it dies.
 #include "actors/agent_gateway.hpp"
+#include "actors/store_batcher.hpp"
 #include "runtime/auth/credential_registry.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/coordination/agent_registry.hpp"
@@ -26,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -111,11 +113,15 @@ struct coordination_hub_state {
   uint64_t credentials_seen = 0;
   refusal_throttle refusals;
 
-  // Store writes are batched: whatever arrives while one is in flight goes
-  // out together in the next.
-  write_ops write_buffer;
-  std::vector<std::string> buffered_opens; // events whose XADD is buffered
-  bool writing = false;
+  /// A store write and, for an event's XADD, the event it opens (whose
+  /// sender waits for it to be stored).
+  struct hub_write {
+    store::write_op op;
+    std::string opened_event;
+  };
+  /// Whatever arrives while one batch is in flight goes out together in the
+  /// next; refused records are sent again, refused opens answered.
+  std::optional<store_batcher<hub_write>> writer;
 };
 
 using coordination_hub_pointer = coordination_hub_actor::stateful_pointer<

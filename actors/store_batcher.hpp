@@ -14,7 +14,9 @@
 //   are sent with the next flush (roll-ups, usage history, spend deltas,
 //   webhook outcomes: facts that must reach the store);
 // - `drop`: the items are handed to `refused` and forgotten (requests whose
-//   callers are answered with the error: reservations, accepts).
+//   callers are answered with the error: reservations, accepts);
+// - `keep_if`: the owner's `keep` predicate says which items go back (the
+//   hub keeps outcome records but answers an event's sender with the error).
 //
 // Past `max_queued` the oldest queued items (never the batch in flight) are
 // dropped and counted, so a store that stays away costs bounded memory.
@@ -35,7 +37,7 @@
 
 namespace streamb {
 
-enum class on_refusal { keep, drop };
+enum class on_refusal { keep, drop, keep_if };
 
 template <class Item>
 class store_batcher {
@@ -54,6 +56,8 @@ public:
     /// true for the first refusal after a success: owners say it once per
     /// outage, not once per batch.
     std::function<void(batch&, const caf::error&, bool first)> refused;
+    /// Under `keep_if`: whether a refused item is queued again.
+    std::function<bool(const Item&)> keep;
   };
 
   store_batcher(std::string owner, on_refusal policy, std::size_t max_queued,
@@ -159,6 +163,13 @@ private:
     failing_ = true;
     if (policy_ == on_refusal::keep) {
       queue_.insert(queue_.begin(), b.begin(), b.end());
+      trim();
+    } else if (policy_ == on_refusal::keep_if) {
+      batch kept;
+      for (auto& x : b)
+        if (h_.keep(x))
+          kept.push_back(x);
+      queue_.insert(queue_.begin(), kept.begin(), kept.end());
       trim();
     }
     h_.refused(b, err, first);

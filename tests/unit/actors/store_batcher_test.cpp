@@ -58,6 +58,9 @@ caf::behavior owner(owner_actor* self, store_actor store, on_refusal policy,
     self->state.first.push_back(first);
     self->state.errors.push_back(caf::to_string(err));
   };
+  // Under keep_if, even items are facts to keep and odd ones are requests
+  // whose callers get the error.
+  h.keep = [](const int& x) { return x % 2 == 0; };
   self->state.batcher.emplace("test", policy, max_queued, std::move(h));
   return {
     [self](int x) {
@@ -178,6 +181,25 @@ TEST_CASE_METHOD(fixture,
   send_all({3});
   CHECK(state().stored == batches{{3}});
   CHECK(value("sum") == "3");
+}
+
+TEST_CASE_METHOD(fixture,
+                 "store batcher: under keep_if, only the items the owner "
+                 "keeps are sent again, in order, before newer ones") {
+  start(on_refusal::keep_if);
+  db->down = true;
+  send_all({1, 2, 3, 4});
+  CHECK(state().refused == batches{{1}});
+  // 2, 3 and 4 waited behind {1}; refused together, 2 and 4 stay.
+  self->send(hdl, flush_atom_v);
+  sched.run();
+  CHECK(state().refused == batches{{1}, {2, 3, 4}});
+  CHECK(state().batcher->queued() == 2);
+  db->down = false;
+  send_all({6});
+  CHECK(state().stored == batches{{2, 4, 6}});
+  CHECK(value("sum") == "12");
+  CHECK(value("last") == "6");
 }
 
 TEST_CASE_METHOD(fixture,
