@@ -118,12 +118,12 @@ limit_change plan(const recommendation& r, double min_confidence) {
   c.rationale = r.rationale;
   c.evidence = r.evidence;
   c.evidence.emplace_back("floor", static_cast<double>(r.limit_floor));
-  c.status = "planned";
+  c.status = advice::change_status::planned;
   if (r.limit_value < r.limit_floor) {
-    c.status = "skipped";
+    c.status = advice::change_status::skipped;
     c.reason = "below the observed demand floor";
   } else if (r.confidence < min_confidence) {
-    c.status = "skipped";
+    c.status = advice::change_status::skipped;
     c.reason = "confidence " + fixed2(r.confidence) + " below "
       + fixed2(min_confidence)
       + " (the observation window is not covered yet, or too few calls)";
@@ -184,7 +184,7 @@ limit_change* find_change(advisor_pointer self, const std::string& id) {
 void apply_all(advisor_pointer self, std::shared_ptr<limit_changes> cs,
                std::size_t i, std::string who,
                caf::typed_response_promise<limit_changes> rp) {
-  while (i < cs->size() && (*cs)[i].status != "planned")
+  while (i < cs->size() && (*cs)[i].status != advice::change_status::planned)
     ++i;
   if (i == cs->size()) {
     rp.deliver(std::move(*cs));
@@ -193,7 +193,7 @@ void apply_all(advisor_pointer self, std::shared_ptr<limit_changes> cs,
   auto& c = (*cs)[i];
   auto budget = budget_of(self, c.service);
   if (budget == nullptr) {
-    c.status = "failed";
+    c.status = advice::change_status::failed;
     c.reason = "no budget controller for " + c.service;
     apply_all(self, cs, i + 1, std::move(who), rp);
     return;
@@ -205,7 +205,7 @@ void apply_all(advisor_pointer self, std::shared_ptr<limit_changes> cs,
       [self, cs, i, who, rp](budget_status&) {
         auto& c = (*cs)[i];
         auto& st = self->state;
-        c.status = "applied";
+        c.status = advice::change_status::applied;
         c.at_ms = epoch_ms(self->clock());
         c.who = who;
         c.id = "chg-" + std::to_string(c.at_ms) + "-"
@@ -213,14 +213,14 @@ void apply_all(advisor_pointer self, std::shared_ptr<limit_changes> cs,
         remember(self, c);
         write_audit(self, who, "advisor.apply", c);
         log_info("advisor",
-                 "applied " + c.id + ": " + c.service + " limits." + c.limit
+                 "applied " + c.id + ": " + c.service + " limits." + to_string(c.limit)
                    + ".limit " + std::to_string(c.before) + " -> "
                    + std::to_string(c.after));
         apply_all(self, cs, i + 1, who, rp);
       },
       [self, cs, i, who, rp](caf::error& err) {
         auto& c = (*cs)[i];
-        c.status = "failed";
+        c.status = advice::change_status::failed;
         c.reason = caf::to_string(err);
         apply_all(self, cs, i + 1, who, rp);
       });
@@ -291,7 +291,7 @@ advisor(advisor_pointer self, std::vector<std::string> services,
                }
                auto cs = std::make_shared<limit_changes>();
                for (auto& r : *xs)
-                 if (r.action_type == "set_limit")
+                 if (r.action_type == advice::action_type::set_limit)
                    cs->push_back(plan(r, min_conf));
                if (!req.apply) {
                  rp.deliver(std::move(*cs));
@@ -306,9 +306,9 @@ advisor(advisor_pointer self, std::vector<std::string> services,
       auto c = find_change(self, id);
       if (c == nullptr)
         return caf::make_error(error_code::not_found, "no limit change " + id);
-      if (c->status != "applied")
+      if (c->status != advice::change_status::applied)
         return caf::make_error(error_code::conflict,
-                               "change " + id + " is " + c->status);
+                               "change " + id + " is " + to_string(c->status));
       auto budget = budget_of(self, c->service);
       if (budget == nullptr)
         return caf::make_error(error_code::unknown_service,
@@ -320,12 +320,13 @@ advisor(advisor_pointer self, std::vector<std::string> services,
       self->request(*budget, ask_timeout, budget_atom_v)
         .then(
           [self, rp, change, who, budget = *budget](budget_status& s) mutable {
-            auto now = change.limit == "sustained" ? s.sustained_limit
+            auto now = change.limit == budget::limit_tier::sustained
+                         ? s.sustained_limit
                                                    : s.daily_limit;
             if (now != change.after) {
               rp.deliver(caf::make_error(
                 error_code::conflict,
-                "limits." + change.limit + ".limit of " + change.service
+                std::string{"limits."} + to_string(change.limit) + ".limit of " + change.service
                   + " is " + std::to_string(now) + " now, not "
                   + std::to_string(change.after)
                   + " as the change left it: not undone"));
@@ -336,7 +337,7 @@ advisor(advisor_pointer self, std::vector<std::string> services,
                         change.before, "advisor-undo:" + who)
               .then(
                 [self, rp, change, who](budget_status&) mutable {
-                  change.status = "undone";
+                  change.status = advice::change_status::undone;
                   change.reason = "undone by " + who;
                   remember(self, change);
                   write_audit(self, who, "advisor.undo", change);

@@ -84,7 +84,8 @@ int64_t estimated_cost(const state_type& st, const admission_request& r) {
 /// The first tier `units` of `p` do not fit now, with its wait; null tier
 /// when all fit. Normal and low must leave the reserved share free.
 struct fit_result {
-  const char* tier = nullptr;
+  /// The tier that does not fit, as the reason to deny; none if all fit.
+  budget::denial_reason tier = budget::denial_reason::none;
   int64_t wait_ms = 0;
 };
 
@@ -104,11 +105,11 @@ int64_t tier_wait(const state_type& st, const Tier& tier, priority p,
 fit_result check_fit(const state_type& st, priority p, uint64_t units,
                      int64_t now) {
   if (!tier_fits(st, *st.burst, p, units, now))
-    return {"burst", tier_wait(st, *st.burst, p, units, now)};
+    return {budget::denial_reason::burst, tier_wait(st, *st.burst, p, units, now)};
   if (!tier_fits(st, *st.sustained, p, units, now))
-    return {"sustained", tier_wait(st, *st.sustained, p, units, now)};
+    return {budget::denial_reason::sustained, tier_wait(st, *st.sustained, p, units, now)};
   if (!tier_fits(st, *st.daily, p, units, now))
-    return {"daily", tier_wait(st, *st.daily, p, units, now)};
+    return {budget::denial_reason::daily, tier_wait(st, *st.daily, p, units, now)};
   return {};
 }
 
@@ -121,12 +122,13 @@ void take(state_type& st, uint64_t units, int64_t now) {
     st.daily->try_take(units, now);
 }
 
-admission_decision denial(budget_controller_pointer self, std::string reason,
+admission_decision denial(budget_controller_pointer self,
+                          budget::denial_reason reason,
                           int64_t retry_after_ms) {
   auto& st = self->state;
   ++st.denied[reason];
   admission_decision d;
-  d.reason = std::move(reason);
+  d.reason = reason;
   d.retry_after_ms = std::clamp<int64_t>(retry_after_ms, 1, max_retry_ms);
   return d;
 }
@@ -250,25 +252,26 @@ void observe_spend(budget_controller_pointer self, int64_t spend) {
 /// Whether a total spend of `spend` after a reservation is within what
 /// priority `p` may spend.
 bool spend_allowed(const state_type& st, priority p, int64_t spend,
-                   std::string& reason) {
+                   budget::denial_reason& reason) {
   auto budget = st.budget->budget_micro();
   auto ov = st.budget->override_mode();
   if (budget <= 0 || ov == budget::budget_override::lift)
     return true;
   if (p == priority::critical) {
     if (st.service.hard_cap && spend > budget) {
-      reason = "hard_cap";
+      reason = budget::denial_reason::hard_cap;
       return false;
     }
     return true;
   }
   if (ov == budget::budget_override::force) {
-    reason = "budget_throttle";
+    reason = budget::denial_reason::budget_throttle;
     return false;
   }
   if (!st.budget->within_throttle(spend)) {
-    reason = st.service.hard_cap && spend > budget ? "hard_cap"
-                                                   : "budget_throttle";
+    reason = st.service.hard_cap && spend > budget
+               ? budget::denial_reason::hard_cap
+               : budget::denial_reason::budget_throttle;
     return false;
   }
   return true;
@@ -328,10 +331,10 @@ make_reserver(budget_controller_pointer self) {
     for (std::size_t i = 0; i < xs.size(); ++i) {
       auto& r = xs[i];
       auto& res = rs[2 * i];
-      std::string reason;
+      auto reason = budget::denial_reason::none;
       if (res.error) {
         give_back(st, r.request.units, now);
-        r.promise.deliver(denial(self, "store_unavailable", 1000));
+        r.promise.deliver(denial(self, budget::denial_reason::store_unavailable, 1000));
         continue;
       }
       latest = std::max(latest, res.integer);
@@ -365,7 +368,7 @@ make_reserver(budget_controller_pointer self) {
                   + ": cannot reserve spend: " + caf::to_string(err));
     for (auto& r : xs) {
       give_back(st, r.request.units, now);
-      r.promise.deliver(denial(self, "store_unavailable", 1000));
+      r.promise.deliver(denial(self, budget::denial_reason::store_unavailable, 1000));
     }
     // What queued meanwhile is tried at once (and answered quickly if the
     // store is still away).
@@ -412,13 +415,15 @@ void serve_queue(budget_controller_pointer self, int64_t now) {
     auto p = expired.prio;
     auto f = check_fit(st, p, st.queue.units_ahead(expired) + expired.units,
                        now);
-    auto reason = f.tier != nullptr ? f.tier : "burst";
+    auto reason = f.tier != budget::denial_reason::none
+                    ? f.tier
+                    : budget::denial_reason::burst;
     i->second.promise.deliver(denial(self, reason, f.wait_ms));
     st.waiting_by_id.erase(i);
   }
   for (;;) {
     auto next = st.queue.pop_next([&](const budget::waiting_request& r) {
-      return check_fit(st, r.prio, r.units, now).tier == nullptr;
+      return check_fit(st, r.prio, r.units, now).tier == budget::denial_reason::none;
     });
     if (!next)
       break;
@@ -820,18 +825,18 @@ budget_controller(budget_controller_pointer self, service_config service,
         return caf::make_error(error_code::invalid_argument,
                                "units must be at least 1");
       if (!st.breaker->allow(now))
-        return denial(self, "circuit_open", st.breaker->wait_ms(now));
+        return denial(self, budget::denial_reason::circuit_open, st.breaker->wait_ms(now));
       if (!st.budget->admits(p))
         return denial(self,
                       st.budget->mode() == budget::budget_mode::capped
-                        ? "hard_cap"
-                        : "budget_throttle",
+                        ? budget::denial_reason::hard_cap
+                        : budget::denial_reason::budget_throttle,
                       ms_until_next_utc_month(now));
       serve_queue(self, now);
       auto cost = estimated_cost(st, req);
       auto promise = self->make_response_promise<admission_decision>();
       auto f = check_fit(st, p, req.units, now);
-      if (f.tier == nullptr) {
+      if (f.tier == budget::denial_reason::none) {
         take(st, req.units, now);
         admit_taken(self, req, cost, 0, promise);
         return promise;
@@ -883,19 +888,10 @@ budget_controller(budget_controller_pointer self, service_config service,
           [promise](caf::error& err) mutable { promise.deliver(err); });
       return promise;
     },
-    [=](override_atom, const std::string& mode,
+    [=](override_atom, budget::budget_override ov,
         const std::string& who) -> caf::result<budget_status> {
       auto& st = self->state;
-      budget::budget_override ov;
-      if (mode == "none")
-        ov = budget::budget_override::none;
-      else if (mode == "lift")
-        ov = budget::budget_override::lift;
-      else if (mode == "force")
-        ov = budget::budget_override::force;
-      else
-        return caf::make_error(error_code::invalid_argument,
-                               "mode must be none, lift or force");
+      std::string mode = to_string(ov);
       auto events = st.budget->set_override(ov);
       write_audit(self, who, "budget.override", mode,
                   "throttle override " + mode + " for " + st.service.name);
@@ -911,18 +907,18 @@ budget_controller(budget_controller_pointer self, service_config service,
       serve_queue(self, now);
       arm_tick(self, next_queue_event(self, now));
     },
-    [=](set_limit_atom, const std::string& tier, uint64_t value,
+    [=](set_limit_atom, budget::limit_tier tier, uint64_t value,
         const std::string& who) -> caf::result<budget_status> {
       auto& st = self->state;
       auto& limits = st.service.limits;
       std::string before;
       // A changed tier starts empty: the old one's count was against the
       // old limit. The cost is at most one window of extra grants.
-      if (tier == "sustained") {
+      if (tier == budget::limit_tier::sustained) {
         before = std::to_string(limits.sustained.limit);
         limits.sustained.limit = value;
         st.sustained.emplace(value, int64_t{limits.sustained.window_s} * 1000);
-      } else if (tier == "daily") {
+      } else if (tier == budget::limit_tier::daily) {
         before = std::to_string(limits.daily.limit);
         auto used = st.daily->used(now_ms(self));
         limits.daily.limit = value;
@@ -936,7 +932,7 @@ budget_controller(budget_controller_pointer self, service_config service,
                                "tier must be sustained or daily");
       }
       write_audit(self, who, "budget.set_limit", "ok",
-                  "limits." + tier + ".limit " + before + " -> "
+                  std::string{"limits."} + to_string(tier) + ".limit " + before + " -> "
                     + std::to_string(value));
       return make_status(self);
     },

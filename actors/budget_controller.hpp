@@ -97,7 +97,7 @@ struct budget_controller_state {
   std::string month; // "YYYY-MM" (UTC) of the spend counters
   uint64_t grants = 0;
   uint64_t granted = 0;
-  std::map<std::string, uint64_t> denied;
+  std::map<budget::denial_reason, uint64_t> denied;
   bool tick_armed = false;
   /// This month's announcements were read back from the store (or could
   /// not be): spend is observed only from then on.

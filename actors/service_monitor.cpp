@@ -49,23 +49,29 @@ budget::priority to_priority(advice::alert_priority p) {
 void send_alert(service_monitor_pointer self, service_alert alert) {
   auto& st = self->state;
   std::ostringstream line;
-  line << "ALERT " << alert.state << " service=" << alert.service
-       << " metric=" << alert.metric << " kind=" << alert.kind
+  line << "ALERT " << to_string(alert.state) << " service=" << alert.service
+       << " metric=" << to_string(alert.metric)
+       << " kind=" << to_string(alert.kind)
        << " value=" << alert.value << " threshold=" << alert.threshold;
-  if (alert.kind == "anomaly")
+  if (alert.kind == alert_kind::anomaly)
     line << " expected=[" << alert.expected_low << ", " << alert.expected_high
          << "]";
-  line << " priority=" << static_cast<int>(alert.priority);
+  line << " priority=" << budget::to_string(alert.priority);
   log(alert.active ? log_level::warning : log_level::info, "service_monitor",
       line.str());
   if (st.alert_sink)
     self->send(st.alert_sink, alerts_atom_v, std::move(alert));
 }
 
+/// The escalation's name for one alert: "kind:metric".
+std::string alert_key(alert_kind kind, alert_metric metric) {
+  return std::string{to_string(kind)} + ":" + to_string(metric);
+}
+
 /// Raises or resolves one alert (`kind` threshold or anomaly); an open
 /// alert escalates from the snapshot ticks.
 void on_transition(service_monitor_pointer self, alert_transition t,
-                   const char* kind, const char* metric, double value,
+                   alert_kind kind, alert_metric metric, double value,
                    double threshold,
                    const std::optional<advice::expected_range>& range = {}) {
   if (t == alert_transition::none)
@@ -84,7 +90,7 @@ void on_transition(service_monitor_pointer self, alert_transition t,
     alert.expected_mean = range->mean;
     alert.expected_high = range->high;
   }
-  auto key = std::string{kind} + ":" + metric;
+  auto key = alert_key(kind, metric);
   auto& active = st.active_alerts;
   auto was = std::find_if(
     active.begin(), active.end(), [&](const service_alert& x) {
@@ -96,12 +102,12 @@ void on_transition(service_monitor_pointer self, alert_transition t,
   }
   if (alert.active) {
     auto p = st.escalation->open(key, now);
-    alert.state = "raised";
+    alert.state = alert_state::raised;
     alert.priority = to_priority(p ? *p : advice::alert_priority::normal);
     active.push_back(alert);
   } else {
     auto r = st.escalation->close(key, now);
-    alert.state = "resolved";
+    alert.state = alert_state::resolved;
     alert.priority = to_priority(r ? r->last : advice::alert_priority::normal);
   }
   send_alert(self, std::move(alert));
@@ -112,10 +118,10 @@ void escalate(service_monitor_pointer self) {
   auto& st = self->state;
   for (auto& e : st.escalation->tick(now_ms(self)))
     for (auto& a : st.active_alerts)
-      if (a.kind + ":" + a.metric == e.key) {
+      if (alert_key(a.kind, a.metric) == e.key) {
         a.priority = to_priority(e.to);
         auto copy = a;
-        copy.state = "escalated";
+        copy.state = alert_state::escalated;
         send_alert(self, std::move(copy));
       }
 }
@@ -124,19 +130,22 @@ void take_snapshot(service_monitor_pointer self) {
   auto& st = self->state;
   auto m = metrics_now(self, metrics_window::five_minutes);
   auto enough = m.calls >= st.service.alerts.min_calls;
-  on_transition(self, st.p95_alert->observe(m.p95_ms, enough), "threshold",
-                "p95_ms", m.p95_ms, st.p95_alert->threshold());
+  on_transition(self, st.p95_alert->observe(m.p95_ms, enough),
+                alert_kind::threshold, alert_metric::p95_ms, m.p95_ms,
+                st.p95_alert->threshold());
   on_transition(self, st.error_rate_alert->observe(m.error_rate, enough),
-                "threshold", "error_rate", m.error_rate,
+                alert_kind::threshold, alert_metric::error_rate, m.error_rate,
                 st.error_rate_alert->threshold());
   if (st.p95_anomaly) {
     auto now = now_ms(self);
     auto t = st.p95_anomaly->observe(m.p95_ms, now, enough);
     auto& r = st.p95_anomaly->last_range();
-    on_transition(self, t, "anomaly", "p95_ms", m.p95_ms, r ? r->high : 0, r);
+    on_transition(self, t, alert_kind::anomaly, alert_metric::p95_ms, m.p95_ms,
+                  r ? r->high : 0, r);
     t = st.error_rate_anomaly->observe(m.error_rate, now, enough);
     auto& e = st.error_rate_anomaly->last_range();
-    on_transition(self, t, "anomaly", "error_rate", m.error_rate,
+    on_transition(self, t, alert_kind::anomaly, alert_metric::error_rate,
+                  m.error_rate,
                   e ? e->high : 0, e);
   }
   escalate(self);

@@ -3,13 +3,17 @@
 // The one contract between streamb's actors: every atom, message struct and
 // typed actor interface. Types are registered once in messages.cpp.
 
+#include "runtime/advice/vocabulary.hpp"
 #include "runtime/auth/records.hpp"
 #include "runtime/budget/budget_state.hpp"
 #include "runtime/budget/circuit_breaker.hpp"
+#include "runtime/budget/denial_reason.hpp"
+#include "runtime/budget/limit_tier.hpp"
 #include "runtime/budget/priority.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/coordination/event_types.hpp"
 #include "runtime/core/error_code.hpp"
+#include "runtime/metrics/alert_vocabulary.hpp"
 #include "runtime/store/store_backend.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -152,19 +156,17 @@ bool parse_metrics_window(const std::string& text, metrics_window& out);
 /// An alert raised by a service_monitor; cleared with hysteresis.
 struct service_alert {
   std::string service;
-  std::string metric; // "p95_ms" | "error_rate"
+  alert_metric metric = alert_metric::p95_ms;
   double value = 0;
   double threshold = 0;
   bool active = true; // false: this is the clearing notice
   int64_t since_ms = 0;
-  /// "threshold" (the configured limit) or "anomaly" (outside the range
-  /// learned for this hour of day; expected_* say the range).
-  std::string kind = "threshold";
+  /// For an anomaly, expected_* say the range learned for this hour.
+  alert_kind kind = alert_kind::threshold;
   double expected_low = 0;
   double expected_mean = 0;
   double expected_high = 0;
-  /// "raised" | "escalated" | "resolved".
-  std::string state = "raised";
+  alert_state state = alert_state::raised;
   budget::priority priority = budget::priority::normal;
 };
 
@@ -489,9 +491,8 @@ typename Inspector::result_type inspect(Inspector& f, admission_request& x) {
 /// The answer: a grant, or why not and when to ask again.
 struct admission_decision {
   bool granted = false;
-  /// burst | sustained | daily | budget_throttle | hard_cap | circuit_open
-  /// | store_unavailable; empty on a grant.
-  std::string reason;
+  /// none on a grant.
+  budget::denial_reason reason = budget::denial_reason::none;
   int64_t retry_after_ms = 0;
   int64_t waited_ms = 0;
   std::string grant_id;
@@ -538,7 +539,7 @@ struct budget_status {
   int64_t daily_rate_micros = 0;
   std::string runs_out; // YYYY-MM-DD, or empty
   uint64_t granted = 0;
-  std::vector<std::pair<std::string, uint64_t>> denied; // by reason
+  std::vector<std::pair<budget::denial_reason, uint64_t>> denied;
   uint64_t queued = 0;
   uint64_t sustained_limit = 0; // current (after any change by cost/optimize)
   uint32_t sustained_window_s = 60;
@@ -566,11 +567,12 @@ using budget_controller_actor = caf::typed_actor<
   caf::replies_to<admit_atom, admission_request>::with<admission_decision>,
   caf::reacts_to<spend_atom, call_spend>,
   caf::replies_to<budget_atom>::with<budget_status>,
-  // mode (none | lift | force), who -> the status after it
-  caf::replies_to<override_atom, std::string, std::string>::with<budget_status>,
+  // mode, who -> the status after it
+  caf::replies_to<override_atom, budget::budget_override,
+                  std::string>::with<budget_status>,
   caf::reacts_to<btick_atom>,
-  // tier (sustained | daily), new limit, who -> the status after it
-  caf::replies_to<set_limit_atom, std::string, uint64_t,
+  // tier (sustained or daily), new limit, who -> the status after it
+  caf::replies_to<set_limit_atom, budget::limit_tier, uint64_t,
                   std::string>::with<budget_status>,
   caf::replies_to<ping_atom>::with<bool>,
   // New settings of this service, who -> whether anything changed; limits,
@@ -584,8 +586,7 @@ struct recommendation {
   /// Stable for one service and kind: "<service>:<kind>".
   std::string id;
   std::string service;
-  /// cache | batch | lower_sustained_limit | budget_daily_limit
-  std::string kind;
+  advice::recommendation_kind kind = advice::recommendation_kind::cache;
   std::string rationale;
   double monthly_saving_usd = 0;
   double monthly_call_reduction = 0;
@@ -593,11 +594,10 @@ struct recommendation {
   /// observation window; cost/optimize applies only at or above its
   /// threshold.
   double confidence = 0;
-  /// "set_limit" (cost/optimize applies it) or "advice" (for a developer:
-  /// add a cache, batch the sends).
-  std::string action_type = "advice";
+  advice::action_type action_type = advice::action_type::advice;
   std::string action; // one sentence
-  std::string limit;  // set_limit: "sustained" | "daily"
+  /// set_limit: the tier it changes (sustained or daily).
+  budget::limit_tier limit = budget::limit_tier::sustained;
   uint64_t limit_before = 0;
   uint64_t limit_value = 0; // set_limit: the new limit
   /// The lowest value the limit may take: observed peak demand of its
@@ -621,15 +621,14 @@ using recommendations = std::vector<recommendation>;
 struct limit_change {
   std::string id; // "chg-<ms>-<n>", empty in a dry run
   std::string service;
-  std::string limit; // "sustained" | "daily"
+  budget::limit_tier limit = budget::limit_tier::sustained;
   uint64_t before = 0;
   uint64_t after = 0;
   double confidence = 0;
   std::string recommendation_id;
   std::string rationale;
   std::vector<std::pair<std::string, double>> evidence;
-  /// planned | applied | skipped | failed | undone
-  std::string status;
+  advice::change_status status = advice::change_status::planned;
   std::string reason; // why skipped or failed
   int64_t at_ms = 0;
   std::string who;

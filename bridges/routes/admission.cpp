@@ -47,7 +47,7 @@ const budget_controller_actor* find_budget(const http_context& ctx,
 json::object to_json(const budget_status& s) {
   json::object denied;
   for (auto& [reason, n] : s.denied)
-    denied[reason] = n;
+    denied[budget::to_string(reason)] = n;
   json::array levels;
   for (auto bp : s.reached_levels_bp)
     levels.emplace_back(bp / 100.0);
@@ -78,9 +78,10 @@ json::object to_json(const budget_status& s) {
 }
 
 json::object to_json(const recommendation& r) {
-  json::object action{{"type", r.action_type}, {"description", r.action}};
-  if (r.action_type == "set_limit") {
-    action["limit"] = r.limit;
+  json::object action{{"type", advice::to_string(r.action_type)},
+                      {"description", r.action}};
+  if (r.action_type == advice::action_type::set_limit) {
+    action["limit"] = budget::to_string(r.limit);
     action["value"] = r.limit_value;
     action["before"] = r.limit_before;
   }
@@ -92,7 +93,7 @@ json::object to_json(const recommendation& r) {
   return {{"id", r.id},
           {"service", r.service},
           {"evidence", std::move(evidence)},
-          {"kind", r.kind},
+          {"kind", advice::to_string(r.kind)},
           {"rationale", r.rationale},
           {"estimatedMonthlySavingUsd", round_usd(r.monthly_saving_usd)},
           {"estimatedMonthlyCallReduction", r.monthly_call_reduction},
@@ -189,12 +190,13 @@ void admit(const http_context& ctx, const httplib::Request& req,
                                    {"waitedMs", d->waited_ms},
                                    {"reservedUsd", usd(d->reserved_micros)},
                                    {"remaining", std::move(remaining)}});
-  auto status = d->reason == "store_unavailable" ? 503 : 429;
+  auto status = d->reason == budget::denial_reason::store_unavailable ? 503
+                                                                     : 429;
   res.set_header("Retry-After",
                  std::to_string((d->retry_after_ms + 999) / 1000));
   reply_json(res, status,
              json::object{{"granted", false},
-                          {"reason", d->reason},
+                          {"reason", budget::to_string(d->reason)},
                           {"retryAfterMs", d->retry_after_ms}});
 }
 
@@ -207,13 +209,15 @@ void override_budget(const http_context& ctx, const httplib::Request& req,
   auto obj = read_json_object(req, res);
   if (!obj)
     return;
-  auto mode = obj->contains("mode") ? obj->at("mode").if_string() : nullptr;
-  if (mode == nullptr)
+  auto text = obj->contains("mode") ? obj->at("mode").if_string() : nullptr;
+  auto mode = text != nullptr ? budget::parse_budget_override(*text)
+                              : std::nullopt;
+  if (!mode)
     return reply_error(res, 400, "invalid_argument",
                        "the body must be {\"mode\": \"lift\" | \"force\" | "
                        "\"none\"}",
                        "$.mode");
-  auto s = ask<budget_status>(ctx, *budget, override_atom_v, std::string{*mode},
+  auto s = ask<budget_status>(ctx, *budget, override_atom_v, *mode,
                               who_of(ctx, req));
   if (!s)
     return reply_error(res, s.error());
@@ -327,7 +331,7 @@ void optimize(const http_context& ctx, const httplib::Request& req,
     items.emplace_back(advice::to_json(c));
   json::array advice_only;
   for (auto& r : *recs)
-    if (r.action_type != "set_limit")
+    if (r.action_type != advice::action_type::set_limit)
       advice_only.emplace_back(to_json(r));
   reply_json(res, 200,
              json::object{{"dryRun", !ask_for.apply},

@@ -8,6 +8,9 @@ namespace streamb {
 
 namespace {
 
+using advice::action_type;
+using advice::recommendation_kind;
+
 constexpr double month_s = 30.0 * 24 * 3600;
 
 std::string percent(double x) {
@@ -33,11 +36,11 @@ double evidence(double n, double half) {
   return n <= 0 ? 0 : n / (n + half);
 }
 
-recommendation make(const usage_profile& u, const char* kind) {
+recommendation make(const usage_profile& u, recommendation_kind kind) {
   recommendation r;
   r.service = u.service;
   r.kind = kind;
-  r.id = u.service + ":" + kind;
+  r.id = u.service + ":" + to_string(kind);
   r.evidence = {{"observedDays", u.span_s / 86400.0},
                 {"windowDays", u.window_s / 86400.0},
                 {"calls", static_cast<double>(u.calls)}};
@@ -123,7 +126,7 @@ recommendations recommend(const advisor_inputs& in,
     auto margin = 3 * u.distinct_keys_error * u.distinct_keys;
     auto hit_ratio = repeats / keyed;
     if (hit_ratio >= t.min_cache_hit_ratio && repeats > margin) {
-      auto r = make(u, "cache");
+      auto r = make(u, recommendation_kind::cache);
       auto trend = traffic_trend(u.daily_keyed, in.days_left);
       r.monthly_call_reduction = repeats * monthly * trend;
       r.monthly_saving_usd = r.monthly_call_reduction * cost_per_call;
@@ -151,7 +154,7 @@ recommendations recommend(const advisor_inputs& in,
     auto saved = static_cast<double>(u.batchable_calls - u.batch_groups);
     auto share = saved / static_cast<double>(u.batchable_calls);
     if (share >= t.min_batch_reduction) {
-      auto r = make(u, "batch");
+      auto r = make(u, recommendation_kind::batch);
       auto trend = traffic_trend(u.daily_batch_saved, in.days_left);
       r.monthly_call_reduction = saved * monthly * trend;
       r.monthly_saving_usd = r.monthly_call_reduction * cost_per_call;
@@ -178,7 +181,7 @@ recommendations recommend(const advisor_inputs& in,
     / static_cast<double>(u.calls);
   if (limited_ratio >= t.min_rate_limited_ratio && in.sustained_limit > 0) {
     auto floor = limit_floor(u.peak_window, t.headroom, in.reserved_share);
-    auto r = make(u, "lower_sustained_limit");
+    auto r = make(u, recommendation_kind::lower_sustained_limit);
     add_peaks(r, u);
     r.evidence.emplace_back("rateLimitedCalls",
                             static_cast<double>(u.rate_limited));
@@ -191,8 +194,8 @@ recommendations recommend(const advisor_inputs& in,
       + " of calls got 429; demand peaked at " + std::to_string(u.peak_window)
       + " calls per " + std::to_string(u.peak_window_s) + " s";
     if (floor < in.sustained_limit) {
-      r.action_type = "set_limit";
-      r.limit = "sustained";
+      r.action_type = action_type::set_limit;
+      r.limit = budget::limit_tier::sustained;
       r.limit_value = floor;
       r.monthly_call_reduction = 0; // demand below the floor still passes
       r.action = "lower limits.sustained.limit from "
@@ -200,7 +203,7 @@ recommendations recommend(const advisor_inputs& in,
         + " (peak demand x " + whole(t.headroom * 100)
         + " % headroom, reserved share kept)";
     } else {
-      r.kind = "provider_rate_limit";
+      r.kind = recommendation_kind::provider_rate_limit;
       r.id = u.service + ":provider_rate_limit";
       r.action = "ask the provider for a higher rate limit or spread the "
                  "calls: peak demand needs "
@@ -221,7 +224,7 @@ recommendations recommend(const advisor_inputs& in,
     auto target = std::max<uint64_t>(
       static_cast<uint64_t>(std::floor(calls_per_day)), 1);
     auto floor = limit_floor(u.peak_day, t.headroom, in.reserved_share);
-    auto r = make(u, "budget_daily_limit");
+    auto r = make(u, recommendation_kind::budget_daily_limit);
     add_peaks(r, u);
     r.evidence.emplace_back("forecastUsd",
                             static_cast<double>(b.forecast_micros) / 1e6);
@@ -254,8 +257,8 @@ recommendations recommend(const advisor_inputs& in,
     if (in.daily_limit > 0 && target >= in.daily_limit) {
       // The current limit already keeps the month on budget.
     } else if (target >= floor) {
-      r.action_type = "set_limit";
-      r.limit = "daily";
+      r.action_type = action_type::set_limit;
+      r.limit = budget::limit_tier::daily;
       r.limit_value = target;
       r.action = "set limits.daily.limit to " + std::to_string(target)
         + " calls/day for the rest of the month";

@@ -13,11 +13,11 @@ json::object to_json(const limit_change& x) {
   for (auto& [name, value] : x.evidence)
     evidence[name] = value;
   json::object out{
-    {"service", x.service},       {"limit", x.limit},
+    {"service", x.service},       {"limit", budget::to_string(x.limit)},
     {"before", x.before},         {"after", x.after},
     {"confidence", x.confidence}, {"recommendationId", x.recommendation_id},
     {"rationale", x.rationale},   {"evidence", std::move(evidence)},
-    {"status", x.status}};
+    {"status", to_string(x.status)}};
   if (!x.id.empty())
     out["changeId"] = x.id;
   if (!x.reason.empty())
@@ -56,13 +56,13 @@ std::optional<limit_change> limit_change_from_json(std::string_view text) {
   limit_change x;
   x.id = str("changeId");
   x.service = str("service");
-  x.limit = str("limit");
+  auto limit = budget::parse_limit_tier(str("limit"));
+  auto status = parse_change_status(str("status"));
   x.before = static_cast<uint64_t>(num("before"));
   x.after = static_cast<uint64_t>(num("after"));
   x.confidence = num("confidence");
   x.recommendation_id = str("recommendationId");
   x.rationale = str("rationale");
-  x.status = str("status");
   x.reason = str("reason");
   x.at_ms = static_cast<int64_t>(num("atMs"));
   x.who = str("who");
@@ -71,9 +71,11 @@ std::optional<limit_change> limit_change_from_json(std::string_view text) {
       if (kv.value().is_number())
         x.evidence.emplace_back(std::string{kv.key()},
                                 kv.value().to_number<double>());
-  if (x.id.empty() || x.service.empty()
-      || (x.limit != "sustained" && x.limit != "daily"))
+  if (x.id.empty() || x.service.empty() || !status || !limit
+      || *limit == budget::limit_tier::burst)
     return std::nullopt;
+  x.limit = *limit;
+  x.status = *status;
   return x;
 }
 

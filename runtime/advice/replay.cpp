@@ -288,7 +288,8 @@ replay_result replay(const std::string& scenario, const replay_settings& s) {
     in.budget.forecast_high_micros = f.high_micro;
     auto recs = recommend(in, th);
     for (auto& rec : recs) {
-      if (rec.action_type == "set_limit" && rec.limit == "sustained") {
+      if (rec.action_type == action_type::set_limit
+          && rec.limit == budget::limit_tier::sustained) {
         if (out.lowest_sustained == 0 || rec.limit_value < out.lowest_sustained)
           out.lowest_sustained = rec.limit_value;
         auto burst_seen = m.burst && day + 1 >= burst_day
@@ -312,19 +313,19 @@ replay_result replay(const std::string& scenario, const replay_settings& s) {
     double saved_calls = 0;
     for (int d = s.claim_day; d < days_in_month; ++d) {
       auto& t = truth[d];
-      if (rec.kind == "cache")
+      if (rec.kind == recommendation_kind::cache)
         saved_calls += static_cast<double>(t.repeats);
-      else if (rec.kind == "batch")
+      else if (rec.kind == recommendation_kind::batch)
         saved_calls += static_cast<double>(t.batchable - t.bursts);
-      else if (rec.kind == "budget_daily_limit"
-               && rec.action_type == "set_limit")
+      else if (rec.kind == recommendation_kind::budget_daily_limit
+               && rec.action_type == action_type::set_limit)
         saved_calls += static_cast<double>(
           t.calls > rec.limit_value ? t.calls - rec.limit_value : 0);
     }
     auto usd = saved_calls * static_cast<double>(cost_micros) / 1e6;
     // Cache and batch claims are monthly rates; a daily limit's claim is
     // the overspend of this month, which the rest of the month avoids.
-    c.replayed_saving_usd = rec.kind == "budget_daily_limit"
+    c.replayed_saving_usd = rec.kind == recommendation_kind::budget_daily_limit
       ? usd
       : usd * days_in_month / rest_days;
     out.claims.push_back(std::move(c));
@@ -366,7 +367,7 @@ std::string format_report(const replay_result& r) {
     std::snprintf(buf, sizeof(buf),
                   "  %-22s %-9s conf %.2f  claimed %9.2f USD/month  replayed "
                   "%9.2f  %s\n",
-                  c.advice.kind.c_str(), c.advice.action_type.c_str(),
+                  to_string(c.advice.kind), to_string(c.advice.action_type),
                   c.advice.confidence, c.advice.monthly_saving_usd,
                   c.replayed_saving_usd, c.advice.action.c_str());
     out += buf;

@@ -33,6 +33,14 @@ const char* to_string(budget_override x) {
   return "unknown";
 }
 
+std::optional<budget_override> parse_budget_override(std::string_view x) {
+  for (auto o :
+       {budget_override::none, budget_override::lift, budget_override::force})
+    if (x == to_string(o))
+      return o;
+  return std::nullopt;
+}
+
 budget_state::budget_state(int64_t budget_micro, bool hard_cap,
                            std::vector<uint32_t> thresholds_bp,
                            uint32_t throttle_bp)

@@ -27,6 +27,8 @@
 #include "runtime/budget/priority.hpp"
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 namespace streamb::budget {
@@ -39,6 +41,9 @@ enum class budget_override : uint8_t { none, lift, force };
 
 const char* to_string(budget_mode x);
 const char* to_string(budget_override x);
+
+/// "none", "lift" or "force"; nothing for anything else.
+std::optional<budget_override> parse_budget_override(std::string_view x);
 
 /// One thing that happened to a budget, for alerts and the audit trail.
 struct budget_event {

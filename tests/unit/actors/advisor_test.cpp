@@ -110,8 +110,8 @@ TEST_CASE_METHOD(fixture,
   auto dry = optimize(false);
   REQUIRE(dry.size() == 1);
   auto& c = dry[0];
-  CHECK(c.status == "planned");
-  CHECK(c.limit == "sustained");
+  CHECK(c.status == advice::change_status::planned);
+  CHECK(c.limit == budget::limit_tier::sustained);
   CHECK(c.before == 1000);
   // Peak: 20 calls in two minutes; * 1.5 headroom / 0.8 unreserved = 38.
   CHECK(c.after == 38);
@@ -119,14 +119,14 @@ TEST_CASE_METHOD(fixture,
   CHECK(sustained_limit() == 1000); // a dry run changes nothing
   auto applied = optimize(true);
   REQUIRE(applied.size() == 1);
-  CHECK(applied[0].status == "applied");
+  CHECK(applied[0].status == advice::change_status::applied);
   CHECK_FALSE(applied[0].id.empty());
   CHECK(sustained_limit() == 38);
   CHECK(audited("advisor.apply") == 1);
   SECTION("one call undoes it") {
     auto undone = ask<limit_change>(adv, undo_atom_v, applied[0].id,
                                     std::string{"operator:ops"});
-    CHECK(undone.status == "undone");
+    CHECK(undone.status == advice::change_status::undone);
     CHECK(sustained_limit() == 1000);
     CHECK(audited("advisor.undo") == 1);
     // Twice is a conflict, not a second change.
@@ -139,7 +139,7 @@ TEST_CASE_METHOD(fixture,
                });
   }
   SECTION("a limit changed since is not undone") {
-    ask<budget_status>(budget, set_limit_atom_v, std::string{"sustained"},
+    ask<budget_status>(budget, set_limit_atom_v, budget::limit_tier::sustained,
                        uint64_t{500}, std::string{"operator:other"});
     auto rh = self->request(adv, caf::infinite, undo_atom_v, applied[0].id,
                             std::string{"operator:ops"});
@@ -172,7 +172,7 @@ TEST_CASE_METHOD(fixture, "without enough history nothing is applied") {
   start();
   auto xs = optimize(true);
   REQUIRE(xs.size() == 1);
-  CHECK(xs[0].status == "skipped");
+  CHECK(xs[0].status == advice::change_status::skipped);
   CHECK(xs[0].reason.find("confidence") != std::string::npos);
   CHECK(sustained_limit() == 1000);
   CHECK(audited("advisor.apply") == 0);
@@ -181,9 +181,9 @@ TEST_CASE_METHOD(fixture, "without enough history nothing is applied") {
 TEST_CASE_METHOD(fixture, "a caller may ask for more confidence, never less") {
   store_history(7);
   start();
-  CHECK(optimize(true, 0.9999)[0].status == "skipped");
+  CHECK(optimize(true, 0.9999)[0].status == advice::change_status::skipped);
   CHECK(sustained_limit() == 1000);
-  CHECK(optimize(true, 0.0)[0].status == "applied");
+  CHECK(optimize(true, 0.0)[0].status == advice::change_status::applied);
 }
 
 TEST_CASE_METHOD(fixture, "undo of an unknown change is not found") {

@@ -129,7 +129,7 @@ TEST_CASE_METHOD(fixture,
   // Still throttled: normal priority is refused.
   auto d = ask<admission_decision>(b, admit_atom_v, costing(0.01));
   CHECK_FALSE(d.granted);
-  CHECK(d.reason == "budget_throttle");
+  CHECK(d.reason == budget::denial_reason::budget_throttle);
 }
 
 TEST_CASE_METHOD(fixture,
@@ -144,7 +144,7 @@ TEST_CASE_METHOD(fixture,
   // 60 + 25 would pass 80 %: refused for normal priority.
   auto d = ask<admission_decision>(c, admit_atom_v, costing(25));
   CHECK_FALSE(d.granted);
-  CHECK(d.reason == "budget_throttle");
+  CHECK(d.reason == budget::denial_reason::budget_throttle);
   CHECK(ask<admission_decision>(c, admit_atom_v, costing(25, 0)).granted);
   CHECK(announced()
         == strings{"level_reached:50", "level_reached:80",

@@ -112,7 +112,7 @@ TEST_CASE_METHOD(fixture,
     CHECK(admit(c, ask_for(normal)).granted);
   auto denied = admit(c, ask_for(normal));
   CHECK_FALSE(denied.granted);
-  CHECK(denied.reason == "burst");
+  CHECK(denied.reason == budget::denial_reason::burst);
   CHECK(denied.retry_after_ms > 0);
   CHECK(denied.retry_after_ms <= 1000);
   // Queue one of each, lowest first; each may wait 10 s.
@@ -161,7 +161,7 @@ TEST_CASE_METHOD(fixture,
   h.receive(
     [](admission_decision& d) {
       CHECK_FALSE(d.granted);
-      CHECK(d.reason == "burst");
+      CHECK(d.reason == budget::denial_reason::burst);
       CHECK(d.retry_after_ms > 0);
       CHECK(d.retry_after_ms <= 1000);
     },
@@ -181,12 +181,12 @@ TEST_CASE_METHOD(fixture,
   CHECK(admit(c, ask_for(normal, 4)).granted);  // 95 %: still within
   auto throttled = admit(c, ask_for(normal, 1));
   CHECK_FALSE(throttled.granted);
-  CHECK(throttled.reason == "budget_throttle");
+  CHECK(throttled.reason == budget::denial_reason::budget_throttle);
   CHECK(throttled.retry_after_ms > 0);
   CHECK(admit(c, ask_for(critical, 5)).granted); // 100 %
   auto capped = admit(c, ask_for(critical, 1));
   CHECK_FALSE(capped.granted);
-  CHECK(capped.reason == "hard_cap");
+  CHECK(capped.reason == budget::denial_reason::hard_cap);
   auto status = ask<budget_status>(c, budget_atom_v);
   CHECK(status.spend_micros == 100'000'000);
   CHECK(status.mode == budget::budget_mode::capped);
@@ -195,7 +195,7 @@ TEST_CASE_METHOD(fixture,
   CHECK(audited("budget.mode")
         == std::vector<std::string>{"throttled", "capped"});
   // The operator lifts the cap for the rest of the month.
-  auto lifted = ask<budget_status>(c, override_atom_v, std::string{"lift"},
+  auto lifted = ask<budget_status>(c, override_atom_v, budget::budget_override::lift,
                                    std::string{"operator@test"});
   CHECK(lifted.override_mode == budget::budget_override::lift);
   CHECK(admit(c, ask_for(normal, 1)).granted);
@@ -242,7 +242,7 @@ TEST_CASE_METHOD(fixture,
   sched.run();
   auto open = admit(c, ask_for(normal));
   CHECK_FALSE(open.granted);
-  CHECK(open.reason == "circuit_open");
+  CHECK(open.reason == budget::denial_reason::circuit_open);
   CHECK(open.retry_after_ms > 0);
   CHECK(open.retry_after_ms <= 30'000);
   advance(30s);
@@ -282,7 +282,7 @@ TEST_CASE_METHOD(fixture,
   db->down = true;
   auto paid = admit(c, ask_for(normal, 1));
   CHECK_FALSE(paid.granted);
-  CHECK(paid.reason == "store_unavailable");
+  CHECK(paid.reason == budget::denial_reason::store_unavailable);
   CHECK(paid.retry_after_ms > 0);
   // The token the refused call took came back: the free call gets it.
   CHECK(admit(c, ask_for(normal, 0)).granted);
@@ -296,14 +296,14 @@ TEST_CASE_METHOD(fixture,
   auto c = spawn(stripe(0, false));
   std::optional<caf::error> refused;
   auto rh = self->request(c, caf::infinite, set_limit_atom_v,
-                          std::string{"burst"}, uint64_t{5},
+                          budget::limit_tier::burst, uint64_t{5},
                           std::string{"test"});
   sched.run();
   rh.receive([](budget_status&) {},
              [&](caf::error& err) { refused = std::move(err); });
   REQUIRE(refused);
   CHECK(*refused == caf::make_error(error_code::invalid_argument));
-  auto s = ask<budget_status>(c, set_limit_atom_v, std::string{"sustained"},
+  auto s = ask<budget_status>(c, set_limit_atom_v, budget::limit_tier::sustained,
                               uint64_t{7}, std::string{"test"});
   CHECK(s.sustained_limit == 7);
   CHECK(audited("budget.set_limit") == std::vector<std::string>{"ok"});
@@ -325,7 +325,7 @@ TEST_CASE_METHOD(fixture,
   // The 10 calls of this burst still count: nothing is left of 10.
   auto d = admit(c, ask_for(normal));
   CHECK_FALSE(d.granted);
-  CHECK(d.reason == "burst");
+  CHECK(d.reason == budget::denial_reason::burst);
   CHECK(d.retry_after_ms > 0);
   CHECK(d.retry_after_ms <= 1000);
   auto records = audit_records("budget.reconfigure");
@@ -347,7 +347,7 @@ TEST_CASE_METHOD(fixture,
   svc.limits.burst = {0, 0};
   auto c = spawn(svc);
   CHECK(admit(c, ask_for(normal, 95)).granted); // 95 %: throttled now
-  CHECK(admit(c, ask_for(normal, 1)).reason == "budget_throttle");
+  CHECK(admit(c, ask_for(normal, 1)).reason == budget::denial_reason::budget_throttle);
   svc.budget_usd_month = 200;
   CHECK(reconfigure(c, svc));
   auto raised = ask<budget_status>(c, budget_atom_v);
@@ -363,7 +363,7 @@ TEST_CASE_METHOD(fixture,
   CHECK(lowered.mode == budget::budget_mode::throttled);
   CHECK(lowered.spend_micros == 96'000'000);
   CHECK(lowered.reached_levels_bp == std::vector<uint32_t>{7500, 9000, 9500});
-  CHECK(admit(c, ask_for(normal, 1)).reason == "budget_throttle");
+  CHECK(admit(c, ask_for(normal, 1)).reason == budget::denial_reason::budget_throttle);
   CHECK(admit(c, ask_for(critical, 1)).granted);
   CHECK(audited("budget.mode")
         == std::vector<std::string>{"throttled", "normal", "throttled"});
@@ -398,13 +398,13 @@ TEST_CASE_METHOD(fixture,
   auto c = spawn(svc);
   for (int i = 0; i < 5; ++i)
     CHECK(admit(c, ask_for(normal)).granted);
-  CHECK(admit(c, ask_for(normal)).reason == "sustained");
+  CHECK(admit(c, ask_for(normal)).reason == budget::denial_reason::sustained);
   svc.limits.daily.limit = 7;
   svc.limits.sustained.limit = 100;
   CHECK(reconfigure(c, svc));
   CHECK(admit(c, ask_for(normal)).granted);
   CHECK(admit(c, ask_for(normal)).granted);
-  CHECK(admit(c, ask_for(normal)).reason == "daily"); // 7 today
+  CHECK(admit(c, ask_for(normal)).reason == budget::denial_reason::daily); // 7 today
   auto s = ask<budget_status>(c, budget_atom_v);
   CHECK(s.daily_limit == 7);
   CHECK(s.sustained_limit == 100);
@@ -424,7 +424,7 @@ TEST_CASE_METHOD(fixture,
   CHECK(ask<budget_status>(c, budget_atom_v).breaker
         == budget::breaker_state::open);
   advance(30s);
-  CHECK(admit(c, ask_for(normal)).reason == "circuit_open");
+  CHECK(admit(c, ask_for(normal)).reason == budget::denial_reason::circuit_open);
   advance(30s);
   CHECK(admit(c, ask_for(normal)).granted); // a probe
 }

@@ -111,7 +111,7 @@ TEST_CASE_METHOD(fixture,
   CHECK(alerts->empty()); // nothing until the snapshot
   advance(15s);
   REQUIRE(alerts->size() == 1);
-  CHECK(alerts->at(0).metric == "p95_ms");
+  CHECK(alerts->at(0).metric == alert_metric::p95_ms);
   CHECK(alerts->at(0).active);
   CHECK(alerts->at(0).threshold == 800);
   CHECK(metrics(metrics_window::five_minutes).active_alerts.size() == 1);
@@ -123,7 +123,7 @@ TEST_CASE_METHOD(fixture,
   post(batch(4000, 100));
   advance(15s);
   REQUIRE(alerts->size() == 2);
-  CHECK(alerts->at(1).metric == "p95_ms");
+  CHECK(alerts->at(1).metric == alert_metric::p95_ms);
   CHECK_FALSE(alerts->at(1).active);
   CHECK(metrics(metrics_window::five_minutes).active_alerts.empty());
 }
@@ -137,7 +137,7 @@ TEST_CASE_METHOD(fixture,
   post(batch(30, 100, status_class::timeout));
   advance(15s);
   REQUIRE(alerts->size() == 1);
-  CHECK(alerts->at(0).metric == "error_rate");
+  CHECK(alerts->at(0).metric == alert_metric::error_rate);
   CHECK(alerts->at(0).value == Approx(1.0));
 }
 
@@ -170,7 +170,7 @@ TEST_CASE_METHOD(fixture,
   CHECK(alerts->empty()); // judged at the snapshot, not at the reconfigure
   advance(15s);
   REQUIRE(alerts->size() == 1);
-  CHECK(alerts->at(0).metric == "p95_ms");
+  CHECK(alerts->at(0).metric == alert_metric::p95_ms);
   CHECK(alerts->at(0).active);
   CHECK(alerts->at(0).threshold == 500);
   CHECK(alerts->at(0).value == Approx(600).epsilon(0.01));
@@ -399,8 +399,8 @@ struct alerting_fixture : test::actor_fixture {
   std::vector<std::string> states(const char* kind) {
     std::vector<std::string> out;
     for (auto& a : *alerts)
-      if (a.kind == kind)
-        out.push_back(a.state + ":"
+      if (std::string_view{to_string(a.kind)} == kind)
+        out.push_back(std::string{to_string(a.state)} + ":"
                       + std::to_string(static_cast<int>(a.priority)));
     return out;
   }
@@ -444,8 +444,8 @@ TEST_CASE("latency outside the range learned for the hour raises an anomaly "
   f.run_for(3, 400); // under the 800 ms threshold, far above 100 ms
   REQUIRE_FALSE(f.alerts->empty());
   auto& a = f.alerts->front();
-  CHECK(a.kind == "anomaly");
-  CHECK(a.metric == "p95_ms");
+  CHECK(a.kind == alert_kind::anomaly);
+  CHECK(a.metric == alert_metric::p95_ms);
   CHECK(a.active);
   CHECK(a.expected_mean == Approx(100).epsilon(0.05));
   CHECK(a.expected_high < 400);

@@ -31,7 +31,7 @@ advisor_inputs one_week() {
 
 const recommendation* find(const recommendations& xs, const char* kind) {
   for (auto& x : xs)
-    if (x.kind == kind)
+    if (std::string_view{advice::to_string(x.kind)} == kind)
       return &x;
   return nullptr;
 }
@@ -49,7 +49,7 @@ TEST_CASE("repeated request keys yield a cache recommendation with the "
   // 750 repeats a day * 30 days = 22 500 calls, at 1 cent: 225 USD.
   CHECK(r->monthly_call_reduction == Approx(22'500).epsilon(0.01));
   CHECK(r->monthly_saving_usd == Approx(225).epsilon(0.01));
-  CHECK(r->action_type == "advice");
+  CHECK(r->action_type == advice::action_type::advice);
   CHECK(r->rationale.find("75.0 %") != std::string::npos);
   CHECK(r->confidence > 0.8);
   CHECK(r->id == "stripe:cache");
@@ -87,8 +87,8 @@ TEST_CASE("sustained 429s lower the sustained limit only to the peak demand "
   auto xs = recommend(in);
   auto r = find(xs, "lower_sustained_limit");
   REQUIRE(r != nullptr);
-  CHECK(r->action_type == "set_limit");
-  CHECK(r->limit == "sustained");
+  CHECK(r->action_type == advice::action_type::set_limit);
+  CHECK(r->limit == budget::limit_tier::sustained);
   // 40 calls per window * 1.5 headroom / 0.8 unreserved = 75.
   CHECK(r->limit_value == 75);
   CHECK(r->limit_floor == 75);
@@ -126,7 +126,7 @@ TEST_CASE("429s with demand at the limit advise the provider's limit "
   CHECK(find(xs, "lower_sustained_limit") == nullptr);
   auto r = find(xs, "provider_rate_limit");
   REQUIRE(r != nullptr);
-  CHECK(r->action_type == "advice");
+  CHECK(r->action_type == advice::action_type::advice);
 }
 
 TEST_CASE("a forecast over budget yields the daily limit that lands the "
@@ -141,8 +141,8 @@ TEST_CASE("a forecast over budget yields the daily limit that lands the "
   auto xs = recommend(in);
   auto r = find(xs, "budget_daily_limit");
   REQUIRE(r != nullptr);
-  CHECK(r->action_type == "set_limit");
-  CHECK(r->limit == "daily");
+  CHECK(r->action_type == advice::action_type::set_limit);
+  CHECK(r->limit == budget::limit_tier::daily);
   // 40 USD left over 10 days at 1 cent a call: 400 calls a day, above the
   // floor of 200 * 1.5 / 0.8 = 375.
   CHECK(r->limit_value == 400);
@@ -154,7 +154,7 @@ TEST_CASE("a forecast over budget yields the daily limit that lands the "
     auto ys = recommend(in);
     auto a = find(ys, "budget_daily_limit");
     REQUIRE(a != nullptr);
-    CHECK(a->action_type == "advice");
+    CHECK(a->action_type == advice::action_type::advice);
     CHECK(a->limit_value == 0);
   }
 }

@@ -48,7 +48,7 @@ TEST_CASE("replay: claimed savings are within 20 % of what the change saves "
       if (c.advice.monthly_saving_usd <= 0)
         continue;
       ++claims;
-      INFO(c.advice.kind);
+      INFO(advice::to_string(c.advice.kind));
       CHECK(c.advice.monthly_saving_usd
             == Approx(c.replayed_saving_usd).epsilon(0.2));
     }

@@ -91,8 +91,8 @@ TEST_CASE("an alert becomes a performance_optimization event at its "
           "priority") {
   service_alert x;
   x.service = "maps";
-  x.metric = "p95_ms";
-  x.kind = "anomaly";
+  x.metric = alert_metric::p95_ms;
+  x.kind = alert_kind::anomaly;
   x.priority = budget::priority::high;
   x.expected_high = 900;
   auto ev = alert_as_event(x);
@@ -102,7 +102,7 @@ TEST_CASE("an alert becomes a performance_optimization event at its "
   CHECK(ev.id.empty()); // the router names it
   auto payload = boost::json::parse(ev.payload);
   CHECK(payload.at("expected").at("high").as_double() == 900);
-  x.kind = "threshold";
+  x.kind = alert_kind::threshold;
   CHECK_FALSE(boost::json::parse(alert_as_event(x).payload)
                 .as_object()
                 .contains("expected"));
