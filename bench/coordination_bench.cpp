@@ -74,7 +74,7 @@ using echo_actor = caf::typed_actor<
 echo_actor::behavior_type echo() {
   return {
     [](coord_event_atom, const coordination_event& ev) {
-      return event_response{ev.id, "ok", "", ev.delivery};
+      return event_response{ev.id, answer_status::ok, "", ev.delivery};
     },
   };
 }
@@ -171,7 +171,7 @@ int agent_main(int cmd_fd, int ack_fd, uint16_t hub_port, uint16_t sink_port,
   ao.role = "bench";
   ao.subscriptions = {"system_optimization"};
   agent_client agent{sys, ao, [](const coordination_event& ev) {
-                       return event_response{ev.id, "ok", ""};
+                       return event_response{ev.id, answer_status::ok, ""};
                      }};
   agent.start();
   auto raw = sys.middleman().remote_actor<sink_actor>("127.0.0.1", sink_port);

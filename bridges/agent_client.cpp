@@ -135,13 +135,11 @@ void agent_client::work() {
     try {
       r = on_event_(x.event);
     } catch (const std::exception& e) {
-      r.status = "failed";
+      r.status = answer_status::failed;
       r.payload = std::string{"agent callback threw: "} + e.what();
     }
     r.event_id = x.event.id;
     r.delivery = x.event.delivery;
-    if (r.status != "ok" && r.status != "failed")
-      r.status = "failed";
     if (!out.empty() && x.reply_to != out_to)
       flush();
     if (out.empty()) {

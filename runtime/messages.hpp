@@ -11,6 +11,7 @@
 #include "runtime/budget/limit_tier.hpp"
 #include "runtime/budget/priority.hpp"
 #include "runtime/config/config.hpp"
+#include "runtime/coordination/event_states.hpp"
 #include "runtime/coordination/event_types.hpp"
 #include "runtime/core/error_code.hpp"
 #include "runtime/metrics/alert_vocabulary.hpp"
@@ -697,10 +698,10 @@ typename Inspector::result_type inspect(Inspector& f, coordination_event& x) {
 using event_sink_actor = caf::typed_actor<
   caf::reacts_to<publish_atom, coordination_event>>;
 
-/// An agent's answer to one event: status "ok" or "failed".
+/// An agent's answer to one event.
 struct event_response {
   std::string event_id;
-  std::string status = "ok";
+  answer_status status = answer_status::ok;
   std::string payload;   // JSON text or empty
   uint64_t delivery = 0; // coordination_event::delivery (the SDK sets it)
 };
@@ -747,7 +748,7 @@ struct agent_status {
   std::string name;
   std::string role;
   std::vector<std::string> subscriptions;
-  std::string state; // active | stale | disconnected
+  agent_state state = agent_state::active;
   int64_t registered_ms = 0;
   int64_t last_heartbeat_ms = 0;
   int64_t last_seen_ms = 0; // last heartbeat, answer or registration
@@ -811,8 +812,7 @@ struct event_delivery {
   uint32_t attempt = 0;
   int64_t sent_ms = 0;
   int64_t answered_ms = 0; // 0 while in flight or when none came
-  /// in_flight | ok | failed | timeout | disconnected
-  std::string status;
+  delivery_status status = delivery_status::in_flight;
   std::string response; // the agent's payload
 };
 
@@ -825,8 +825,7 @@ typename Inspector::result_type inspect(Inspector& f, event_delivery& x) {
 /// An event, its deliveries and its outcome (GET .../coordination/events/ID).
 struct event_record {
   coordination_event event;
-  /// queued | delivering | completed | failed | unrouted
-  std::string state;
+  event_state state = event_state::queued;
   std::string detail; // why it failed or was not routed
   int64_t finished_ms = 0;
   std::vector<event_delivery> deliveries;

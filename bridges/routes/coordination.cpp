@@ -37,7 +37,7 @@ json::object to_json(const agent_status& a, int64_t now) {
     {"name", a.name},
     {"role", a.role},
     {"subscriptions", std::move(subs)},
-    {"state", a.state},
+    {"state", to_string(a.state)},
     {"registeredAt", time_or_null(a.registered_ms)},
     {"lastHeartbeat", time_or_null(a.last_heartbeat_ms)},
     {"lastHeartbeatAgoMs",
@@ -164,7 +164,8 @@ void agents_status(const http_context& ctx, const httplib::Request&,
   json::object by_state{{"active", 0}, {"stale", 0}, {"disconnected", 0}};
   for (auto& a : x->agents) {
     agents.push_back(to_json(a, now));
-    by_state[a.state] = by_state[a.state].as_int64() + 1;
+    auto& n = by_state[to_string(a.state)];
+    n = n.as_int64() + 1;
   }
   json::array types;
   for (auto& t : x->types)

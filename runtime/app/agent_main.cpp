@@ -134,7 +134,7 @@ int run_agent(const agent_cli_options& cli_opts) {
       std::this_thread::sleep_for(delay);
     event_response r;
     r.event_id = ev.id;
-    r.status = reply == "fail" ? "failed" : "ok";
+    r.status = reply == "fail" ? answer_status::failed : answer_status::ok;
     r.payload = boost::json::serialize(
       boost::json::object{{"handledBy", name}});
     return r;

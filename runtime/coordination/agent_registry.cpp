@@ -4,15 +4,6 @@
 
 namespace streamb {
 
-const char* to_string(agent_state x) {
-  switch (x) {
-    case agent_state::active: return "active";
-    case agent_state::stale: return "stale";
-    case agent_state::disconnected: return "disconnected";
-  }
-  return "unknown";
-}
-
 std::string agent_id(const std::string& name) {
   return "agent-" + name;
 }
@@ -169,7 +160,7 @@ agent_status agent_registry::status(const registered_agent& a) const {
   x.name = a.name;
   x.role = a.role;
   x.subscriptions = a.subscriptions;
-  x.state = to_string(a.state);
+  x.state = a.state;
   x.registered_ms = a.registered_ms;
   x.last_heartbeat_ms = a.last_heartbeat_ms;
   x.last_seen_ms = a.last_seen_ms;

@@ -12,6 +12,8 @@
 #include "runtime/messages.hpp"
 #include "runtime/metrics/histogram.hpp"
 
+#include "runtime/coordination/event_states.hpp"
+
 #include <cstdint>
 #include <map>
 #include <set>
@@ -21,11 +23,6 @@
 #include <vector>
 
 namespace streamb {
-
-enum class agent_state { active, stale, disconnected };
-
-/// "active" | "stale" | "disconnected".
-const char* to_string(agent_state x);
 
 /// An agent that registered now or in an earlier run of the node.
 struct registered_agent {

@@ -110,7 +110,7 @@ decode_open_event(const std::string& text) {
 
 json::object record_to_json(const event_record& x) {
   auto obj = event_to_json(x.event);
-  obj["state"] = x.state;
+  obj["state"] = to_string(x.state);
   obj["detail"] = x.detail;
   obj["finishedAt"] = x.finished_ms;
   json::array ds;
@@ -120,7 +120,7 @@ json::object record_to_json(const event_record& x) {
                    {"attempt", d.attempt},
                    {"sentAt", d.sent_ms},
                    {"answeredAt", d.answered_ms},
-                   {"status", d.status},
+                   {"status", to_string(d.status)},
                    {"response", payload_value(d.response)}};
     if (d.answered_ms > 0)
       o["responseTimeMs"] = d.answered_ms - d.sent_ms;
@@ -141,7 +141,10 @@ std::optional<event_record> decode_record(const std::string& text) {
     return std::nullopt;
   event_record x;
   x.event = std::move(*ev);
-  x.state = string_of(obj, "state");
+  auto state = parse_event_state(string_of(obj, "state"));
+  if (!state)
+    return std::nullopt;
+  x.state = *state;
   x.detail = string_of(obj, "detail");
   x.finished_ms = int_of(obj, "finishedAt");
   if (auto ds = obj.if_contains("deliveries"); ds && ds->is_array()) {
@@ -155,7 +158,10 @@ std::optional<event_record> decode_record(const std::string& text) {
       y.attempt = static_cast<uint32_t>(int_of(o, "attempt"));
       y.sent_ms = int_of(o, "sentAt");
       y.answered_ms = int_of(o, "answeredAt");
-      y.status = string_of(o, "status");
+      auto status = parse_delivery_status(string_of(o, "status"));
+      if (!status)
+        return std::nullopt;
+      y.status = *status;
       y.response = payload_text(o.if_contains("response"));
       x.deliveries.push_back(std::move(y));
     }

@@ -68,7 +68,7 @@ routed_event event_router::open(coordination_event ev, int64_t now_ms) {
   if (targets.empty()) {
     ++counters.unrouted;
     result.record.event = std::move(ev);
-    result.record.state = "unrouted";
+    result.record.state = event_state::unrouted;
     result.record.detail = why;
     result.record.finished_ms = now_ms;
     remember_finished(result.record);
@@ -76,7 +76,7 @@ routed_event event_router::open(coordination_event ev, int64_t now_ms) {
   }
   auto& oe = open_[ev.id];
   oe.record.event = std::move(ev);
-  oe.record.state = "queued";
+  oe.record.state = event_state::queued;
   for (auto& t : targets) {
     delivery_unit u;
     u.target = t;
@@ -114,7 +114,7 @@ bool event_router::recover(coordination_event ev,
   auto id = ev.id;
   auto& oe = open_[id];
   oe.record.event = std::move(ev);
-  oe.record.state = "queued";
+  oe.record.state = event_state::queued;
   oe.record.detail = "recovered after a restart of node " + settings_.node;
   for (auto& t : units) {
     delivery_unit u;
@@ -191,14 +191,14 @@ void event_router::send(open_event& oe, std::size_t unit, registered_agent& a,
   u.in_flight = seq;
   ++a.in_flight;
   ++a.delivered;
-  if (oe.record.state == "queued")
-    oe.record.state = "delivering";
+  if (oe.record.state == event_state::queued)
+    oe.record.state = event_state::delivering;
   event_delivery d;
   d.agent = a.name;
   d.unit = u.target.to_string();
   d.attempt = u.attempts;
   d.sent_ms = now_ms;
-  d.status = "in_flight";
+  d.status = delivery_status::in_flight;
   oe.record.deliveries.push_back(std::move(d));
   flight f;
   f.event_id = oe.record.event.id;
@@ -253,7 +253,7 @@ finished_events event_router::answer(const std::string& agent, event_response r,
       || i->second.event_id != r.event_id)
     return out;
   auto f = take_flight(r.delivery);
-  bool ok = r.status == "ok";
+  bool ok = r.status == answer_status::ok;
   if (auto a = agents_.find(f->agent)) {
     a->last_seen_ms = now_ms;
     a->response_us.record(
@@ -265,7 +265,7 @@ finished_events event_router::answer(const std::string& agent, event_response r,
   }
   if (auto d = delivery_of(*f)) {
     d->answered_ms = now_ms;
-    d->status = ok ? "ok" : "failed";
+    d->status = ok ? delivery_status::ok : delivery_status::failed;
     d->response = r.payload.size() > max_response_bytes
       ? std::string{"(truncated)"}
       : std::move(r.payload);
@@ -277,7 +277,7 @@ finished_events event_router::answer(const std::string& agent, event_response r,
   return out;
 }
 
-void event_router::delivery_error(uint64_t seq, const std::string& status,
+void event_router::delivery_error(uint64_t seq, delivery_status status,
                                   const std::string& why, int64_t now_ms,
                                   finished_events& out) {
   auto f = take_flight(seq);
@@ -314,7 +314,7 @@ finished_events event_router::expire(int64_t now_ms) {
     auto seq = deadlines_.top().second;
     deadlines_.pop();
     if (in_flight_.count(seq) > 0)
-      delivery_error(seq, "timeout", "no answer in time", now_ms, out);
+      delivery_error(seq, delivery_status::timeout, "no answer in time", now_ms, out);
   }
   // Answered deliveries leave their entries behind until their deadline:
   // drop them when they are most of the heap.
@@ -369,7 +369,7 @@ finished_events event_router::disconnect(const std::string& agent,
   // up first, as it was sent.
   std::sort(lost.begin(), lost.end(), std::greater<>{});
   for (auto seq : lost)
-    delivery_error(seq, "disconnected", "agent " + agent + " disconnected",
+    delivery_error(seq, delivery_status::disconnected, "agent " + agent + " disconnected",
                    now_ms, out);
   if (auto a = agents_.find(agent))
     a->in_flight = 0;
@@ -405,7 +405,7 @@ void event_router::finish(open_event& oe, int64_t now_ms,
   rec.finished_ms = now_ms;
   bool all_ok = std::all_of(oe.units.begin(), oe.units.end(),
                             [](auto& u) { return u.ok; });
-  rec.state = all_ok ? "completed" : "failed";
+  rec.state = all_ok ? event_state::completed : event_state::failed;
   auto& counters = types_[rec.event.type];
   if (all_ok) {
     ++counters.completed;

@@ -62,11 +62,11 @@ using outbox = std::map<std::string, std::vector<coordination_event>>;
 /// An event that ended: the hub stores its record and removes its entry
 /// from the open-events stream.
 struct finished_event {
-  event_record record; // state "completed" or "failed"
+  event_record record; // completed or failed
   std::string open_entry;
 
   bool ok() const {
-    return record.state == "completed";
+    return record.state == event_state::completed;
   }
 };
 
@@ -187,7 +187,7 @@ private:
   event_delivery* delivery_of(const flight& f);
   void send(open_event& oe, std::size_t unit, registered_agent& a,
             int64_t now_ms, outbox& out);
-  void delivery_error(uint64_t seq, const std::string& status,
+  void delivery_error(uint64_t seq, delivery_status status,
                       const std::string& why, int64_t now_ms,
                       finished_events& out);
   void delivery_failed(const flight& f, const std::string& why, int64_t now_ms,

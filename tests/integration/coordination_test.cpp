@@ -138,7 +138,7 @@ json::object agent_named(test::running_node& node, const std::string& name) {
   return {};
 }
 
-std::string agent_state(test::running_node& node, const std::string& name) {
+std::string state_of_agent(test::running_node& node, const std::string& name) {
   auto a = agent_named(node, name);
   return a.empty() ? "" : std::string{a.at("state").as_string()};
 }
@@ -151,7 +151,7 @@ std::chrono::milliseconds wait_state(test::running_node& node,
                                      std::chrono::milliseconds timeout) {
   auto start = clock_type::now();
   while (clock_type::now() - start < timeout) {
-    if (agent_state(node, name) == state)
+    if (state_of_agent(node, name) == state)
       return std::chrono::duration_cast<std::chrono::milliseconds>(
         clock_type::now() - start);
     std::this_thread::sleep_for(20ms);
@@ -460,7 +460,7 @@ TEST_CASE("call samples sent through the SDK reach the service's metrics") {
   opts.name = "reporter";
   opts.role = "telemetry";
   agent_client agent{sys, opts, [](const coordination_event& ev) {
-                       return event_response{ev.id, "ok", ""};
+                       return event_response{ev.id, answer_status::ok, ""};
                      }};
   CHECK_FALSE(agent.report_calls("maps", {})); // not connected yet
   agent.start();
@@ -699,7 +699,7 @@ TEST_CASE("after a restart, events for agents that have not reconnected yet "
   }
   test::running_node second{{"--actor-port", std::to_string(actor_port)},
                             cfg.path};
-  CHECK(agent_state(second, "w") == "disconnected");
+  CHECK(state_of_agent(second, "w") == "disconnected");
   auto id = send_event(second, R"({"type":"database_coordination"})");
   // The waiting event holds up nobody else; once an event sent after it is
   // completed, the hub has routed it too, and it still waits (an agent the

@@ -118,7 +118,7 @@ TEST_CASE_METHOD(fixture,
   advance(250ms);
   answer(a, a.box->events[0]);
   auto rec = record(id);
-  CHECK(rec.state == "completed");
+  CHECK(rec.state == event_state::completed);
   REQUIRE(rec.deliveries.size() == 1);
   CHECK(rec.deliveries[0].answered_ms - rec.deliveries[0].sent_ms == 250);
   // The outcome is in the store; the open-events stream is empty again.
@@ -140,13 +140,13 @@ TEST_CASE_METHOD(fixture,
   CHECK(b.box->events[0].id == id);
   CHECK(b.box->events[0].attempt == 2);
   auto rec = record(id);
-  CHECK(rec.state == "delivering");
-  CHECK(rec.deliveries.at(0).status == "timeout");
+  CHECK(rec.state == event_state::delivering);
+  CHECK(rec.deliveries.at(0).status == delivery_status::timeout);
   // The first agent's late answer changes nothing.
   answer(a, a.box->events[0]);
-  CHECK(record(id).state == "delivering");
+  CHECK(record(id).state == event_state::delivering);
   answer(b, b.box->events[0]);
-  CHECK(record(id).state == "completed");
+  CHECK(record(id).state == event_state::completed);
   auto status = ask<coordination_status>(hub, agents_atom_v);
   REQUIRE(status.agents.size() == 2);
   CHECK(status.agents[0].timed_out == 1);
@@ -163,14 +163,14 @@ TEST_CASE_METHOD(fixture,
   sched.run();
   hub = spawn_hub();
   auto rec = record(id);
-  CHECK(rec.state == "queued");
+  CHECK(rec.state == event_state::queued);
   CHECK(rec.detail == "recovered after a restart of node n1");
   auto status = ask<coordination_status>(hub, agents_atom_v);
   REQUIRE(status.agents.size() == 1);
-  CHECK(status.agents[0].state == "disconnected");
+  CHECK(status.agents[0].state == agent_state::disconnected);
   auto again = join("ops-1", "ops");
   REQUIRE(again.box->events.size() == 1);
   CHECK(again.box->events[0].id == id);
   answer(again, again.box->events[0]);
-  CHECK(record(id).state == "completed");
+  CHECK(record(id).state == event_state::completed);
 }

@@ -41,7 +41,7 @@ TEST_CASE("a registration opens a session the agent heartbeats with") {
   CHECK(a->last_heartbeat_ms == t0 + 4'000);
   CHECK(agents.heartbeat("s0", t0) == heartbeat_result::unknown_session);
   auto status = agents.status(*a);
-  CHECK(status.state == "active");
+  CHECK(status.state == agent_state::active);
   CHECK(status.max_in_flight == 8);
   CHECK(status.subscriptions == std::vector<std::string>{"webhook"});
 }

@@ -72,7 +72,7 @@ TEST_CASE("an event record round-trips with its deliveries and response "
           "times") {
   event_record rec;
   rec.event = sample_event();
-  rec.state = "completed";
+  rec.state = event_state::completed;
   rec.detail = "role:x: 3 attempts";
   rec.finished_ms = rec.event.created_ms + 70;
   event_delivery d;
@@ -81,11 +81,11 @@ TEST_CASE("an event record round-trips with its deliveries and response "
   d.attempt = 2;
   d.sent_ms = rec.event.created_ms + 10;
   d.answered_ms = rec.event.created_ms + 60;
-  d.status = "ok";
+  d.status = delivery_status::ok;
   d.response = R"({"done":true})";
   rec.deliveries.push_back(d);
   d.answered_ms = 0;
-  d.status = "timeout";
+  d.status = delivery_status::timeout;
   d.response.clear();
   rec.deliveries.push_back(d);
   auto obj = record_to_json(rec);
@@ -95,14 +95,14 @@ TEST_CASE("an event record round-trips with its deliveries and response "
   CHECK(obj.at("priority").as_string() == "high");
   auto back = decode_record(boost::json::serialize(obj));
   REQUIRE(back);
-  CHECK(back->state == "completed");
+  CHECK(back->state == event_state::completed);
   CHECK(back->detail == rec.detail);
   CHECK(back->finished_ms == rec.finished_ms);
   REQUIRE(back->deliveries.size() == 2);
   CHECK(back->deliveries[0].agent == "db-1");
   CHECK(back->deliveries[0].attempt == 2);
   CHECK(back->deliveries[0].answered_ms == d.sent_ms + 50);
-  CHECK(back->deliveries[1].status == "timeout");
+  CHECK(back->deliveries[1].status == delivery_status::timeout);
   CHECK_FALSE(decode_record("{}"));
 }
 

@@ -42,7 +42,7 @@ TEST_CASE("an event goes to one agent of each role that subscribes to its "
   CHECK(out["ops-1"] == std::vector<std::string>{id});
   auto rec = f.router.find(id);
   REQUIRE(rec);
-  CHECK(rec->state == "delivering");
+  CHECK(rec->state == event_state::delivering);
   REQUIRE(rec->deliveries.size() == 2);
   CHECK(rec->deliveries[0].unit == "role:finance");
   CHECK(rec->deliveries[1].unit == "role:ops");
@@ -75,7 +75,7 @@ TEST_CASE("an event nobody takes is unrouted at once and says why") {
   ev.type = "frontend_update";
   auto r = f.router.open(ev, f.now);
   CHECK_FALSE(r.routed());
-  CHECK(r.record.state == "unrouted");
+  CHECK(r.record.state == event_state::unrouted);
   CHECK(r.record.detail == "no agent subscribes to frontend_update");
   CHECK(r.record.finished_ms == f.now);
   CHECK(r.id() == "n1-" + std::to_string(f.now) + "-1");
@@ -156,15 +156,15 @@ TEST_CASE("an answer completes the event, with the agent's response in its "
   auto id = f.send("cost_alert");
   f.dispatch();
   f.now += 250;
-  auto done = f.answer("ops-1", id, "ok", R"({"done":true})");
+  auto done = f.answer("ops-1", id, answer_status::ok, R"({"done":true})");
   REQUIRE(done.size() == 1);
   CHECK(done[0].ok());
   CHECK(done[0].open_entry == "entry-" + id);
   auto& rec = done[0].record;
-  CHECK(rec.state == "completed");
+  CHECK(rec.state == event_state::completed);
   CHECK(rec.finished_ms == f.now);
   REQUIRE(rec.deliveries.size() == 1);
-  CHECK(rec.deliveries[0].status == "ok");
+  CHECK(rec.deliveries[0].status == delivery_status::ok);
   CHECK(rec.deliveries[0].answered_ms - rec.deliveries[0].sent_ms == 250);
   CHECK(rec.deliveries[0].response == R"({"done":true})");
   CHECK(f.state_of(id) == "completed");
@@ -218,11 +218,11 @@ TEST_CASE("a delivery without an answer in time is retried on another agent "
   REQUIRE(done.size() == 1);
   CHECK_FALSE(done[0].ok());
   auto& rec = done[0].record;
-  CHECK(rec.state == "failed");
+  CHECK(rec.state == event_state::failed);
   CHECK(rec.detail == "role:ops: 3 attempts, last: no answer in time");
   REQUIRE(rec.deliveries.size() == 3);
   for (auto& d : rec.deliveries)
-    CHECK(d.status == "timeout");
+    CHECK(d.status == delivery_status::timeout);
   CHECK(f.router.counters().at("cost_alert").failed == 1);
   CHECK(f.dispatch().empty());
 }
@@ -248,13 +248,13 @@ TEST_CASE("an agent that answers failed has the unit retried elsewhere") {
   f.join("ops-2", "ops", {"cost_alert"});
   auto id = f.send("cost_alert");
   f.dispatch();
-  CHECK(f.answer("ops-1", id, "failed").empty());
+  CHECK(f.answer("ops-1", id, answer_status::failed).empty());
   CHECK(f.agents.find("ops-1")->failed == 1);
   CHECK(f.dispatch().count("ops-2") == 1);
   auto done = f.answer("ops-2", id);
   REQUIRE(done.size() == 1);
-  CHECK(done[0].record.deliveries[0].status == "failed");
-  CHECK(done[0].record.state == "completed");
+  CHECK(done[0].record.deliveries[0].status == delivery_status::failed);
+  CHECK(done[0].record.state == event_state::completed);
 }
 
 TEST_CASE("the deliveries of a disconnected agent go to another agent of "
@@ -274,7 +274,7 @@ TEST_CASE("the deliveries of a disconnected agent go to another agent of "
   CHECK(gone->session.empty());
   CHECK(gone->in_flight == 0);
   CHECK(f.agents.by_session("session-ops-1") == nullptr);
-  CHECK(f.router.find(first)->deliveries[0].status == "disconnected");
+  CHECK(f.router.find(first)->deliveries[0].status == delivery_status::disconnected);
   CHECK(f.dispatch()
         == std::map<std::string, std::vector<std::string>>{{"ops-2", {first}}});
   CHECK(f.last_delivery(first).attempt == 2);
@@ -329,8 +329,8 @@ TEST_CASE("a new process that takes over a stale name gets that agent's "
   CHECK(out["ops-1"] == std::vector<std::string>{id});
   CHECK(f.last_delivery(id).attempt == 2);
   auto rec = f.router.find(id);
-  CHECK(rec->deliveries[0].status == "disconnected");
-  CHECK(rec->deliveries[1].status == "in_flight");
+  CHECK(rec->deliveries[0].status == delivery_status::disconnected);
+  CHECK(rec->deliveries[1].status == delivery_status::in_flight);
 }
 
 TEST_CASE("a sender the store refused is forgotten without a trace") {
@@ -400,7 +400,7 @@ TEST_CASE("after a restart the open events come back from what the store "
   CHECK(f.router.find(answered) == std::nullopt);
   auto rec = f.router.find(pending);
   REQUIRE(rec);
-  CHECK(rec->state == "queued");
+  CHECK(rec->state == event_state::queued);
   CHECK(rec->detail == "recovered after a restart of node n1");
   CHECK(f.dispatch().empty()); // nobody is back yet
   // A new event for their roles is routed too: known agents count.

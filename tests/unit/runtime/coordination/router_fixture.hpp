@@ -83,7 +83,7 @@ struct router_fixture {
   }
 
   finished_events answer(const std::string& agent, const std::string& id,
-                         const std::string& status = "ok",
+                         answer_status status = answer_status::ok,
                          const std::string& payload = "{}") {
     event_response r;
     r.event_id = id;
@@ -95,7 +95,7 @@ struct router_fixture {
 
   std::string state_of(const std::string& id) const {
     auto rec = router.find(id);
-    return rec ? rec->state : std::string{"(none)"};
+    return rec ? to_string(rec->state) : "(none)";
   }
 
   /// Every delivery so far: (agent, event).
