@@ -176,10 +176,10 @@ void send_outbox(coordination_hub_pointer self, outbox out) {
     if (i == st.endpoints.end() || !i->second)
       continue; // its deliveries time out
     if (st.gateway)
-      caf::send_as(st.gateway, i->second, coord_event_atom_v,
+      caf::send_as(st.gateway, i->second, assign_atom_v,
                    std::move(events));
     else
-      self->send(i->second, coord_event_atom_v, std::move(events));
+      self->send(i->second, assign_atom_v, std::move(events));
   }
 }
 
@@ -708,7 +708,7 @@ coordination_hub(coordination_hub_pointer self,
     },
     [self](record_atom, const std::string& session, const std::string& service,
            call_samples& xs) { on_samples(self, session, service, xs); },
-    [self](coord_event_atom,
+    [self](assign_atom,
            coordination_event& ev) -> caf::result<std::string> {
       if (auto why = event_error(ev))
         return caf::make_error(error_code::invalid_argument, *why);

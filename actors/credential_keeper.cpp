@@ -354,7 +354,7 @@ credential_keeper(credential_keeper_pointer self, config_ptr cfg,
                                 upsert(st.secrets, record);
                               });
     },
-    [=](secret_list_atom,
+    [=](secrets_atom,
         const std::string& service) -> caf::result<std::vector<secret_record>> {
       auto& st = self->state;
       if (st.cfg->find_service(service) == nullptr)
@@ -368,7 +368,7 @@ credential_keeper(credential_keeper_pointer self, config_ptr cfg,
         }
       return out;
     },
-    [=](secret_del_atom, const std::string& service, const std::string& id,
+    [=](retire_atom, const std::string& service, const std::string& id,
         const std::string& who) -> caf::result<secret_record> {
       auto& st = self->state;
       auto retired = retire_secret(st.secrets, service, id, now());

@@ -63,7 +63,7 @@ store_service(store_pointer self, std::shared_ptr<store::backend> backend) {
         const std::string& start_id) {
       return lift(db().xgroup_create(stream, group, start_id));
     },
-    [=](xread_atom, const std::string& stream, const std::string& group,
+    [=](xreadgroup_atom, const std::string& stream, const std::string& group,
         const std::string& consumer, uint64_t count) {
       return lift(db().xreadgroup(stream, group, consumer, count));
     },
@@ -73,7 +73,7 @@ store_service(store_pointer self, std::shared_ptr<store::backend> backend) {
         const std::vector<std::string>& ids) {
       return lift(db().xack(stream, group, ids));
     },
-    [=](xclaim_atom, const std::string& stream, const std::string& group,
+    [=](xautoclaim_atom, const std::string& stream, const std::string& group,
         const std::string& consumer, int64_t min_idle_ms, uint64_t count) {
       return lift(db().xautoclaim(stream, group, consumer, min_idle_ms, count));
     },

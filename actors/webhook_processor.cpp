@@ -513,7 +513,7 @@ void claim_idle(webhook_processor_pointer self) {
   st.last_claim_ms = now;
   for (bool critical : {true, false})
     self
-      ->request(st.store, store_timeout, xclaim_atom_v, keys::queue(critical),
+      ->request(st.store, store_timeout, xautoclaim_atom_v, keys::queue(critical),
                 std::string{keys::group}, st.settings.node, claim_ms,
                 read_batch)
       .then(
@@ -537,7 +537,7 @@ void claim_idle(webhook_processor_pointer self) {
 void read_normal(webhook_processor_pointer self, bool more) {
   auto& st = self->state;
   self
-    ->request(st.store, store_timeout, xread_atom_v,
+    ->request(st.store, store_timeout, xreadgroup_atom_v,
               std::string{keys::normal_queue}, std::string{keys::group},
               st.settings.node, read_batch)
     .then(
@@ -572,7 +572,7 @@ void poll(webhook_processor_pointer self) {
   st.polling = true;
   st.poll_again = false;
   self
-    ->request(st.store, store_timeout, xread_atom_v,
+    ->request(st.store, store_timeout, xreadgroup_atom_v,
               std::string{keys::critical_queue}, std::string{keys::group},
               st.settings.node, read_batch)
     .then(

@@ -53,14 +53,14 @@ namespace {
 
 using sink_actor = caf::typed_actor<
   caf::reacts_to<record_atom, std::string, std::string, call_samples>,
-  caf::reacts_to<coord_event_atom, coordination_event>>;
+  caf::reacts_to<assign_atom, coordination_event>>;
 
 sink_actor::behavior_type sink(sink_actor::pointer,
                                std::atomic<uint64_t>* count) {
   return {
     [count](record_atom, const std::string&, const std::string&,
             const call_samples&) { count->fetch_add(1); },
-    [count](coord_event_atom, const coordination_event&) {
+    [count](assign_atom, const coordination_event&) {
       count->fetch_add(1);
     },
   };
@@ -69,11 +69,11 @@ sink_actor::behavior_type sink(sink_actor::pointer,
 /// The baseline of a round trip: CAF request/response with the same
 /// messages the hub and the SDK exchange.
 using echo_actor = caf::typed_actor<
-  caf::replies_to<coord_event_atom, coordination_event>::with<event_response>>;
+  caf::replies_to<assign_atom, coordination_event>::with<event_response>>;
 
 echo_actor::behavior_type echo() {
   return {
-    [](coord_event_atom, const coordination_event& ev) {
+    [](assign_atom, const coordination_event& ev) {
       return event_response{ev.id, answer_status::ok, "", ev.delivery};
     },
   };
@@ -128,7 +128,7 @@ using driver_actor = caf::typed_actor<caf::reacts_to<start_atom, uint64_t>>;
 void request_one(driver_actor::stateful_pointer<driver_state> self) {
   auto& st = self->state;
   auto ev = make_event(st.sent++);
-  self->request(st.echo, caf::infinite, coord_event_atom_v, std::move(ev))
+  self->request(st.echo, caf::infinite, assign_atom_v, std::move(ev))
     .then(
       [self](event_response&) {
         auto& st = self->state;
@@ -193,7 +193,7 @@ int agent_main(int cmd_fd, int ack_fd, uint16_t hub_port, uint16_t sink_port,
         break;
       case 'e': // raw events
         for (uint64_t i = 0; i < opts.messages; ++i)
-          caf::anon_send(*raw, coord_event_atom_v, make_event(i));
+          caf::anon_send(*raw, assign_atom_v, make_event(i));
         break;
       case 'k': // samples through the SDK
         for (uint64_t i = 0; i < opts.messages; ++i)

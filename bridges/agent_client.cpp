@@ -21,7 +21,7 @@ namespace {
 agent_endpoint_actor::behavior_type
 endpoint_behavior(agent_endpoint_actor::pointer self, agent_client* client) {
   return {
-    [self, client](coord_event_atom, std::vector<coordination_event>& evs) {
+    [self, client](assign_atom, std::vector<coordination_event>& evs) {
       auto reply_to = caf::actor_cast<coordination_gateway_actor>(
         self->current_sender());
       for (auto& ev : evs)

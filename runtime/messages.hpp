@@ -41,9 +41,9 @@ CAF_ADD_ATOM(streamb, streamb, key_new_atom, "key_new")
 CAF_ADD_ATOM(streamb, streamb, key_list_atom, "key_list")
 CAF_ADD_ATOM(streamb, streamb, key_rotate_atom, "key_rotate")
 CAF_ADD_ATOM(streamb, streamb, key_revoke_atom, "key_revoke")
-CAF_ADD_ATOM(streamb, streamb, secret_add_atom, "sec_add")
-CAF_ADD_ATOM(streamb, streamb, secret_list_atom, "sec_list")
-CAF_ADD_ATOM(streamb, streamb, secret_del_atom, "sec_retire")
+CAF_ADD_ATOM(streamb, streamb, secret_add_atom, "secret_add")
+CAF_ADD_ATOM(streamb, streamb, secrets_atom, "secrets")
+CAF_ADD_ATOM(streamb, streamb, retire_atom, "retire")
 CAF_ADD_ATOM(streamb, streamb, auth_poll_atom, "auth_poll")
 CAF_ADD_ATOM(streamb, streamb, auth_flush_atom, "auth_flush")
 CAF_ADD_ATOM(streamb, streamb, reload_atom, "reload")
@@ -56,9 +56,9 @@ CAF_ADD_ATOM(streamb, streamb, incr_atom, "incr")
 CAF_ADD_ATOM(streamb, streamb, xadd_atom, "xadd")
 CAF_ADD_ATOM(streamb, streamb, xrange_atom, "xrange")
 CAF_ADD_ATOM(streamb, streamb, xgroup_atom, "xgroup")
-CAF_ADD_ATOM(streamb, streamb, xread_atom, "xreadgrp")
+CAF_ADD_ATOM(streamb, streamb, xreadgroup_atom, "xreadgroup")
 CAF_ADD_ATOM(streamb, streamb, xack_atom, "xack")
-CAF_ADD_ATOM(streamb, streamb, xclaim_atom, "xautoclaim")
+CAF_ADD_ATOM(streamb, streamb, xautoclaim_atom, "xautoclaim")
 CAF_ADD_ATOM(streamb, streamb, write_atom, "write")
 CAF_ADD_ATOM(streamb, streamb, hgetall_atom, "hgetall")
 CAF_ADD_ATOM(streamb, streamb, xrevrange_atom, "xrevrange")
@@ -87,7 +87,7 @@ CAF_ADD_ATOM(streamb, streamb, changes_atom, "changes")
 CAF_ADD_ATOM(streamb, streamb, persist_atom, "persist")
 CAF_ADD_ATOM(streamb, streamb, agent_reg_atom, "agent_reg")
 CAF_ADD_ATOM(streamb, streamb, heartbeat_atom, "heartbeat")
-CAF_ADD_ATOM(streamb, streamb, coord_event_atom, "coord_ev")
+CAF_ADD_ATOM(streamb, streamb, assign_atom, "assign")
 CAF_ADD_ATOM(streamb, streamb, publish_atom, "publish")
 CAF_ADD_ATOM(streamb, streamb, agents_atom, "agents")
 CAF_ADD_ATOM(streamb, streamb, event_atom, "event")
@@ -370,7 +370,7 @@ using store_actor = caf::typed_actor<
   caf::replies_to<xgroup_atom, std::string, std::string,
                   std::string>::with<bool>,
   // XREADGROUP GROUP group consumer COUNT n STREAMS stream >
-  caf::replies_to<xread_atom, std::string, std::string, std::string,
+  caf::replies_to<xreadgroup_atom, std::string, std::string, std::string,
                   uint64_t>::with<stream_entries>,
   // XPENDING stream group - + COUNT n (0: all) -> owner, idle, deliveries
   caf::replies_to<xpending_atom, std::string, std::string,
@@ -379,7 +379,7 @@ using store_actor = caf::typed_actor<
   caf::replies_to<xack_atom, std::string, std::string,
                   std::vector<std::string>>::with<uint64_t>,
   // XAUTOCLAIM stream group consumer min_idle_ms 0 COUNT n
-  caf::replies_to<xclaim_atom, std::string, std::string, std::string, int64_t,
+  caf::replies_to<xautoclaim_atom, std::string, std::string, std::string, int64_t,
                   uint64_t>::with<stream_entries>,
   // MULTI op... EXEC in one round trip: several writes at the cost of one
   caf::replies_to<write_atom, write_ops>::with<write_results>>;
@@ -844,7 +844,7 @@ typename Inspector::result_type inspect(Inspector& f, event_record& x) {
 /// one dispatch round hands to an agent is one message, and answers the
 /// agent has ready within 2 ms go back together.
 using agent_endpoint_actor = caf::typed_actor<
-  caf::reacts_to<coord_event_atom, std::vector<coordination_event>>,
+  caf::reacts_to<assign_atom, std::vector<coordination_event>>,
   // The node ended the registration (its key was revoked; the reason):
   // register again, which the node refuses if the key is gone.
   caf::reacts_to<leave_atom, std::string>>;
@@ -867,7 +867,7 @@ using coordination_gateway_actor = caf::typed_actor<
 /// routes use. It is also the webhook subscriber and the alert sink.
 using coordination_hub_actor = coordination_gateway_actor::extend<
   // Routes an event; replies with its id once it is stored.
-  caf::replies_to<coord_event_atom, coordination_event>::with<std::string>,
+  caf::replies_to<assign_atom, coordination_event>::with<std::string>,
   // The same, one way: alerts from monitors and budget controllers.
   caf::reacts_to<publish_atom, coordination_event>,
   caf::replies_to<agents_atom>::with<coordination_status>,
@@ -926,10 +926,10 @@ using credential_keeper_actor = caf::typed_actor<
   // service, secret, who -> the record (sealed)
   caf::replies_to<secret_add_atom, std::string, std::string,
                   std::string>::with<auth::secret_record>,
-  caf::replies_to<secret_list_atom,
+  caf::replies_to<secrets_atom,
                   std::string>::with<std::vector<auth::secret_record>>,
   // service, id, who -> the retired record
-  caf::replies_to<secret_del_atom, std::string, std::string,
+  caf::replies_to<retire_atom, std::string, std::string,
                   std::string>::with<auth::secret_record>,
   // A new config (SIGHUP): its keys, agent token and webhook secrets.
   caf::replies_to<reload_atom, config_ptr, std::string>::with<bool>,

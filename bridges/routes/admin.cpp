@@ -168,7 +168,7 @@ void revoke_key(const http_context& ctx, const httplib::Request& req,
 void list_secrets(const http_context& ctx, const httplib::Request& req,
                   httplib::Response& res) {
   auto xs = ask_within<std::vector<auth::secret_record>>(
-    ctx, keeper_timeout(ctx), ctx.keeper, secret_list_atom_v,
+    ctx, keeper_timeout(ctx), ctx.keeper, secrets_atom_v,
     req.matches[1].str());
   if (!xs)
     return reply_error(res, xs.error());
@@ -200,7 +200,7 @@ void add_secret(const http_context& ctx, const httplib::Request& req,
 void retire_secret(const http_context& ctx, const httplib::Request& req,
                    httplib::Response& res) {
   auto x = ask_within<auth::secret_record>(
-    ctx, keeper_timeout(ctx), ctx.keeper, secret_del_atom_v,
+    ctx, keeper_timeout(ctx), ctx.keeper, retire_atom_v,
     req.matches[1].str(), req.matches[2].str(), who_of(ctx, req));
   if (!x)
     return reply_error(res, x.error());

@@ -199,7 +199,7 @@ void send_event(const http_context& ctx, const httplib::Request& req,
   // one in flight, 10 s each): an answer never comes after the client
   // gave up on an event that was stored.
   auto id = ask_within<std::string>(ctx, std::chrono::seconds{30}, ctx.hub,
-                                    coord_event_atom_v, std::move(ev));
+                                    assign_atom_v, std::move(ev));
   if (!id)
     return reply_error(res, id.error());
   reply_json(res, 202,

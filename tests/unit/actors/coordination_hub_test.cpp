@@ -29,7 +29,7 @@ struct inbox {
 agent_endpoint_actor::behavior_type test_agent(agent_endpoint_actor::pointer,
                                                std::shared_ptr<inbox> box) {
   return {
-    [box](coord_event_atom, std::vector<coordination_event>& xs) {
+    [box](assign_atom, std::vector<coordination_event>& xs) {
       for (auto& x : xs)
         box->events.push_back(std::move(x));
     },
@@ -88,7 +88,7 @@ struct fixture : test::actor_fixture {
     coordination_event ev;
     ev.type = "cost_alert";
     ev.source = "test";
-    return ask<std::string>(hub, coord_event_atom_v, ev);
+    return ask<std::string>(hub, assign_atom_v, ev);
   }
 
   event_record record(const std::string& id) {

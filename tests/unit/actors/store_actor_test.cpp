@@ -54,14 +54,14 @@ TEST_CASE_METHOD(fixture,
   auto id = ask<std::string>(store, xadd_atom_v, stream,
                              store::field_list{{"event", "evt_1"}},
                              store::stream_trim{});
-  auto read = ask<stream_entries>(store, xread_atom_v, stream,
+  auto read = ask<stream_entries>(store, xreadgroup_atom_v, stream,
                                   std::string{"workers"}, std::string{"a"},
                                   uint64_t{10});
   REQUIRE(read.size() == 1);
   CHECK(read[0].id == id);
   // Consumer a crashed: after the idle time, b claims the entry.
   now_ms += 60'000;
-  auto claimed = ask<stream_entries>(store, xclaim_atom_v, stream,
+  auto claimed = ask<stream_entries>(store, xautoclaim_atom_v, stream,
                                      std::string{"workers"}, std::string{"b"},
                                      int64_t{30'000}, uint64_t{10});
   REQUIRE(claimed.size() == 1);
@@ -77,7 +77,7 @@ TEST_CASE_METHOD(fixture,
 
 TEST_CASE_METHOD(fixture, "store errors reach the caller as errors") {
   // A consumer group that does not exist.
-  auto rh = self->request(store, caf::infinite, xread_atom_v,
+  auto rh = self->request(store, caf::infinite, xreadgroup_atom_v,
                           std::string{"nope"}, std::string{"g"},
                           std::string{"c"}, uint64_t{1});
   sched.run();
