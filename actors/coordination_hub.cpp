@@ -99,6 +99,13 @@ store_batcher<hub_write> make_writer(coordination_hub_pointer self) {
         on_store_refused(self, x.opened_event, err);
     dispatch(self);
   };
+  // A sender waiting for its event to be stored learns that it was not.
+  h.dropped = [self](hub_write& x) {
+    if (!x.opened_event.empty())
+      on_store_refused(self, x.opened_event,
+                       caf::make_error(error_code::store_unavailable,
+                                       "too many store writes waiting"));
+  };
   return store_batcher<hub_write>{component, on_refusal::keep_if, 10000,
                                   std::move(h)};
 }

@@ -19,7 +19,8 @@
 //   hub keeps outcome records but answers an event's sender with the error).
 //
 // Past `max_queued` the oldest queued items (never the batch in flight) are
-// dropped and counted, so a store that stays away costs bounded memory.
+// dropped, counted and handed to `dropped`, so a store that stays away costs
+// bounded memory and nobody waits for an item that is gone.
 
 #include "runtime/core/error_code.hpp"
 #include "runtime/core/log.hpp"
@@ -56,8 +57,12 @@ public:
     /// true for the first refusal after a success: owners say it once per
     /// outage, not once per batch.
     std::function<void(batch&, const caf::error&, bool first)> refused;
-    /// Under `keep_if`: whether a refused item is queued again.
+    /// Under `keep_if`: whether a refused item is queued again (unset:
+    /// every item is).
     std::function<bool(const Item&)> keep;
+    /// Optional: an item dropped for space, for owners that owe someone an
+    /// answer about it.
+    std::function<void(Item&)> dropped;
   };
 
   store_batcher(std::string owner, on_refusal policy, std::size_t max_queued,
@@ -167,7 +172,7 @@ private:
     } else if (policy_ == on_refusal::keep_if) {
       batch kept;
       for (auto& x : b)
-        if (h_.keep(x))
+        if (!h_.keep || h_.keep(x))
           kept.push_back(x);
       queue_.insert(queue_.begin(), kept.begin(), kept.end());
       trim();
@@ -178,7 +183,10 @@ private:
   std::size_t trim() {
     std::size_t n = 0;
     for (; queue_.size() > max_queued_; ++n) {
+      auto x = std::move(queue_.front());
       queue_.pop_front();
+      if (h_.dropped)
+        h_.dropped(x);
       if (++dropped_ % 60 == 1)
         log_error(owner_.c_str(),
                   std::to_string(dropped_)

@@ -1,6 +1,7 @@
 #include "bridges/metrics_json.hpp"
 
 #include "bridges/json_text.hpp"
+#include "runtime/metrics/alert_json.hpp"
 #include "runtime/core/wall_time.hpp"
 
 #include <boost/json/array.hpp>
@@ -10,21 +11,7 @@
 namespace streamb {
 
 boost::json::object to_json(const service_alert& x) {
-  boost::json::object out{{"service", x.service},
-                          {"metric", to_string(x.metric)},
-                          {"kind", to_string(x.kind)},
-                          {"state", to_string(x.state)},
-                          {"value", x.value},
-                          {"threshold", x.threshold},
-                          {"active", x.active},
-                          {"since", iso8601_utc(x.since_ms)},
-                          {"sinceMs", x.since_ms},
-                          {"priority", budget::to_string(x.priority)}};
-  if (x.kind == alert_kind::anomaly)
-    out["expected"] = boost::json::object{{"low", x.expected_low},
-                                          {"mean", x.expected_mean},
-                                          {"high", x.expected_high}};
-  return out;
+  return alert_to_json(x);
 }
 
 boost::json::object to_json(const metric_rollup& x) {

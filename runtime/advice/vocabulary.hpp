@@ -3,6 +3,8 @@
 // The advisor's words: what a recommendation is about, what acting on it
 // means, and where a limit change stands. Texts are what clients see.
 
+#include "runtime/core/enum_text.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -57,12 +59,11 @@ constexpr const char* to_string(change_status x) noexcept {
 /// For changes read back from the store; nothing for an unknown text.
 constexpr std::optional<change_status>
 parse_change_status(std::string_view x) noexcept {
-  for (auto s : {change_status::planned, change_status::applied,
-                 change_status::skipped, change_status::failed,
-                 change_status::undone})
-    if (x == to_string(s))
-      return s;
-  return std::nullopt;
+  constexpr change_status all[] = {change_status::planned,
+                                   change_status::applied,
+                                   change_status::skipped,
+                                   change_status::failed, change_status::undone};
+  return parse_enum(x, all);
 }
 
 } // namespace streamb::advice

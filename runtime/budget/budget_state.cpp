@@ -1,5 +1,7 @@
 #include "runtime/budget/budget_state.hpp"
 
+#include "runtime/core/enum_text.hpp"
+
 #include <algorithm>
 
 namespace streamb::budget {
@@ -34,11 +36,10 @@ const char* to_string(budget_override x) {
 }
 
 std::optional<budget_override> parse_budget_override(std::string_view x) {
-  for (auto o :
-       {budget_override::none, budget_override::lift, budget_override::force})
-    if (x == to_string(o))
-      return o;
-  return std::nullopt;
+  constexpr budget_override all[] = {budget_override::none,
+                                     budget_override::lift,
+                                     budget_override::force};
+  return parse_enum(x, all);
 }
 
 budget_state::budget_state(int64_t budget_micro, bool hard_cap,

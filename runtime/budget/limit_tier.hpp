@@ -3,6 +3,8 @@
 // The rate-limit tiers of a service. `set_limit` changes sustained and
 // daily; burst is the short-term smoothing and is not an advisor's to move.
 
+#include "runtime/core/enum_text.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -23,10 +25,9 @@ constexpr const char* to_string(limit_tier x) noexcept {
 /// "burst", "sustained" or "daily"; nothing for anything else.
 constexpr std::optional<limit_tier>
 parse_limit_tier(std::string_view x) noexcept {
-  for (auto t : {limit_tier::burst, limit_tier::sustained, limit_tier::daily})
-    if (x == to_string(t))
-      return t;
-  return std::nullopt;
+  constexpr limit_tier all[] = {limit_tier::burst, limit_tier::sustained,
+                                limit_tier::daily};
+  return parse_enum(x, all);
 }
 
 } // namespace streamb::budget

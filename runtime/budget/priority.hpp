@@ -3,6 +3,8 @@
 // The four priorities of an admission request, most urgent first. The
 // numeric order is the service order: a smaller value is served first.
 
+#include "runtime/core/enum_text.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -27,11 +29,9 @@ constexpr const char* to_string(priority x) noexcept {
 
 /// "critical", "high", "normal" or "low"; nothing for anything else.
 constexpr std::optional<priority> parse_priority(std::string_view x) noexcept {
-  for (auto p :
-       {priority::critical, priority::high, priority::normal, priority::low})
-    if (x == to_string(p))
-      return p;
-  return std::nullopt;
+  constexpr priority all[] = {priority::critical, priority::high,
+                              priority::normal, priority::low};
+  return parse_enum(x, all);
 }
 
 } // namespace streamb::budget

@@ -3,6 +3,8 @@
 // Where an agent, an event and one delivery of it stand. Texts are what the
 // HTTP answers show and what event records in the store hold.
 
+#include "runtime/core/enum_text.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -72,22 +74,18 @@ constexpr const char* to_string(answer_status x) noexcept {
 /// For records read back from the store; nothing for an unknown text.
 constexpr std::optional<event_state>
 parse_event_state(std::string_view x) noexcept {
-  for (auto s : {event_state::queued, event_state::delivering,
-                 event_state::completed, event_state::failed,
-                 event_state::unrouted})
-    if (x == to_string(s))
-      return s;
-  return std::nullopt;
+  constexpr event_state all[] = {event_state::queued, event_state::delivering,
+                                 event_state::completed, event_state::failed,
+                                 event_state::unrouted};
+  return parse_enum(x, all);
 }
 
 constexpr std::optional<delivery_status>
 parse_delivery_status(std::string_view x) noexcept {
-  for (auto s : {delivery_status::in_flight, delivery_status::ok,
-                 delivery_status::failed, delivery_status::timeout,
-                 delivery_status::disconnected})
-    if (x == to_string(s))
-      return s;
-  return std::nullopt;
+  constexpr delivery_status all[] = {
+    delivery_status::in_flight, delivery_status::ok, delivery_status::failed,
+    delivery_status::timeout, delivery_status::disconnected};
+  return parse_enum(x, all);
 }
 
 } // namespace streamb

@@ -1,6 +1,6 @@
 #include "runtime/coordination/node_events.hpp"
 
-#include "runtime/core/wall_time.hpp"
+#include "runtime/metrics/alert_json.hpp"
 
 #include <boost/json.hpp>
 
@@ -44,20 +44,7 @@ coordination_event alert_as_event(const service_alert& x) {
   ev.type = "performance_optimization";
   ev.priority = x.priority;
   ev.source = "monitor:" + x.service;
-  json::object payload{{"service", x.service},
-                       {"metric", to_string(x.metric)},
-                       {"kind", to_string(x.kind)},
-                       {"state", to_string(x.state)},
-                       {"value", x.value},
-                       {"threshold", x.threshold},
-                       {"active", x.active},
-                       {"since", iso8601_utc(x.since_ms)},
-                       {"sinceMs", x.since_ms}};
-  if (x.kind == alert_kind::anomaly)
-    payload["expected"] = json::object{{"low", x.expected_low},
-                                       {"mean", x.expected_mean},
-                                       {"high", x.expected_high}};
-  ev.payload = json::serialize(payload);
+  ev.payload = json::serialize(alert_to_json(x));
   return ev;
 }
 

@@ -29,6 +29,7 @@ struct owner_state {
   std::vector<std::vector<int>> refused;
   std::vector<bool> first;
   std::vector<std::string> errors;
+  std::vector<int> dropped;
   /// `stored` leaves the batch busy until a ping_atom says finished.
   bool finish_later = false;
 };
@@ -61,6 +62,7 @@ caf::behavior owner(owner_actor* self, store_actor store, on_refusal policy,
   // Under keep_if, even items are facts to keep and odd ones are requests
   // whose callers get the error.
   h.keep = [](const int& x) { return x % 2 == 0; };
+  h.dropped = [self](int& x) { self->state.dropped.push_back(x); };
   self->state.batcher.emplace("test", policy, max_queued, std::move(h));
   return {
     [self](int x) {
@@ -212,6 +214,9 @@ TEST_CASE_METHOD(fixture,
   // Each refusal puts its batch back; the queue keeps the newest 3.
   CHECK(state().batcher->queued() == 3);
   CHECK(state().batcher->dropped() == 2);
+  // The owner hears which ones: 2 when 5 arrived behind the batch in
+  // flight, then 1 when its refused batch came back to the front.
+  CHECK(state().dropped == std::vector<int>{2, 1});
   db->down = false;
   self->send(hdl, flush_atom_v);
   sched.run();

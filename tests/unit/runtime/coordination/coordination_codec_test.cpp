@@ -104,6 +104,14 @@ TEST_CASE("an event record round-trips with its deliveries and response "
   CHECK(back->deliveries[0].answered_ms == d.sent_ms + 50);
   CHECK(back->deliveries[1].status == delivery_status::timeout);
   CHECK_FALSE(decode_record("{}"));
+  // A record whose state or delivery status this node does not know is
+  // refused, not read as some default.
+  auto odd_state = obj;
+  odd_state["state"] = "half-done";
+  CHECK_FALSE(decode_record(boost::json::serialize(odd_state)));
+  auto odd_status = obj;
+  odd_status["deliveries"].as_array()[0].as_object()["status"] = "maybe";
+  CHECK_FALSE(decode_record(boost::json::serialize(odd_status)));
 }
 
 TEST_CASE("an agent token matches only the configured hash") {
