@@ -599,15 +599,15 @@ void on_samples(coordination_hub_pointer self, const std::string& session,
   auto& routes = st.settings.services ? *st.settings.services : none;
   auto i = std::find(routes.names.begin(), routes.names.end(), service);
   if (i == routes.names.end()) {
-    if (a->samples_rejected == 0)
+    if (a->counts.samples_rejected == 0)
       log_warning(component,
                   "agent " + a->name + " reports calls of unknown service '"
                     + service + "'; counted as rejected");
-    a->samples_rejected += xs.size();
+    a->counts.samples_rejected += xs.size();
     return;
   }
   auto idx = static_cast<std::size_t>(i - routes.names.begin());
-  a->samples_reported += xs.size();
+  a->counts.samples_reported += xs.size();
   if (idx < routes.backlogs.size() && routes.backlogs[idx])
     routes.backlogs[idx]->add(xs.size());
   caf::anon_send(routes.monitors[idx], record_atom_v, std::move(xs));

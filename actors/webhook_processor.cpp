@@ -671,14 +671,7 @@ webhook_stats_list make_stats(webhook_processor_pointer self) {
   for (auto& [service, c] : self->state.counters) {
     webhook_stats x;
     x.service = service;
-    x.received = c.received;
-    x.verified = c.verified;
-    x.rejected.assign(c.rejected.begin(), c.rejected.end());
-    x.duplicates = c.duplicates;
-    x.critical = c.critical;
-    x.delivered = c.delivered;
-    x.retried = c.retried;
-    x.dead_lettered = c.dead_lettered;
+    x.counts = c;
     x.pending = pending[service];
     if (c.delivery_us.count() > 0) {
       x.delivery_p50_ms = c.delivery_us.quantile(0.50) / 1000.0;

@@ -39,15 +39,7 @@ struct webhook_processor_settings {
 };
 
 /// Counters of one service; see webhook_stats.
-struct webhook_counters {
-  uint64_t received = 0;
-  uint64_t verified = 0;
-  std::map<std::string, uint64_t> rejected;
-  uint64_t duplicates = 0;
-  uint64_t critical = 0;
-  uint64_t delivered = 0;
-  uint64_t retried = 0;
-  uint64_t dead_lettered = 0;
+struct webhook_counters : webhook_counts {
   histogram delivery_us;
 };
 

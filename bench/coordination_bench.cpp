@@ -307,12 +307,12 @@ int main(int argc, char** argv) {
   auto completed = [&] {
     for (auto& t : status().types)
       if (t.type == "system_optimization")
-        return t.completed;
+        return t.counts.completed;
     return uint64_t{0};
   };
   auto reported = [&] {
     auto s = status();
-    return s.agents.empty() ? uint64_t{0} : s.agents[0].samples_reported;
+    return s.agents.empty() ? uint64_t{0} : s.agents[0].counts.samples_reported;
   };
   auto raw_phase = [&](char cmd) {
     received = 0;

@@ -26,6 +26,7 @@
 #include <caf/typed_actor.hpp>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -419,18 +420,30 @@ enum class accept_outcome : uint8_t {
 using accept_outcomes = std::vector<accept_outcome>;
 
 /// Webhook counters of one service since the node started.
-struct webhook_stats {
-  std::string service;
+/// What a webhook processor counts per service, as it counts it.
+struct webhook_counts {
   uint64_t received = 0;
   uint64_t verified = 0;
   /// Rejections by reason name (missing_header, bad_signature, ...,
   /// too_large, store_unavailable).
-  std::vector<std::pair<std::string, uint64_t>> rejected;
+  std::map<std::string, uint64_t> rejected;
   uint64_t duplicates = 0;
   uint64_t critical = 0;
   uint64_t delivered = 0;
   uint64_t retried = 0;
   uint64_t dead_lettered = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, webhook_counts& x) {
+  return f(caf::meta::type_name("webhook_counts"), x.received, x.verified,
+           x.rejected, x.duplicates, x.critical, x.delivered, x.retried,
+           x.dead_lettered);
+}
+
+struct webhook_stats {
+  std::string service;
+  webhook_counts counts;
   uint64_t pending = 0;       // stored, not yet delivered or dead-lettered
   double delivery_p50_ms = 0; // receipt to delivery
   double delivery_p99_ms = 0;
@@ -438,10 +451,8 @@ struct webhook_stats {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, webhook_stats& x) {
-  return f(caf::meta::type_name("webhook_stats"), x.service, x.received,
-           x.verified, x.rejected, x.duplicates, x.critical, x.delivered,
-           x.retried, x.dead_lettered, x.pending, x.delivery_p50_ms,
-           x.delivery_p99_ms);
+  return f(caf::meta::type_name("webhook_stats"), x.service, x.counts,
+           x.pending, x.delivery_p50_ms, x.delivery_p99_ms);
 }
 
 using webhook_stats_list = std::vector<webhook_stats>;
@@ -742,6 +753,22 @@ typename Inspector::result_type inspect(Inspector& f, agent_welcome& x) {
            x.heartbeat_interval_ms, x.node, x.session);
 }
 
+/// What the hub counts per agent.
+struct agent_counts {
+  uint64_t delivered = 0; // deliveries sent
+  uint64_t answered = 0;  // answered ok
+  uint64_t failed = 0;    // answered failed
+  uint64_t timed_out = 0; // no answer in time, or the connection dropped
+  uint64_t samples_reported = 0; // call samples sent through the SDK
+  uint64_t samples_rejected = 0; // ... for a service this node does not have
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_counts& x) {
+  return f(caf::meta::type_name("agent_counts"), x.delivered, x.answered,
+           x.failed, x.timed_out, x.samples_reported, x.samples_rejected);
+}
+
 /// One agent as the hub sees it (GET .../agents/status).
 struct agent_status {
   std::string id;
@@ -754,40 +781,45 @@ struct agent_status {
   int64_t last_seen_ms = 0; // last heartbeat, answer or registration
   uint32_t in_flight = 0;
   uint32_t max_in_flight = 0;
-  uint64_t delivered = 0; // deliveries sent
-  uint64_t answered = 0;  // answered "ok"
-  uint64_t failed = 0;    // answered "failed"
-  uint64_t timed_out = 0; // no answer in time, or the connection dropped
-  double p50_ms = 0;      // response times of answered deliveries
+  agent_counts counts;
+  double p50_ms = 0; // response times of answered deliveries
   double p95_ms = 0;
-  uint64_t samples_reported = 0; // call samples sent through the SDK
-  uint64_t samples_rejected = 0; // ... for a service this node does not have
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, agent_status& x) {
   return f(caf::meta::type_name("agent_status"), x.id, x.name, x.role,
            x.subscriptions, x.state, x.registered_ms, x.last_heartbeat_ms,
-           x.last_seen_ms, x.in_flight, x.max_in_flight, x.delivered,
-           x.answered, x.failed, x.timed_out, x.p50_ms, x.p95_ms,
-           x.samples_reported, x.samples_rejected);
+           x.last_seen_ms, x.in_flight, x.max_in_flight, x.counts, x.p50_ms,
+           x.p95_ms);
+}
+
+/// What the router counts per event type.
+struct event_type_counts {
+  uint64_t sent = 0;
+  uint64_t completed = 0;
+  uint64_t failed = 0;
+  uint64_t unrouted = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_type_counts& x) {
+  return f(caf::meta::type_name("event_type_counts"), x.sent, x.completed,
+           x.failed, x.unrouted);
 }
 
 /// Counts of one event type.
 struct event_type_stats {
   std::string type;
-  uint64_t sent = 0;
-  uint64_t completed = 0;
-  uint64_t failed = 0;
-  uint64_t unrouted = 0;
+  event_type_counts counts;
   double p50_ms = 0; // creation to outcome, of completed events
   double p95_ms = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_type_stats& x) {
-  return f(caf::meta::type_name("event_type_stats"), x.type, x.sent,
-           x.completed, x.failed, x.unrouted, x.p50_ms, x.p95_ms);
+  return f(caf::meta::type_name("event_type_stats"), x.type, x.counts,
+           x.p50_ms, x.p95_ms);
 }
 
 /// Everything GET .../agents/status shows.

@@ -31,7 +31,7 @@ json::object to_json(const agent_status& a, int64_t now) {
   json::array subs;
   for (auto& s : a.subscriptions)
     subs.emplace_back(s);
-  auto answers = a.answered + a.failed + a.timed_out;
+  auto answers = a.counts.answered + a.counts.failed + a.counts.timed_out;
   return {
     {"id", a.id},
     {"name", a.name},
@@ -46,30 +46,30 @@ json::object to_json(const agent_status& a, int64_t now) {
     {"lastSeen", time_or_null(a.last_seen_ms)},
     {"inFlight", a.in_flight},
     {"maxInFlight", a.max_in_flight},
-    {"delivered", a.delivered},
-    {"answered", a.answered},
-    {"failed", a.failed},
-    {"timedOut", a.timed_out},
+    {"delivered", a.counts.delivered},
+    {"answered", a.counts.answered},
+    {"failed", a.counts.failed},
+    {"timedOut", a.counts.timed_out},
     {"successRate",
      answers == 0 ? json::value(nullptr)
-                  : json::value(static_cast<double>(a.answered)
+                  : json::value(static_cast<double>(a.counts.answered)
                                 / static_cast<double>(answers))},
     {"responseTimeMs", json::object{{"p50", a.p50_ms}, {"p95", a.p95_ms}}},
-    {"samplesReported", a.samples_reported},
-    {"samplesRejected", a.samples_rejected},
+    {"samplesReported", a.counts.samples_reported},
+    {"samplesRejected", a.counts.samples_rejected},
   };
 }
 
 json::object to_json(const event_type_stats& t) {
-  auto done = t.completed + t.failed;
+  auto done = t.counts.completed + t.counts.failed;
   return {{"type", t.type},
-          {"sent", t.sent},
-          {"completed", t.completed},
-          {"failed", t.failed},
-          {"unrouted", t.unrouted},
+          {"sent", t.counts.sent},
+          {"completed", t.counts.completed},
+          {"failed", t.counts.failed},
+          {"unrouted", t.counts.unrouted},
           {"successRate",
            done == 0 ? json::value(nullptr)
-                     : json::value(static_cast<double>(t.completed)
+                     : json::value(static_cast<double>(t.counts.completed)
                                    / static_cast<double>(done))},
           {"latencyMs", json::object{{"p50", t.p50_ms}, {"p95", t.p95_ms}}}};
 }

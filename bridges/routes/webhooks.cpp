@@ -183,19 +183,19 @@ void receive_webhook(const http_context& ctx, const webhook_routes& routes,
 boost::json::object to_json(const webhook_stats& x) {
   boost::json::object rejected;
   uint64_t total = 0;
-  for (auto& [reason, n] : x.rejected) {
+  for (auto& [reason, n] : x.counts.rejected) {
     rejected[reason] = n;
     total += n;
   }
-  return {{"received", x.received},
-          {"verified", x.verified},
+  return {{"received", x.counts.received},
+          {"verified", x.counts.verified},
           {"rejected", total},
           {"rejectedByReason", std::move(rejected)},
-          {"duplicates", x.duplicates},
-          {"critical", x.critical},
-          {"delivered", x.delivered},
-          {"retried", x.retried},
-          {"deadLettered", x.dead_lettered},
+          {"duplicates", x.counts.duplicates},
+          {"critical", x.counts.critical},
+          {"delivered", x.counts.delivered},
+          {"retried", x.counts.retried},
+          {"deadLettered", x.counts.dead_lettered},
           {"pending", x.pending},
           {"deliveryLatencyMs",
            {{"p50", x.delivery_p50_ms}, {"p99", x.delivery_p99_ms}}}};

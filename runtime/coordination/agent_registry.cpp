@@ -166,14 +166,9 @@ agent_status agent_registry::status(const registered_agent& a) const {
   x.last_seen_ms = a.last_seen_ms;
   x.in_flight = a.in_flight;
   x.max_in_flight = max_in_flight_;
-  x.delivered = a.delivered;
-  x.answered = a.answered;
-  x.failed = a.failed;
-  x.timed_out = a.timed_out;
+  x.counts = a.counts;
   x.p50_ms = a.response_us.quantile(0.50) / 1000.0;
   x.p95_ms = a.response_us.quantile(0.95) / 1000.0;
-  x.samples_reported = a.samples_reported;
-  x.samples_rejected = a.samples_rejected;
   return x;
 }
 

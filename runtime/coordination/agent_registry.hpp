@@ -42,12 +42,7 @@ struct registered_agent {
   /// SHA-256 of the token it carried: a rotation without overlap ends it.
   std::string key_hash;
   uint32_t in_flight = 0;
-  uint64_t delivered = 0;
-  uint64_t answered = 0;
-  uint64_t failed = 0;
-  uint64_t timed_out = 0;
-  uint64_t samples_reported = 0;
-  uint64_t samples_rejected = 0;
+  agent_counts counts;
   histogram response_us;
 
   bool subscribes(const std::string& type) const;

@@ -61,12 +61,12 @@ routed_event event_router::open(coordination_event ev, int64_t now_ms) {
   if (ev.created_ms == 0)
     ev.created_ms = now_ms;
   auto& counters = types_[ev.type];
-  ++counters.sent;
+  ++counters.counts.sent;
   routed_event result;
   std::string why;
   auto targets = route(ev, why);
   if (targets.empty()) {
-    ++counters.unrouted;
+    ++counters.counts.unrouted;
     result.record.event = std::move(ev);
     result.record.state = event_state::unrouted;
     result.record.detail = why;
@@ -101,7 +101,7 @@ void event_router::abandon(const std::string& id) {
   auto i = open_.find(id);
   if (i == open_.end())
     return;
-  --types_[i->second.record.event.type].sent;
+  --types_[i->second.record.event.type].counts.sent;
   open_.erase(i);
 }
 
@@ -123,7 +123,7 @@ bool event_router::recover(coordination_event ev,
   }
   oe.units_left = oe.units.size();
   oe.open_entry = std::move(open_entry);
-  ++types_[oe.record.event.type].sent;
+  ++types_[oe.record.event.type].counts.sent;
   start_units(oe, now_ms);
   return true;
 }
@@ -190,7 +190,7 @@ void event_router::send(open_event& oe, std::size_t unit, registered_agent& a,
   auto seq = ++next_delivery_;
   u.in_flight = seq;
   ++a.in_flight;
-  ++a.delivered;
+  ++a.counts.delivered;
   if (oe.record.state == event_state::queued)
     oe.record.state = event_state::delivering;
   event_delivery d;
@@ -259,9 +259,9 @@ finished_events event_router::answer(const std::string& agent, event_response r,
     a->response_us.record(
       static_cast<uint64_t>(std::max<int64_t>(now_ms - f->sent_ms, 0) * 1000));
     if (ok)
-      ++a->answered;
+      ++a->counts.answered;
     else
-      ++a->failed;
+      ++a->counts.failed;
   }
   if (auto d = delivery_of(*f)) {
     d->answered_ms = now_ms;
@@ -284,7 +284,7 @@ void event_router::delivery_error(uint64_t seq, delivery_status status,
   if (!f)
     return;
   if (auto a = agents_.find(f->agent))
-    ++a->timed_out;
+    ++a->counts.timed_out;
   if (auto d = delivery_of(*f))
     d->status = status;
   delivery_failed(*f, why, now_ms, out);
@@ -408,11 +408,11 @@ void event_router::finish(open_event& oe, int64_t now_ms,
   rec.state = all_ok ? event_state::completed : event_state::failed;
   auto& counters = types_[rec.event.type];
   if (all_ok) {
-    ++counters.completed;
+    ++counters.counts.completed;
     counters.latency_us.record(static_cast<uint64_t>(
       std::max<int64_t>(now_ms - rec.event.created_ms, 0) * 1000));
   } else {
-    ++counters.failed;
+    ++counters.counts.failed;
   }
   out.push_back({rec, std::move(oe.open_entry)});
   auto id = rec.event.id;
@@ -451,10 +451,7 @@ std::vector<event_type_stats> event_router::stats() const {
   for (auto& [type, c] : types_) {
     event_type_stats t;
     t.type = type;
-    t.sent = c.sent;
-    t.completed = c.completed;
-    t.failed = c.failed;
-    t.unrouted = c.unrouted;
+    t.counts = c.counts;
     t.p50_ms = c.latency_us.quantile(0.50) / 1000.0;
     t.p95_ms = c.latency_us.quantile(0.95) / 1000.0;
     result.push_back(std::move(t));

@@ -90,10 +90,7 @@ struct routed_event {
 
 /// Counts of one event type.
 struct event_type_counters {
-  uint64_t sent = 0;
-  uint64_t completed = 0;
-  uint64_t failed = 0;
-  uint64_t unrouted = 0;
+  event_type_counts counts;
   histogram latency_us; // creation to outcome, of completed events
 };
 

@@ -149,8 +149,8 @@ TEST_CASE_METHOD(fixture,
   CHECK(record(id).state == event_state::completed);
   auto status = ask<coordination_status>(hub, agents_atom_v);
   REQUIRE(status.agents.size() == 2);
-  CHECK(status.agents[0].timed_out == 1);
-  CHECK(status.agents[1].answered == 1);
+  CHECK(status.agents[0].counts.timed_out == 1);
+  CHECK(status.agents[1].counts.answered == 1);
 }
 
 TEST_CASE_METHOD(fixture,

@@ -92,8 +92,8 @@ TEST_CASE("an event nobody takes is unrouted at once and says why") {
   ev.target = "role:finance";
   CHECK(f.router.open(ev, f.now).record.detail
         == "no agent of role 'finance' subscribes to cost_alert");
-  CHECK(f.router.counters().at("cost_alert").unrouted == 2);
-  CHECK(f.router.counters().at("cost_alert").sent == 2);
+  CHECK(f.router.counters().at("cost_alert").counts.unrouted == 2);
+  CHECK(f.router.counters().at("cost_alert").counts.sent == 2);
   CHECK(f.router.find_open(r.id()) == nullptr);
 }
 
@@ -146,7 +146,7 @@ TEST_CASE("an agent gets at most max_in_flight deliveries; the rest wait for "
   CHECK(
     out
     == std::map<std::string, std::vector<std::string>>{{"ops-1", {ids[4]}}});
-  CHECK(f.agents.find("ops-1")->delivered == 3);
+  CHECK(f.agents.find("ops-1")->counts.delivered == 3);
 }
 
 TEST_CASE("an answer completes the event, with the agent's response in its "
@@ -169,14 +169,14 @@ TEST_CASE("an answer completes the event, with the agent's response in its "
   CHECK(rec.deliveries[0].response == R"({"done":true})");
   CHECK(f.state_of(id) == "completed");
   auto a = f.agents.find("ops-1");
-  CHECK(a->answered == 1);
+  CHECK(a->counts.answered == 1);
   CHECK(a->in_flight == 0);
   CHECK(a->last_seen_ms == f.now);
   CHECK(f.agents.status(*a).p50_ms == Approx(250).epsilon(0.01));
-  CHECK(f.router.counters().at("cost_alert").completed == 1);
+  CHECK(f.router.counters().at("cost_alert").counts.completed == 1);
   // The same answer again is late and changes nothing.
   CHECK(f.answer("ops-1", id).empty());
-  CHECK(f.agents.find("ops-1")->answered == 1);
+  CHECK(f.agents.find("ops-1")->counts.answered == 1);
 }
 
 TEST_CASE("an answer is taken only from the agent the delivery went to") {
@@ -205,7 +205,7 @@ TEST_CASE("a delivery without an answer in time is retried on another agent "
   CHECK(f.router.in_flight() == 1);
   f.now += 1;
   CHECK(f.router.expire(f.now).empty()); // retried, not failed
-  CHECK(f.agents.find("ops-1")->timed_out == 1);
+  CHECK(f.agents.find("ops-1")->counts.timed_out == 1);
   // The agent that has not failed it yet goes first.
   CHECK(f.dispatch().count("ops-2") == 1);
   CHECK(f.last_delivery(id).attempt == 2);
@@ -223,7 +223,7 @@ TEST_CASE("a delivery without an answer in time is retried on another agent "
   REQUIRE(rec.deliveries.size() == 3);
   for (auto& d : rec.deliveries)
     CHECK(d.status == delivery_status::timeout);
-  CHECK(f.router.counters().at("cost_alert").failed == 1);
+  CHECK(f.router.counters().at("cost_alert").counts.failed == 1);
   CHECK(f.dispatch().empty());
 }
 
@@ -249,7 +249,7 @@ TEST_CASE("an agent that answers failed has the unit retried elsewhere") {
   auto id = f.send("cost_alert");
   f.dispatch();
   CHECK(f.answer("ops-1", id, answer_status::failed).empty());
-  CHECK(f.agents.find("ops-1")->failed == 1);
+  CHECK(f.agents.find("ops-1")->counts.failed == 1);
   CHECK(f.dispatch().count("ops-2") == 1);
   auto done = f.answer("ops-2", id);
   REQUIRE(done.size() == 1);
@@ -340,10 +340,10 @@ TEST_CASE("a sender the store refused is forgotten without a trace") {
   ev.type = "cost_alert";
   auto r = f.router.open(ev, f.now);
   REQUIRE(r.routed());
-  CHECK(f.router.counters().at("cost_alert").sent == 1);
+  CHECK(f.router.counters().at("cost_alert").counts.sent == 1);
   f.router.abandon(r.id());
   CHECK(f.router.find(r.id()) == std::nullopt);
-  CHECK(f.router.counters().at("cost_alert").sent == 0);
+  CHECK(f.router.counters().at("cost_alert").counts.sent == 0);
   CHECK(f.dispatch().empty());
 }
 
