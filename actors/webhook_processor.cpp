@@ -127,14 +127,14 @@ store_batcher<store::write_op> make_audit_writer() {
 /// answer already; a store that is down loses the audit record, which the
 /// log line keeps.
 void reject(webhook_processor_pointer self, const std::string& service,
-            const std::string& reason, const std::string& detail,
+            webhook_rejection reason, const std::string& detail,
             const std::string& remote) {
   auto& st = self->state;
   auto& c = counters_of(self, service);
   ++c.received;
   ++c.rejected[reason];
   log_warning("webhook",
-              "rejected service=" + service + " reason=" + reason
+              "rejected service=" + service + " reason=" + to_string(reason)
                 + " from=" + remote + ": " + detail);
   audit_record x;
   x.at_ms = epoch_ms(self->clock());
@@ -142,7 +142,7 @@ void reject(webhook_processor_pointer self, const std::string& service,
   x.who = "provider:" + service + "@" + remote;
   x.action = "webhook.reject";
   x.subject = service;
-  x.outcome = reason;
+  x.outcome = to_string(reason);
   x.detail = detail;
   st.audit_writer->push(audit_write(x, st.settings.audit_retention_ms));
   st.audit_writer->flush(self, st.store, store_timeout);
@@ -178,7 +178,8 @@ using accept_batch = std::vector<webhook_processor_state::waiting_accept>;
 void fail_accepts(webhook_processor_pointer self, accept_batch& batch,
                   const caf::error& err) {
   for (auto& w : batch) {
-    counters_of(self, w.events.front().service).rejected["store_unavailable"]
+    counters_of(self, w.events.front().service)
+      .rejected[webhook_rejection::store_unavailable]
       += 1;
     w.promise.deliver(err);
   }
@@ -513,9 +514,9 @@ void claim_idle(webhook_processor_pointer self) {
   st.last_claim_ms = now;
   for (bool critical : {true, false})
     self
-      ->request(st.store, store_timeout, xautoclaim_atom_v, keys::queue(critical),
-                std::string{keys::group}, st.settings.node, claim_ms,
-                read_batch)
+      ->request(st.store, store_timeout, xautoclaim_atom_v,
+                keys::queue(critical), std::string{keys::group},
+                st.settings.node, claim_ms, read_batch)
       .then(
         [self](stream_entries& claimed) {
           if (!claimed.empty())
@@ -711,7 +712,7 @@ webhook_processor(webhook_processor_pointer self,
       flush_accepts(self);
       return promise;
     },
-    [=](wh_reject_atom, const std::string& service, const std::string& reason,
+    [=](wh_reject_atom, const std::string& service, webhook_rejection reason,
         const std::string& detail, const std::string& remote) {
       reject(self, service, reason, detail, remote);
     },

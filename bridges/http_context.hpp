@@ -11,6 +11,7 @@
 #include <caf/fwd.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,9 +20,24 @@
 namespace streamb {
 
 /// Status of one component, as /readyz and health/comprehensive show it.
+enum class health_state : uint8_t {
+  ok,
+  degraded, // answers, but a dependency (the store) is unreachable
+  down,     // did not answer the probe in time
+};
+
+constexpr const char* to_string(health_state x) noexcept {
+  switch (x) {
+    case health_state::ok: return "ok";
+    case health_state::degraded: return "degraded";
+    case health_state::down: return "down";
+  }
+  return "unknown";
+}
+
 struct component_health {
   std::string name;
-  std::string status; // ok | degraded | down
+  health_state status = health_state::ok;
   std::string detail;
 };
 

@@ -82,6 +82,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<webhook_events>("webhook_events");
   cfg.add_message_type<accept_outcome>("accept_outcome");
   cfg.add_message_type<accept_outcomes>("accept_outcomes");
+  cfg.add_message_type<webhook_rejection>("webhook_rejection");
   cfg.add_message_type<webhook_stats>("webhook_stats");
   cfg.add_message_type<webhook_stats_list>("webhook_stats_list");
   cfg.add_message_type<admission_request>("admission_request");

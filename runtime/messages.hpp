@@ -16,6 +16,7 @@
 #include "runtime/core/error_code.hpp"
 #include "runtime/metrics/alert_vocabulary.hpp"
 #include "runtime/store/store_backend.hpp"
+#include "runtime/webhooks/rejection.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
@@ -380,8 +381,8 @@ using store_actor = caf::typed_actor<
   caf::replies_to<xack_atom, std::string, std::string,
                   std::vector<std::string>>::with<uint64_t>,
   // XAUTOCLAIM stream group consumer min_idle_ms 0 COUNT n
-  caf::replies_to<xautoclaim_atom, std::string, std::string, std::string, int64_t,
-                  uint64_t>::with<stream_entries>,
+  caf::replies_to<xautoclaim_atom, std::string, std::string, std::string,
+                  int64_t, uint64_t>::with<stream_entries>,
   // MULTI op... EXEC in one round trip: several writes at the cost of one
   caf::replies_to<write_atom, write_ops>::with<write_results>>;
 
@@ -424,9 +425,7 @@ using accept_outcomes = std::vector<accept_outcome>;
 struct webhook_counts {
   uint64_t received = 0;
   uint64_t verified = 0;
-  /// Rejections by reason name (missing_header, bad_signature, ...,
-  /// too_large, store_unavailable).
-  std::map<std::string, uint64_t> rejected;
+  std::map<webhook_rejection, uint64_t> rejected;
   uint64_t duplicates = 0;
   uint64_t critical = 0;
   uint64_t delivered = 0;
@@ -470,7 +469,7 @@ using webhook_processor_actor = caf::typed_actor<
   caf::replies_to<wh_accept_atom, webhook_events>::with<accept_outcomes>,
   // A rejected request: service, reason, detail, remote address. The
   // processor counts it, logs it and appends it to the audit trail.
-  caf::reacts_to<wh_reject_atom, std::string, std::string, std::string,
+  caf::reacts_to<wh_reject_atom, std::string, webhook_rejection, std::string,
                  std::string>,
   // Timer: read the queues, claim what crashed consumers left.
   caf::reacts_to<wh_poll_atom>,
@@ -755,10 +754,10 @@ typename Inspector::result_type inspect(Inspector& f, agent_welcome& x) {
 
 /// What the hub counts per agent.
 struct agent_counts {
-  uint64_t delivered = 0; // deliveries sent
-  uint64_t answered = 0;  // answered ok
-  uint64_t failed = 0;    // answered failed
-  uint64_t timed_out = 0; // no answer in time, or the connection dropped
+  uint64_t delivered = 0;        // deliveries sent
+  uint64_t answered = 0;         // answered ok
+  uint64_t failed = 0;           // answered failed
+  uint64_t timed_out = 0;        // no answer in time, or the connection dropped
   uint64_t samples_reported = 0; // call samples sent through the SDK
   uint64_t samples_rejected = 0; // ... for a service this node does not have
 };
@@ -818,8 +817,8 @@ struct event_type_stats {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_type_stats& x) {
-  return f(caf::meta::type_name("event_type_stats"), x.type, x.counts,
-           x.p50_ms, x.p95_ms);
+  return f(caf::meta::type_name("event_type_stats"), x.type, x.counts, x.p50_ms,
+           x.p95_ms);
 }
 
 /// Everything GET .../agents/status shows.

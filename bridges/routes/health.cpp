@@ -21,7 +21,7 @@ boost::json::object to_json(const readiness_report& report,
   boost::json::array components;
   for (auto& c : report.components)
     components.emplace_back(boost::json::object{
-      {"name", c.name}, {"status", c.status}, {"detail", c.detail}});
+      {"name", c.name}, {"status", to_string(c.status)}, {"detail", c.detail}});
   return {{"status", status_of(report)},
           {"node", ctx.cfg.node.name},
           {"generatedAt", iso8601_utc(epoch_ms_now())},

@@ -59,11 +59,11 @@ int status_of(sig::reason why) {
 /// without waiting, and answers the provider.
 void reject(const http_context& ctx, const httplib::Request& req,
             httplib::Response& res, const std::string& service, int status,
-            const std::string& reason, const std::string& detail,
+            webhook_rejection reason, const std::string& detail,
             const std::string& message) {
   caf::anon_send(ctx.webhooks, wh_reject_atom_v, service, reason, detail,
                  req.remote_addr);
-  reply_error(res, status, reason, message);
+  reply_error(res, status, to_string(reason), message);
 }
 
 /// The request as the signature schemes see it. Twilio signs the URL it
@@ -157,7 +157,7 @@ void receive_webhook(const http_context& ctx, const webhook_routes& routes,
                          + "'");
   if (req.body.size() > hook->max_body_bytes) {
     auto limit = std::to_string(hook->max_body_bytes);
-    return reject(ctx, req, res, service, 413, "too_large",
+    return reject(ctx, req, res, service, 413, webhook_rejection::too_large,
                   std::to_string(req.body.size()) + " bytes, limit " + limit,
                   "webhook bodies are limited to " + limit + " bytes");
   }
@@ -170,8 +170,7 @@ void receive_webhook(const http_context& ctx, const webhook_routes& routes,
   auto verdict = route.verify(wr, options);
   if (!verdict.valid)
     return reject(ctx, req, res, service, status_of(verdict.why),
-                  std::string{sig::to_string(verdict.why)}, verdict.detail,
-                  verdict.detail);
+                  rejection_of(verdict.why), verdict.detail, verdict.detail);
   auto events = to_events(service, hook->scheme, wr, now_ms);
   auto outcomes = ask<accept_outcomes>(ctx, ctx.webhooks, wh_accept_atom_v,
                                        events);
@@ -184,7 +183,7 @@ boost::json::object to_json(const webhook_stats& x) {
   boost::json::object rejected;
   uint64_t total = 0;
   for (auto& [reason, n] : x.counts.rejected) {
-    rejected[reason] = n;
+    rejected[to_string(reason)] = n;
     total += n;
   }
   return {{"received", x.counts.received},

@@ -384,7 +384,7 @@ readiness_report node::readiness() const {
   // An unreachable store only degrades the node: ingest and metrics work
   // without it, durable writes fail to their callers.
   auto probe = [&](auto handle, std::string name, std::string detail) {
-    component_health c{std::move(name), "ok", std::move(detail)};
+    component_health c{std::move(name), health_state::ok, std::move(detail)};
     self
       ->request<caf::message_priority::high>(handle, std::chrono::seconds{2},
                                              ping_atom_v)
@@ -395,10 +395,10 @@ readiness_report node::readiness() const {
                    : caf::to_string(err.context());
                  c.detail += c.detail.empty() ? reason : ": " + reason;
                  if (err == caf::make_error(error_code::store_unavailable)) {
-                   c.status = "degraded";
+                   c.status = health_state::degraded;
                    report.degraded = true;
                  } else {
-                   c.status = "down";
+                   c.status = health_state::down;
                    report.ready = false;
                  }
                });

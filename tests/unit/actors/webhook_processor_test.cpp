@@ -203,18 +203,19 @@ TEST_CASE_METHOD(fixture,
                  "a rejection is counted by reason and audited with its "
                  "detail and remote address") {
   self->send(processor, wh_reject_atom_v, std::string{"stripe"},
-             std::string{"bad_signature"},
+             webhook_rejection::bad_signature,
              std::string{"no v1 signature matches"}, std::string{"10.0.0.7"});
   self->send(processor, wh_reject_atom_v, std::string{"stripe"},
-             std::string{"expired"}, std::string{"t= is 600 s old"},
+             webhook_rejection::expired, std::string{"t= is 600 s old"},
              std::string{"10.0.0.8"});
   sched.run();
   auto s = stats();
   CHECK(s.counts.received == 2);
   CHECK(s.counts.verified == 0);
-  CHECK(s.counts.rejected
-        == std::map<std::string, uint64_t>{{"bad_signature", 1},
-                                           {"expired", 1}});
+  CHECK(
+    s.counts.rejected
+    == std::map<webhook_rejection, uint64_t>{
+      {webhook_rejection::bad_signature, 1}, {webhook_rejection::expired, 1}});
   auto trail = audit_trail();
   REQUIRE(trail.size() == 2);
   CHECK(trail[0].node == "node-a");
@@ -232,7 +233,7 @@ TEST_CASE_METHOD(fixture,
                  "audit record is dropped, not kept") {
   db->down = true;
   self->send(processor, wh_reject_atom_v, std::string{"stripe"},
-             std::string{"malformed"}, std::string{"no t="},
+             webhook_rejection::malformed, std::string{"no t="},
              std::string{"10.0.0.9"});
   sched.run();
   CHECK(stats().counts.rejected.size() == 1);
@@ -240,7 +241,7 @@ TEST_CASE_METHOD(fixture,
   // The next rejection goes out alone: the refused record was not queued
   // again (its log line is the record).
   self->send(processor, wh_reject_atom_v, std::string{"stripe"},
-             std::string{"malformed"}, std::string{"no v1="},
+             webhook_rejection::malformed, std::string{"no v1="},
              std::string{"10.0.0.9"});
   sched.run();
   auto trail = audit_trail();
@@ -329,7 +330,7 @@ TEST_CASE_METHOD(fixture,
   CHECK(log->got.empty());
   auto s = stats();
   REQUIRE(s.counts.rejected.size() == 1);
-  CHECK(s.counts.rejected.count("store_unavailable") == 1);
+  CHECK(s.counts.rejected.count(webhook_rejection::store_unavailable) == 1);
   // Back: the provider's retry is stored and delivered.
   db->down = false;
   CHECK(accept({event("evt_7")}) == accept_outcomes{accept_outcome::stored});

@@ -1,6 +1,7 @@
 #include "runtime/app/webhook_verify_cli.hpp"
 #include "runtime/core/crypto.hpp"
 #include "runtime/core/hex.hpp"
+#include "runtime/webhooks/rejection.hpp"
 #include "runtime/webhooks/signatures/verify.hpp"
 
 #include <catch2/catch.hpp>
@@ -472,4 +473,12 @@ TEST_CASE("base64 decoding is strict", "[signatures]") {
   CHECK(equal_constant_time("abc", "abc"));
   CHECK_FALSE(equal_constant_time("abc", "abd"));
   CHECK_FALSE(equal_constant_time("abc", "abcd"));
+}
+
+TEST_CASE("a failed verdict is rejected under the verifier's own reason text") {
+  using signatures::reason;
+  for (auto why : {reason::missing_header, reason::malformed,
+                   reason::bad_signature, reason::expired, reason::future})
+    CHECK(std::string{to_string(rejection_of(why))}
+          == signatures::to_string(why));
 }
