@@ -62,6 +62,12 @@ void dispatch(coordination_hub_pointer self);
 
 using hub_write = coordination_hub_state::hub_write;
 
+/// Writes waiting behind the one in flight. A burst of 20 000 published
+/// events (the benchmark) queues about as many opens; below that bound a
+/// burst loses durability, past it a store that stays slow costs memory
+/// (a queued open is about 0.5 KB: 100 000 of them about 50 MB).
+constexpr std::size_t max_queued_writes = 100'000;
+
 store_batcher<hub_write> make_writer(coordination_hub_pointer self) {
   using batch = std::vector<hub_write>;
   store_batcher<hub_write>::handlers h;
@@ -106,8 +112,8 @@ store_batcher<hub_write> make_writer(coordination_hub_pointer self) {
                        caf::make_error(error_code::store_unavailable,
                                        "too many store writes waiting"));
   };
-  return store_batcher<hub_write>{component, on_refusal::keep_if, 10000,
-                                  std::move(h)};
+  return store_batcher<hub_write>{component, on_refusal::keep_if,
+                                  max_queued_writes, std::move(h)};
 }
 
 void flush_writes(coordination_hub_pointer self) {
@@ -183,8 +189,7 @@ void send_outbox(coordination_hub_pointer self, outbox out) {
     if (i == st.endpoints.end() || !i->second)
       continue; // its deliveries time out
     if (st.gateway)
-      caf::send_as(st.gateway, i->second, assign_atom_v,
-                   std::move(events));
+      caf::send_as(st.gateway, i->second, assign_atom_v, std::move(events));
     else
       self->send(i->second, assign_atom_v, std::move(events));
   }
@@ -238,6 +243,12 @@ void on_stored(coordination_hub_pointer self, const std::string& id,
       p.deliver(id);
     st.stored_promises.erase(i);
   }
+  if (st.unstored_run > 0) {
+    log_info(component,
+             "the store takes events again; " + std::to_string(st.unstored_run)
+               + " were delivered without being stored");
+    st.unstored_run = 0;
+  }
   st.router->start(id, entry, now_ms(self));
 }
 
@@ -257,9 +268,12 @@ void on_store_refused(coordination_hub_pointer self, const std::string& id,
     return;
   }
   // An alert from the node itself: deliver it anyway, it is not durable.
-  log_warning(component,
-              "event " + id
-                + " delivered without being stored: " + caf::to_string(err));
+  if (st.unstored_run++ == 0)
+    log_warning(component,
+                "event " + id + " delivered without being stored ("
+                  + caf::to_string(err)
+                  + "); the next ones are counted until the store "
+                    "takes events again");
   st.router->start(id, {}, now_ms(self));
 }
 
@@ -715,8 +729,7 @@ coordination_hub(coordination_hub_pointer self,
     },
     [self](record_atom, const std::string& session, const std::string& service,
            call_samples& xs) { on_samples(self, session, service, xs); },
-    [self](assign_atom,
-           coordination_event& ev) -> caf::result<std::string> {
+    [self](assign_atom, coordination_event& ev) -> caf::result<std::string> {
       if (auto why = event_error(ev))
         return caf::make_error(error_code::invalid_argument, *why);
       auto routed = take_event(self, std::move(ev), true);

@@ -109,6 +109,9 @@ struct coordination_hub_state {
 
   uint64_t ticks = 0;
   uint64_t refused_registrations = 0;
+  /// Node events delivered without being stored since the store last took
+  /// an event: one warning per such run, not one per event.
+  uint64_t unstored_run = 0;
   /// The credential generation last checked against the agents' keys.
   uint64_t credentials_seen = 0;
   refusal_throttle refusals;

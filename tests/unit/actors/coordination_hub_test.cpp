@@ -174,3 +174,19 @@ TEST_CASE_METHOD(fixture,
   answer(again, again.box->events[0]);
   CHECK(record(id).state == event_state::completed);
 }
+
+TEST_CASE_METHOD(fixture,
+                 "a burst of 20 000 node events arriving while a store write "
+                 "is in flight is stored whole, none delivered unstored") {
+  auto a = join("ops-1", "ops");
+  constexpr int burst = 20'000;
+  for (int i = 0; i < burst; ++i) {
+    coordination_event ev;
+    ev.type = "cost_alert";
+    ev.source = "budget_controller";
+    self->send(hub, publish_atom_v, ev);
+  }
+  sched.run();
+  CHECK(db->xlen(coordination_keys::open_events("n1")).value() == burst);
+  CHECK_FALSE(a.box->events.empty());
+}
