@@ -81,47 +81,6 @@ int64_t estimated_cost(const state_type& st, const admission_request& r) {
                         * static_cast<double>(r.units));
 }
 
-/// The first tier `units` of `p` do not fit now, with its wait; null tier
-/// when all fit. Normal and low must leave the reserved share free.
-struct fit_result {
-  /// The tier that does not fit, as the reason to deny; none if all fit.
-  budget::denial_reason tier = budget::denial_reason::none;
-  int64_t wait_ms = 0;
-};
-
-template <class Tier>
-bool tier_fits(const state_type& st, const Tier& tier, priority p,
-               uint64_t units, int64_t now) {
-  return !tier.limited()
-    || st.reserved.admits(p, units, tier.available(now), tier.capacity());
-}
-
-template <class Tier>
-int64_t tier_wait(const state_type& st, const Tier& tier, priority p,
-                  uint64_t units, int64_t now) {
-  return tier.wait_ms(units + st.reserved.held_back(p, tier.capacity()), now);
-}
-
-fit_result check_fit(const state_type& st, priority p, uint64_t units,
-                     int64_t now) {
-  if (!tier_fits(st, *st.burst, p, units, now))
-    return {budget::denial_reason::burst, tier_wait(st, *st.burst, p, units, now)};
-  if (!tier_fits(st, *st.sustained, p, units, now))
-    return {budget::denial_reason::sustained, tier_wait(st, *st.sustained, p, units, now)};
-  if (!tier_fits(st, *st.daily, p, units, now))
-    return {budget::denial_reason::daily, tier_wait(st, *st.daily, p, units, now)};
-  return {};
-}
-
-void take(state_type& st, uint64_t units, int64_t now) {
-  if (st.burst->limited())
-    st.burst->try_take(units, now);
-  if (st.sustained->limited())
-    st.sustained->try_take(units, now);
-  if (st.daily->limited())
-    st.daily->try_take(units, now);
-}
-
 admission_decision denial(budget_controller_pointer self,
                           budget::denial_reason reason,
                           int64_t retry_after_ms) {
@@ -136,12 +95,10 @@ admission_decision denial(budget_controller_pointer self,
 void fill_remaining(budget_controller_pointer self, admission_decision& d,
                     int64_t now) {
   auto& st = self->state;
-  auto left = [now](const auto& tier) -> int64_t {
-    return tier.limited() ? static_cast<int64_t>(tier.available(now)) : -1;
-  };
-  d.burst_left = left(*st.burst);
-  d.sustained_left = left(*st.sustained);
-  d.daily_left = left(*st.daily);
+  auto left = st.limits->left(now);
+  d.burst_left = left.burst;
+  d.sustained_left = left.sustained;
+  d.daily_left = left.daily;
   auto budget = st.budget->budget_micro();
   d.budget_left_micros = budget > 0
     ? std::max<int64_t>(budget - st.budget->spend_micro(), 0)
@@ -249,39 +206,6 @@ void observe_spend(budget_controller_pointer self, int64_t spend) {
   handle_events(self, self->state.budget->observe(spend), "budget_controller");
 }
 
-/// Whether a total spend of `spend` after a reservation is within what
-/// priority `p` may spend.
-bool spend_allowed(const state_type& st, priority p, int64_t spend,
-                   budget::denial_reason& reason) {
-  auto budget = st.budget->budget_micro();
-  auto ov = st.budget->override_mode();
-  if (budget <= 0 || ov == budget::budget_override::lift)
-    return true;
-  if (p == priority::critical) {
-    if (st.service.hard_cap && spend > budget) {
-      reason = budget::denial_reason::hard_cap;
-      return false;
-    }
-    return true;
-  }
-  if (ov == budget::budget_override::force) {
-    reason = budget::denial_reason::budget_throttle;
-    return false;
-  }
-  if (!st.budget->within_throttle(spend)) {
-    reason = st.service.hard_cap && spend > budget
-               ? budget::denial_reason::hard_cap
-               : budget::denial_reason::budget_throttle;
-    return false;
-  }
-  return true;
-}
-
-void give_back(state_type& st, uint64_t units, int64_t now) {
-  if (st.burst->limited())
-    st.burst->put_back(units, now);
-}
-
 void grant_now(budget_controller_pointer self, state_type::reservation& r,
                int64_t now) {
   auto& st = self->state;
@@ -292,11 +216,8 @@ void grant_now(budget_controller_pointer self, state_type::reservation& r,
   d.reserved_micros = r.cost;
   d.grant_id = st.settings.node + ":" + st.service.name + ":"
     + std::to_string(++st.grants);
-  if (r.cost > 0) {
-    st.open_grants.push_back(
-      {d.grant_id, r.cost, now + st.settings.grant_ttl_ms});
-    st.reserved_micros += r.cost;
-  }
+  if (r.cost > 0)
+    st.ledger.open(r.cost, now + st.settings.grant_ttl_ms);
   fill_remaining(self, d, now);
   r.promise.deliver(std::move(d));
 }
@@ -331,18 +252,20 @@ make_reserver(budget_controller_pointer self) {
     for (std::size_t i = 0; i < xs.size(); ++i) {
       auto& r = xs[i];
       auto& res = rs[2 * i];
-      auto reason = budget::denial_reason::none;
       if (res.error) {
-        give_back(st, r.request.units, now);
-        r.promise.deliver(denial(self, budget::denial_reason::store_unavailable, 1000));
+        st.limits->give_back(r.request.units, now);
+        r.promise.deliver(
+          denial(self, budget::denial_reason::store_unavailable, 1000));
         continue;
       }
       latest = std::max(latest, res.integer);
-      if (!spend_allowed(st, priority_of(r.request), res.integer, reason)) {
+      auto reason = budget::spend_denial(*st.budget, st.service.hard_cap,
+                                         priority_of(r.request), res.integer);
+      if (reason != budget::denial_reason::none) {
         undo.push_back(store::write_op::make_incr_by(spend_key(st), -r.cost));
         undo.push_back(
           store::write_op::make_hincr_by(days_key(st), day, -r.cost));
-        give_back(st, r.request.units, now);
+        st.limits->give_back(r.request.units, now);
         r.promise.deliver(denial(self, reason, ms_until_next_utc_month(now)));
         continue;
       }
@@ -367,8 +290,9 @@ make_reserver(budget_controller_pointer self) {
                 st.service.name
                   + ": cannot reserve spend: " + caf::to_string(err));
     for (auto& r : xs) {
-      give_back(st, r.request.units, now);
-      r.promise.deliver(denial(self, budget::denial_reason::store_unavailable, 1000));
+      st.limits->give_back(r.request.units, now);
+      r.promise.deliver(
+        denial(self, budget::denial_reason::store_unavailable, 1000));
     }
     // What queued meanwhile is tried at once (and answered quickly if the
     // store is still away).
@@ -413,24 +337,24 @@ void serve_queue(budget_controller_pointer self, int64_t now) {
     if (i == st.waiting_by_id.end())
       continue;
     auto p = expired.prio;
-    auto f = check_fit(st, p, st.queue.units_ahead(expired) + expired.units,
-                       now);
+    auto f = st.limits->check(p, st.queue.units_ahead(expired) + expired.units,
+                              now);
     auto reason = f.tier != budget::denial_reason::none
-                    ? f.tier
-                    : budget::denial_reason::burst;
+      ? f.tier
+      : budget::denial_reason::burst;
     i->second.promise.deliver(denial(self, reason, f.wait_ms));
     st.waiting_by_id.erase(i);
   }
   for (;;) {
     auto next = st.queue.pop_next([&](const budget::waiting_request& r) {
-      return check_fit(st, r.prio, r.units, now).tier == budget::denial_reason::none;
+      return st.limits->check(r.prio, r.units, now).fits();
     });
     if (!next)
       break;
     auto i = st.waiting_by_id.find(next->id);
     if (i == st.waiting_by_id.end())
       continue;
-    take(st, next->units, now);
+    st.limits->take(next->units, now);
     auto w = std::move(i->second);
     st.waiting_by_id.erase(i);
     admit_taken(self, w.request, w.cost, now - w.arrival_ms,
@@ -449,27 +373,17 @@ int64_t next_queue_event(budget_controller_pointer self, int64_t now) {
   return next;
 }
 
-void release_expired_grants(budget_controller_pointer self, int64_t now) {
-  auto& st = self->state;
-  while (!st.open_grants.empty() && st.open_grants.front().expires_ms <= now) {
-    st.unwritten_delta -= st.open_grants.front().cost;
-    st.reserved_micros -= st.open_grants.front().cost;
-    st.open_grants.pop_front();
-  }
-}
-
 /// Hands the reconciliation delta to the store; what the store refuses is
 /// retried with the next one.
 void write_delta(budget_controller_pointer self) {
   auto& st = self->state;
-  if (st.unwritten_delta != 0) {
+  if (auto delta = st.ledger.take_delta(); delta != 0) {
     auto day = day_field(now_ms(self));
     auto last = st.delta_writer->back();
     if (last && last->month == st.month && last->day == day)
-      last->micros += st.unwritten_delta;
+      last->micros += delta;
     else
-      st.delta_writer->push({st.month, day, st.unwritten_delta});
-    st.unwritten_delta = 0;
+      st.delta_writer->push({st.month, day, delta});
   }
   st.delta_writer->flush(self, st.store, store_timeout);
 }
@@ -527,11 +441,9 @@ void refresh(budget_controller_pointer self, int64_t now) {
     handle_events(self, st.budget->roll_month(), "budget_controller");
     st.forecast_alerted = false;
     // Reservations and deltas of the old month stay in the old month.
-    st.open_grants.clear();
-    st.reserved_micros = 0;
-    st.unwritten_delta = 0;
+    st.ledger.clear();
   }
-  release_expired_grants(self, now);
+  st.ledger.expire(now);
   write_delta(self);
   self->request(st.store, store_timeout, kv_get_atom_v, spend_key(st))
     .then(
@@ -724,26 +636,20 @@ std::vector<std::string> apply_settings(budget_controller_pointer self,
   auto& now_limits = wanted.limits;
   if (was.burst.capacity != now_limits.burst.capacity
       || was.burst.refill_per_s != now_limits.burst.refill_per_s)
-    st.burst->reconfigure(now_limits.burst.capacity,
-                          now_limits.burst.refill_per_s, now);
+    st.limits->burst.reconfigure(now_limits.burst.capacity,
+                                 now_limits.burst.refill_per_s, now);
   if (was.sustained.window_s != now_limits.sustained.window_s) {
-    // Another window: the units counted now count for a whole new window,
-    // erring long as the tier does (at most one window of late grants).
-    auto counted = st.sustained->limited() ? st.sustained->count(now) : 0;
-    st.sustained.emplace(now_limits.sustained.limit,
-                         int64_t{now_limits.sustained.window_s} * 1000);
-    st.sustained->try_take(std::min(counted, now_limits.sustained.limit), now);
+    st.limits->resize_sustained(now_limits.sustained.limit,
+                                int64_t{now_limits.sustained.window_s} * 1000,
+                                now);
   } else if (was.sustained.limit != now_limits.sustained.limit) {
-    st.sustained->set_limit(now_limits.sustained.limit);
+    st.limits->sustained.set_limit(now_limits.sustained.limit);
   }
   if (was.daily.limit != now_limits.daily.limit
       || was.daily.time_zone != now_limits.daily.time_zone) {
-    auto used = st.daily->used(now);
-    st.daily.emplace(now_limits.daily.limit, load_zone(wanted));
-    // Today's calls still count against the new daily limit.
-    st.daily->try_take(std::min(used, now_limits.daily.limit), now);
+    st.limits->replace_daily(now_limits.daily.limit, load_zone(wanted), now);
   }
-  st.reserved = budget::reserved_share{now_limits.reserved_share};
+  st.limits->reserved = budget::reserved_share{now_limits.reserved_share};
   auto& b = wanted.breaker;
   st.breaker->reconfigure(b.error_rate, b.min_calls, b.open_s,
                           b.half_open_probes);
@@ -773,7 +679,7 @@ budget_status make_status(budget_controller_pointer self) {
   s.service = st.service.name;
   s.spend_micros = st.budget->spend_micro();
   s.budget_micros = st.budget->budget_micro();
-  s.reserved_micros = st.reserved_micros;
+  s.reserved_micros = st.ledger.reserved_micros();
   s.mode = st.budget->mode();
   s.override_mode = st.budget->override_mode();
   s.breaker = st.breaker->state();
@@ -781,9 +687,9 @@ budget_status make_status(budget_controller_pointer self) {
   s.granted = st.granted;
   s.denied.assign(st.denied.begin(), st.denied.end());
   s.queued = st.queue.size();
-  s.sustained_limit = st.sustained->capacity();
+  s.sustained_limit = st.limits->sustained.capacity();
   s.sustained_window_s = st.service.limits.sustained.window_s;
-  s.daily_limit = st.daily->capacity();
+  s.daily_limit = st.limits->daily.capacity();
   s.reserved_share = st.service.limits.reserved_share;
   s.throttle_bp = st.budget->throttle_bp();
   return s;
@@ -798,11 +704,11 @@ budget_controller(budget_controller_pointer self, service_config service,
   st.settings = std::move(settings);
   st.store = std::move(store);
   auto& limits = service.limits;
-  st.burst.emplace(limits.burst.capacity, limits.burst.refill_per_s);
-  st.sustained.emplace(limits.sustained.limit,
-                       int64_t{limits.sustained.window_s} * 1000);
-  st.daily.emplace(limits.daily.limit, load_zone(service));
-  st.reserved = budget::reserved_share{limits.reserved_share};
+  st.limits.emplace(budget::admission_limits{
+    {limits.burst.capacity, limits.burst.refill_per_s},
+    {limits.sustained.limit, int64_t{limits.sustained.window_s} * 1000},
+    {limits.daily.limit, load_zone(service)},
+    budget::reserved_share{limits.reserved_share}});
   st.budget.emplace(std::llround(service.budget_usd_month * 1e6),
                     service.hard_cap, service.alert_levels_bp,
                     service.throttle_bp);
@@ -825,7 +731,8 @@ budget_controller(budget_controller_pointer self, service_config service,
         return caf::make_error(error_code::invalid_argument,
                                "units must be at least 1");
       if (!st.breaker->allow(now))
-        return denial(self, budget::denial_reason::circuit_open, st.breaker->wait_ms(now));
+        return denial(self, budget::denial_reason::circuit_open,
+                      st.breaker->wait_ms(now));
       if (!st.budget->admits(p))
         return denial(self,
                       st.budget->mode() == budget::budget_mode::capped
@@ -835,9 +742,9 @@ budget_controller(budget_controller_pointer self, service_config service,
       serve_queue(self, now);
       auto cost = estimated_cost(st, req);
       auto promise = self->make_response_promise<admission_decision>();
-      auto f = check_fit(st, p, req.units, now);
-      if (f.tier == budget::denial_reason::none) {
-        take(st, req.units, now);
+      auto f = st.limits->check(p, req.units, now);
+      if (f.fits()) {
+        st.limits->take(req.units, now);
         admit_taken(self, req, cost, 0, promise);
         return promise;
       }
@@ -857,16 +764,7 @@ budget_controller(budget_controller_pointer self, service_config service,
       auto now = now_ms(self);
       for (auto outcome : x.outcomes)
         st.breaker->record(outcome, now);
-      // Each reported call settles the oldest open grant: its estimate out,
-      // its actual cost in.
-      int64_t estimates = 0;
-      for (std::size_t i = 0; i < x.outcomes.size() && !st.open_grants.empty();
-           ++i) {
-        estimates += st.open_grants.front().cost;
-        st.open_grants.pop_front();
-      }
-      st.reserved_micros -= estimates;
-      st.unwritten_delta += x.cost_micros - estimates;
+      st.ledger.settle(x.outcomes.size(), x.cost_micros);
       write_delta(self);
     },
     [=](budget_atom) -> caf::result<budget_status> {
@@ -917,23 +815,22 @@ budget_controller(budget_controller_pointer self, service_config service,
       if (tier == budget::limit_tier::sustained) {
         before = std::to_string(limits.sustained.limit);
         limits.sustained.limit = value;
-        st.sustained.emplace(value, int64_t{limits.sustained.window_s} * 1000);
+        st.limits->sustained = budget::sliding_window{
+          value, int64_t{limits.sustained.window_s} * 1000};
       } else if (tier == budget::limit_tier::daily) {
         before = std::to_string(limits.daily.limit);
-        auto used = st.daily->used(now_ms(self));
         limits.daily.limit = value;
         std::string error;
         auto zone = budget::time_zone::load(limits.daily.time_zone, error);
-        st.daily.emplace(value, zone ? *zone : budget::time_zone::utc());
-        // Today's calls still count against the new daily limit.
-        st.daily->try_take(std::min(used, value), now_ms(self));
+        st.limits->replace_daily(value, zone ? *zone : budget::time_zone::utc(),
+                                 now_ms(self));
       } else {
         return caf::make_error(error_code::invalid_argument,
                                "tier must be sustained or daily");
       }
       write_audit(self, who, "budget.set_limit", "ok",
-                  std::string{"limits."} + to_string(tier) + ".limit " + before + " -> "
-                    + std::to_string(value));
+                  std::string{"limits."} + to_string(tier) + ".limit " + before
+                    + " -> " + std::to_string(value));
       return make_status(self);
     },
     [=](ping_atom) { return true; },

@@ -1,20 +1,17 @@
 #pragma once
 
 #include "actors/store_batcher.hpp"
+#include "runtime/budget/admission_limits.hpp"
 #include "runtime/budget/admission_queue.hpp"
 #include "runtime/budget/budget_state.hpp"
 #include "runtime/budget/circuit_breaker.hpp"
-#include "runtime/budget/daily_limit.hpp"
-#include "runtime/budget/reserved_share.hpp"
-#include "runtime/budget/sliding_window.hpp"
-#include "runtime/budget/token_bucket.hpp"
+#include "runtime/budget/spend_ledger.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/messages.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
-#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -44,10 +41,7 @@ struct budget_controller_state {
   service_config service;
   budget_controller_settings settings;
   store_actor store;
-  std::optional<budget::token_bucket> burst;
-  std::optional<budget::sliding_window> sustained;
-  std::optional<budget::daily_limit> daily;
-  budget::reserved_share reserved;
+  std::optional<budget::admission_limits> limits;
   std::optional<budget::budget_state> budget;
   std::optional<budget::circuit_breaker> breaker;
   budget::admission_queue queue;
@@ -72,18 +66,10 @@ struct budget_controller_state {
   /// refused batch is denied (the callers retry), never kept.
   std::optional<store_batcher<reservation>> reserver;
 
-  /// Granted, reserved, not yet reconciled with a call's cost; oldest first.
-  struct grant {
-    std::string id;
-    int64_t cost = 0;
-    int64_t expires_ms = 0;
-  };
-  std::deque<grant> open_grants;
-  int64_t reserved_micros = 0;
+  /// Granted, reserved, not yet settled by a call's cost.
+  budget::spend_ledger ledger;
   /// The last read of the month's spend failed (logged once per outage).
   bool spend_read_failing = false;
-  /// Reconciliation deltas not yet handed to `delta_writer`.
-  int64_t unwritten_delta = 0;
   /// A spend delta for one month's and one day's counters.
   struct spend_delta {
     std::string month;
