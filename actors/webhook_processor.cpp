@@ -4,6 +4,7 @@
 #include "runtime/core/audit.hpp"
 #include "runtime/core/log.hpp"
 #include "runtime/core/wall_time.hpp"
+#include "runtime/webhooks/event_history.hpp"
 #include "runtime/webhooks/webhook_queue.hpp"
 
 #include <boost/json/object.hpp>
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 
 namespace streamb {
 
@@ -21,13 +23,6 @@ namespace {
 constexpr auto store_timeout = std::chrono::seconds{5};
 /// Entries read or claimed per store round trip.
 constexpr uint64_t read_batch = 100;
-
-/// "attempt_03": zero-padded so that the history sorts by attempt.
-std::string attempt_field(uint32_t n) {
-  auto digits = std::to_string(n);
-  return "attempt_"
-    + std::string(digits.size() < 2 ? 2 - digits.size() : 0, '0') + digits;
-}
 
 webhook_counters& counters_of(webhook_processor_pointer self,
                               const std::string& service) {
@@ -211,15 +206,7 @@ void store_new(webhook_processor_pointer self, accept_batch batch,
       ops.push_back(
         store::write_op::make_set(keys::dedup(ev.id), "stored", ttl));
       ops.push_back(store::write_op::make_hset(
-        keys::event(ev.id),
-        {{"service", ev.service},
-         {"type", ev.type},
-         {"critical", ev.critical ? "true" : "false"},
-         {"received_at", iso8601_utc(ev.received_ms)},
-         {"verdict", "verified"},
-         {"status", "queued"},
-         {"attempts", "0"},
-         {"node", st.settings.node}}));
+        keys::event(ev.id), event_history::queued(ev, st.settings.node)));
       ops.push_back(store::write_op::make_expire(
         keys::event(ev.id), retention + now - ev.received_ms));
     }
@@ -294,13 +281,7 @@ make_acceptor(webhook_processor_pointer self) {
           fail_accepts(self, batch, err);
           return true;
         }
-        auto& value = rs[k + 1].text;
-        if (value == (*tokens)[i][j])
-          outcomes[i].push_back(accept_outcome::stored);
-        else if (value.rfind("pending:", 0) == 0)
-          outcomes[i].push_back(accept_outcome::in_progress);
-        else
-          outcomes[i].push_back(accept_outcome::duplicate);
+        outcomes[i].push_back(dedup_outcome((*tokens)[i][j], rs[k + 1].text));
       }
     }
     store_new(self, std::move(batch), std::move(outcomes));
@@ -314,15 +295,6 @@ make_acceptor(webhook_processor_pointer self) {
 }
 
 // -- delivering ---------------------------------------------------------------
-
-/// Entry ids are unique per stream only.
-std::string held_key(bool critical, const std::string& entry_id) {
-  return (critical ? "c:" : "n:") + entry_id;
-}
-
-std::size_t buffered(webhook_processor_pointer self) {
-  return self->state.held.size();
-}
 
 void ack_ops(write_ops& ops, const webhook_event& ev) {
   ops.push_back(store::write_op::make_xack(keys::queue(ev.critical),
@@ -339,12 +311,8 @@ void on_delivered(webhook_processor_pointer self, const webhook_event& ev) {
   write_ops ops;
   ack_ops(ops, ev);
   ops.push_back(store::write_op::make_hset(
-    keys::event(ev.id),
-    {{"status", "delivered"},
-     {"delivered_at", iso8601_utc(now)},
-     {"attempts", std::to_string(ev.attempts)},
-     {attempt_field(ev.attempts), iso8601_utc(now) + " delivered"}}));
-  st.held.erase(held_key(ev.critical, ev.entry_id));
+    keys::event(ev.id), event_history::delivered(ev.attempts, now)));
+  st.deliveries.release(ev);
   write_durably(self, std::move(ops));
 }
 
@@ -353,7 +321,6 @@ void on_failed(webhook_processor_pointer self, webhook_event ev,
   auto& st = self->state;
   auto& c = counters_of(self, ev.service);
   auto now = epoch_ms(self->clock());
-  auto attempt_note = iso8601_utc(now) + " failed: " + why;
   auto& delays = st.settings.delivery.retry_delays_s;
   if (ev.attempts > delays.size()) {
     ++c.dead_lettered;
@@ -366,13 +333,9 @@ void on_failed(webhook_processor_pointer self, webhook_event ev,
     write_ops ops;
     ops.push_back(store::write_op::make_xadd(keys::dead, std::move(fields)));
     ack_ops(ops, ev);
-    ops.push_back(
-      store::write_op::make_hset(keys::event(ev.id),
-                                 {{"status", "dead_lettered"},
-                                  {"attempts", std::to_string(ev.attempts)},
-                                  {"last_error", why},
-                                  {attempt_field(ev.attempts), attempt_note}}));
-    st.held.erase(held_key(ev.critical, ev.entry_id));
+    ops.push_back(store::write_op::make_hset(
+      keys::event(ev.id), event_history::dead_lettered(ev.attempts, why, now)));
+    st.deliveries.release(ev);
     write_durably(self, std::move(ops));
     return;
   }
@@ -380,13 +343,9 @@ void on_failed(webhook_processor_pointer self, webhook_event ev,
   std::uniform_real_distribution<double> unit{0.0, 1.0};
   auto delay = retry_delay_ms(delays, ev.attempts, unit(st.rng));
   write_ops ops;
-  ops.push_back(
-    store::write_op::make_hset(keys::event(ev.id),
-                               {{"status", "retrying"},
-                                {"attempts", std::to_string(ev.attempts)},
-                                {"last_error", why},
-                                {"next_attempt_at", iso8601_utc(now + delay)},
-                                {attempt_field(ev.attempts), attempt_note}}));
+  ops.push_back(store::write_op::make_hset(
+    keys::event(ev.id),
+    event_history::retrying(ev.attempts, why, now, now + delay)));
   // The history is for the operator; the retry itself lives in memory and,
   // after a crash, in the queue's pending list.
   self->request(st.store, store_timeout, write_atom_v, std::move(ops))
@@ -400,9 +359,9 @@ void on_failed(webhook_processor_pointer self, webhook_event ev,
                      std::move(ev));
 }
 
+/// Hands an event (counted in flight by `dispatch`) to the subscriber.
 void deliver(webhook_processor_pointer self, webhook_event ev) {
   auto& st = self->state;
-  ++st.in_flight;
   ++ev.attempts;
   self
     ->request(st.subscriber,
@@ -410,7 +369,7 @@ void deliver(webhook_processor_pointer self, webhook_event ev) {
               deliver_atom_v, ev)
     .then(
       [self, ev](bool handled) {
-        --self->state.in_flight;
+        self->state.deliveries.finished();
         if (handled)
           on_delivered(self, ev);
         else
@@ -418,7 +377,7 @@ void deliver(webhook_processor_pointer self, webhook_event ev) {
         dispatch(self);
       },
       [self, ev](caf::error& err) {
-        --self->state.in_flight;
+        self->state.deliveries.finished();
         on_failed(self, ev, caf::to_string(err));
         dispatch(self);
       });
@@ -428,26 +387,22 @@ void deliver(webhook_processor_pointer self, webhook_event ev) {
 /// entry recovered after a crash) only if its history does not say so.
 void deliver_checked(webhook_processor_pointer self, webhook_event ev) {
   auto& st = self->state;
-  ++st.in_flight;
   self->request(st.store, store_timeout, hgetall_atom_v, keys::event(ev.id))
     .then(
-      [self, ev](store::field_list& fields) mutable {
-        --self->state.in_flight;
-        for (auto& [name, value] : fields)
-          if (name == "status"
-              && (value == "delivered" || value == "dead_lettered")) {
-            write_ops ops;
-            ack_ops(ops, ev);
-            self->state.held.erase(held_key(ev.critical, ev.entry_id));
-            write_durably(self, std::move(ops));
-            dispatch(self);
-            return;
-          }
-        deliver(self, std::move(ev));
+      [self, ev](store::field_list& history) mutable {
+        if (!event_history::finished(history))
+          return deliver(self, std::move(ev));
+        auto& st = self->state;
+        st.deliveries.finished();
+        st.deliveries.release(ev);
+        write_ops ops;
+        ack_ops(ops, ev);
+        write_durably(self, std::move(ops));
+        dispatch(self);
       },
       [self, ev](caf::error& err) mutable {
         // Without the history we cannot tell: try again later.
-        --self->state.in_flight;
+        self->state.deliveries.finished();
         log_warning("webhook_processor",
                     "cannot check " + ev.id + ": " + caf::to_string(err));
         self->delayed_send(self, std::chrono::seconds{1}, wh_retry_atom_v,
@@ -457,15 +412,11 @@ void deliver_checked(webhook_processor_pointer self, webhook_event ev) {
 
 void dispatch(webhook_processor_pointer self) {
   auto& st = self->state;
-  while (st.in_flight < st.settings.delivery.max_in_flight
-         && (!st.critical.empty() || !st.normal.empty())) {
-    auto& q = st.critical.empty() ? st.normal : st.critical;
-    auto ev = std::move(q.front());
-    q.pop_front();
-    if (ev.attempts > 0)
-      deliver_checked(self, std::move(ev));
+  while (auto ev = st.deliveries.next()) {
+    if (ev->attempts > 0)
+      deliver_checked(self, std::move(*ev));
     else
-      deliver(self, std::move(ev));
+      deliver(self, std::move(*ev));
   }
 }
 
@@ -480,15 +431,7 @@ void take(webhook_processor_pointer self, const stream_entries& entries,
       log_error("webhook_processor", caf::to_string(ev.error()));
       continue;
     }
-    auto key = held_key(ev->critical, e.id);
-    if (st.held.count(key) > 0)
-      continue;
-    // A recovered entry's count is unknown; 1 makes dispatch check its
-    // history first and costs it one try of the schedule at most.
-    if (maybe_seen && ev->attempts == 0)
-      ev->attempts = 1;
-    st.held.insert(key);
-    (ev->critical ? st.critical : st.normal).push_back(std::move(*ev));
+    st.deliveries.take(std::move(*ev), maybe_seen);
   }
 }
 
@@ -568,7 +511,7 @@ void poll(webhook_processor_pointer self) {
     st.poll_again = true;
     return;
   }
-  if (buffered(self) >= st.settings.max_buffered)
+  if (st.deliveries.held() >= st.settings.max_buffered)
     return;
   st.polling = true;
   st.poll_again = false;
@@ -661,14 +604,140 @@ void ensure_groups(webhook_processor_pointer self) {
   create_group(self, true);
 }
 
+// -- dead letters and replay -----------------------------------------------
+
+using dead_promise = caf::typed_response_promise<stream_entries>;
+
+/// Second step of listing: leaves out the dead letters replayed already.
+void drop_replayed(webhook_processor_pointer self, dead_promise promise,
+                   const std::string& service, stream_entries dead) {
+  self
+    ->request(self->state.store, store_timeout, hgetall_atom_v,
+              std::string{keys::replayed})
+    .then(
+      [promise, service, dead](store::field_list& replayed) mutable {
+        std::set<std::string> done;
+        for (auto& kv : replayed)
+          done.insert(kv.first);
+        stream_entries result;
+        for (auto& e : dead)
+          if ((service.empty()
+               || store::find_field(e.fields, "service") == service)
+              && done.count(e.id) == 0)
+            result.push_back(std::move(e));
+        promise.deliver(std::move(result));
+      },
+      [promise](caf::error& err) mutable { promise.deliver(err); });
+}
+
+/// The dead letters of `service` (all services when empty) not yet
+/// replayed, oldest first.
+void list_dead(webhook_processor_pointer self, dead_promise promise,
+               const std::string& service) {
+  self
+    ->request(self->state.store, store_timeout, xrange_atom_v,
+              std::string{keys::dead}, std::string{"-"}, std::string{"+"},
+              uint64_t{0})
+    .then(
+      [self, promise, service](stream_entries& dead) mutable {
+        drop_replayed(self, promise, service, std::move(dead));
+      },
+      [promise](caf::error& err) mutable { promise.deliver(err); });
+}
+
+/// A replay in progress: who asked for which dead letter, and the answer.
+struct replay_request {
+  caf::typed_response_promise<std::string> promise;
+  std::string dead_id;
+  std::string who;
+};
+
+/// Last step: the new queue entry, the mapping dead letter -> event, the
+/// event's history and the audit record, in one batch.
+void replay_enqueue(webhook_processor_pointer self, replay_request r,
+                    webhook_event ev) {
+  write_ops ops;
+  ops.push_back(store::write_op::make_xadd(keys::queue(ev.critical),
+                                           to_fields(ev), queue_trim(self)));
+  ops.push_back(store::write_op::make_hset(std::string{keys::replayed},
+                                           {{r.dead_id, ev.id}}));
+  ops.push_back(
+    store::write_op::make_hset(keys::event(ev.id), event_history::replayed()));
+  ops.push_back(replay_audit(self, r.dead_id, ev.id, r.who));
+  self->request(self->state.store, store_timeout, write_atom_v, std::move(ops))
+    .then(
+      [self, r, id = ev.id](write_results& rs) mutable {
+        for (auto& x : rs)
+          if (x.error) {
+            r.promise.deliver(x.error);
+            return;
+          }
+        poll(self);
+        r.promise.deliver(id);
+      },
+      [r](caf::error& err) mutable { r.promise.deliver(err); });
+}
+
+/// Second step: the claim on the dead letter (SET NX), so that it is
+/// replayed once however many operators ask.
+void replay_claim(webhook_processor_pointer self, replay_request r,
+                  webhook_event ev) {
+  write_ops claim{store::write_op::make_set_nx(
+    std::string{keys::replayed} + ":" + r.dead_id, ev.id)};
+  self
+    ->request(self->state.store, store_timeout, write_atom_v, std::move(claim))
+    .then(
+      [self, r, ev](write_results& rs) mutable {
+        if (rs.size() != 1) {
+          r.promise.deliver(caf::make_error(error_code::store_error,
+                                            "the store answered "
+                                              + std::to_string(rs.size())
+                                              + " results to one claim"));
+          return;
+        }
+        if (rs.front().error) {
+          r.promise.deliver(rs.front().error);
+          return;
+        }
+        if (rs.front().integer == 0) {
+          r.promise.deliver(caf::make_error(error_code::conflict,
+                                            "dead letter " + r.dead_id
+                                              + " was replayed already"));
+          return;
+        }
+        replay_enqueue(self, std::move(r), std::move(ev));
+      },
+      [r](caf::error& err) mutable { r.promise.deliver(err); });
+}
+
+/// First step: the dead letter itself.
+void replay_find(webhook_processor_pointer self, replay_request r) {
+  self
+    ->request(self->state.store, store_timeout, xrange_atom_v,
+              std::string{keys::dead}, r.dead_id, r.dead_id, uint64_t{1})
+    .then(
+      [self, r](stream_entries& found) mutable {
+        if (found.empty() || found.front().id != r.dead_id) {
+          r.promise.deliver(caf::make_error(error_code::not_found,
+                                            "no dead letter " + r.dead_id));
+          return;
+        }
+        auto ev = webhook_from_entry(found.front());
+        if (!ev) {
+          r.promise.deliver(ev.error());
+          return;
+        }
+        ev->attempts = 0;
+        replay_claim(self, std::move(r), std::move(*ev));
+      },
+      [r](caf::error& err) mutable { r.promise.deliver(err); });
+}
+
 // -- operator views -----------------------------------------------------------
 
 webhook_stats_list make_stats(webhook_processor_pointer self) {
   webhook_stats_list result;
-  std::map<std::string, uint64_t> pending;
-  for (auto& q : {&self->state.critical, &self->state.normal})
-    for (auto& ev : *q)
-      ++pending[ev.service];
+  auto pending = self->state.deliveries.waiting_by_service();
   for (auto& [service, c] : self->state.counters) {
     webhook_stats x;
     x.service = service;
@@ -692,6 +761,7 @@ webhook_processor(webhook_processor_pointer self,
   auto& st = self->state;
   st.settings = std::move(settings);
   st.store = std::move(store);
+  st.deliveries = delivery_queue{st.settings.delivery.max_in_flight};
   st.acceptor.emplace(make_acceptor(self));
   st.outcome_writer.emplace(make_outcome_writer(self));
   st.audit_writer.emplace(make_audit_writer());
@@ -722,114 +792,20 @@ webhook_processor(webhook_processor_pointer self,
                          wh_poll_atom_v);
     },
     [=](wh_retry_atom, webhook_event& ev) {
-      auto& st = self->state;
-      (ev.critical ? st.critical : st.normal).push_back(std::move(ev));
+      self->state.deliveries.requeue(std::move(ev));
       dispatch(self);
     },
     [=](wh_stats_atom) { return make_stats(self); },
     [=](wh_dead_atom,
         const std::string& service) -> caf::result<stream_entries> {
       auto promise = self->make_response_promise<stream_entries>();
-      auto& st = self->state;
-      self
-        ->request(st.store, store_timeout, xrange_atom_v,
-                  std::string{keys::dead}, std::string{"-"}, std::string{"+"},
-                  uint64_t{0})
-        .then(
-          [self, promise, service](stream_entries& dead) mutable {
-            self
-              ->request(self->state.store, store_timeout, hgetall_atom_v,
-                        std::string{keys::replayed})
-              .then(
-                [promise, service, dead](store::field_list& replayed) mutable {
-                  stream_entries result;
-                  for (auto& e : dead) {
-                    if (!service.empty()
-                        && store::find_field(e.fields, "service") != service)
-                      continue;
-                    auto done = std::any_of(replayed.begin(), replayed.end(),
-                                            [&](auto& kv) {
-                                              return kv.first == e.id;
-                                            });
-                    if (!done)
-                      result.push_back(std::move(e));
-                  }
-                  promise.deliver(std::move(result));
-                },
-                [promise](caf::error& err) mutable { promise.deliver(err); });
-          },
-          [promise](caf::error& err) mutable { promise.deliver(err); });
+      list_dead(self, promise, service);
       return promise;
     },
     [=](wh_replay_atom, const std::string& dead_id,
         const std::string& who) -> caf::result<std::string> {
       auto promise = self->make_response_promise<std::string>();
-      auto& st = self->state;
-      self
-        ->request(st.store, store_timeout, xrange_atom_v,
-                  std::string{keys::dead}, dead_id, dead_id, uint64_t{1})
-        .then(
-          [self, promise, dead_id, who](stream_entries& found) mutable {
-            if (found.empty() || found.front().id != dead_id) {
-              promise.deliver(caf::make_error(error_code::not_found,
-                                              "no dead letter " + dead_id));
-              return;
-            }
-            auto ev = webhook_from_entry(found.front());
-            if (!ev) {
-              promise.deliver(ev.error());
-              return;
-            }
-            ev->attempts = 0;
-            // First the claim on the dead letter (SET NX: one replay only),
-            // then, in one batch, the new queue entry and the records.
-            write_ops claim{store::write_op::make_set_nx(
-              std::string{keys::replayed} + ":" + dead_id, ev->id)};
-            self
-              ->request(self->state.store, store_timeout, write_atom_v,
-                        std::move(claim))
-              .then(
-                [self, promise, dead_id, who,
-                 ev = *ev](write_results& rs) mutable {
-                  if (rs.front().error) {
-                    promise.deliver(rs.front().error);
-                    return;
-                  }
-                  if (rs.front().integer == 0) {
-                    promise.deliver(caf::make_error(
-                      error_code::conflict,
-                      "dead letter " + dead_id + " was replayed already"));
-                    return;
-                  }
-                  write_ops ops;
-                  ops.push_back(store::write_op::make_xadd(
-                    keys::queue(ev.critical), to_fields(ev), queue_trim(self)));
-                  ops.push_back(store::write_op::make_hset(
-                    std::string{keys::replayed}, {{dead_id, ev.id}}));
-                  ops.push_back(store::write_op::make_hset(
-                    keys::event(ev.id),
-                    {{"status", "replayed"}, {"attempts", "0"}}));
-                  ops.push_back(replay_audit(self, dead_id, ev.id, who));
-                  self
-                    ->request(self->state.store, store_timeout, write_atom_v,
-                              std::move(ops))
-                    .then(
-                      [self, promise, id = ev.id](write_results& rs) mutable {
-                        for (auto& r : rs)
-                          if (r.error) {
-                            promise.deliver(r.error);
-                            return;
-                          }
-                        poll(self);
-                        promise.deliver(id);
-                      },
-                      [promise](caf::error& err) mutable {
-                        promise.deliver(err);
-                      });
-                },
-                [promise](caf::error& err) mutable { promise.deliver(err); });
-          },
-          [promise](caf::error& err) mutable { promise.deliver(err); });
+      replay_find(self, {promise, dead_id, who});
       return promise;
     },
     [=](ping_atom) { return true; },

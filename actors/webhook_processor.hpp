@@ -4,16 +4,15 @@
 #include "runtime/config/config.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/metrics/histogram.hpp"
+#include "runtime/webhooks/delivery_queue.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
 #include <cstdio>
-#include <deque>
 #include <map>
 #include <optional>
 #include <random>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -62,11 +61,7 @@ struct webhook_processor_state {
 
   // -- delivering ------------------------------------------------------------
   bool groups_ready = false;
-  std::deque<webhook_event> critical;
-  std::deque<webhook_event> normal;
-  /// Queue entries held in memory, so a claim does not take one twice.
-  std::set<std::string> held;
-  uint32_t in_flight = 0;
+  delivery_queue deliveries;
   bool polling = false;
   /// New entries were stored while a poll ran: poll again after it.
   bool poll_again = false;

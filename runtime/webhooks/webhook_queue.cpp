@@ -67,4 +67,13 @@ int64_t retry_delay_ms(const std::vector<uint32_t>& delays_s, uint32_t retry,
   return std::max<int64_t>(ms, 1);
 }
 
+accept_outcome dedup_outcome(const std::string& own_token,
+                             const std::string& found) {
+  if (found == own_token)
+    return accept_outcome::stored;
+  if (found.rfind("pending:", 0) == 0)
+    return accept_outcome::in_progress;
+  return accept_outcome::duplicate;
+}
+
 } // namespace streamb

@@ -52,6 +52,12 @@ store::field_list to_fields(const webhook_event& x);
 /// The event of a queue or dead-letter entry; `entry_id` is the entry's id.
 caf::expected<webhook_event> webhook_from_entry(const store::stream_entry& e);
 
+/// What a request's claim on an event's dedup key read back: its own
+/// token means new (store it), another request's pending token means that
+/// request is storing it now, anything else means stored before.
+accept_outcome dedup_outcome(const std::string& own_token,
+                             const std::string& found);
+
 /// The wait before retry number `retry` (1-based) of `delays_s`, with full
 /// jitter: `unit` in [0, 1) maps to (0, delay]. Past the schedule: 0.
 int64_t retry_delay_ms(const std::vector<uint32_t>& delays_s, uint32_t retry,

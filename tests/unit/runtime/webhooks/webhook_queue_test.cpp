@@ -1,6 +1,8 @@
 // The webhook queue's pure rules (runtime/webhooks/webhook_queue.hpp): the
-// stream encoding of an event and the retry delay with full jitter.
+// stream encoding of an event, the dedup verdict and the retry delay with
+// full jitter; and the event history each step writes.
 
+#include "runtime/webhooks/event_history.hpp"
 #include "runtime/webhooks/webhook_queue.hpp"
 
 #include <catch2/catch.hpp>
@@ -77,4 +79,32 @@ TEST_CASE("retry delays follow the schedule with full jitter, never 0, and "
   CHECK(retry_delay_ms(delays, 4, 0.0) == 0);
   CHECK(retry_delay_ms(delays, 0, 0.0) == 0);
   CHECK(retry_delay_ms({}, 1, 0.0) == 0);
+}
+
+TEST_CASE("a dedup claim that reads back its own token is new; another "
+          "request's token is in progress; anything else was stored") {
+  CHECK(dedup_outcome("pending:n1:7", "pending:n1:7")
+        == accept_outcome::stored);
+  CHECK(dedup_outcome("pending:n1:7", "pending:n2:3")
+        == accept_outcome::in_progress);
+  CHECK(dedup_outcome("pending:n1:7", "stored") == accept_outcome::duplicate);
+}
+
+TEST_CASE("an event's history records each try and says when it is finished") {
+  auto x = sample();
+  auto q = event_history::queued(x, "n1");
+  CHECK(store::find_field(q, "status") == "queued");
+  CHECK(store::find_field(q, "critical") == "true");
+  CHECK(store::find_field(q, "received_at") == "2023-11-14T22:13:20.123Z");
+  CHECK_FALSE(event_history::finished(q));
+  auto r = event_history::retrying(2, "timeout", 1'700'000'000'000,
+                                   1'700'000'005'000);
+  CHECK(store::find_field(r, "attempt_02")
+        == "2023-11-14T22:13:20.000Z failed: timeout");
+  CHECK(store::find_field(r, "next_attempt_at") == "2023-11-14T22:13:25.000Z");
+  CHECK_FALSE(event_history::finished(r));
+  CHECK(event_history::finished(event_history::delivered(3, 0)));
+  CHECK(event_history::finished(event_history::dead_lettered(9, "x", 0)));
+  CHECK_FALSE(event_history::finished(event_history::replayed()));
+  CHECK(event_history::attempt_field(12) == "attempt_12");
 }
