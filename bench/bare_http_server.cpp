@@ -1,5 +1,5 @@
 // Baseline for the HTTP benchmarks: a cpp-httplib server configured exactly
-// like the node's listener (bridges/http_server_settings.*, default
+// like the node's former listener (bench/httplib_baseline.hpp, default
 // streamb::http_config) that accepts `POST /api/v1/calls` and does nothing
 // with it. httplib reads the whole body before the handler runs, so the body
 // is received just as the node receives it; only the parsing and the hand-off
@@ -17,7 +17,7 @@
 // Prints `listening on http://HOST:PORT (settings)` (flushed) once bound,
 // serves until SIGTERM or SIGINT, then exits 0.
 
-#include "bridges/http_server_settings.hpp"
+#include "bench/httplib_baseline.hpp"
 #include "runtime/config/config.hpp"
 
 #include <httplib.h>
@@ -74,10 +74,10 @@ const std::vector<uint_option>& uint_options() {
      [](cfg_t& c, unsigned long v) {
        c.keep_alive_timeout_s = static_cast<uint32_t>(v);
      }},
-    {"--read-timeout-s", "read timeout", 0, 86400,
-     [](const cfg_t& c) { return c.read_timeout_s; },
+    {"--head-timeout-s", "read timeout", 0, 86400,
+     [](const cfg_t& c) { return c.head_timeout_s; },
      [](cfg_t& c, unsigned long v) {
-       c.read_timeout_s = static_cast<uint32_t>(v);
+       c.head_timeout_s = static_cast<uint32_t>(v);
      }},
     {"--write-timeout-s", "write timeout", 0, 86400,
      [](const cfg_t& c) { return c.write_timeout_s; },

@@ -2,7 +2,8 @@
 
 // The single place where an HTTP route waits on an actor.
 //
-// Routes run on httplib's worker threads, outside the actor system: a scoped
+// Routes run on the HTTP edge's route threads (bridges/http/worker_pool.hpp),
+// never on its io threads, and outside the actor system: a scoped
 // actor sends the request and the thread blocks until the answer, an error or
 // the timeout. Routes ask only through this header (no route makes a scoped
 // actor of its own), so that replacing the blocking wait with an

@@ -1,5 +1,6 @@
 #include "bridges/http_auth.hpp"
 
+#include "bridges/http/http_message.hpp"
 #include "bridges/http_context.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/route_table.hpp"
@@ -7,7 +8,6 @@
 #include "runtime/core/wall_time.hpp"
 
 #include <boost/json/object.hpp>
-#include <httplib.h>
 
 #include <string_view>
 
@@ -56,7 +56,7 @@ std::string_view message_of(refusal why) {
   }
 }
 
-void refuse(httplib::Response& res, int status, std::string_view code,
+void refuse(http_response& res, int status, std::string_view code,
             std::string_view reason, std::string_view message) {
   if (status == 401)
     res.set_header("WWW-Authenticate",
@@ -75,16 +75,18 @@ void refuse(httplib::Response& res, int status, std::string_view code,
 
 } // namespace
 
-bool admit_request(const http_context& ctx, const httplib::Request& req,
-                   httplib::Response& res) {
-  // httplib serves HEAD with the GET handlers. (Not a ?: expression: its
-  // common type with a std::string is a temporary std::string.)
+bool admit_request(const http_context& ctx, const http_request& req,
+                   http_response& res) {
+  // HEAD is served by the GET handlers. (Not a ?: expression: its common
+  // type with a std::string is a temporary std::string.)
   std::string_view method = req.method;
   if (method == "HEAD")
     method = "GET";
   auto route = find_route(method, req.path);
   if (route == nullptr) {
-    if (path_has_other_method(method, req.path)) {
+    auto allow = allowed_methods(req.path);
+    if (!allow.empty()) {
+      res.set_header("Allow", allow);
       reply_error(res, 405, "method_not_allowed",
                   "no route " + req.method + " " + req.path);
       return false;
@@ -141,7 +143,7 @@ bool admit_request(const http_context& ctx, const httplib::Request& req,
   return true;
 }
 
-std::string who_of(const http_context& ctx, const httplib::Request& req) {
+std::string who_of(const http_context& ctx, const http_request& req) {
   auto header = req.get_header_value("Authorization");
   if (auto token = bearer_token(header)) {
     auto result = ctx.credentials->current()->authenticate(*token,

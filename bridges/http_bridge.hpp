@@ -6,27 +6,29 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <memory>
-#include <thread>
-
-namespace httplib {
-class Server;
-} // namespace httplib
 
 namespace streamb {
 
-/// Owns the cpp-httplib server and the thread that runs its accept loop.
+class http_server;
+class router;
+class worker_pool;
+
+/// Owns the node's HTTP listener (bridges/http/http_server.hpp), its route
+/// threads and its routes.
 struct http_bridge_state {
   static inline const char* name = "http_bridge";
 
   std::shared_ptr<const http_context> context;
-  std::unique_ptr<httplib::Server> server;
-  std::thread listener;
+  std::shared_ptr<const router> routes;
+  std::shared_ptr<worker_pool> workers;
+  std::unique_ptr<http_server> server;
 
-  // Out of line: httplib::Server is incomplete here.
+  // Out of line: the members' types are incomplete here.
   http_bridge_state();
   ~http_bridge_state();
 
-  /// Stops accepting, lets requests in flight finish, joins the listener.
+  /// In order: stop accepting, let requests in flight finish within
+  /// node.http.shutdown_grace_s, cut the rest, stop the route threads.
   void stop();
 };
 

@@ -1,15 +1,13 @@
 #include "bridges/json_body.hpp"
 
+#include "bridges/http/http_message.hpp"
 #include "bridges/json_response.hpp"
 #include "runtime/core/json_strict.hpp"
 
-#include <httplib.h>
-
 namespace streamb {
 
-std::optional<boost::json::object> read_json_object(const httplib::Request& req,
-                                                    httplib::Response& res,
-                                                    bool empty_ok) {
+std::optional<boost::json::object>
+read_json_object(const http_request& req, http_response& res, bool empty_ok) {
   if (req.body.empty() && empty_ok)
     return boost::json::object{};
   json_problem problem;

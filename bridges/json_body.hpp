@@ -7,17 +7,15 @@
 
 #include <optional>
 
-namespace httplib {
-struct Request;
-struct Response;
-} // namespace httplib
-
 namespace streamb {
+
+struct http_request;
+struct http_response;
 
 /// The body as an object, or nullopt after answering 400 `malformed` with
 /// the problem's path. An empty body is `{}` when `empty_ok`.
-std::optional<boost::json::object> read_json_object(const httplib::Request& req,
-                                                    httplib::Response& res,
+std::optional<boost::json::object> read_json_object(const http_request& req,
+                                                    http_response& res,
                                                     bool empty_ok = false);
 
 } // namespace streamb

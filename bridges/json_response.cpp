@@ -1,31 +1,35 @@
 #include "bridges/json_response.hpp"
 
+#include "bridges/http/http_message.hpp"
 #include "bridges/json_text.hpp"
 #include "runtime/core/error_code.hpp"
+#include "runtime/core/utf8.hpp"
 
 #include <caf/error.hpp>
 #include <caf/message.hpp>
 #include <caf/sec.hpp>
-#include <httplib.h>
 
 namespace streamb {
 
-void reply_json(httplib::Response& res, int status,
+void reply_json(http_response& res, int status,
                 const boost::json::value& body) {
   res.status = status;
   res.set_content(to_json_text(body), "application/json");
 }
 
-void reply_error(httplib::Response& res, int status, std::string_view code,
+void reply_error(http_response& res, int status, std::string_view code,
                  std::string_view message, std::string_view path) {
   boost::json::object err;
+  // Messages and paths may quote the client (a path it sent, a field it
+  // named): keep the document valid UTF-8 whatever it sent.
   err["code"] = code;
-  err["message"] = message;
-  err["path"] = path;
+  err["message"] = valid_utf8(message) ? std::string{message}
+                                       : sanitize_utf8(message);
+  err["path"] = valid_utf8(path) ? std::string{path} : sanitize_utf8(path);
   reply_json(res, status, boost::json::object{{"error", std::move(err)}});
 }
 
-void reply_error(httplib::Response& res, const caf::error& err) {
+void reply_error(http_response& res, const caf::error& err) {
   // A context of one string is the message itself, not a tuple of it.
   auto& ctx = err.context();
   auto message = ctx.empty()            ? std::string{}

@@ -11,20 +11,17 @@
 #include <string>
 #include <string_view>
 
-namespace httplib {
-struct Response;
-} // namespace httplib
-
 namespace streamb {
 
-void reply_json(httplib::Response& res, int status,
-                const boost::json::value& body);
+struct http_response;
 
-void reply_error(httplib::Response& res, int status, std::string_view code,
+void reply_json(http_response& res, int status, const boost::json::value& body);
+
+void reply_error(http_response& res, int status, std::string_view code,
                  std::string_view message, std::string_view path = {});
 
 /// Maps a streamb or CAF error to its HTTP status and error code.
-void reply_error(httplib::Response& res, const caf::error& err);
+void reply_error(http_response& res, const caf::error& err);
 
 /// The error code string used in JSON for an HTTP status without one of our
 /// own (e.g. httplib's 413 before any handler ran).

@@ -69,7 +69,10 @@ const std::vector<route_spec>& route_table() {
   return table;
 }
 
-bool matches(std::string_view pattern, std::string_view path) {
+bool matches(std::string_view pattern, std::string_view path,
+             std::vector<std::string>* captures) {
+  if (captures)
+    captures->assign(1, std::string{path});
   while (!pattern.empty()) {
     if (path.empty() || path.front() != '/' || pattern.front() != '/')
       return false;
@@ -80,11 +83,16 @@ bool matches(std::string_view pattern, std::string_view path) {
     auto xend = path.find('/');
     auto x = path.substr(0, xend);
     bool rest = seg.size() > 5 && seg.substr(seg.size() - 4) == "...}";
-    if (rest)
+    if (rest) {
+      if (captures && !path.empty())
+        captures->emplace_back(path);
       return !path.empty();
+    }
     bool var = !seg.empty() && seg.front() == '{';
     if (var ? x.empty() : seg != x)
       return false;
+    if (var && captures)
+      captures->emplace_back(x);
     pattern.remove_prefix(seg.size());
     path.remove_prefix(x.size());
   }
@@ -98,11 +106,22 @@ const route_spec* find_route(std::string_view method, std::string_view path) {
   return nullptr;
 }
 
-bool path_has_other_method(std::string_view method, std::string_view path) {
+std::string allowed_methods(std::string_view path) {
+  std::string out;
+  auto add = [&out](std::string_view m) {
+    if (out.find(m) != std::string::npos)
+      return;
+    if (!out.empty())
+      out += ", ";
+    out += m;
+  };
   for (auto& r : route_table())
-    if (method != r.method && matches(r.pattern, path))
-      return true;
-  return false;
+    if (matches(r.pattern, path)) {
+      add(r.method);
+      if (std::string_view{r.method} == "GET")
+        add("HEAD");
+    }
+  return out;
 }
 
 } // namespace streamb

@@ -35,10 +35,13 @@ const std::vector<route_spec>& route_table();
 /// The row for `method` and `path` (no query), or nullptr.
 const route_spec* find_route(std::string_view method, std::string_view path);
 
-/// Whether some row has this path with another method (405 rather than 404).
-bool path_has_other_method(std::string_view method, std::string_view path);
+/// The methods some row takes for `path`, as an Allow header lists them
+/// ("GET, HEAD, POST"); empty when no row has the path (404 rather than 405).
+std::string allowed_methods(std::string_view path);
 
-/// Whether `path` matches `pattern`.
-bool matches(std::string_view pattern, std::string_view path);
+/// Whether `path` matches `pattern`; if so and `captures` is given, it holds
+/// the path and then the segment(s) each `{name}` matched, in order.
+bool matches(std::string_view pattern, std::string_view path,
+             std::vector<std::string>* captures = nullptr);
 
 } // namespace streamb

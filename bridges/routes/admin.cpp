@@ -7,7 +7,6 @@
 #include "runtime/core/wall_time.hpp"
 
 #include <boost/json/array.hpp>
-#include <httplib.h>
 
 namespace streamb {
 
@@ -16,9 +15,8 @@ namespace {
 namespace json = boost::json;
 
 /// Bodies of management routes: small, strict JSON objects.
-std::optional<json::object> read_body(const httplib::Request& req,
-                                      httplib::Response& res,
-                                      bool empty_ok = false) {
+std::optional<json::object>
+read_body(const http_request& req, http_response& res, bool empty_ok = false) {
   if (req.body.size() > 64 * 1024) {
     reply_error(res, 413, "too_large",
                 "management bodies are limited to 64 KiB");
@@ -65,7 +63,7 @@ std::chrono::milliseconds keeper_timeout(const http_context& ctx) {
 }
 
 std::optional<int64_t> read_seconds(const json::object& body, const char* key,
-                                    httplib::Response& res) {
+                                    http_response& res) {
   auto v = body.if_contains(key);
   if (v == nullptr)
     return int64_t{0};
@@ -81,15 +79,15 @@ std::optional<int64_t> read_seconds(const json::object& body, const char* key,
 
 /// Answers 201 (created) or 200 with the record and the new key, which is
 /// shown this once.
-void reply_key(httplib::Response& res, int status, const key_created& made) {
+void reply_key(http_response& res, int status, const key_created& made) {
   auto out = to_json(made.record, 0, false);
   out["key"] = made.key;
   reply_json(res, status, out);
 }
 
 /// GET /api/v1/admin/keys
-void list_keys(const http_context& ctx, const httplib::Request&,
-               httplib::Response& res) {
+void list_keys(const http_context& ctx, const http_request&,
+               http_response& res) {
   auto keys = ask_within<std::vector<key_view>>(ctx, keeper_timeout(ctx),
                                                 ctx.keeper, key_list_atom_v);
   if (!keys)
@@ -101,8 +99,8 @@ void list_keys(const http_context& ctx, const httplib::Request&,
 }
 
 /// POST /api/v1/admin/keys
-void create_key(const http_context& ctx, const httplib::Request& req,
-                httplib::Response& res) {
+void create_key(const http_context& ctx, const http_request& req,
+                http_response& res) {
   auto body = read_body(req, res);
   if (!body)
     return;
@@ -136,8 +134,8 @@ void create_key(const http_context& ctx, const httplib::Request& req,
 }
 
 /// POST /api/v1/admin/keys/{id}/rotate
-void rotate_key(const http_context& ctx, const httplib::Request& req,
-                httplib::Response& res) {
+void rotate_key(const http_context& ctx, const http_request& req,
+                http_response& res) {
   auto body = read_body(req, res, true);
   if (!body)
     return;
@@ -145,7 +143,7 @@ void rotate_key(const http_context& ctx, const httplib::Request& req,
   if (!overlap)
     return;
   auto made = ask_within<key_created>(ctx, keeper_timeout(ctx), ctx.keeper,
-                                      key_rotate_atom_v, req.matches[1].str(),
+                                      key_rotate_atom_v, req.matches[1],
                                       *overlap, who_of(ctx, req));
   if (!made)
     return reply_error(res, made.error());
@@ -153,23 +151,21 @@ void rotate_key(const http_context& ctx, const httplib::Request& req,
 }
 
 /// DELETE /api/v1/admin/keys/{id}
-void revoke_key(const http_context& ctx, const httplib::Request& req,
-                httplib::Response& res) {
+void revoke_key(const http_context& ctx, const http_request& req,
+                http_response& res) {
   auto revoked = ask_within<auth::key_record>(ctx, keeper_timeout(ctx),
                                               ctx.keeper, key_revoke_atom_v,
-                                              req.matches[1].str(),
-                                              who_of(ctx, req));
+                                              req.matches[1], who_of(ctx, req));
   if (!revoked)
     return reply_error(res, revoked.error());
   reply_json(res, 200, to_json(*revoked, 0, false));
 }
 
 /// GET /api/v1/admin/webhooks/{service}/secrets
-void list_secrets(const http_context& ctx, const httplib::Request& req,
-                  httplib::Response& res) {
+void list_secrets(const http_context& ctx, const http_request& req,
+                  http_response& res) {
   auto xs = ask_within<std::vector<auth::secret_record>>(
-    ctx, keeper_timeout(ctx), ctx.keeper, secrets_atom_v,
-    req.matches[1].str());
+    ctx, keeper_timeout(ctx), ctx.keeper, secrets_atom_v, req.matches[1]);
   if (!xs)
     return reply_error(res, xs.error());
   json::array items;
@@ -179,8 +175,8 @@ void list_secrets(const http_context& ctx, const httplib::Request& req,
 }
 
 /// POST /api/v1/admin/webhooks/{service}/secrets
-void add_secret(const http_context& ctx, const httplib::Request& req,
-                httplib::Response& res) {
+void add_secret(const http_context& ctx, const http_request& req,
+                http_response& res) {
   auto body = read_body(req, res);
   if (!body)
     return;
@@ -188,20 +184,21 @@ void add_secret(const http_context& ctx, const httplib::Request& req,
   if (!secret || !secret->is_string() || body->size() != 1)
     return reply_error(res, 400, "invalid_argument",
                        "the body must be {\"secret\": \"...\"}", "$.secret");
-  auto x = ask_within<auth::secret_record>(
-    ctx, keeper_timeout(ctx), ctx.keeper, secret_add_atom_v,
-    req.matches[1].str(), std::string{secret->get_string()}, who_of(ctx, req));
+  auto x = ask_within<auth::secret_record>(ctx, keeper_timeout(ctx), ctx.keeper,
+                                           secret_add_atom_v, req.matches[1],
+                                           std::string{secret->get_string()},
+                                           who_of(ctx, req));
   if (!x)
     return reply_error(res, x.error());
   reply_json(res, 201, to_json(*x));
 }
 
 /// DELETE /api/v1/admin/webhooks/{service}/secrets/{id}
-void retire_secret(const http_context& ctx, const httplib::Request& req,
-                   httplib::Response& res) {
-  auto x = ask_within<auth::secret_record>(
-    ctx, keeper_timeout(ctx), ctx.keeper, retire_atom_v,
-    req.matches[1].str(), req.matches[2].str(), who_of(ctx, req));
+void retire_secret(const http_context& ctx, const http_request& req,
+                   http_response& res) {
+  auto x = ask_within<auth::secret_record>(ctx, keeper_timeout(ctx), ctx.keeper,
+                                           retire_atom_v, req.matches[1],
+                                           req.matches[2], who_of(ctx, req));
   if (!x)
     return reply_error(res, x.error());
   reply_json(res, 200, to_json(*x));
@@ -209,18 +206,16 @@ void retire_secret(const http_context& ctx, const httplib::Request& req,
 
 } // namespace
 
-void add_admin_routes(httplib::Server& srv, http_context_ptr ctx) {
+void add_admin_routes(router& r, http_context_ptr ctx) {
   constexpr auto keys = "/api/v1/admin/keys";
-  constexpr auto secrets = R"(/api/v1/admin/webhooks/([^/]+)/secrets)";
-  srv.Get(keys, with_context(ctx, list_keys));
-  srv.Post(keys, with_context(ctx, create_key));
-  srv.Post(std::string{keys} + "/([^/]+)/rotate",
-           with_context(ctx, rotate_key));
-  srv.Delete(std::string{keys} + "/([^/]+)", with_context(ctx, revoke_key));
-  srv.Get(secrets, with_context(ctx, list_secrets));
-  srv.Post(secrets, with_context(ctx, add_secret));
-  srv.Delete(std::string{secrets} + "/([^/]+)",
-             with_context(ctx, retire_secret));
+  constexpr auto secrets = "/api/v1/admin/webhooks/{service}/secrets";
+  r.get(keys, with_context(ctx, list_keys));
+  r.post(keys, with_context(ctx, create_key));
+  r.post(std::string{keys} + "/{id}/rotate", with_context(ctx, rotate_key));
+  r.del(std::string{keys} + "/{id}", with_context(ctx, revoke_key));
+  r.get(secrets, with_context(ctx, list_secrets));
+  r.post(secrets, with_context(ctx, add_secret));
+  r.del(std::string{secrets} + "/{id}", with_context(ctx, retire_secret));
 }
 
 } // namespace streamb

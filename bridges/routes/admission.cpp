@@ -12,7 +12,6 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
-#include <httplib.h>
 
 #include <cmath>
 
@@ -34,9 +33,9 @@ const budget_controller_actor* budget_of(const http_context& ctx,
 /// The budget controller of the service named in the path, or null after
 /// answering 404.
 const budget_controller_actor* find_budget(const http_context& ctx,
-                                           const httplib::Request& req,
-                                           httplib::Response& res) {
-  auto service = req.matches[1].str();
+                                           const http_request& req,
+                                           http_response& res) {
+  auto service = req.matches[1];
   auto result = budget_of(ctx, service);
   if (result == nullptr)
     reply_error(res, 404, "unknown_service",
@@ -109,7 +108,7 @@ caf::expected<recommendations> advise(const http_context& ctx) {
 }
 
 /// Reads the admission body; false (and the response set) when it is bad.
-bool read_request(const httplib::Request& req, httplib::Response& res,
+bool read_request(const http_request& req, http_response& res,
                   admission_request& out) {
   auto doc = read_json_object(req, res, true);
   if (!doc)
@@ -162,8 +161,8 @@ bool read_request(const httplib::Request& req, httplib::Response& res,
 }
 
 /// POST /api/v1/admission/{service}
-void admit(const http_context& ctx, const httplib::Request& req,
-           httplib::Response& res) {
+void admit(const http_context& ctx, const http_request& req,
+           http_response& res) {
   auto budget = find_budget(ctx, req, res);
   if (budget == nullptr)
     return;
@@ -191,7 +190,7 @@ void admit(const http_context& ctx, const httplib::Request& req,
                                    {"reservedUsd", usd(d->reserved_micros)},
                                    {"remaining", std::move(remaining)}});
   auto status = d->reason == budget::denial_reason::store_unavailable ? 503
-                                                                     : 429;
+                                                                      : 429;
   res.set_header("Retry-After",
                  std::to_string((d->retry_after_ms + 999) / 1000));
   reply_json(res, status,
@@ -201,8 +200,8 @@ void admit(const http_context& ctx, const httplib::Request& req,
 }
 
 /// POST /api/v1/budgets/{service}/override
-void override_budget(const http_context& ctx, const httplib::Request& req,
-                     httplib::Response& res) {
+void override_budget(const http_context& ctx, const http_request& req,
+                     http_response& res) {
   auto budget = find_budget(ctx, req, res);
   if (budget == nullptr)
     return;
@@ -222,13 +221,13 @@ void override_budget(const http_context& ctx, const httplib::Request& req,
   if (!s)
     return reply_error(res, s.error());
   auto body = to_json(*s);
-  body["service"] = req.matches[1].str();
+  body["service"] = req.matches[1];
   reply_json(res, 200, body);
 }
 
 /// GET .../cost/analysis
-void cost_analysis(const http_context& ctx, const httplib::Request&,
-                   httplib::Response& res) {
+void cost_analysis(const http_context& ctx, const http_request&,
+                   http_response& res) {
   std::vector<caf::expected<budget_status>> statuses(
     ctx.budgets.size(), unanswered<budget_status>());
   ask_batch batch{ctx};
@@ -257,8 +256,8 @@ void cost_analysis(const http_context& ctx, const httplib::Request&,
 }
 
 /// GET .../optimization/recommendations
-void list_recommendations(const http_context& ctx, const httplib::Request&,
-                          httplib::Response& res) {
+void list_recommendations(const http_context& ctx, const http_request&,
+                          http_response& res) {
   auto recs = advise(ctx);
   if (!recs)
     return reply_error(res, recs.error());
@@ -272,7 +271,7 @@ void list_recommendations(const http_context& ctx, const httplib::Request&,
 
 /// Reads an optimize body (may be empty); false (and the response set) when
 /// it is bad.
-bool read_optimize(const httplib::Request& req, httplib::Response& res,
+bool read_optimize(const http_request& req, http_response& res,
                    optimize_request& out) {
   if (req.body.empty())
     return true;
@@ -311,8 +310,8 @@ bool read_optimize(const httplib::Request& req, httplib::Response& res,
 /// The advisor decides which limit changes the recommendations call for and
 /// applies those at or above the confidence threshold; this route only
 /// renders them, beside the recommendations that are advice only.
-void optimize(const http_context& ctx, const httplib::Request& req,
-              httplib::Response& res) {
+void optimize(const http_context& ctx, const http_request& req,
+              http_response& res) {
   optimize_request ask_for;
   ask_for.who = who_of(ctx, req);
   if (!read_optimize(req, res, ask_for))
@@ -340,8 +339,8 @@ void optimize(const http_context& ctx, const httplib::Request& req,
 }
 
 /// POST .../cost/optimize/undo
-void undo_optimize(const http_context& ctx, const httplib::Request& req,
-                   httplib::Response& res) {
+void undo_optimize(const http_context& ctx, const http_request& req,
+                   http_response& res) {
   auto obj = read_json_object(req, res);
   if (!obj)
     return;
@@ -360,8 +359,8 @@ void undo_optimize(const http_context& ctx, const httplib::Request& req,
 }
 
 /// GET .../cost/optimize/changes
-void list_changes(const http_context& ctx, const httplib::Request&,
-                  httplib::Response& res) {
+void list_changes(const http_context& ctx, const http_request&,
+                  http_response& res) {
   auto xs = ask<limit_changes>(ctx, ctx.advisor, changes_atom_v);
   if (!xs)
     return reply_error(res, xs.error());
@@ -373,19 +372,19 @@ void list_changes(const http_context& ctx, const httplib::Request&,
 
 } // namespace
 
-void add_admission_routes(httplib::Server& srv, http_context_ptr ctx) {
+void add_admission_routes(router& r, http_context_ptr ctx) {
   constexpr auto cost = "/api/v1/stream-b-coordination/cost";
-  srv.Post(R"(/api/v1/admission/([^/]+))", with_context(ctx, admit));
-  srv.Post(R"(/api/v1/budgets/([^/]+)/override)",
-           with_context(ctx, override_budget));
-  srv.Get(std::string{cost} + "/analysis", with_context(ctx, cost_analysis));
-  srv.Get("/api/v1/stream-b-coordination/optimization/recommendations",
-          with_context(ctx, list_recommendations));
-  srv.Post(std::string{cost} + "/optimize", with_context(ctx, optimize));
-  srv.Post(std::string{cost} + "/optimize/undo",
-           with_context(ctx, undo_optimize));
-  srv.Get(std::string{cost} + "/optimize/changes",
-          with_context(ctx, list_changes));
+  r.post("/api/v1/admission/{service}", with_context(ctx, admit));
+  r.post("/api/v1/budgets/{service}/override",
+         with_context(ctx, override_budget));
+  r.get(std::string{cost} + "/analysis", with_context(ctx, cost_analysis));
+  r.get("/api/v1/stream-b-coordination/optimization/recommendations",
+        with_context(ctx, list_recommendations));
+  r.post(std::string{cost} + "/optimize", with_context(ctx, optimize));
+  r.post(std::string{cost} + "/optimize/undo",
+         with_context(ctx, undo_optimize));
+  r.get(std::string{cost} + "/optimize/changes",
+        with_context(ctx, list_changes));
 }
 
 } // namespace streamb

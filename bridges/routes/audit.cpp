@@ -7,7 +7,6 @@
 #include "runtime/store/write_batch.hpp"
 
 #include <boost/json/array.hpp>
-#include <httplib.h>
 
 #include <algorithm>
 
@@ -26,8 +25,7 @@ boost::json::object to_json(const audit_record& x) {
 }
 
 /// Reads `limit` from the query; false (and the response set) when bad.
-bool read_limit(const httplib::Request& req, httplib::Response& res,
-                uint64_t& limit) {
+bool read_limit(const http_request& req, http_response& res, uint64_t& limit) {
   limit = default_limit;
   if (!req.has_param("limit"))
     return true;
@@ -70,8 +68,8 @@ caf::expected<stream_entries> read_records(const http_context& ctx,
 /// records. With since: the `limit` records after that ID, oldest first, so
 /// that a client polls with the `next` it got. Either way the answer is in
 /// the order things happened.
-void list_audit(const http_context& ctx, const httplib::Request& req,
-                httplib::Response& res) {
+void list_audit(const http_context& ctx, const http_request& req,
+                http_response& res) {
   uint64_t limit = 0;
   if (!read_limit(req, res, limit))
     return;
@@ -97,8 +95,8 @@ void list_audit(const http_context& ctx, const httplib::Request& req,
 
 } // namespace
 
-void add_audit_routes(httplib::Server& srv, http_context_ptr ctx) {
-  srv.Get("/api/v1/audit", with_context(ctx, list_audit));
+void add_audit_routes(router& r, http_context_ptr ctx) {
+  r.get("/api/v1/audit", with_context(ctx, list_audit));
 }
 
 } // namespace streamb

@@ -5,7 +5,6 @@
 #include "runtime/core/wall_time.hpp"
 
 #include <caf/send.hpp>
-#include <httplib.h>
 
 #include <chrono>
 
@@ -21,8 +20,8 @@ bool has_media_type(const std::string& header, std::string_view type) {
 }
 
 /// POST /api/v1/calls
-void report_calls(const http_context& ctx, const httplib::Request& req,
-                  httplib::Response& res) {
+void report_calls(const http_context& ctx, const http_request& req,
+                  http_response& res) {
   auto type = req.get_header_value("Content-Type");
   batch_format format;
   if (has_media_type(type, "application/json"))
@@ -66,8 +65,8 @@ void report_calls(const http_context& ctx, const httplib::Request& req,
 
 } // namespace
 
-void add_call_routes(httplib::Server& srv, http_context_ptr ctx) {
-  srv.Post("/api/v1/calls", with_context(ctx, report_calls));
+void add_call_routes(router& r, http_context_ptr ctx) {
+  r.post("/api/v1/calls", with_context(ctx, report_calls));
 }
 
 } // namespace streamb

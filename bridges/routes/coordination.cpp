@@ -10,7 +10,6 @@
 #include "runtime/core/wall_time.hpp"
 
 #include <boost/json.hpp>
-#include <httplib.h>
 
 namespace streamb {
 
@@ -93,7 +92,7 @@ json::object record_answer(const event_record& x) {
 }
 
 /// Reads a send-event body; false (and the response set) when it is bad.
-bool read_event(const httplib::Request& req, httplib::Response& res,
+bool read_event(const http_request& req, http_response& res,
                 coordination_event& ev) {
   auto doc = read_json_object(req, res);
   if (!doc)
@@ -154,8 +153,8 @@ bool read_event(const httplib::Request& req, httplib::Response& res,
 }
 
 /// GET .../agents/status
-void agents_status(const http_context& ctx, const httplib::Request&,
-                   httplib::Response& res) {
+void agents_status(const http_context& ctx, const http_request&,
+                   http_response& res) {
   auto x = ask<coordination_status>(ctx, ctx.hub, agents_atom_v);
   if (!x)
     return reply_error(res, x.error());
@@ -183,8 +182,8 @@ void agents_status(const http_context& ctx, const httplib::Request&,
 }
 
 /// POST .../coordination/send-event: 202 once the hub has stored the event.
-void send_event(const http_context& ctx, const httplib::Request& req,
-                httplib::Response& res) {
+void send_event(const http_context& ctx, const http_request& req,
+                http_response& res) {
   if (req.body.size() > max_payload_bytes)
     return reply_error(res, 413, "too_large",
                        "an event is at most "
@@ -208,13 +207,12 @@ void send_event(const http_context& ctx, const httplib::Request& req,
 }
 
 /// GET [.../]coordination/events/{id}
-void get_event(const http_context& ctx, const httplib::Request& req,
-               httplib::Response& res) {
+void get_event(const http_context& ctx, const http_request& req,
+               http_response& res) {
   // A finished event is read back from the store: the hub may wait for it.
   auto x = ask_within<event_record>(ctx,
                                     ctx.ask_timeout + std::chrono::seconds{5},
-                                    ctx.hub, event_atom_v,
-                                    req.matches[1].str());
+                                    ctx.hub, event_atom_v, req.matches[1]);
   if (!x)
     return reply_error(res, x.error());
   reply_json(res, 200, record_answer(*x));
@@ -222,15 +220,14 @@ void get_event(const http_context& ctx, const httplib::Request& req,
 
 } // namespace
 
-void add_coordination_routes(httplib::Server& srv, http_context_ptr ctx) {
-  srv.Get(std::string{prefix} + "/agents/status",
-          with_context(ctx, agents_status));
-  srv.Post(std::string{prefix} + "/coordination/send-event",
-           with_context(ctx, send_event));
-  srv.Get(R"(/api/v1/coordination/events/([^/]+))",
-          with_context(ctx, get_event));
-  srv.Get(std::string{prefix} + R"(/coordination/events/([^/]+))",
-          with_context(ctx, get_event));
+void add_coordination_routes(router& r, http_context_ptr ctx) {
+  r.get(std::string{prefix} + "/agents/status",
+        with_context(ctx, agents_status));
+  r.post(std::string{prefix} + "/coordination/send-event",
+         with_context(ctx, send_event));
+  r.get("/api/v1/coordination/events/{id}", with_context(ctx, get_event));
+  r.get(std::string{prefix} + "/coordination/events/{id}",
+        with_context(ctx, get_event));
 }
 
 } // namespace streamb

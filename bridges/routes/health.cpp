@@ -4,7 +4,6 @@
 #include "runtime/core/wall_time.hpp"
 
 #include <boost/json/array.hpp>
-#include <httplib.h>
 
 namespace streamb {
 
@@ -30,16 +29,14 @@ boost::json::object to_json(const readiness_report& report,
 
 /// GET /healthz: liveness, the process answers HTTP. Nothing else is
 /// asked, so a slow actor never gets the node killed by an orchestrator.
-void healthz(const http_context&, const httplib::Request&,
-             httplib::Response& res) {
+void healthz(const http_context&, const http_request&, http_response& res) {
   reply_json(res, 200, boost::json::object{{"status", "ok"}});
 }
 
 /// GET /readyz: every component answered in time. Degraded still answers
 /// 200: the node serves ingest and metrics, and taking it out of a load
 /// balancer would only lose those too.
-void readyz(const http_context& ctx, const httplib::Request&,
-            httplib::Response& res) {
+void readyz(const http_context& ctx, const http_request&, http_response& res) {
   auto report = ctx.readiness ? ctx.readiness() : readiness_report{};
   reply_json(res, report.ready ? 200 : 503, to_json(report, ctx));
 }
@@ -47,19 +44,19 @@ void readyz(const http_context& ctx, const httplib::Request&,
 /// GET .../health/comprehensive: the operator's view, the same probes,
 /// always 200, since the answer is the report itself rather than a routing
 /// decision.
-void comprehensive(const http_context& ctx, const httplib::Request&,
-                   httplib::Response& res) {
+void comprehensive(const http_context& ctx, const http_request&,
+                   http_response& res) {
   auto report = ctx.readiness ? ctx.readiness() : readiness_report{};
   reply_json(res, 200, to_json(report, ctx));
 }
 
 } // namespace
 
-void add_health_routes(httplib::Server& srv, http_context_ptr ctx) {
-  srv.Get("/healthz", with_context(ctx, healthz));
-  srv.Get("/readyz", with_context(ctx, readyz));
-  srv.Get("/api/v1/stream-b-coordination/health/comprehensive",
-          with_context(ctx, comprehensive));
+void add_health_routes(router& r, http_context_ptr ctx) {
+  r.get("/healthz", with_context(ctx, healthz), route_thread::io);
+  r.get("/readyz", with_context(ctx, readyz));
+  r.get("/api/v1/stream-b-coordination/health/comprehensive",
+        with_context(ctx, comprehensive));
 }
 
 } // namespace streamb

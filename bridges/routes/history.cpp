@@ -8,7 +8,6 @@
 #include "runtime/metrics/metric_rollup.hpp"
 
 #include <boost/json/array.hpp>
-#include <httplib.h>
 
 #include <charconv>
 
@@ -28,9 +27,8 @@ int64_t field_integer(const store::field_list& xs, const char* name) {
 
 /// A time parameter, or `fallback` when absent; nullopt (and the response
 /// set) when malformed.
-std::optional<int64_t> time_param(const httplib::Request& req,
-                                  httplib::Response& res, const char* name,
-                                  int64_t fallback) {
+std::optional<int64_t> time_param(const http_request& req, http_response& res,
+                                  const char* name, int64_t fallback) {
   if (!req.has_param(name))
     return fallback;
   auto t = parse_time(req.get_param_value(name));
@@ -72,8 +70,8 @@ boost::json::object month_to_json(const std::string& month,
 }
 
 /// GET .../metrics/history?service=S[&from=T][&to=T]
-void get_history(const http_context& ctx, const httplib::Request& req,
-                 httplib::Response& res) {
+void get_history(const http_context& ctx, const http_request& req,
+                 http_response& res) {
   if (!req.has_param("service"))
     return reply_error(res, 400, "invalid_argument", "service is required",
                        "?service");
@@ -129,9 +127,9 @@ void get_history(const http_context& ctx, const httplib::Request& req,
 
 } // namespace
 
-void add_history_routes(httplib::Server& srv, http_context_ptr ctx) {
-  srv.Get("/api/v1/stream-b-coordination/metrics/history",
-          with_context(ctx, get_history));
+void add_history_routes(router& r, http_context_ptr ctx) {
+  r.get("/api/v1/stream-b-coordination/metrics/history",
+        with_context(ctx, get_history));
 }
 
 } // namespace streamb

@@ -6,8 +6,6 @@
 #include "bridges/routes/routes.hpp"
 #include "runtime/core/wall_time.hpp"
 
-#include <httplib.h>
-
 namespace streamb {
 
 namespace {
@@ -32,8 +30,8 @@ void add_actions(boost::json::object& services, const recommendations& recs) {
 }
 
 /// GET .../metrics/realtime[?window=1m|5m|1h]
-void get_realtime(const http_context& ctx, const httplib::Request& req,
-                  httplib::Response& res) {
+void get_realtime(const http_context& ctx, const http_request& req,
+                  http_response& res) {
   auto window = metrics_window::five_minutes;
   if (req.has_param("window")) {
     auto text = req.get_param_value("window");
@@ -80,9 +78,9 @@ void get_realtime(const http_context& ctx, const httplib::Request& req,
 
 } // namespace
 
-void add_metrics_routes(httplib::Server& srv, http_context_ptr ctx) {
-  srv.Get("/api/v1/stream-b-coordination/metrics/realtime",
-          with_context(ctx, get_realtime));
+void add_metrics_routes(router& r, http_context_ptr ctx) {
+  r.get("/api/v1/stream-b-coordination/metrics/realtime",
+        with_context(ctx, get_realtime));
 }
 
 } // namespace streamb

@@ -11,7 +11,6 @@
 
 #include <boost/json/array.hpp>
 #include <caf/send.hpp>
-#include <httplib.h>
 
 #include <charconv>
 #include <map>
@@ -57,8 +56,8 @@ int status_of(sig::reason why) {
 
 /// Hands a rejection to the processor (which counts, logs and audits it)
 /// without waiting, and answers the provider.
-void reject(const http_context& ctx, const httplib::Request& req,
-            httplib::Response& res, const std::string& service, int status,
+void reject(const http_context& ctx, const http_request& req,
+            http_response& res, const std::string& service, int status,
             webhook_rejection reason, const std::string& detail,
             const std::string& message) {
   caf::anon_send(ctx.webhooks, wh_reject_atom_v, service, reason, detail,
@@ -69,8 +68,7 @@ void reject(const http_context& ctx, const httplib::Request& req,
 /// The request as the signature schemes see it. Twilio signs the URL it
 /// called, hence the public URL when configured.
 sig::webhook_request signed_request(const http_context& ctx,
-                                    const httplib::Request& req,
-                                    int64_t now_ms) {
+                                    const http_request& req, int64_t now_ms) {
   sig::webhook_request wr;
   wr.method = req.method;
   auto base = ctx.cfg.node.http.public_url;
@@ -103,7 +101,7 @@ webhook_events to_events(const std::string& service, std::string_view scheme,
 
 /// The processor could not store the events: the provider retries a 5xx,
 /// so nothing is lost. The store being down, the log line is the only record.
-void reply_not_stored(const httplib::Request& req, httplib::Response& res,
+void reply_not_stored(const http_request& req, http_response& res,
                       const std::string& service, const caf::error& failure) {
   log_warning("webhook",
               "not stored service=" + service + " from=" + req.remote_addr
@@ -115,7 +113,7 @@ void reply_not_stored(const httplib::Request& req, httplib::Response& res,
   reply_error(res, failure);
 }
 
-void reply_accepted(httplib::Response& res, const webhook_events& events,
+void reply_accepted(http_response& res, const webhook_events& events,
                     const accept_outcomes& outcomes) {
   boost::json::array ids;
   std::size_t stored = 0;
@@ -143,8 +141,8 @@ void reply_accepted(httplib::Response& res, const webhook_events& events,
 /// POST /webhooks/{service}: check, verify, extract, and answer once the
 /// processor has stored the events.
 void receive_webhook(const http_context& ctx, const webhook_routes& routes,
-                     const httplib::Request& req, httplib::Response& res) {
-  auto service = req.matches[1].str();
+                     const http_request& req, http_response& res) {
+  auto service = req.matches[1];
   auto found = routes.find(service);
   if (found == routes.end())
     return reply_error(res, 404, "unknown_service",
@@ -201,8 +199,8 @@ boost::json::object to_json(const webhook_stats& x) {
 }
 
 /// GET .../webhooks/stats
-void get_stats(const http_context& ctx, const httplib::Request&,
-               httplib::Response& res) {
+void get_stats(const http_context& ctx, const http_request&,
+               http_response& res) {
   auto stats = ask<webhook_stats_list>(ctx, ctx.webhooks, wh_stats_atom_v);
   if (!stats)
     return reply_error(res, stats.error());
@@ -246,8 +244,8 @@ boost::json::object dead_letter_to_json(const store::stream_entry& e) {
 }
 
 /// GET /api/v1/webhooks/dead-letters[?service=S]
-void list_dead_letters(const http_context& ctx, const httplib::Request& req,
-                       httplib::Response& res) {
+void list_dead_letters(const http_context& ctx, const http_request& req,
+                       http_response& res) {
   auto service = req.get_param_value("service");
   if (!service.empty() && ctx.cfg.find_service(service) == nullptr)
     return reply_error(res, 404, "unknown_service",
@@ -263,9 +261,9 @@ void list_dead_letters(const http_context& ctx, const httplib::Request& req,
 }
 
 /// POST /api/v1/webhooks/dead-letters/{id}/replay
-void replay_dead_letter(const http_context& ctx, const httplib::Request& req,
-                        httplib::Response& res) {
-  auto id = req.matches[1].str();
+void replay_dead_letter(const http_context& ctx, const http_request& req,
+                        http_response& res) {
+  auto id = req.matches[1];
   auto event_id = ask<std::string>(ctx, ctx.webhooks, wh_replay_atom_v, id,
                                    who_of(ctx, req));
   if (!event_id)
@@ -278,9 +276,9 @@ void replay_dead_letter(const http_context& ctx, const httplib::Request& req,
 
 /// GET /api/v1/webhooks/events/{service}:{id}: the event's history as the
 /// processor recorded it.
-void get_event(const http_context& ctx, const httplib::Request& req,
-               httplib::Response& res) {
-  auto id = req.matches[1].str();
+void get_event(const http_context& ctx, const http_request& req,
+               http_response& res) {
+  auto id = req.matches[1];
   auto fields = ask<store::field_list>(ctx, ctx.store, hgetall_atom_v,
                                        webhook_keys::event(id));
   if (!fields)
@@ -309,20 +307,19 @@ void get_event(const http_context& ctx, const httplib::Request& req,
 
 } // namespace
 
-void add_webhook_routes(httplib::Server& srv, http_context_ptr ctx) {
+void add_webhook_routes(router& r, http_context_ptr ctx) {
   auto routes = std::make_shared<const webhook_routes>(
     prepare_routes(ctx->cfg));
-  srv.Post(R"(/webhooks/([^/]+))",
-           [ctx, routes](const httplib::Request& req, httplib::Response& res) {
-             receive_webhook(*ctx, *routes, req, res);
-           });
-  srv.Get("/api/v1/stream-b-coordination/webhooks/stats",
-          with_context(ctx, get_stats));
-  srv.Get("/api/v1/webhooks/dead-letters",
-          with_context(ctx, list_dead_letters));
-  srv.Post(R"(/api/v1/webhooks/dead-letters/([^/]+)/replay)",
-           with_context(ctx, replay_dead_letter));
-  srv.Get(R"(/api/v1/webhooks/events/(.+))", with_context(ctx, get_event));
+  r.post("/webhooks/{service}",
+         [ctx, routes](const http_request& req, http_response& res) {
+           receive_webhook(*ctx, *routes, req, res);
+         });
+  r.get("/api/v1/stream-b-coordination/webhooks/stats",
+        with_context(ctx, get_stats));
+  r.get("/api/v1/webhooks/dead-letters", with_context(ctx, list_dead_letters));
+  r.post("/api/v1/webhooks/dead-letters/{id}/replay",
+         with_context(ctx, replay_dead_letter));
+  r.get("/api/v1/webhooks/events/{id...}", with_context(ctx, get_event));
 }
 
 } // namespace streamb

@@ -303,9 +303,12 @@ void node::stop() {
     return;
   started_ = false;
   caf::scoped_actor self{system_};
-  // HTTP first: no new work arrives while the actors wind down.
+  // HTTP first, and all of it (requests in flight get the grace period,
+  // route threads are joined): no new work arrives while the actors wind
+  // down, and no answer is sent after they stopped.
   if (http_) {
-    self->request(http_, std::chrono::seconds{10}, stop_atom_v)
+    auto grace = context_->cfg.node.http.shutdown_grace_s;
+    self->request(http_, std::chrono::seconds{grace + 10}, stop_atom_v)
       .receive([](bool) {},
                [](caf::error& err) {
                  log_warning("node", "HTTP stop: " + caf::to_string(err));

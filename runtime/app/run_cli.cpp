@@ -10,6 +10,8 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
@@ -21,6 +23,28 @@
 namespace streamb {
 
 namespace {
+
+/// Each connection is a descriptor: the usual soft limit of 1024 would cap
+/// the node far below node.http.max_connections. Raise the soft limit up to
+/// the hard one, and say so when even that is too low.
+void raise_descriptor_limit(uint32_t max_connections) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
+    return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+    getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  // Room for the store, the actor port, agents and log files.
+  constexpr rlim_t spare = 256;
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < max_connections + spare)
+    log_warning("http",
+                "the descriptor limit (" + std::to_string(lim.rlim_cur)
+                  + ") is below node.http.max_connections ("
+                  + std::to_string(max_connections)
+                  + ") + 256: raise it (ulimit -n, LimitNOFILE=)");
+}
 
 /// The command line of `run`; every value overrides the config file's.
 struct run_options {
@@ -117,7 +141,7 @@ int run_node(const run_options& opts) {
     return 1;
   }
   // Block the stop signals in every thread (the mask is inherited by the
-  // threads CAF and httplib start) and take them synchronously below.
+  // threads CAF and the HTTP server start) and take them synchronously below.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
@@ -126,6 +150,7 @@ int run_node(const run_options& opts) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   // A client that hangs up mid-response must not kill the node.
   std::signal(SIGPIPE, SIG_IGN);
+  raise_descriptor_limit(cfg.node.http.max_connections);
 
   caf::actor_system_config sys_cfg;
   register_message_types(sys_cfg);

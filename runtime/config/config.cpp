@@ -693,12 +693,24 @@ void read_http(checker& c, const json::value& v, std::string path,
       url.pop_back();
   }
   read_uint(r, "max_body_bytes", out.max_body_bytes, 1024);
+  read_uint(r, "io_threads", out.io_threads, 0, 256);
   read_uint(r, "threads", out.threads, 1, 4096);
+  read_uint(r, "max_queued_requests", out.max_queued_requests, 1, 1u << 20);
+  read_uint(r, "max_connections", out.max_connections, 1, 1u << 20);
+  read_uint(r, "max_header_bytes", out.max_header_bytes, 1024, 1u << 20);
   read_uint(r, "backlog", out.backlog, 1, 65535);
   read_uint(r, "keep_alive_max_count", out.keep_alive_max_count, 1);
-  read_uint(r, "keep_alive_timeout_s", out.keep_alive_timeout_s, 1);
-  read_uint(r, "read_timeout_s", out.read_timeout_s, 1);
-  read_uint(r, "write_timeout_s", out.write_timeout_s, 1);
+  read_uint(r, "keep_alive_timeout_s", out.keep_alive_timeout_s, 1, 3600);
+  read_uint(r, "head_timeout_s", out.head_timeout_s, 1, 3600);
+  read_uint(r, "body_timeout_s", out.body_timeout_s, 1, 3600);
+  read_uint(r, "write_timeout_s", out.write_timeout_s, 1, 3600);
+  read_uint(r, "shutdown_grace_s", out.shutdown_grace_s, 0, 3600);
+  // The cpp-httplib server's single socket timeout: taken by name so that
+  // an old config gets a pointer to its replacements, not "unknown key".
+  if (r.get("read_timeout_s") != nullptr)
+    c.add(r.path_of("read_timeout_s"),
+          "replaced by head_timeout_s (the request head) and body_timeout_s "
+          "(the body)");
   r.finish();
 }
 

@@ -36,14 +36,26 @@ struct http_config {
   uint16_t port = 8080;
   std::string public_url; // what providers call; Twilio signs it
   uint64_t max_body_bytes = 8 * 1024 * 1024;
+  /// Threads serving connections; 0: one per core.
+  uint32_t io_threads = 0;
+  /// Threads running route handlers (which may wait for actors).
   uint32_t threads = 64;
+  /// Requests waiting for a route thread; past it: 503.
+  uint32_t max_queued_requests = 4096;
+  /// Open connections; past it: 503 and close.
+  uint32_t max_connections = 10000;
+  /// Request line and headers; past it: 431.
+  uint32_t max_header_bytes = 16 * 1024;
   uint32_t backlog = 1024;
   uint32_t keep_alive_max_count = 100000;
-  // An idle keep-alive connection holds a worker until this runs out, and
-  // httplib's stop() waits for it: it bounds the shutdown time.
-  uint32_t keep_alive_timeout_s = 2;
-  uint32_t read_timeout_s = 5;
-  uint32_t write_timeout_s = 5;
+  uint32_t keep_alive_timeout_s = 30;
+  /// From a request's first byte to the end of its head.
+  uint32_t head_timeout_s = 10;
+  /// From the end of the head to the end of the body.
+  uint32_t body_timeout_s = 30;
+  uint32_t write_timeout_s = 10;
+  /// On stop, how long requests in flight may take to finish.
+  uint32_t shutdown_grace_s = 5;
 };
 
 struct actor_endpoint_config {

@@ -210,15 +210,25 @@ std::vector<std::string> restart_only_changes(const config& a,
     diff("http.port", x.http.port, y.http.port);
     diff("http.public_url", x.http.public_url, y.http.public_url);
     diff("http.max_body_bytes", x.http.max_body_bytes, y.http.max_body_bytes);
+    diff("http.io_threads", x.http.io_threads, y.http.io_threads);
     diff("http.threads", x.http.threads, y.http.threads);
+    diff("http.max_queued_requests", x.http.max_queued_requests,
+         y.http.max_queued_requests);
+    diff("http.max_connections", x.http.max_connections,
+         y.http.max_connections);
+    diff("http.max_header_bytes", x.http.max_header_bytes,
+         y.http.max_header_bytes);
     diff("http.backlog", x.http.backlog, y.http.backlog);
     diff("http.keep_alive_max_count", x.http.keep_alive_max_count,
          y.http.keep_alive_max_count);
     diff("http.keep_alive_timeout_s", x.http.keep_alive_timeout_s,
          y.http.keep_alive_timeout_s);
-    diff("http.read_timeout_s", x.http.read_timeout_s, y.http.read_timeout_s);
+    diff("http.head_timeout_s", x.http.head_timeout_s, y.http.head_timeout_s);
+    diff("http.body_timeout_s", x.http.body_timeout_s, y.http.body_timeout_s);
     diff("http.write_timeout_s", x.http.write_timeout_s,
          y.http.write_timeout_s);
+    diff("http.shutdown_grace_s", x.http.shutdown_grace_s,
+         y.http.shutdown_grace_s);
     diff("actor.host", x.actor.host, y.actor.host);
     diff("actor.port", x.actor.port, y.actor.port);
   }

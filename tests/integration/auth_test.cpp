@@ -397,18 +397,17 @@ TEST_CASE("the body of a refused request is never taken for a second "
     }
   };
   read_until("\"path\":\"Authorization\"}}");
-  // Then a request of our own on the same (kept-alive) connection.
-  send_all("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-  read_until("{\"status\":\"ok\"}");
+  // The refused request's body is never read as a request: the node answers
+  // and closes the connection (reading and dropping what still arrives).
+  read_until("never arrives");
   ::close(fd);
   INFO(got);
-  // Two answers: the 401 and /healthz; nothing for the hidden request.
   CHECK(got.rfind("HTTP/1.1 401", 0) == 0);
+  CHECK(got.find("Connection: close\r\n") != std::string::npos);
   CHECK(got.find("HTTP/1.1 403") == std::string::npos);
-  CHECK(got.find("HTTP/1.1 200") != std::string::npos);
   std::size_t answers = 0;
   for (auto at = got.find("HTTP/1.1 "); at != std::string::npos;
        at = got.find("HTTP/1.1 ", at + 1))
     ++answers;
-  CHECK(answers == 2);
+  CHECK(answers == 1);
 }

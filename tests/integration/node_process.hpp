@@ -52,6 +52,11 @@ public:
   const std::string&
   drain(std::chrono::milliseconds wait = std::chrono::milliseconds{200});
 
+  /// The child's process id (for /proc reads); -1 once it was reaped.
+  int pid() const {
+    return pid_;
+  }
+
   /// Everything the process wrote to stdout so far.
   const std::string& output() const {
     return output_;

@@ -84,8 +84,19 @@ TEST_CASE("the route table matches paths segment by segment and knows every "
   REQUIRE(r != nullptr);
   CHECK(r->role == role::admin);
   CHECK(find_route("GET", "/api/v1/calls") == nullptr);
-  CHECK(path_has_other_method("GET", "/api/v1/calls"));
+  CHECK(allowed_methods("/api/v1/calls") == "POST");
+  CHECK(allowed_methods("/api/v1/admin/keys") == "GET, HEAD, POST");
+  CHECK(allowed_methods("/api/v1/unknown").empty());
   CHECK(find_route("GET", "/api/v1/unknown") == nullptr);
+  std::vector<std::string> captures;
+  REQUIRE(matches("/api/v1/admin/webhooks/{service}/secrets/{id}",
+                  "/api/v1/admin/webhooks/stripe/secrets/s1", &captures));
+  CHECK(captures
+        == std::vector<std::string>{"/api/v1/admin/webhooks/stripe/secrets/s1",
+                                    "stripe", "s1"});
+  REQUIRE(matches("/api/v1/webhooks/events/{id...}",
+                  "/api/v1/webhooks/events/stripe:evt/1", &captures));
+  CHECK(captures.back() == "stripe:evt/1");
   // No two rows for one method and path.
   std::set<std::string> seen;
   for (auto& row : route_table())

@@ -1,0 +1,639 @@
+#include "bridges/http/http_server.hpp"
+
+#include "runtime/core/log.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <array>
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace streamb {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+/// A JSON error body for the answers the server gives itself; `message` is
+/// ours, never the client's, so it needs no escaping.
+std::string error_body(std::string_view code, std::string_view message) {
+  std::string out = R"({"error":{"code":")";
+  out += code;
+  out += R"(","message":")";
+  out += message;
+  out += R"(","path":""}})";
+  return out;
+}
+
+http_response error_response(int status, std::string_view code,
+                             std::string_view message) {
+  http_response res;
+  res.status = status;
+  res.set_content(error_body(code, message), "application/json");
+  return res;
+}
+
+bool iequals(std::string_view x, std::string_view y) {
+  if (x.size() != y.size())
+    return false;
+  for (std::size_t i = 0; i < x.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(x[i]))
+        != std::tolower(static_cast<unsigned char>(y[i])))
+      return false;
+  return true;
+}
+
+std::string_view trim(std::string_view x) {
+  while (!x.empty() && (x.front() == ' ' || x.front() == '\t'))
+    x.remove_prefix(1);
+  while (!x.empty() && (x.back() == ' ' || x.back() == '\t'))
+    x.remove_suffix(1);
+  return x;
+}
+
+/// Bytes and time a refused connection may still send before it is closed.
+/// Most clients send a whole body before they read an answer; closing with
+/// unread data resets the connection, and the client would lose the answer
+/// (a 413 to an 8 MiB upload, say). The bytes are read into a scratch
+/// buffer and dropped: the cost is time, bounded here, not memory.
+constexpr std::size_t drain_bytes = 64 << 20;
+constexpr auto drain_time = std::chrono::seconds{2};
+
+class session;
+
+} // namespace
+
+struct http_server::impl {
+  http_limits limits;
+  http_handlers handlers;
+
+  std::mutex mtx;
+  std::unordered_map<session*, std::weak_ptr<session>> sessions;
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> open{0};
+  std::atomic<std::size_t> refusing{0};
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> refused_over_cap{0};
+  std::atomic<uint64_t> timed_out{0};
+  bool stopped = false;
+  std::vector<std::thread> threads;
+
+  // Last, so that it is destroyed first: destroying it destroys the
+  // handlers still queued, and with them sessions that touch the members
+  // above.
+  asio::io_context ioc;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::steady_timer> accept_pause;
+
+  impl(http_limits l, http_handlers h) : limits(l), handlers(std::move(h)) {
+    // nop
+  }
+
+  void accept();
+  void refuse_over_cap(tcp::socket socket);
+  void stop(std::chrono::milliseconds grace);
+  template <class F>
+  void for_each_session(F f);
+};
+
+namespace {
+
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(http_server::impl& srv, tcp::socket&& socket)
+    : srv_(srv), stream_(std::move(socket)),
+      buffer_(srv.limits.max_header_bytes + (1 << 20)) {
+    ++srv_.open;
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec)
+      remote_ = ep.address().to_string();
+  }
+
+  ~session() {
+    {
+      std::lock_guard<std::mutex> guard{srv_.mtx};
+      srv_.sessions.erase(this);
+    }
+    --srv_.open;
+  }
+
+  void start() {
+    {
+      std::lock_guard<std::mutex> guard{srv_.mtx};
+      srv_.sessions.emplace(this, weak_from_this());
+    }
+    asio::dispatch(stream_.get_executor(),
+                   [self = shared_from_this()] { self->wait_for_request(); });
+  }
+
+  auto get_executor_for_stop() {
+    return stream_.get_executor();
+  }
+
+  /// On the strand: the server is stopping; an idle connection goes now.
+  void on_stop() {
+    if (phase_ == phase::idle)
+      close();
+  }
+
+  /// On the strand: the grace period is over.
+  void cut() {
+    if (phase_ != phase::closed) {
+      ++srv_.timed_out;
+      close();
+    }
+  }
+
+private:
+  enum class phase { idle, head, body, handler, writing, closed };
+
+  /// Waits for the first byte of the next request: idle time is bounded by
+  /// the keep-alive timeout, the head by its own deadline from then on.
+  void wait_for_request() {
+    if (srv_.stopping)
+      return close();
+    if (buffer_.size() > 0)
+      return read_head();
+    phase_ = phase::idle;
+    stream_.expires_after(served_ == 0 ? srv_.limits.head_timeout
+                                       : srv_.limits.keep_alive_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec,
+                                                        std::size_t n) {
+                              self->buffer_.commit(n);
+                              if (ec) {
+                                if (ec == beast::error::timeout)
+                                  ++self->srv_.timed_out;
+                                return self->close();
+                              }
+                              self->read_head();
+                            });
+  }
+
+  void read_head() {
+    phase_ = phase::head;
+    head_only_ = false;
+    parser_.emplace();
+    parser_->header_limit(
+      static_cast<std::uint32_t>(srv_.limits.max_header_bytes));
+    parser_->body_limit(srv_.limits.max_body_bytes);
+    stream_.expires_after(srv_.limits.head_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec,
+                                                         std::size_t) {
+                               self->on_head(ec);
+                             });
+  }
+
+  /// Maps a read error to the answer it deserves, or to a plain close when
+  /// the peer is gone or too slow to be answered.
+  void on_read_error(beast::error_code ec) {
+    if (ec == bhttp::error::header_limit)
+      return refuse(error_response(431, "header_too_large",
+                                   "the request head exceeds the configured "
+                                   "limit"));
+    if (ec == bhttp::error::body_limit)
+      return refuse(error_response(413, "too_large",
+                                   "request body exceeds the configured "
+                                   "limit"));
+    if (ec == beast::error::timeout) {
+      ++srv_.timed_out;
+      return close();
+    }
+    // The peer left, or a transport error: nobody to answer.
+    if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message
+        || ec.category()
+          != bhttp::make_error_code(bhttp::error::end_of_stream).category())
+      return close();
+    refuse(error_response(400, "malformed",
+                          "malformed HTTP request: " + ec.message()));
+  }
+
+  void on_head(beast::error_code ec) {
+    if (ec)
+      return on_read_error(ec);
+    auto& head = parser_->get();
+    head_only_ = head.method() == bhttp::verb::head;
+    req_ = http_request{};
+    req_.method = std::string{head.method_string()};
+    req_.target = std::string{head.target()};
+    parse_target(req_.target, req_.path, req_.params);
+    req_.remote_addr = remote_;
+    for (auto& field : head)
+      req_.headers.emplace(std::string{field.name_string()},
+                           std::string{field.value()});
+    // Two framings for one body is how requests are smuggled past proxies:
+    // refuse rather than pick one (RFC 9112 6.3).
+    auto te = head.find(bhttp::field::transfer_encoding);
+    if (te != head.end()) {
+      if (head.find(bhttp::field::content_length) != head.end())
+        return refuse(error_response(400, "malformed",
+                                     "Transfer-Encoding together with "
+                                     "Content-Length"));
+      if (!iequals(trim(te->value()), "chunked"))
+        return refuse(error_response(400, "malformed",
+                                     "the only transfer coding accepted is "
+                                     "chunked"));
+    }
+    if (head.version() != 11 && head.version() != 10)
+      return refuse(error_response(400, "malformed", "HTTP/1.x only"));
+    keep_alive_ = head.keep_alive();
+    if (srv_.handlers.on_head) {
+      http_response res;
+      if (!srv_.handlers.on_head(req_, res)) {
+        // A request without a body is complete: the connection can go on.
+        if (parser_->is_done())
+          return send(std::move(res), false);
+        return refuse(std::move(res));
+      }
+    }
+    if (parser_->is_done())
+      return dispatch();
+    auto expect = head.find(bhttp::field::expect);
+    if (expect != head.end()
+        && iequals(trim(expect->value()), "100-continue")) {
+      static const std::string continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+      stream_.expires_after(srv_.limits.write_timeout);
+      return asio::async_write(stream_, asio::buffer(continue_line),
+                               [self = shared_from_this()](beast::error_code ec,
+                                                           std::size_t) {
+                                 if (ec)
+                                   return self->close();
+                                 self->read_body();
+                               });
+    }
+    read_body();
+  }
+
+  void read_body() {
+    phase_ = phase::body;
+    stream_.expires_after(srv_.limits.body_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec,
+                                                  std::size_t) {
+                        if (ec)
+                          return self->on_read_error(ec);
+                        self->dispatch();
+                      });
+  }
+
+  void dispatch() {
+    phase_ = phase::handler;
+    req_.body = std::move(parser_->get().body());
+    parser_.reset();
+    if (!srv_.handlers.on_request)
+      return send(error_response(404, "not_found", "no route"), false);
+    auto self = shared_from_this();
+    srv_.handlers.on_request(std::move(req_), [self](http_response res) {
+      auto ex = self->stream_.get_executor();
+      asio::post(ex, [self, res = std::move(res)]() mutable {
+        self->send(std::move(res), false);
+      });
+    });
+  }
+
+  /// Answers and closes without reading the rest of the request.
+  void refuse(http_response res) {
+    send(std::move(res), true);
+  }
+
+  template <class Body>
+  void write(std::shared_ptr<bhttp::response<Body>> msg, bool keep,
+             bool drain) {
+    phase_ = phase::writing;
+    stream_.expires_after(srv_.limits.write_timeout);
+    bhttp::async_write(stream_, *msg,
+                       [self = shared_from_this(), msg, keep,
+                        drain](beast::error_code ec, std::size_t) {
+                         if (ec) {
+                           if (ec == beast::error::timeout)
+                             ++self->srv_.timed_out;
+                           return self->close();
+                         }
+                         if (keep)
+                           return self->wait_for_request();
+                         if (drain)
+                           return self->drain_and_close();
+                         self->close();
+                       });
+  }
+
+  void send(http_response res, bool refused) {
+    if (phase_ == phase::closed)
+      return;
+    ++served_;
+    bool keep = !refused && keep_alive_ && !srv_.stopping
+      && served_ < srv_.limits.keep_alive_max_count;
+    auto status = static_cast<unsigned>(res.status);
+    if (head_only_) {
+      auto msg = std::make_shared<bhttp::response<bhttp::empty_body>>(
+        static_cast<bhttp::status>(status), 11);
+      for (auto& [name, value] : res.headers)
+        msg->set(name, value);
+      if (!res.content_type.empty())
+        msg->set(bhttp::field::content_type, res.content_type);
+      msg->content_length(res.body.size());
+      msg->keep_alive(keep);
+      return write(std::move(msg), keep, false);
+    }
+    auto msg = std::make_shared<bhttp::response<bhttp::string_body>>(
+      static_cast<bhttp::status>(status), 11);
+    for (auto& [name, value] : res.headers)
+      msg->set(name, value);
+    if (!res.content_type.empty())
+      msg->set(bhttp::field::content_type, res.content_type);
+    msg->body() = std::move(res.body);
+    msg->keep_alive(keep);
+    msg->prepare_payload();
+    write(std::move(msg), keep, refused);
+  }
+
+  /// After an answer to a request whose body was not read: stop sending,
+  /// read (and drop) what the client still sends for a moment, then close;
+  /// closing with unread data would reset the connection, and the client
+  /// could lose the answer.
+  void drain_and_close() {
+    phase_ = phase::writing;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    buffer_.clear();
+    stream_.expires_after(drain_time);
+    drain_some();
+  }
+
+  void drain_some() {
+    stream_.async_read_some(buffer_.prepare(16384),
+                            [self = shared_from_this()](beast::error_code ec,
+                                                        std::size_t n) {
+                              self->drained_ += n;
+                              self->buffer_.consume(self->buffer_.size());
+                              if (ec || self->drained_ > drain_bytes)
+                                return self->close();
+                              self->drain_some();
+                            });
+  }
+
+  void close() {
+    if (phase_ == phase::closed)
+      return;
+    phase_ = phase::closed;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+  http_server::impl& srv_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  http_request req_;
+  std::string remote_;
+  phase phase_ = phase::idle;
+  uint32_t served_ = 0;
+  std::size_t drained_ = 0;
+  bool keep_alive_ = true;
+  bool head_only_ = false;
+};
+
+/// A connection past the cap: one 503, then closed.
+class over_cap_refusal : public std::enable_shared_from_this<over_cap_refusal> {
+public:
+  over_cap_refusal(std::atomic<std::size_t>& count, tcp::socket&& socket)
+    : count_(count), stream_(std::move(socket)) {
+    ++count_;
+  }
+
+  ~over_cap_refusal() {
+    --count_;
+  }
+
+  void start() {
+    static const std::string answer = [] {
+      auto body = error_body("unavailable",
+                             "the node holds as many connections as it is "
+                             "configured to; retry later");
+      return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
+             "application/json\r\nRetry-After: 1\r\nConnection: close\r\n"
+             "Content-Length: "
+        + std::to_string(body.size()) + "\r\n\r\n" + body;
+    }();
+    stream_.expires_after(drain_time);
+    asio::async_write(
+      stream_, asio::buffer(answer),
+      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        beast::error_code ignored;
+        if (ec)
+          return self->stream_.close();
+        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        self->drain();
+      });
+  }
+
+private:
+  void drain() {
+    stream_.async_read_some(asio::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec,
+                                                        std::size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > drain_bytes)
+                                return self->stream_.close();
+                              self->drain();
+                            });
+  }
+
+  std::atomic<std::size_t>& count_;
+  beast::tcp_stream stream_;
+  std::array<char, 4096> scratch_;
+  std::size_t drained_ = 0;
+};
+
+} // namespace
+
+template <class F>
+void http_server::impl::for_each_session(F f) {
+  std::vector<std::shared_ptr<session>> live;
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    for (auto& [ptr, weak] : sessions)
+      if (auto s = weak.lock())
+        live.push_back(std::move(s));
+  }
+  for (auto& s : live)
+    f(s);
+}
+
+void http_server::impl::accept() {
+  acceptor->async_accept(
+    asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (stopping)
+        return;
+      if (ec) {
+        if (ec == asio::error::operation_aborted)
+          return;
+        // Out of descriptors (EMFILE) and the like: pause rather than spin.
+        log_warning("http", "accept failed: " + ec.message());
+        accept_pause->expires_after(std::chrono::milliseconds{50});
+        accept_pause->async_wait([this](beast::error_code) {
+          if (!stopping)
+            accept();
+        });
+        return;
+      }
+      ++accepted;
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay{true}, ignored);
+      if (open >= limits.max_connections)
+        refuse_over_cap(std::move(socket));
+      else
+        std::make_shared<session>(*this, std::move(socket))->start();
+      accept();
+    });
+}
+
+void http_server::impl::refuse_over_cap(tcp::socket socket) {
+  ++refused_over_cap;
+  // Refusals are bounded too: past this many in flight, just close.
+  if (refusing >= 1024) {
+    beast::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  std::make_shared<over_cap_refusal>(refusing, std::move(socket))->start();
+}
+
+void http_server::impl::stop(std::chrono::milliseconds grace) {
+  if (stopped)
+    return;
+  stopped = true;
+  stopping = true;
+  if (acceptor)
+    asio::post(acceptor->get_executor(), [this] {
+      beast::error_code ignored;
+      acceptor->close(ignored);
+      accept_pause->cancel();
+    });
+  for_each_session([](const std::shared_ptr<session>& s) {
+    asio::post(s->get_executor_for_stop(), [s] { s->on_stop(); });
+  });
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (open > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  for_each_session([](const std::shared_ptr<session>& s) {
+    asio::post(s->get_executor_for_stop(), [s] { s->cut(); });
+  });
+  // What was cut closes at once; give the io threads a moment to run it.
+  auto cut_deadline = std::chrono::steady_clock::now()
+    + std::chrono::milliseconds{500};
+  while ((open > 0 || refusing > 0)
+         && std::chrono::steady_clock::now() < cut_deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  ioc.stop();
+  for (auto& t : threads)
+    if (t.joinable())
+      t.join();
+  threads.clear();
+}
+
+http_server::http_server(http_limits limits, http_handlers handlers)
+  : impl_(std::make_shared<impl>(limits, std::move(handlers))) {
+  if (impl_->limits.io_threads == 0)
+    impl_->limits.io_threads = std::max(1u,
+                                        std::thread::hardware_concurrency());
+}
+
+http_server::~http_server() {
+  stop(std::chrono::milliseconds{0});
+}
+
+uint16_t http_server::listen(const std::string& host, uint16_t port,
+                             std::string& err) {
+  auto& d = *impl_;
+  beast::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) {
+    tcp::resolver resolver{d.ioc};
+    auto found = resolver.resolve(host, std::to_string(port), ec);
+    if (ec || found.empty()) {
+      err = "cannot bind " + host + ":" + std::to_string(port)
+        + ": cannot resolve the host: " + ec.message();
+      return 0;
+    }
+    address = found.begin()->endpoint().address();
+  }
+  tcp::endpoint endpoint{address, port};
+  d.acceptor.emplace(asio::make_strand(d.ioc));
+  d.accept_pause.emplace(d.acceptor->get_executor());
+  auto fail = [&](const char* what) {
+    err = "cannot bind " + host + ":" + std::to_string(port) + ": " + what
+      + ": " + ec.message();
+    d.acceptor.reset();
+    return uint16_t{0};
+  };
+  d.acceptor->open(endpoint.protocol(), ec);
+  if (ec)
+    return fail("socket");
+  // Not SO_REUSEPORT: with it a second node on the same port binds too and
+  // silently takes half the traffic.
+  d.acceptor->set_option(asio::socket_base::reuse_address{true}, ec);
+  d.acceptor->bind(endpoint, ec);
+  if (ec)
+    return fail("bind");
+  d.acceptor->listen(d.limits.backlog, ec);
+  if (ec)
+    return fail("listen");
+  return d.acceptor->local_endpoint().port();
+}
+
+void http_server::start() {
+  auto& d = *impl_;
+  if (d.acceptor)
+    d.accept();
+  for (unsigned i = 0; i < d.limits.io_threads; ++i)
+    d.threads.emplace_back([&d] {
+      for (;;) {
+        try {
+          d.ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          log_error("http", std::string{"io thread: "} + e.what());
+        }
+      }
+    });
+}
+
+void http_server::stop(std::chrono::milliseconds grace) {
+  impl_->stop(grace);
+}
+
+http_server_stats http_server::stats() const {
+  auto& d = *impl_;
+  http_server_stats out;
+  out.open_connections = d.open;
+  out.accepted = d.accepted;
+  out.refused_over_cap = d.refused_over_cap;
+  out.timed_out = d.timed_out;
+  return out;
+}
+
+} // namespace streamb

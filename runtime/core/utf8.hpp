@@ -1,0 +1,18 @@
+#pragma once
+
+// Text that came from a client and goes back out in JSON: a JSON document
+// must be valid UTF-8, and Boost.JSON writes string bytes as they are.
+
+#include <string>
+#include <string_view>
+
+namespace streamb {
+
+/// Whether `text` is well-formed UTF-8 (no overlong forms, no surrogates,
+/// nothing above U+10FFFF).
+bool valid_utf8(std::string_view text) noexcept;
+
+/// `text` with every ill-formed sequence replaced by U+FFFD.
+std::string sanitize_utf8(std::string_view text);
+
+} // namespace streamb
