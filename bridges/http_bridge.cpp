@@ -27,6 +27,7 @@ std::shared_ptr<const router> make_routes(http_context_ptr ctx) {
   add_admission_routes(*r, ctx);
   add_coordination_routes(*r, ctx);
   add_admin_routes(*r, ctx);
+  add_stream_routes(*r, ctx);
   return r;
 }
 
@@ -44,6 +45,10 @@ http_limits limits_of(const http_config& cfg) {
   out.keep_alive_max_count = cfg.keep_alive_max_count;
   out.write_timeout = std::chrono::seconds{cfg.write_timeout_s};
   out.backlog = static_cast<int>(cfg.backlog);
+  out.streams.max_queued_bytes = cfg.stream_queue_bytes;
+  out.streams.max_message_bytes = cfg.ws_max_message_bytes;
+  out.streams.keep_alive = std::chrono::seconds{cfg.stream_keep_alive_s};
+  out.streams.write_timeout = std::chrono::seconds{cfg.write_timeout_s};
   return out;
 }
 

@@ -3,6 +3,7 @@
 // What route handlers may use: the actor system to ask actors, the config,
 // and the handles of this node's actors. Built once by the node, then const.
 
+#include "bridges/http/stream_hub.hpp"
 #include "runtime/auth/credential_registry.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/messages.hpp"
@@ -76,6 +77,8 @@ struct http_context {
   std::chrono::milliseconds ask_timeout{2000};
   /// Asks every component; supplied by the node.
   std::function<readiness_report()> readiness;
+  /// Events for the SSE and WebSocket subscribers.
+  std::shared_ptr<stream_hub> streams = std::make_shared<stream_hub>(10000);
 };
 
 } // namespace streamb

@@ -37,6 +37,9 @@ const std::vector<route_spec>& route_table() {
     {"GET", "/api/v1/webhooks/events/{id...}", needs, role::viewer,
      "a webhook event"},
     {"GET", "/api/v1/audit", needs, role::viewer, "audit trail"},
+    {"GET", P "/stream", needs, role::viewer,
+     "live events as server-sent events"},
+    {"GET", P "/ws", needs, role::viewer, "live events over a WebSocket"},
     // reporter: the clients' path
     {"POST", "/api/v1/calls", needs, role::reporter, "call samples"},
     {"POST", "/api/v1/admission/{service}", needs, role::reporter, "admission"},

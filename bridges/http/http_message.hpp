@@ -4,6 +4,8 @@
 // server types, so that route handlers and the auth gate are unit-testable
 // and the server underneath (Beast) stays out of their headers.
 
+#include "bridges/http/stream_sink.hpp"
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -48,6 +50,11 @@ struct http_response {
   http_fields headers;
   std::string body;
   std::string content_type;
+
+  /// Set by a stream route: instead of a body, the connection becomes a
+  /// subscriber of this kind and `attach` gets its sink.
+  stream_kind stream = stream_kind::none;
+  stream_attach attach;
 
   void set_header(const std::string& key, std::string value);
   void set_content(std::string text, std::string type);

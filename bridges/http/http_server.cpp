@@ -1,5 +1,8 @@
 #include "bridges/http/http_server.hpp"
 
+#include "bridges/http/connection.hpp"
+#include "bridges/http/stream_sessions.hpp"
+
 #include "runtime/core/log.hpp"
 
 #include <boost/asio/dispatch.hpp>
@@ -22,7 +25,6 @@
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 namespace streamb {
@@ -87,14 +89,10 @@ struct http_server::impl {
   http_limits limits;
   http_handlers handlers;
 
-  std::mutex mtx;
-  std::unordered_map<session*, std::weak_ptr<session>> sessions;
-  std::atomic<bool> stopping{false};
-  std::atomic<std::size_t> open{0};
+  edge::connection_registry connections;
   std::atomic<std::size_t> refusing{0};
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> refused_over_cap{0};
-  std::atomic<uint64_t> timed_out{0};
   bool stopped = false;
   std::vector<std::thread> threads;
 
@@ -112,66 +110,62 @@ struct http_server::impl {
   void accept();
   void refuse_over_cap(tcp::socket socket);
   void stop(std::chrono::milliseconds grace);
-  template <class F>
-  void for_each_session(F f);
 };
 
 namespace {
 
-class session : public std::enable_shared_from_this<session> {
+class session : public edge::connection {
 public:
   session(http_server::impl& srv, tcp::socket&& socket)
     : srv_(srv), stream_(std::move(socket)),
       buffer_(srv.limits.max_header_bytes + (1 << 20)) {
-    ++srv_.open;
+    ++srv_.connections.open;
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec)
       remote_ = ep.address().to_string();
   }
 
-  ~session() {
-    {
-      std::lock_guard<std::mutex> guard{srv_.mtx};
-      srv_.sessions.erase(this);
-    }
-    --srv_.open;
+  ~session() override {
+    srv_.connections.remove(this);
+    --srv_.connections.open;
   }
 
   void start() {
-    {
-      std::lock_guard<std::mutex> guard{srv_.mtx};
-      srv_.sessions.emplace(this, weak_from_this());
-    }
+    srv_.connections.add(this, weak_from_this());
     asio::dispatch(stream_.get_executor(),
-                   [self = shared_from_this()] { self->wait_for_request(); });
+                   [self = self()] { self->wait_for_request(); });
   }
 
-  auto get_executor_for_stop() {
+  asio::any_io_executor executor() override {
     return stream_.get_executor();
   }
 
-  /// On the strand: the server is stopping; an idle connection goes now.
-  void on_stop() {
+  /// The server is stopping; an idle connection goes now.
+  void on_stop() override {
     if (phase_ == phase::idle)
       close();
   }
 
-  /// On the strand: the grace period is over.
-  void cut() {
-    if (phase_ != phase::closed) {
-      ++srv_.timed_out;
+  /// The grace period is over.
+  void cut() override {
+    if (phase_ != phase::closed && phase_ != phase::handed_over) {
+      ++srv_.connections.timed_out;
       close();
     }
   }
 
 private:
-  enum class phase { idle, head, body, handler, writing, closed };
+  enum class phase { idle, head, body, handler, writing, closed, handed_over };
+
+  std::shared_ptr<session> self() {
+    return std::static_pointer_cast<session>(shared_from_this());
+  }
 
   /// Waits for the first byte of the next request: idle time is bounded by
   /// the keep-alive timeout, the head by its own deadline from then on.
   void wait_for_request() {
-    if (srv_.stopping)
+    if (srv_.connections.stopping)
       return close();
     if (buffer_.size() > 0)
       return read_head();
@@ -179,12 +173,12 @@ private:
     stream_.expires_after(served_ == 0 ? srv_.limits.head_timeout
                                        : srv_.limits.keep_alive_timeout);
     stream_.async_read_some(buffer_.prepare(4096),
-                            [self = shared_from_this()](beast::error_code ec,
-                                                        std::size_t n) {
+                            [self = self()](beast::error_code ec,
+                                            std::size_t n) {
                               self->buffer_.commit(n);
                               if (ec) {
                                 if (ec == beast::error::timeout)
-                                  ++self->srv_.timed_out;
+                                  ++self->srv_.connections.timed_out;
                                 return self->close();
                               }
                               self->read_head();
@@ -200,8 +194,8 @@ private:
     parser_->body_limit(srv_.limits.max_body_bytes);
     stream_.expires_after(srv_.limits.head_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = shared_from_this()](beast::error_code ec,
-                                                         std::size_t) {
+                             [self = self()](beast::error_code ec,
+                                             std::size_t) {
                                self->on_head(ec);
                              });
   }
@@ -218,7 +212,7 @@ private:
                                    "request body exceeds the configured "
                                    "limit"));
     if (ec == beast::error::timeout) {
-      ++srv_.timed_out;
+      ++srv_.connections.timed_out;
       return close();
     }
     // The peer left, or a transport error: nobody to answer.
@@ -259,6 +253,9 @@ private:
     if (head.version() != 11 && head.version() != 10)
       return refuse(error_response(400, "malformed", "HTTP/1.x only"));
     keep_alive_ = head.keep_alive();
+    upgrade_.reset();
+    if (edge::is_websocket_upgrade(head))
+      upgrade_.emplace(head);
     if (srv_.handlers.on_head) {
       http_response res;
       if (!srv_.handlers.on_head(req_, res)) {
@@ -276,8 +273,8 @@ private:
       static const std::string continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
       stream_.expires_after(srv_.limits.write_timeout);
       return asio::async_write(stream_, asio::buffer(continue_line),
-                               [self = shared_from_this()](beast::error_code ec,
-                                                           std::size_t) {
+                               [self = self()](beast::error_code ec,
+                                               std::size_t) {
                                  if (ec)
                                    return self->close();
                                  self->read_body();
@@ -290,8 +287,7 @@ private:
     phase_ = phase::body;
     stream_.expires_after(srv_.limits.body_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec,
-                                                  std::size_t) {
+                      [self = self()](beast::error_code ec, std::size_t) {
                         if (ec)
                           return self->on_read_error(ec);
                         self->dispatch();
@@ -304,7 +300,7 @@ private:
     parser_.reset();
     if (!srv_.handlers.on_request)
       return send(error_response(404, "not_found", "no route"), false);
-    auto self = shared_from_this();
+    auto self = this->self();
     srv_.handlers.on_request(std::move(req_), [self](http_response res) {
       auto ex = self->stream_.get_executor();
       asio::post(ex, [self, res = std::move(res)]() mutable {
@@ -324,11 +320,11 @@ private:
     phase_ = phase::writing;
     stream_.expires_after(srv_.limits.write_timeout);
     bhttp::async_write(stream_, *msg,
-                       [self = shared_from_this(), msg, keep,
-                        drain](beast::error_code ec, std::size_t) {
+                       [self = self(), msg, keep, drain](beast::error_code ec,
+                                                         std::size_t) {
                          if (ec) {
                            if (ec == beast::error::timeout)
-                             ++self->srv_.timed_out;
+                             ++self->srv_.connections.timed_out;
                            return self->close();
                          }
                          if (keep)
@@ -342,8 +338,10 @@ private:
   void send(http_response res, bool refused) {
     if (phase_ == phase::closed)
       return;
+    if (res.stream != stream_kind::none && !refused)
+      return hand_over(std::move(res));
     ++served_;
-    bool keep = !refused && keep_alive_ && !srv_.stopping
+    bool keep = !refused && keep_alive_ && !srv_.connections.stopping
       && served_ < srv_.limits.keep_alive_max_count;
     auto status = static_cast<unsigned>(res.status);
     if (head_only_) {
@@ -369,6 +367,25 @@ private:
     write(std::move(msg), keep, refused);
   }
 
+  /// The connection becomes a subscriber; this session ends here.
+  void hand_over(http_response res) {
+    if (res.stream == stream_kind::websocket && !upgrade_) {
+      res = error_response(426, "upgrade_required",
+                           "this route is a WebSocket: send an Upgrade: "
+                           "websocket request");
+      res.set_header("Upgrade", "websocket");
+      return send(std::move(res), true);
+    }
+    phase_ = phase::handed_over;
+    if (res.stream == stream_kind::websocket)
+      edge::start_websocket(srv_.connections, std::move(stream_),
+                            std::move(*upgrade_), std::move(res.attach),
+                            srv_.limits.streams);
+    else
+      edge::start_sse(srv_.connections, std::move(stream_),
+                      std::move(res.attach), srv_.limits.streams);
+  }
+
   /// After an answer to a request whose body was not read: stop sending,
   /// read (and drop) what the client still sends for a moment, then close;
   /// closing with unread data would reset the connection, and the client
@@ -384,8 +401,8 @@ private:
 
   void drain_some() {
     stream_.async_read_some(buffer_.prepare(16384),
-                            [self = shared_from_this()](beast::error_code ec,
-                                                        std::size_t n) {
+                            [self = self()](beast::error_code ec,
+                                            std::size_t n) {
                               self->drained_ += n;
                               self->buffer_.consume(self->buffer_.size());
                               if (ec || self->drained_ > drain_bytes)
@@ -395,7 +412,7 @@ private:
   }
 
   void close() {
-    if (phase_ == phase::closed)
+    if (phase_ == phase::closed || phase_ == phase::handed_over)
       return;
     phase_ = phase::closed;
     beast::error_code ec;
@@ -407,6 +424,7 @@ private:
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::request<bhttp::string_body>> upgrade_;
   http_request req_;
   std::string remote_;
   phase phase_ = phase::idle;
@@ -470,23 +488,10 @@ private:
 
 } // namespace
 
-template <class F>
-void http_server::impl::for_each_session(F f) {
-  std::vector<std::shared_ptr<session>> live;
-  {
-    std::lock_guard<std::mutex> guard{mtx};
-    for (auto& [ptr, weak] : sessions)
-      if (auto s = weak.lock())
-        live.push_back(std::move(s));
-  }
-  for (auto& s : live)
-    f(s);
-}
-
 void http_server::impl::accept() {
   acceptor->async_accept(
     asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-      if (stopping)
+      if (connections.stopping)
         return;
       if (ec) {
         if (ec == asio::error::operation_aborted)
@@ -495,7 +500,7 @@ void http_server::impl::accept() {
         log_warning("http", "accept failed: " + ec.message());
         accept_pause->expires_after(std::chrono::milliseconds{50});
         accept_pause->async_wait([this](beast::error_code) {
-          if (!stopping)
+          if (!connections.stopping)
             accept();
         });
         return;
@@ -503,7 +508,7 @@ void http_server::impl::accept() {
       ++accepted;
       beast::error_code ignored;
       socket.set_option(tcp::no_delay{true}, ignored);
-      if (open >= limits.max_connections)
+      if (connections.open >= limits.max_connections)
         refuse_over_cap(std::move(socket));
       else
         std::make_shared<session>(*this, std::move(socket))->start();
@@ -526,26 +531,24 @@ void http_server::impl::stop(std::chrono::milliseconds grace) {
   if (stopped)
     return;
   stopped = true;
-  stopping = true;
+  connections.stopping = true;
   if (acceptor)
     asio::post(acceptor->get_executor(), [this] {
       beast::error_code ignored;
       acceptor->close(ignored);
       accept_pause->cancel();
     });
-  for_each_session([](const std::shared_ptr<session>& s) {
-    asio::post(s->get_executor_for_stop(), [s] { s->on_stop(); });
-  });
+  for (auto& c : connections.snapshot())
+    asio::post(c->executor(), [c] { c->on_stop(); });
   auto deadline = std::chrono::steady_clock::now() + grace;
-  while (open > 0 && std::chrono::steady_clock::now() < deadline)
+  while (connections.open > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds{5});
-  for_each_session([](const std::shared_ptr<session>& s) {
-    asio::post(s->get_executor_for_stop(), [s] { s->cut(); });
-  });
+  for (auto& c : connections.snapshot())
+    asio::post(c->executor(), [c] { c->cut(); });
   // What was cut closes at once; give the io threads a moment to run it.
   auto cut_deadline = std::chrono::steady_clock::now()
     + std::chrono::milliseconds{500};
-  while ((open > 0 || refusing > 0)
+  while ((connections.open > 0 || refusing > 0)
          && std::chrono::steady_clock::now() < cut_deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds{5});
   ioc.stop();
@@ -629,10 +632,10 @@ void http_server::stop(std::chrono::milliseconds grace) {
 http_server_stats http_server::stats() const {
   auto& d = *impl_;
   http_server_stats out;
-  out.open_connections = d.open;
+  out.open_connections = d.connections.open;
   out.accepted = d.accepted;
   out.refused_over_cap = d.refused_over_cap;
-  out.timed_out = d.timed_out;
+  out.timed_out = d.connections.timed_out;
   return out;
 }
 

@@ -37,6 +37,8 @@ struct http_limits {
   /// To write one answer.
   std::chrono::seconds write_timeout{10};
   int backlog = 1024;
+  /// SSE and WebSocket subscribers.
+  stream_limits streams;
 };
 
 /// Sends the answer to one request; call it exactly once, from any thread.

@@ -47,7 +47,13 @@ void readyz(const http_context& ctx, const http_request&, http_response& res) {
 void comprehensive(const http_context& ctx, const http_request&,
                    http_response& res) {
   auto report = ctx.readiness ? ctx.readiness() : readiness_report{};
-  reply_json(res, 200, to_json(report, ctx));
+  auto doc = to_json(report, ctx);
+  auto streams = ctx.streams->stats();
+  doc["streams"] = {{"subscribers", streams.subscribers},
+                    {"published", streams.published},
+                    {"droppedSlow", streams.dropped_slow},
+                    {"refused", streams.refused}};
+  reply_json(res, 200, doc);
 }
 
 } // namespace

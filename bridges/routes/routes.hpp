@@ -58,4 +58,7 @@ void add_admin_routes(router& r, http_context_ptr ctx);
 /// GET /api/v1/audit
 void add_audit_routes(router& r, http_context_ptr ctx);
 
+/// GET .../stream (server-sent events), GET .../ws (WebSocket)
+void add_stream_routes(router& r, http_context_ptr ctx);
+
 } // namespace streamb

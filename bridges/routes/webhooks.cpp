@@ -2,6 +2,7 @@
 #include "bridges/http_auth.hpp"
 #include "bridges/http_context.hpp"
 #include "bridges/json_response.hpp"
+#include "bridges/json_text.hpp"
 #include "bridges/routes/routes.hpp"
 #include "bridges/webhook_events.hpp"
 #include "runtime/core/log.hpp"
@@ -12,6 +13,7 @@
 #include <boost/json/array.hpp>
 #include <caf/send.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 
@@ -138,6 +140,30 @@ void reply_accepted(http_response& res, const webhook_events& events,
                                  {"duplicates", duplicates}});
 }
 
+/// Tells the stream subscribers about each newly stored event (duplicates
+/// were announced the first time), critical ones flagged.
+void publish_received(const http_context& ctx,
+                      const std::vector<std::string>& critical_types,
+                      const webhook_events& events,
+                      const accept_outcomes& outcomes) {
+  for (std::size_t i = 0; i < outcomes.size() && i < events.size(); ++i) {
+    if (outcomes[i] != accept_outcome::stored)
+      continue;
+    auto& ev = events[i];
+    bool critical = !ev.type.empty()
+      && std::find(critical_types.begin(), critical_types.end(), ev.type)
+        != critical_types.end();
+    ctx.streams->publish("webhook", ev.service,
+                         to_json_text(boost::json::object{
+                           {"topic", "webhook"},
+                           {"id", ev.id},
+                           {"service", ev.service},
+                           {"type", ev.type},
+                           {"critical", critical},
+                           {"receivedAt", iso8601_utc(ev.received_ms)}}));
+  }
+}
+
 /// POST /webhooks/{service}: check, verify, extract, and answer once the
 /// processor has stored the events.
 void receive_webhook(const http_context& ctx, const webhook_routes& routes,
@@ -175,6 +201,8 @@ void receive_webhook(const http_context& ctx, const webhook_routes& routes,
   if (!outcomes)
     return reply_not_stored(req, res, service, outcomes.error());
   reply_accepted(res, events, *outcomes);
+  if (res.status == 200)
+    publish_received(ctx, hook->critical_types, events, *outcomes);
 }
 
 boost::json::object to_json(const webhook_stats& x) {

@@ -32,6 +32,8 @@ node::node(caf::actor_system& system, config cfg)
   : system_(system), context_(std::make_shared<http_context>()) {
   context_->system = &system;
   context_->cfg = std::move(cfg);
+  context_->streams = std::make_shared<stream_hub>(
+    context_->cfg.node.http.max_subscribers);
 }
 
 node::~node() {

@@ -705,6 +705,11 @@ void read_http(checker& c, const json::value& v, std::string path,
   read_uint(r, "body_timeout_s", out.body_timeout_s, 1, 3600);
   read_uint(r, "write_timeout_s", out.write_timeout_s, 1, 3600);
   read_uint(r, "shutdown_grace_s", out.shutdown_grace_s, 0, 3600);
+  read_uint(r, "max_subscribers", out.max_subscribers, 0, 1u << 20);
+  read_uint(r, "stream_queue_bytes", out.stream_queue_bytes, 1024, 1u << 30);
+  read_uint(r, "ws_max_message_bytes", out.ws_max_message_bytes, 128,
+            16u << 20);
+  read_uint(r, "stream_keep_alive_s", out.stream_keep_alive_s, 1, 3600);
   // The cpp-httplib server's single socket timeout: taken by name so that
   // an old config gets a pointer to its replacements, not "unknown key".
   if (r.get("read_timeout_s") != nullptr)

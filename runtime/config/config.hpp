@@ -56,6 +56,16 @@ struct http_config {
   uint32_t write_timeout_s = 10;
   /// On stop, how long requests in flight may take to finish.
   uint32_t shutdown_grace_s = 5;
+  /// SSE and WebSocket subscribers, all routes together; past it: 503.
+  uint32_t max_subscribers = 10000;
+  /// Bytes queued for one subscriber; one that falls this far behind is
+  /// dropped (WebSocket close code 1013) and counted.
+  uint32_t stream_queue_bytes = 1 << 20;
+  /// Largest message a WebSocket client may send.
+  uint32_t ws_max_message_bytes = 64 * 1024;
+  /// A silent WebSocket is pinged after this long and closed after twice
+  /// this long without an answer; SSE streams get a comment line.
+  uint32_t stream_keep_alive_s = 15;
 };
 
 struct actor_endpoint_config {

@@ -229,6 +229,14 @@ std::vector<std::string> restart_only_changes(const config& a,
          y.http.write_timeout_s);
     diff("http.shutdown_grace_s", x.http.shutdown_grace_s,
          y.http.shutdown_grace_s);
+    diff("http.max_subscribers", x.http.max_subscribers,
+         y.http.max_subscribers);
+    diff("http.stream_queue_bytes", x.http.stream_queue_bytes,
+         y.http.stream_queue_bytes);
+    diff("http.ws_max_message_bytes", x.http.ws_max_message_bytes,
+         y.http.ws_max_message_bytes);
+    diff("http.stream_keep_alive_s", x.http.stream_keep_alive_s,
+         y.http.stream_keep_alive_s);
     diff("actor.host", x.actor.host, y.actor.host);
     diff("actor.port", x.actor.port, y.actor.port);
   }

@@ -4,6 +4,7 @@
 
 #include "bridges/route_table.hpp"
 #include "tests/integration/auth_support.hpp"
+#include "tests/integration/raw_connection.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -88,6 +89,22 @@ TEST_CASE("every route in the table refuses no key with 401, a key one role "
       CHECK(agent->status == 403);
     }
     auto name = std::string{auth::to_string(r.role)};
+    if (path.size() > 7 && path.compare(path.size() - 7, 7, "/stream") == 0) {
+      // An event stream never ends: read its head only.
+      raw_connection c{node.port};
+      REQUIRE(c.send("GET " + path
+                     + " HTTP/1.1\r\nHost: x\r\n"
+                       "Authorization: Bearer "
+                     + cfg.keys.at(name) + "\r\n\r\n"));
+      CHECK(c.read_until(
+        [](const std::string& x) {
+          return x.find("\r\n\r\n") != std::string::npos;
+        },
+        std::chrono::seconds{5}));
+      CHECK(c.received().rfind("HTTP/1.1 200 OK", 0) == 0);
+      CHECK(c.received().find("text/event-stream") != std::string::npos);
+      continue;
+    }
     auto ok = send(node.client, r.method, path, cfg.keys.at(name));
     REQUIRE(ok);
     INFO(ok->body);

@@ -20,8 +20,13 @@ namespace streamb::test {
 
 class raw_connection {
 public:
-  explicit raw_connection(uint16_t port) {
+  /// `receive_buffer` > 0 sets SO_RCVBUF before connecting (a small one
+  /// makes a client that stops reading hold little).
+  explicit raw_connection(uint16_t port, int receive_buffer = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ >= 0 && receive_buffer > 0)
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer,
+                   sizeof(receive_buffer));
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -76,6 +81,14 @@ public:
                            std::chrono::milliseconds timeout) {
     read_while([&] { return complete_answers() < count; }, timeout);
     return complete_answers();
+  }
+
+  /// Reads until `done(received())` or the peer closes or `timeout`
+  /// passes; whether `done` held.
+  template <class Done>
+  bool read_until(Done done, std::chrono::milliseconds timeout) {
+    read_while([&] { return !done(received_); }, timeout);
+    return done(received_);
   }
 
   /// Whether the peer has closed the connection (EOF or reset), waiting at

@@ -1,0 +1,63 @@
+#pragma once
+
+// Inside the HTTP server: what every kind of connection (a request/response
+// session, an SSE or WebSocket subscriber) offers the server's stop, and the
+// registry the server stops them through. Not for routes.
+
+#include "bridges/http/stream_sink.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace streamb::edge {
+
+class connection : public std::enable_shared_from_this<connection> {
+public:
+  virtual ~connection() = default;
+
+  /// On the connection's strand, when the server stops: finish what is in
+  /// flight, close when idle.
+  virtual void on_stop() = 0;
+
+  /// On the strand, when the grace period is over: close now.
+  virtual void cut() = 0;
+
+  virtual boost::asio::any_io_executor executor() = 0;
+};
+
+/// Every open connection, for the server's stop and stats.
+struct connection_registry {
+  std::mutex mtx;
+  std::unordered_map<connection*, std::weak_ptr<connection>> live;
+  std::atomic<std::size_t> open{0};
+  std::atomic<uint64_t> timed_out{0};
+  std::atomic<bool> stopping{false};
+
+  void add(connection* c, std::weak_ptr<connection> weak) {
+    std::lock_guard<std::mutex> guard{mtx};
+    live.emplace(c, std::move(weak));
+  }
+
+  void remove(connection* c) {
+    std::lock_guard<std::mutex> guard{mtx};
+    live.erase(c);
+  }
+
+  std::vector<std::shared_ptr<connection>> snapshot() {
+    std::vector<std::shared_ptr<connection>> out;
+    std::lock_guard<std::mutex> guard{mtx};
+    for (auto& [ptr, weak] : live)
+      if (auto c = weak.lock())
+        out.push_back(std::move(c));
+    return out;
+  }
+};
+
+} // namespace streamb::edge

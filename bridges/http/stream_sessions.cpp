@@ -1,0 +1,391 @@
+#include "bridges/http/stream_sessions.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <array>
+#include <deque>
+
+namespace streamb::edge {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+/// How long a dropped or stopping subscriber gets to take its close frame.
+constexpr auto close_grace = std::chrono::seconds{2};
+
+/// The queue and the accounting both kinds of subscriber share. `push`
+/// runs on any thread; everything else on the subscriber's strand.
+class subscriber : public connection, public stream_sink {
+public:
+  subscriber(connection_registry& reg, const stream_limits& limits,
+             asio::any_io_executor ex)
+    : reg_(reg), limits_(limits), strand_(std::move(ex)) {
+    ++reg_.open;
+  }
+
+  ~subscriber() override {
+    reg_.remove(this);
+    --reg_.open;
+  }
+
+  push_result push(std::shared_ptr<const stream_message> msg) override {
+    if (gone_)
+      return push_result::gone;
+    auto size = size_of(*msg);
+    if (queued_bytes_.fetch_add(size) + size > limits_.max_queued_bytes) {
+      queued_bytes_ -= size;
+      if (gone_.exchange(true))
+        return push_result::gone;
+      asio::post(strand_, [self = self()] { self->drop_slow(); });
+      return push_result::dropped;
+    }
+    asio::post(strand_, [self = self(), msg = std::move(msg)]() mutable {
+      self->enqueue(std::move(msg));
+    });
+    return push_result::queued;
+  }
+
+  bool gone() const override {
+    return gone_;
+  }
+
+  asio::any_io_executor executor() override {
+    return strand_;
+  }
+
+  void on_stop() override {
+    gone_ = true;
+    say_goodbye();
+  }
+
+  void cut() override {
+    gone_ = true;
+    close_now();
+  }
+
+protected:
+  std::shared_ptr<subscriber> self() {
+    return std::static_pointer_cast<subscriber>(shared_from_this());
+  }
+
+  void registered() {
+    reg_.add(this, weak_from_this());
+  }
+
+  /// Hands the sink to the route.
+  void attached(stream_attach& attach) {
+    if (reg_.stopping || !attach || !attach(self())) {
+      gone_ = true;
+      return say_goodbye();
+    }
+    keep_alive();
+  }
+
+  void enqueue(std::shared_ptr<const stream_message> msg) {
+    if (closed_)
+      return;
+    queue_.push_back(std::move(msg));
+    if (!writing_)
+      write_next();
+  }
+
+  void write_next() {
+    // A subscriber being dropped or stopped gets no more events.
+    if (closed_ || gone_ || queue_.empty()) {
+      writing_ = false;
+      return;
+    }
+    writing_ = true;
+    write_one(*queue_.front());
+  }
+
+  /// Called by the kind when the front message is written.
+  void written(beast::error_code ec) {
+    if (!queue_.empty()) {
+      queued_bytes_ -= size_of(*queue_.front());
+      queue_.pop_front();
+    }
+    if (ec) {
+      gone_ = true;
+      return close_now();
+    }
+    write_next();
+  }
+
+  /// The subscriber stopped reading: tell it why if it still listens, and
+  /// close.
+  void drop_slow() {
+    say_goodbye();
+  }
+
+  void keep_alive() {
+    timer_.expires_after(limits_.keep_alive);
+    timer_.async_wait([self = self()](beast::error_code ec) {
+      if (ec || self->closed_)
+        return;
+      self->on_keep_alive();
+      self->keep_alive();
+    });
+  }
+
+  virtual std::size_t size_of(const stream_message& msg) const = 0;
+  virtual void write_one(const stream_message& msg) = 0;
+  virtual void say_goodbye() = 0;
+  virtual void close_now() = 0;
+  virtual void on_keep_alive() = 0;
+
+  connection_registry& reg_;
+  stream_limits limits_;
+  asio::any_io_executor strand_;
+  asio::steady_timer timer_{strand_};
+  std::deque<std::shared_ptr<const stream_message>> queue_;
+  std::atomic<std::size_t> queued_bytes_{0};
+  std::atomic<bool> gone_{false};
+  bool writing_ = false;
+  bool closed_ = false;
+};
+
+// -- server-sent events -------------------------------------------------------
+
+class sse_subscriber : public subscriber {
+public:
+  sse_subscriber(connection_registry& reg, const stream_limits& limits,
+                 tcp::socket socket)
+    : subscriber(reg, limits, socket.get_executor()),
+      socket_(std::move(socket)), write_deadline_(strand_) {
+    beast::error_code ignored;
+    socket_.set_option(
+      asio::socket_base::send_buffer_size{limits_.send_buffer_bytes}, ignored);
+  }
+
+  void start(stream_attach attach) {
+    static const std::string head = "HTTP/1.1 200 OK\r\n"
+                                    "Content-Type: text/event-stream\r\n"
+                                    "Cache-Control: no-cache\r\n"
+                                    "X-Accel-Buffering: no\r\n"
+                                    "Connection: close\r\n\r\n"
+                                    ": connected\n\n";
+    registered();
+    arm_deadline();
+    asio::async_write(socket_, asio::buffer(head),
+                      [self = sse_self(), attach = std::move(attach)](
+                        beast::error_code ec, std::size_t) mutable {
+                        self->write_deadline_.cancel();
+                        if (ec)
+                          return self->close_now();
+                        self->read_until_closed();
+                        self->attached(attach);
+                      });
+  }
+
+private:
+  std::shared_ptr<sse_subscriber> sse_self() {
+    return std::static_pointer_cast<sse_subscriber>(shared_from_this());
+  }
+
+  void arm_deadline() {
+    write_deadline_.expires_after(limits_.write_timeout);
+    write_deadline_.async_wait([self = sse_self()](beast::error_code ec) {
+      if (!ec) {
+        ++self->reg_.timed_out;
+        self->close_now();
+      }
+    });
+  }
+
+  /// An event stream carries nothing upstream: a read ends only when the
+  /// client leaves.
+  void read_until_closed() {
+    socket_.async_read_some(asio::buffer(scratch_),
+                            [self = sse_self()](beast::error_code ec,
+                                                std::size_t) {
+                              if (ec) {
+                                self->gone_ = true;
+                                return self->close_now();
+                              }
+                              self->read_until_closed();
+                            });
+  }
+
+  std::size_t size_of(const stream_message& msg) const override {
+    return msg.sse.size();
+  }
+
+  void write_one(const stream_message& msg) override {
+    arm_deadline();
+    asio::async_write(socket_, asio::buffer(msg.sse),
+                      [self = sse_self()](beast::error_code ec, std::size_t) {
+                        self->write_deadline_.cancel();
+                        self->written(ec);
+                      });
+  }
+
+  void on_keep_alive() override {
+    static const auto comment = std::make_shared<const stream_message>(
+      stream_message{"", "", "", ":\n\n"});
+    if (queue_.empty()) {
+      queued_bytes_ += size_of(*comment);
+      enqueue(comment);
+    }
+  }
+
+  void say_goodbye() override {
+    close_now();
+  }
+
+  void close_now() override {
+    if (closed_)
+      return;
+    closed_ = true;
+    beast::error_code ignored;
+    timer_.cancel();
+    write_deadline_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer write_deadline_;
+  std::array<char, 512> scratch_;
+};
+
+// -- WebSocket ----------------------------------------------------------------
+
+class ws_subscriber : public subscriber {
+public:
+  ws_subscriber(connection_registry& reg, const stream_limits& limits,
+                beast::tcp_stream&& stream)
+    : subscriber(reg, limits, stream.get_executor()), ws_(std::move(stream)),
+      close_deadline_(strand_) {
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().set_option(
+      asio::socket_base::send_buffer_size{limits_.send_buffer_bytes}, ignored);
+    // The websocket stream keeps its own time: none on the TCP layer.
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout t;
+    t.handshake_timeout = std::chrono::seconds{10};
+    t.idle_timeout = limits_.keep_alive;
+    t.keep_alive_pings = true;
+    ws_.set_option(t);
+    ws_.read_message_max(limits_.max_message_bytes);
+    ws_.text(true);
+  }
+
+  void start(bhttp::request<bhttp::string_body> req, stream_attach attach) {
+    registered();
+    upgrade_ = std::move(req);
+    ws_.async_accept(upgrade_,
+                     [self = ws_self(), attach = std::move(attach)](
+                       beast::error_code ec) mutable {
+                       if (ec)
+                         return self->close_now();
+                       self->read_loop();
+                       self->attached(attach);
+                     });
+  }
+
+private:
+  std::shared_ptr<ws_subscriber> ws_self() {
+    return std::static_pointer_cast<ws_subscriber>(shared_from_this());
+  }
+
+  /// Control frames (pings, pongs, close) are handled while a read is
+  /// pending; messages from the client are read (bounded by
+  /// max_message_bytes) and dropped.
+  void read_loop() {
+    ws_.async_read(in_, [self = ws_self()](beast::error_code ec, std::size_t) {
+      self->in_.consume(self->in_.size());
+      if (ec) {
+        self->gone_ = true;
+        return self->close_now();
+      }
+      self->read_loop();
+    });
+  }
+
+  std::size_t size_of(const stream_message& msg) const override {
+    return msg.json.size();
+  }
+
+  void write_one(const stream_message& msg) override {
+    ws_.async_write(asio::buffer(msg.json),
+                    [self = ws_self()](beast::error_code ec, std::size_t) {
+                      self->written(ec);
+                    });
+  }
+
+  void on_keep_alive() override {
+    // Beast pings a silent client itself (keep_alive_pings).
+  }
+
+  void say_goodbye() override {
+    if (closed_ || closing_)
+      return;
+    closing_ = true;
+    // A subscriber that stopped reading may never take the close frame:
+    // wait for it a moment, then cut.
+    close_deadline_.expires_after(close_grace);
+    close_deadline_.async_wait([self = ws_self()](beast::error_code ec) {
+      if (!ec)
+        self->close_now();
+    });
+    websocket::close_reason why{websocket::close_code::try_again_later,
+                                "too slow or the node is stopping"};
+    if (reg_.stopping)
+      why = websocket::close_reason{websocket::close_code::going_away,
+                                    "the node is stopping"};
+    ws_.async_close(why, [self = ws_self()](beast::error_code) {
+      self->close_now();
+    });
+  }
+
+  void close_now() override {
+    if (closed_)
+      return;
+    closed_ = true;
+    timer_.cancel();
+    close_deadline_.cancel();
+    beast::error_code ignored;
+    auto& sock = beast::get_lowest_layer(ws_).socket();
+    sock.shutdown(tcp::socket::shutdown_both, ignored);
+    sock.close(ignored);
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  bhttp::request<bhttp::string_body> upgrade_;
+  beast::flat_buffer in_;
+  asio::steady_timer close_deadline_;
+  bool closing_ = false;
+};
+
+} // namespace
+
+void start_sse(connection_registry& reg, beast::tcp_stream&& stream,
+               stream_attach attach, const stream_limits& limits) {
+  auto s = std::make_shared<sse_subscriber>(reg, limits,
+                                            stream.release_socket());
+  s->start(std::move(attach));
+}
+
+void start_websocket(connection_registry& reg, beast::tcp_stream&& stream,
+                     bhttp::request<bhttp::string_body>&& req,
+                     stream_attach attach, const stream_limits& limits) {
+  auto s = std::make_shared<ws_subscriber>(reg, limits, std::move(stream));
+  s->start(std::move(req), std::move(attach));
+}
+
+bool is_websocket_upgrade(const bhttp::request<bhttp::string_body>& req) {
+  return websocket::is_upgrade(req);
+}
+
+} // namespace streamb::edge

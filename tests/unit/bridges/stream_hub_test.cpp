@@ -1,0 +1,65 @@
+#include "bridges/http/stream_hub.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+using namespace streamb;
+
+namespace {
+
+/// Takes `room` messages, then reports itself dropped (as a subscriber
+/// whose queue is full does).
+struct fake_sink : stream_sink {
+  std::size_t room;
+  std::vector<std::shared_ptr<const stream_message>> got;
+  bool is_gone = false;
+
+  explicit fake_sink(std::size_t room) : room(room) {
+    // nop
+  }
+
+  push_result push(std::shared_ptr<const stream_message> msg) override {
+    if (is_gone)
+      return push_result::gone;
+    if (got.size() == room) {
+      is_gone = true;
+      return push_result::dropped;
+    }
+    got.push_back(std::move(msg));
+    return push_result::queued;
+  }
+
+  bool gone() const override {
+    return is_gone;
+  }
+};
+
+} // namespace
+
+TEST_CASE("the hub fans out by topic and service and forgets dropped "
+          "subscribers") {
+  stream_hub hub{2};
+  auto all = std::make_shared<fake_sink>(100);
+  auto stripe_only = std::make_shared<fake_sink>(1);
+  REQUIRE(hub.subscribe(all, {}));
+  REQUIRE(hub.subscribe(stripe_only, {{"webhook"}, {"stripe"}}));
+  // Past the cap.
+  CHECK_FALSE(hub.subscribe(std::make_shared<fake_sink>(1), {}));
+  hub.publish("webhook", "twilio", R"({"n":1})");
+  hub.publish("webhook", "stripe", R"({"n":2})");
+  hub.publish("alert", "stripe", R"({"n":3})");
+  // A node-wide event (no service) reaches service-filtered subscribers.
+  hub.publish("webhook", "", R"({"n":4})");
+  CHECK(all->got.size() == 4);
+  REQUIRE(stripe_only->got.size() == 1);
+  CHECK(stripe_only->got[0]->json == R"({"n":2})");
+  CHECK(stripe_only->got[0]->sse == "event: webhook\ndata: {\"n\":2}\n\n");
+  auto stats = hub.stats();
+  CHECK(stats.published == 4);
+  CHECK(stats.dropped_slow == 1);
+  CHECK(stats.refused == 1);
+  CHECK(stats.subscribers == 1);
+  // The dropped one's place is free again.
+  CHECK(hub.subscribe(std::make_shared<fake_sink>(1), {}));
+}
