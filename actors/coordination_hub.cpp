@@ -732,6 +732,8 @@ coordination_hub(coordination_hub_pointer self,
     [self](assign_atom, coordination_event& ev) -> caf::result<std::string> {
       if (auto why = event_error(ev))
         return caf::make_error(error_code::invalid_argument, *why);
+      if (auto why = self->state.router->refuse_new(ev))
+        return caf::make_error(error_code::capacity, *why);
       auto routed = take_event(self, std::move(ev), true);
       if (!routed.routed())
         return routed.id(); // not routed: the record says why

@@ -48,6 +48,7 @@ void reply_error(http_response& res, const caf::error& err) {
       case error_code::unsupported: status = 501; break;
       case error_code::conflict: status = 409; break;
       case error_code::unauthorized: status = 401; break;
+      case error_code::capacity: status = 429; break;
       default: break;
     }
     reply_error(res, status, to_string(code), message);

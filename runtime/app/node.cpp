@@ -56,7 +56,8 @@ caf::expected<uint16_t> node::start() {
     backend = std::make_shared<store::redis_backend>(std::move(*opts));
   } else {
     store_detail_ = "memory (not durable)";
-    backend = std::make_shared<store::memory_backend>();
+    backend = std::make_shared<store::memory_backend>(
+      store::wall_clock_ms, ctx.cfg.store.memory_max_keys);
   }
   store_ = system_.spawn<caf::detached>(store_service, std::move(backend));
   ctx.store = store_;

@@ -751,6 +751,7 @@ void read_store(checker& c, const json::value& v, std::string path,
   bool has_url = read_string(r, "url", out.url);
   read_string(r, "prefix", out.prefix);
   read_uint(r, "audit_retention_days", out.audit_retention_days, 1, 3650);
+  read_uint(r, "memory_max_keys", out.memory_max_keys, 100);
   if (out.kind == "redis") {
     auto url_path = r.path_of("url");
     if (!has_url && r.ok() && r.get("url") == nullptr)
@@ -840,6 +841,9 @@ void read_agents(checker& c, const json::value& v, std::string path,
   read_uint(r, "max_in_flight", out.max_in_flight, 1, 100000);
   read_uint(r, "undeliverable_after_s", out.undeliverable_after_s, 1);
   read_uint(r, "event_retention_h", out.event_retention_h, 1);
+  read_uint(r, "max_open_events", out.max_open_events, 1);
+  read_uint(r, "max_open_payload_bytes", out.max_open_payload_bytes, 1024);
+  read_uint(r, "max_finished_payload_bytes", out.max_finished_payload_bytes, 0);
   if (auto x = r.get("response_timeouts_s")) {
     object_reader types{c, *x, r.path_of("response_timeouts_s")};
     if (auto obj = x->if_object()) {

@@ -85,6 +85,9 @@ struct store_config {
   std::string prefix = "streamb:";
   /// Audit records older than this are trimmed from the audit stream.
   uint32_t audit_retention_days = 90;
+  /// Keys the memory store holds at most (webhook ids, events, records);
+  /// past it writes that add a key fail with `capacity` (webhooks: 429).
+  uint32_t memory_max_keys = 200000;
 };
 
 struct metrics_config {
@@ -141,6 +144,13 @@ struct agents_config {
   uint32_t undeliverable_after_s = 300;
   /// Outcomes of finished events are kept this long in the store.
   uint32_t event_retention_h = 24;
+  /// Events open at once (sent, not finished); past it send-event is 429.
+  uint32_t max_open_events = 10000;
+  /// Their payload bytes together; past it send-event is 429.
+  uint64_t max_open_payload_bytes = 64ull << 20;
+  /// Payload bytes of the finished events the hub answers from memory
+  /// (older ones are read from the store).
+  uint64_t max_finished_payload_bytes = 64ull << 20;
 };
 
 struct cost_config {

@@ -248,6 +248,7 @@ std::vector<std::string> restart_only_changes(const config& a,
     diff("prefix", x.prefix, y.prefix);
     diff("audit_retention_days", x.audit_retention_days,
          y.audit_retention_days);
+    diff("memory_max_keys", x.memory_max_keys, y.memory_max_keys);
   }
   {
     key_list diff{out, "metrics."};
@@ -280,6 +281,11 @@ std::vector<std::string> restart_only_changes(const config& a,
     diff("undeliverable_after_s", x.undeliverable_after_s,
          y.undeliverable_after_s);
     diff("event_retention_h", x.event_retention_h, y.event_retention_h);
+    diff("max_open_events", x.max_open_events, y.max_open_events);
+    diff("max_open_payload_bytes", x.max_open_payload_bytes,
+         y.max_open_payload_bytes);
+    diff("max_finished_payload_bytes", x.max_finished_payload_bytes,
+         y.max_finished_payload_bytes);
   }
   {
     key_list diff{out, "webhooks."};

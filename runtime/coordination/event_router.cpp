@@ -75,6 +75,7 @@ routed_event event_router::open(coordination_event ev, int64_t now_ms) {
     return result;
   }
   auto& oe = open_[ev.id];
+  open_bytes_ += ev.payload.size();
   oe.record.event = std::move(ev);
   oe.record.state = event_state::queued;
   for (auto& t : targets) {
@@ -102,6 +103,7 @@ void event_router::abandon(const std::string& id) {
   if (i == open_.end())
     return;
   --types_[i->second.record.event.type].counts.sent;
+  open_bytes_ -= i->second.record.event.payload.size();
   open_.erase(i);
 }
 
@@ -113,6 +115,7 @@ bool event_router::recover(coordination_event ev,
     return false;
   auto id = ev.id;
   auto& oe = open_[id];
+  open_bytes_ += ev.payload.size();
   oe.record.event = std::move(ev);
   oe.record.state = event_state::queued;
   oe.record.detail = "recovered after a restart of node " + settings_.node;
@@ -314,7 +317,8 @@ finished_events event_router::expire(int64_t now_ms) {
     auto seq = deadlines_.top().second;
     deadlines_.pop();
     if (in_flight_.count(seq) > 0)
-      delivery_error(seq, delivery_status::timeout, "no answer in time", now_ms, out);
+      delivery_error(seq, delivery_status::timeout, "no answer in time", now_ms,
+                     out);
   }
   // Answered deliveries leave their entries behind until their deadline:
   // drop them when they are most of the heap.
@@ -369,8 +373,8 @@ finished_events event_router::disconnect(const std::string& agent,
   // up first, as it was sent.
   std::sort(lost.begin(), lost.end(), std::greater<>{});
   for (auto seq : lost)
-    delivery_error(seq, delivery_status::disconnected, "agent " + agent + " disconnected",
-                   now_ms, out);
+    delivery_error(seq, delivery_status::disconnected,
+                   "agent " + agent + " disconnected", now_ms, out);
   if (auto a = agents_.find(agent))
     a->in_flight = 0;
   return out;
@@ -416,19 +420,50 @@ void event_router::finish(open_event& oe, int64_t now_ms,
   }
   out.push_back({rec, std::move(oe.open_entry)});
   auto id = rec.event.id;
+  open_bytes_ -= oe.record.event.payload.size();
   remember_finished(std::move(rec));
   open_.erase(id);
 }
 
 void event_router::remember_finished(event_record rec) {
   auto id = rec.event.id;
-  if (finished_.count(id) == 0)
+  auto size = rec.event.payload.size();
+  auto [i, added] = finished_.try_emplace(id);
+  if (added)
     finished_order_.push_back(id);
-  finished_[id] = std::move(rec);
-  while (finished_order_.size() > settings_.finished_kept) {
-    finished_.erase(finished_order_.front());
+  else
+    finished_bytes_ -= i->second.event.payload.size();
+  i->second = std::move(rec);
+  finished_bytes_ += size;
+  // Bounded in count and in bytes (payloads are up to 256 KiB each); the
+  // store keeps what is evicted here.
+  while (
+    !finished_order_.empty()
+    && (finished_order_.size() > settings_.finished_kept
+        || finished_bytes_ > settings_.agents.max_finished_payload_bytes)) {
+    auto j = finished_.find(finished_order_.front());
+    if (j != finished_.end()) {
+      finished_bytes_ -= j->second.event.payload.size();
+      finished_.erase(j);
+    }
     finished_order_.pop_front();
   }
+}
+
+std::optional<std::string>
+event_router::refuse_new(const coordination_event& ev) const {
+  auto& a = settings_.agents;
+  if (open_.size() >= a.max_open_events)
+    return std::to_string(open_.size())
+      + " events are open, the most agents.max_open_events allows; "
+        "retry once some finish";
+  if (open_bytes_ + ev.payload.size() > a.max_open_payload_bytes)
+    return "the open events' payloads hold " + std::to_string(open_bytes_)
+      + " bytes; this one would pass agents.max_open_payload_bytes ("
+      + std::to_string(a.max_open_payload_bytes)
+      + "); retry once some "
+        "finish";
+  return std::nullopt;
 }
 
 // -- queries ------------------------------------------------------------------

@@ -143,6 +143,15 @@ public:
   /// to others.
   finished_events disconnect(const std::string& agent, int64_t now_ms);
 
+  /// Why a new event cannot be opened now (agents.max_open_events,
+  /// agents.max_open_payload_bytes), or nullopt.
+  std::optional<std::string> refuse_new(const coordination_event& ev) const;
+
+  /// Payload bytes of the open events.
+  std::size_t open_payload_bytes() const {
+    return open_bytes_;
+  }
+
   const open_event* find_open(const std::string& id) const;
 
   /// The record of an open event or of one finished recently.
@@ -210,8 +219,10 @@ private:
     deadlines_;
   uint64_t next_delivery_ = 0;
   uint64_t next_event_ = 0;
+  std::size_t open_bytes_ = 0;
   std::unordered_map<std::string, event_record> finished_;
   std::deque<std::string> finished_order_;
+  std::size_t finished_bytes_ = 0;
   std::map<std::string, event_type_counters> types_;
 };
 

@@ -15,6 +15,7 @@ std::string to_string(error_code x) {
     case error_code::unsupported: return "unsupported";
     case error_code::conflict: return "conflict";
     case error_code::unauthorized: return "unauthorized";
+    case error_code::capacity: return "capacity";
   }
   return "unknown";
 }

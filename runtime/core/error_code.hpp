@@ -34,6 +34,8 @@ enum class error_code : uint8_t {
   conflict,
   /// A credential (an agent's registration token) was wrong or missing.
   unauthorized,
+  /// A configured cap is reached (open events, their bytes): retry later.
+  capacity,
 };
 
 std::string to_string(error_code x);

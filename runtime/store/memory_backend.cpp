@@ -236,6 +236,21 @@ struct memory_backend::state {
 
   keyspace_type keyspace;
 
+  /// Keys the store may hold (0: no cap); a call that would add one more
+  /// fails with `capacity`, as a Redis at maxmemory with noeviction does.
+  std::size_t max_keys = 0;
+
+  bool full() const {
+    return max_keys > 0 && keyspace.size() >= max_keys;
+  }
+
+  caf::error full_error() const {
+    return caf::make_error(error_code::capacity,
+                           "the memory store holds " + std::to_string(max_keys)
+                             + " keys, the most store.memory_max_keys allows; "
+                               "use Redis to keep more");
+  }
+
   /// (expires_at, key) for every key with a deadline, soonest first.
   std::set<std::pair<int64_t, std::string>> deadlines;
 
@@ -368,9 +383,9 @@ struct memory_backend::state {
 
 // -- construction -------------------------------------------------------------
 
-memory_backend::memory_backend(clock_fn now_ms)
+memory_backend::memory_backend(clock_fn now_ms, std::size_t max_keys)
   : now_ms_(std::move(now_ms)), state_(std::make_unique<state>()) {
-  // nop
+  state_->max_keys = max_keys;
 }
 
 memory_backend::~memory_backend() = default;
@@ -405,8 +420,11 @@ caf::expected<caf::unit_t> memory_backend::set(const std::string& key,
   if (!deadline)
     return deadline.error();
   auto i = st.find(key);
-  if (i == st.keyspace.end())
+  if (i == st.keyspace.end()) {
+    if (st.full())
+      return st.full_error();
     i = st.add<std::string>(key);
+  }
   i->second.value = value;
   st.set_deadline(i, *deadline);
   return caf::unit;
@@ -422,6 +440,8 @@ caf::expected<bool> memory_backend::set_nx(const std::string& key,
     return deadline.error();
   if (st.find(key) != st.keyspace.end())
     return false;
+  if (st.full())
+    return st.full_error();
   auto i = st.add<std::string>(key);
   i->second.value = value;
   st.set_deadline(i, *deadline);
@@ -490,8 +510,11 @@ caf::expected<int64_t> memory_backend::incr_by(const std::string& key,
   if (__builtin_add_overflow(value, delta, &value))
     return caf::make_error(error_code::store_error,
                            "increment would overflow: " + key);
-  if (i == st.keyspace.end())
+  if (i == st.keyspace.end()) {
+    if (st.full())
+      return st.full_error();
     i = st.add<std::string>(key);
+  }
   i->second.value = std::to_string(value);
   // EXPIRE ... NX: a counter keeps the deadline of its first increment.
   if (*deadline != 0 && i->second.expires_at == 0)
@@ -512,8 +535,11 @@ caf::expected<uint64_t> memory_backend::hset(const std::string& key,
   if (fields.empty())
     return uint64_t{0};
   auto i = *found;
-  if (i == st.keyspace.end())
+  if (i == st.keyspace.end()) {
+    if (st.full())
+      return st.full_error();
     i = st.add<hash_value>(key);
+  }
   auto& hash = std::get<hash_value>(i->second.value);
   uint64_t added = 0;
   for (auto& [field, value] : fields)
@@ -561,8 +587,11 @@ caf::expected<int64_t> memory_backend::hincr_by(const std::string& key,
   if (!found)
     return found.error();
   auto i = *found;
-  if (i == st.keyspace.end())
+  if (i == st.keyspace.end()) {
+    if (st.full())
+      return st.full_error();
     i = st.add<hash_value>(key);
+  }
   auto& hash = std::get<hash_value>(i->second.value);
   // A new key gets its field below whatever happens: delta alone cannot
   // overflow, so no empty hash is left behind.
@@ -624,8 +653,11 @@ caf::expected<std::string> memory_backend::xadd(const std::string& stream,
   if (!id)
     return caf::make_error(error_code::store_error,
                            "stream exhausted the last possible ID: " + stream);
-  if (i == st.keyspace.end())
+  if (i == st.keyspace.end()) {
+    if (st.full())
+      return st.full_error();
     i = st.add<stream_value>(stream);
+  }
   auto& value = std::get<stream_value>(i->second.value);
   value.entries.emplace_hint(value.entries.end(), *id, fields);
   value.last_generated = *id;
@@ -714,8 +746,11 @@ caf::expected<bool> memory_backend::xgroup_create(const std::string& stream,
   if (!found)
     return found.error();
   auto i = *found;
-  if (i == st.keyspace.end())
+  if (i == st.keyspace.end()) {
+    if (st.full())
+      return st.full_error();
     i = st.add<stream_value>(stream); // MKSTREAM
+  }
   auto& value = std::get<stream_value>(i->second.value);
   group_value fresh;
   fresh.last_delivered = start ? *start : value.last_generated;

@@ -13,8 +13,11 @@ namespace streamb::store {
 /// Keeps every key in process memory behind one mutex; Redis semantics.
 class memory_backend final : public backend {
 public:
-  /// `now_ms` is the only source of time (TTLs, stream IDs, idle times).
-  explicit memory_backend(clock_fn now_ms = wall_clock_ms);
+  /// `now_ms` is the only source of time (TTLs, stream IDs, idle times);
+  /// past `max_keys` keys (0: no cap) a call that adds one fails with
+  /// error_code::capacity.
+  explicit memory_backend(clock_fn now_ms = wall_clock_ms,
+                          std::size_t max_keys = 0);
 
   ~memory_backend() override;
 

@@ -23,7 +23,8 @@ constexpr const char* prefix = "/api/v1/stream-b-coordination";
 struct stream_config {
   std::string path;
 
-  stream_config(const std::string& name, const boost::json::object& http)
+  stream_config(const std::string& name, const boost::json::object& http,
+                const boost::json::object& store = {})
     : path("/tmp/streamb-stream-" + name + "-" + std::to_string(getpid())
            + ".json") {
     auto doc = boost::json::parse(
@@ -31,6 +32,8 @@ struct stream_config {
     auto& h = doc.at("node").at("http").as_object();
     for (auto& [k, v] : http)
       h[k] = v;
+    for (auto& [k, v] : store)
+      doc.at("store").as_object()[k] = v;
     doc.at("services").at("stripe").as_object()["webhook"] = {
       {"scheme", "stripe"}, {"secrets", {secret}}, {"tolerance_s", 300}};
     write_file(path, boost::json::serialize(doc));
@@ -204,4 +207,32 @@ TEST_CASE("an SSE subscriber receives webhooks as they are stored, critical "
   CHECK(plain->status == 426);
   auto health = node.get_json(std::string{prefix} + "/health/comprehensive");
   CHECK(health.at("streams").at("published").to_number<int64_t>() == 1);
+}
+
+TEST_CASE("a memory store at its key cap answers new webhooks 429 and keeps "
+          "what it holds") {
+  stream_config cfg{"full", {}, {{"memory_max_keys", 100}}};
+  running_node node{{}, cfg.path};
+  int stored = 0;
+  int status = 0;
+  std::string body;
+  for (int i = 0; i < 200; ++i) {
+    auto res = post_event(node.client, "evt_full_" + std::to_string(i));
+    REQUIRE(res);
+    status = res->status;
+    body = res->body;
+    if (status != 200)
+      break;
+    ++stored;
+  }
+  INFO(body);
+  CHECK(stored > 0);
+  CHECK(stored < 200);
+  CHECK(status == 429);
+  CHECK(boost::json::parse(body).at("error").at("code").as_string()
+        == "capacity");
+  // What it holds is still there, and the node still answers.
+  auto ev = node.get_json("/api/v1/webhooks/events/stripe:evt_full_0");
+  CHECK(ev.at("id").as_string() == "stripe:evt_full_0");
+  node.get_json("/healthz");
 }

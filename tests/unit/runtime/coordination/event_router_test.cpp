@@ -274,7 +274,8 @@ TEST_CASE("the deliveries of a disconnected agent go to another agent of "
   CHECK(gone->session.empty());
   CHECK(gone->in_flight == 0);
   CHECK(f.agents.by_session("session-ops-1") == nullptr);
-  CHECK(f.router.find(first)->deliveries[0].status == delivery_status::disconnected);
+  CHECK(f.router.find(first)->deliveries[0].status
+        == delivery_status::disconnected);
   CHECK(f.dispatch()
         == std::map<std::string, std::vector<std::string>>{{"ops-2", {first}}});
   CHECK(f.last_delivery(first).attempt == 2);
@@ -428,4 +429,50 @@ TEST_CASE("finished events are answered from memory up to finished_kept") {
     ids.push_back(f.router.open(ev, f.now).id());
   CHECK(f.router.find(ids.front()) == std::nullopt);
   CHECK(f.router.find(ids.back()).has_value());
+}
+
+TEST_CASE("open events are capped in count and payload bytes, and what "
+          "finishes makes room") {
+  auto cfg = test::test_agents_config();
+  cfg.max_open_events = 3;
+  cfg.max_open_payload_bytes = 2500;
+  cfg.max_finished_payload_bytes = 1500;
+  router_fixture f{cfg};
+  f.join("ops-1", "ops", {"cost_alert"});
+  coordination_event ev;
+  ev.type = "cost_alert";
+  ev.source = "test";
+  ev.payload = std::string(1000, 'x');
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE_FALSE(f.router.refuse_new(ev));
+    auto r = f.router.open(ev, f.now);
+    REQUIRE(r.routed());
+    f.router.start(r.id(), "entry", f.now);
+    ids.push_back(r.id());
+  }
+  CHECK(f.router.open_payload_bytes() == 2000);
+  // A third 1000-byte payload would pass 2500 bytes.
+  auto why = f.router.refuse_new(ev);
+  REQUIRE(why);
+  CHECK(why->find("max_open_payload_bytes") != std::string::npos);
+  // A small one fits, and then the count is the limit.
+  coordination_event small = ev;
+  small.payload = "{}";
+  REQUIRE_FALSE(f.router.refuse_new(small));
+  auto r = f.router.open(small, f.now);
+  f.router.start(r.id(), "entry", f.now);
+  why = f.router.refuse_new(small);
+  REQUIRE(why);
+  CHECK(why->find("max_open_events") != std::string::npos);
+  // Both big ones finish: their bytes are released.
+  f.dispatch();
+  f.answer("ops-1", ids[0]);
+  f.answer("ops-1", ids[1]);
+  CHECK(f.router.open_payload_bytes() == 2);
+  CHECK_FALSE(f.router.refuse_new(ev));
+  // Finished events in memory are bounded by their bytes too: only the
+  // newest big one is still answered from memory.
+  CHECK_FALSE(f.router.find(ids[0]).has_value());
+  CHECK(f.router.find(ids[1]).has_value());
 }

@@ -1,5 +1,7 @@
 #include "runtime/store/memory_backend.hpp"
 
+#include "runtime/core/error_code.hpp"
+
 #include "tests/unit/runtime/store/backend_suite.hpp"
 
 #include <catch2/catch.hpp>
@@ -132,4 +134,27 @@ TEST_CASE("a memory backend without a clock uses the wall clock",
   auto ms = static_cast<int64_t>(streamb::store::testing::split_id(id).first);
   CHECK(ms >= before);
   CHECK(ms <= after);
+}
+
+TEST_CASE("a memory store at memory_max_keys refuses new keys and keeps "
+          "serving the ones it has",
+          "[store][memory]") {
+  int64_t now = 1'000;
+  streamb::store::memory_backend b{[&now] { return now; }, 3};
+  REQUIRE(b.set("a", "1"));
+  REQUIRE(b.hset("h", {{"f", "v"}}));
+  REQUIRE(b.xadd("s", {{"f", "v"}}));
+  auto full = b.set_nx("d", "1");
+  REQUIRE_FALSE(full);
+  CHECK(full.error() == caf::make_error(streamb::error_code::capacity));
+  CHECK_FALSE(b.incr_by("n", 1));
+  CHECK_FALSE(b.hset("h2", {{"f", "v"}}));
+  CHECK_FALSE(b.xadd("s2", {{"f", "v"}}));
+  // Existing keys still take writes.
+  CHECK(b.set("a", "2"));
+  CHECK(b.hset("h", {{"g", "w"}}));
+  CHECK(b.xadd("s", {{"f", "w"}}));
+  // A key that goes makes room.
+  REQUIRE(b.del("a"));
+  CHECK(b.set_nx("d", "1"));
 }
