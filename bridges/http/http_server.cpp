@@ -302,7 +302,12 @@ private:
       return send(error_response(404, "not_found", "no route"), false);
     auto self = this->self();
     srv_.handlers.on_request(std::move(req_), [self](http_response res) {
+      // Answered on this connection's strand (a handler that ran inline):
+      // write now, without a trip through the io queue.
       auto ex = self->stream_.get_executor();
+      auto* strand = ex.target<asio::strand<asio::io_context::executor_type>>();
+      if (strand != nullptr && strand->running_in_this_thread())
+        return self->send(std::move(res), false);
       asio::post(ex, [self, res = std::move(res)]() mutable {
         self->send(std::move(res), false);
       });
