@@ -4,11 +4,13 @@
 #include "tests/integration/raw_connection.hpp"
 #include "tests/integration/redis_config_file.hpp"
 #include "tests/integration/running_node.hpp"
+#include "tests/integration/stripe_signing.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <memory>
@@ -148,7 +150,13 @@ TEST_CASE("a chunked body over the limit gets 413 and the node does not hold "
   CHECK(status_line(c.received()) == "HTTP/1.1 413 Payload Too Large");
   check_json_error(c.received(), "too_large");
   CHECK(sent < 16 * limit);
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan keeps freed memory in quarantine: RSS says nothing there. The
+  // normal build checks it.
+  (void) after;
+#else
   CHECK(after < before + 2 * limit);
+#endif
   // Nothing of it was recorded.
   auto doc = node.get_json("/api/v1/stream-b-coordination/metrics/realtime");
   for (auto& [name, service] : doc.at("services").as_object())
@@ -281,4 +289,50 @@ TEST_CASE("SIGTERM with a client dribbling a head: the node exits 0 within "
   dribbler.join();
   CHECK(code == 0);
   CHECK(took < 3s);
+}
+
+TEST_CASE("SIGTERM while webhooks arrive: every webhook answered 2xx is "
+          "stored") {
+  redis_config_file cfg{"edge-sigterm"};
+  cfg.replace(R"("stripe": {)",
+              R"("stripe": {"webhook": {"scheme": "stripe", "secrets": )"
+              R"(["whsec_sigterm"], "tolerance_s": 300},)");
+  cfg.save();
+  std::vector<std::string> acknowledged;
+  {
+    running_node node{{}, cfg.path};
+    std::atomic<bool> go{true};
+    std::thread sender{[&] {
+      httplib::Client client{"127.0.0.1", node.port};
+      client.set_connection_timeout(2, 0);
+      client.set_read_timeout(5, 0);
+      for (int i = 0; go && i < 100000; ++i) {
+        auto id = "evt_term_" + std::to_string(i);
+        auto body = stripe_event(id);
+        httplib::Headers headers{
+          {"Stripe-Signature", stripe_signature("whsec_sigterm", body, now_s())}};
+        auto res = client.Post("/webhooks/stripe", headers, body,
+                               "application/json");
+        if (!res)
+          break; // the node has stopped listening
+        if (res->status == 200)
+          acknowledged.push_back(id);
+      }
+    }};
+    std::this_thread::sleep_for(500ms);
+    CHECK(node.process.stop(SIGTERM, 10s) == 0);
+    go = false;
+    sender.join();
+  }
+  REQUIRE_FALSE(acknowledged.empty());
+  // A new node on the same Redis knows every acknowledged event.
+  running_node after{{}, cfg.path};
+  std::size_t missing = 0;
+  for (auto& id : acknowledged) {
+    auto res = after.client.Get("/api/v1/webhooks/events/stripe:" + id);
+    if (!res || res->status != 200)
+      ++missing;
+  }
+  INFO(acknowledged.size() << " acknowledged");
+  CHECK(missing == 0);
 }
