@@ -261,8 +261,7 @@ make_acceptor(webhook_processor_pointer self) {
     tokens->assign(batch.size(), {});
     for (std::size_t i = 0; i < batch.size(); ++i) {
       for (auto& ev : batch[i].events) {
-        auto token = "pending:" + st.settings.node + ":"
-          + std::to_string(++st.tokens);
+        auto token = pending_token(st.settings.node, ++st.tokens);
         ops.push_back(store::write_op::make_set_nx(keys::dedup(ev.id), token,
                                                    keys::pending_ttl_ms));
         ops.push_back(store::write_op::make_get(keys::dedup(ev.id)));

@@ -1,8 +1,61 @@
 #include "bridges/ask.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/send.hpp>
 
 namespace streamb {
+
+namespace {
+
+caf::behavior asker(caf::event_based_actor* self) {
+  return {
+    [self](ask_job& job) { job.run(self); },
+  };
+}
+
+} // namespace
+
+asker_pool::asker_pool(caf::actor_system& system, std::size_t size) {
+  for (std::size_t i = 0; i < std::max<std::size_t>(size, 1); ++i)
+    askers_.push_back(system.spawn(asker));
+}
+
+asker_pool::~asker_pool() {
+  stop();
+}
+
+void asker_pool::post(ask_job job) {
+  // Stopped: the job's callback never runs; the server has stopped too and
+  // the connection is gone.
+  if (stopped_)
+    return;
+  auto i = next_.fetch_add(1, std::memory_order_relaxed) % askers_.size();
+  caf::anon_send(askers_[i], std::move(job));
+}
+
+void asker_pool::stop() {
+  if (stopped_.exchange(true))
+    return;
+  for (auto& a : askers_)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+void async_batch::run(const http_context& ctx, std::function<void()> then) && {
+  ctx.askers->post(ask_job{[sends = std::move(sends_), then = std::move(then)](
+                             caf::event_based_actor* self) mutable {
+    if (sends.empty())
+      return then();
+    // The answers arrive in this asker, one at a time: a plain count.
+    auto pending = std::make_shared<std::size_t>(sends.size());
+    auto finish = std::make_shared<std::function<void()>>(std::move(then));
+    std::function<void()> one_done = [pending, finish] {
+      if (--*pending == 0)
+        (*finish)();
+    };
+    for (auto& send : sends)
+      send(self, one_done);
+  }});
+}
 
 ask_batch::ask_batch(const http_context& ctx, std::chrono::milliseconds timeout)
   : self_(*ctx.system), timeout_(timeout) {

@@ -1,29 +1,144 @@
 #pragma once
 
-// The single place where an HTTP route waits on an actor.
+// The single place where an HTTP route asks an actor.
 //
-// Routes run on the HTTP edge's route threads (bridges/http/worker_pool.hpp),
-// never on its io threads, and outside the actor system: a scoped
-// actor sends the request and the thread blocks until the answer, an error or
-// the timeout. Routes ask only through this header (no route makes a scoped
-// actor of its own), so that replacing the blocking wait with an
-// asynchronous ask — an edge on Beast, whose handlers are completion
-// callbacks — changes this file and leaves the call sites as they are.
+// Two ways. `ask_then` never waits: the route (on the io thread that read
+// the request) hands the request to one of a few long-lived asker actors,
+// which sends it and runs the route's callback with the answer, the error
+// or the timeout; the callback writes the HTTP answer. The hot routes
+// (webhooks, admission, call samples' queries) ask this way.
+//
+// `ask` and `ask_batch` wait: a route on one of the edge's route threads
+// (bridges/http/worker_pool.hpp) sends through a scoped actor and the thread
+// blocks until the answer. Kept for the administrative routes, where a
+// thread per request in flight costs nothing that matters.
 
 #include "bridges/http_context.hpp"
 
+#include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/duration.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/expected.hpp>
 #include <caf/message_priority.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/sec.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 namespace streamb {
+
+/// What an asker runs: sends a request from `self` and sets its handlers.
+struct ask_job {
+  std::function<void(caf::event_based_actor* self)> run;
+};
+
+} // namespace streamb
+
+// Only ever sent to a local asker, never serialized.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(streamb::ask_job)
+
+namespace streamb {
+
+/// A few event-based actors that send requests on behalf of code outside
+/// the actor system and run its callbacks with the answers. Many requests
+/// are in flight per asker; none blocks a thread.
+class asker_pool {
+public:
+  asker_pool(caf::actor_system& system, std::size_t size);
+  ~asker_pool();
+
+  asker_pool(const asker_pool&) = delete;
+  asker_pool& operator=(const asker_pool&) = delete;
+
+  /// Runs `job` in one of the askers.
+  void post(ask_job job);
+
+  /// Ends the askers; answers still outstanding are dropped. Idempotent.
+  void stop();
+
+private:
+  std::vector<caf::actor> askers_;
+  std::atomic<std::size_t> next_{0};
+  std::atomic<bool> stopped_{false};
+};
+
+/// Asks `hdl` without waiting: `on_done(caf::expected<T>)` runs once, in an
+/// asker, with the answer, the actor's error, or request_timeout after
+/// `timeout`. It must not block (it writes an answer or posts work).
+template <class T, caf::message_priority P = caf::message_priority::normal,
+          class Handle, class F, class... Ts>
+void ask_then(const http_context& ctx, std::chrono::milliseconds timeout,
+              const Handle& hdl, F on_done, Ts&&... xs) {
+  ctx.askers->post(
+    ask_job{[hdl, timeout, done = std::make_shared<F>(std::move(on_done)),
+             args = std::make_tuple(std::decay_t<Ts>(std::forward<Ts>(xs))...)](
+              caf::event_based_actor* self) mutable {
+      auto rh = std::apply(
+        [&](auto&... a) {
+          return self->template request<P>(hdl, caf::duration{timeout},
+                                           std::move(a)...);
+        },
+        args);
+      rh.then([done](T& x) { (*done)(caf::expected<T>{std::move(x)}); },
+              [done](caf::error& err) {
+                (*done)(caf::expected<T>{std::move(err)});
+              });
+    }});
+}
+
+/// Asks sent together without waiting: every ask goes out from one asker,
+/// and `then` runs there once each has its answer, error or timeout.
+class async_batch {
+public:
+  /// Each ask waits at most `timeout`, counted from when it was sent.
+  explicit async_batch(std::chrono::milliseconds timeout) : timeout_(timeout) {
+    // nop
+  }
+
+  /// After `then` runs, `out` holds the answer or the error; `out` must
+  /// live until then (keep it in the state `then` holds).
+  template <caf::message_priority P = caf::message_priority::normal, class T,
+            class Handle, class... Ts>
+  void add(caf::expected<T>& out, const Handle& hdl, Ts&&... xs) {
+    sends_.emplace_back(
+      [&out, hdl, timeout = timeout_,
+       args = std::make_tuple(std::decay_t<Ts>(std::forward<Ts>(xs))...)](
+        caf::event_based_actor* self,
+        const std::function<void()>& one_done) mutable {
+        auto rh = std::apply(
+          [&](auto&... a) {
+            return self->template request<P>(hdl, caf::duration{timeout},
+                                             std::move(a)...);
+          },
+          args);
+        rh.then(
+          [&out, one_done](T& x) {
+            out = std::move(x);
+            one_done();
+          },
+          [&out, one_done](caf::error& err) {
+            out = std::move(err);
+            one_done();
+          });
+      });
+  }
+
+  /// Sends every ask; `then` must not block.
+  void run(const http_context& ctx, std::function<void()> then) &&;
+
+private:
+  using send_fn = std::function<void(caf::event_based_actor*,
+                                     const std::function<void()>&)>;
+  std::chrono::milliseconds timeout_;
+  std::vector<send_fn> sends_;
+};
 
 /// Asks sent together and awaited together: the actors work in parallel and
 /// the route's thread waits once, for the slowest, instead of once per actor.

@@ -11,6 +11,7 @@
 
 #include <malloc.h>
 
+#include <atomic>
 #include <chrono>
 #include <exception>
 
@@ -69,6 +70,31 @@ void run_route(const route_entry& entry, const http_request& req,
   }
 }
 
+/// Runs an asynchronous handler; if it throws before it answered, the
+/// client gets a 500 (and never two answers).
+void run_async_route(const route_entry& entry, const http_request& req,
+                     http_reply reply) {
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  http_reply once = [answered, reply](http_response res) {
+    if (!answered->exchange(true))
+      reply(std::move(res));
+  };
+  auto fail = [&](const char* what) {
+    log_error("http",
+              "handler of " + req.method + " " + req.path + " threw: " + what);
+    http_response res;
+    reply_error(res, 500, "internal", "internal error");
+    once(std::move(res));
+  };
+  try {
+    entry.async_fn(req, once);
+  } catch (const std::exception& e) {
+    fail(e.what());
+  } catch (...) {
+    fail("unknown exception");
+  }
+}
+
 http_handlers handlers_of(http_context_ptr ctx,
                           std::shared_ptr<const router> routes,
                           std::shared_ptr<worker_pool> workers) {
@@ -92,6 +118,8 @@ http_handlers handlers_of(http_context_ptr ctx,
       return reply(std::move(res));
     }
     matches(row->pattern, req.path, &req.matches);
+    if (entry->async_fn)
+      return run_async_route(*entry, req, std::move(reply));
     std::function<void()> task = [entry, req = std::move(req), reply]() {
       http_response res;
       run_route(*entry, req, res);
@@ -154,6 +182,11 @@ http_bridge(http_bridge_pointer self,
       st.server = std::make_unique<http_server>(
         limits_of(http), handlers_of(st.context, st.routes, st.workers));
       std::string err;
+      if (http.tls.enabled()
+          && !st.server->use_tls(http.tls.cert_file, http.tls.key_file, err)) {
+        st.stop();
+        return caf::make_error(error_code::invalid_argument, err);
+      }
       auto port = st.server->listen(http.host, http.port, err);
       if (port == 0) {
         st.stop();

@@ -49,6 +49,8 @@ struct readiness_report {
   std::vector<component_health> components;
 };
 
+class asker_pool;
+
 struct http_context {
   caf::actor_system* system = nullptr;
   config cfg;
@@ -77,6 +79,8 @@ struct http_context {
   std::chrono::milliseconds ask_timeout{2000};
   /// Asks every component; supplied by the node.
   std::function<readiness_report()> readiness;
+  /// Send the asks of routes that do not wait (bridges/ask.hpp).
+  std::shared_ptr<asker_pool> askers;
   /// Events for the SSE and WebSocket subscribers.
   std::shared_ptr<stream_hub> streams = std::make_shared<stream_hub>(10000);
 };

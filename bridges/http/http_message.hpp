@@ -7,6 +7,7 @@
 #include "bridges/http/stream_sink.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -67,5 +68,8 @@ std::string percent_decode(std::string_view in, bool plus_is_space);
 /// Splits `target` into its decoded path and query parameters.
 void parse_target(std::string_view target, std::string& path,
                   std::multimap<std::string, std::string>& params);
+
+/// Sends the answer to one request; call it exactly once, from any thread.
+using http_reply = std::function<void(http_response)>;
 
 } // namespace streamb

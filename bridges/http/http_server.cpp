@@ -19,6 +19,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <array>
 #include <atomic>
@@ -35,6 +36,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 /// A JSON error body for the answers the server gives itself; `message` is
 /// ours, never the client's, so it needs no escaping.
@@ -81,8 +83,6 @@ std::string_view trim(std::string_view x) {
 constexpr std::size_t drain_bytes = 64 << 20;
 constexpr auto drain_time = std::chrono::seconds{2};
 
-class session;
-
 } // namespace
 
 struct http_server::impl {
@@ -100,6 +100,8 @@ struct http_server::impl {
   // handlers still queued, and with them sessions that touch the members
   // above.
   asio::io_context ioc;
+  /// Set: every connection is TLS.
+  std::optional<asio::ssl::context> tls;
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> accept_pause;
 
@@ -114,14 +116,27 @@ struct http_server::impl {
 
 namespace {
 
+tcp::socket& socket_of(beast::tcp_stream& s) {
+  return s.socket();
+}
+
+tcp::socket& socket_of(tls_stream& s) {
+  return s.next_layer().socket();
+}
+
+/// One connection's requests and answers, over plain TCP or TLS.
+template <class Stream>
 class session : public edge::connection {
 public:
-  session(http_server::impl& srv, tcp::socket&& socket)
-    : srv_(srv), stream_(std::move(socket)),
+  static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
+
+  template <class... Ts>
+  session(http_server::impl& srv, tcp::socket&& socket, Ts&... tls_ctx)
+    : srv_(srv), stream_(std::move(socket), tls_ctx...),
       buffer_(srv.limits.max_header_bytes + (1 << 20)) {
     ++srv_.connections.open;
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = socket_of(stream_).remote_endpoint(ec);
     if (!ec)
       remote_ = ep.address().to_string();
   }
@@ -133,8 +148,12 @@ public:
 
   void start() {
     srv_.connections.add(this, weak_from_this());
-    asio::dispatch(stream_.get_executor(),
-                   [self = self()] { self->wait_for_request(); });
+    asio::dispatch(stream_.get_executor(), [self = self()] {
+      if constexpr (is_tls)
+        self->handshake();
+      else
+        self->wait_for_request();
+    });
   }
 
   asio::any_io_executor executor() override {
@@ -162,6 +181,26 @@ private:
     return std::static_pointer_cast<session>(shared_from_this());
   }
 
+  beast::tcp_stream& tcp_layer() {
+    return beast::get_lowest_layer(stream_);
+  }
+
+  /// The TLS handshake counts as part of the first request's head: a
+  /// client that opens a connection and stalls is cut at the same deadline.
+  void handshake() {
+    phase_ = phase::head;
+    tcp_layer().expires_after(srv_.limits.head_timeout);
+    stream_.async_handshake(asio::ssl::stream_base::server,
+                            [self = self()](beast::error_code ec) {
+                              if (ec) {
+                                if (ec == beast::error::timeout)
+                                  ++self->srv_.connections.timed_out;
+                                return self->close();
+                              }
+                              self->wait_for_request();
+                            });
+  }
+
   /// Waits for the first byte of the next request: idle time is bounded by
   /// the keep-alive timeout, the head by its own deadline from then on.
   void wait_for_request() {
@@ -170,8 +209,8 @@ private:
     if (buffer_.size() > 0)
       return read_head();
     phase_ = phase::idle;
-    stream_.expires_after(served_ == 0 ? srv_.limits.head_timeout
-                                       : srv_.limits.keep_alive_timeout);
+    tcp_layer().expires_after(served_ == 0 ? srv_.limits.head_timeout
+                                           : srv_.limits.keep_alive_timeout);
     stream_.async_read_some(buffer_.prepare(4096),
                             [self = self()](beast::error_code ec,
                                             std::size_t n) {
@@ -192,7 +231,7 @@ private:
     parser_->header_limit(
       static_cast<std::uint32_t>(srv_.limits.max_header_bytes));
     parser_->body_limit(srv_.limits.max_body_bytes);
-    stream_.expires_after(srv_.limits.head_timeout);
+    tcp_layer().expires_after(srv_.limits.head_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = self()](beast::error_code ec,
                                              std::size_t) {
@@ -271,7 +310,7 @@ private:
     if (expect != head.end()
         && iequals(trim(expect->value()), "100-continue")) {
       static const std::string continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
-      stream_.expires_after(srv_.limits.write_timeout);
+      tcp_layer().expires_after(srv_.limits.write_timeout);
       return asio::async_write(stream_, asio::buffer(continue_line),
                                [self = self()](beast::error_code ec,
                                                std::size_t) {
@@ -285,7 +324,7 @@ private:
 
   void read_body() {
     phase_ = phase::body;
-    stream_.expires_after(srv_.limits.body_timeout);
+    tcp_layer().expires_after(srv_.limits.body_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = self()](beast::error_code ec, std::size_t) {
                         if (ec)
@@ -305,7 +344,8 @@ private:
       // Answered on this connection's strand (a handler that ran inline):
       // write now, without a trip through the io queue.
       auto ex = self->stream_.get_executor();
-      auto* strand = ex.target<asio::strand<asio::io_context::executor_type>>();
+      auto* strand = ex.template target<
+        asio::strand<asio::io_context::executor_type>>();
       if (strand != nullptr && strand->running_in_this_thread())
         return self->send(std::move(res), false);
       asio::post(ex, [self, res = std::move(res)]() mutable {
@@ -323,7 +363,7 @@ private:
   void write(std::shared_ptr<bhttp::response<Body>> msg, bool keep,
              bool drain) {
     phase_ = phase::writing;
-    stream_.expires_after(srv_.limits.write_timeout);
+    tcp_layer().expires_after(srv_.limits.write_timeout);
     bhttp::async_write(stream_, *msg,
                        [self = self(), msg, keep, drain](beast::error_code ec,
                                                          std::size_t) {
@@ -398,9 +438,9 @@ private:
   void drain_and_close() {
     phase_ = phase::writing;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    socket_of(stream_).shutdown(tcp::socket::shutdown_send, ec);
     buffer_.clear();
-    stream_.expires_after(drain_time);
+    tcp_layer().expires_after(drain_time);
     drain_some();
   }
 
@@ -421,12 +461,14 @@ private:
       return;
     phase_ = phase::closed;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    // Over TLS, without a close_notify: the answers were framed by length,
+    // so a peer cannot mistake the cut for a truncated message.
+    socket_of(stream_).shutdown(tcp::socket::shutdown_both, ec);
+    tcp_layer().close();
   }
 
   http_server::impl& srv_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::request<bhttp::string_body>> upgrade_;
@@ -515,16 +557,21 @@ void http_server::impl::accept() {
       socket.set_option(tcp::no_delay{true}, ignored);
       if (connections.open >= limits.max_connections)
         refuse_over_cap(std::move(socket));
+      else if (tls)
+        std::make_shared<session<tls_stream>>(*this, std::move(socket), *tls)
+          ->start();
       else
-        std::make_shared<session>(*this, std::move(socket))->start();
+        std::make_shared<session<beast::tcp_stream>>(*this, std::move(socket))
+          ->start();
       accept();
     });
 }
 
 void http_server::impl::refuse_over_cap(tcp::socket socket) {
   ++refused_over_cap;
-  // Refusals are bounded too: past this many in flight, just close.
-  if (refusing >= 1024) {
+  // Refusals are bounded too: past this many in flight, just close. Over
+  // TLS a 503 would cost a handshake, the work the cap is there to refuse.
+  if (refusing >= 1024 || tls) {
     beast::error_code ignored;
     socket.close(ignored);
     return;
@@ -611,6 +658,34 @@ uint16_t http_server::listen(const std::string& host, uint16_t port,
   if (ec)
     return fail("listen");
   return d.acceptor->local_endpoint().port();
+}
+
+bool http_server::use_tls(const std::string& cert_file,
+                          const std::string& key_file, std::string& err) {
+  auto& d = *impl_;
+  asio::ssl::context ctx{asio::ssl::context::tls_server};
+  ctx.set_options(
+    asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2
+    | asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1
+    | asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  beast::error_code ec;
+  ctx.use_certificate_chain_file(cert_file, ec);
+  if (ec) {
+    err = "node.http.tls.cert_file " + cert_file + ": " + ec.message();
+    return false;
+  }
+  ctx.use_private_key_file(key_file, asio::ssl::context::pem, ec);
+  if (ec) {
+    err = "node.http.tls.key_file " + key_file + ": " + ec.message();
+    return false;
+  }
+  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+    err = "node.http.tls.key_file " + key_file
+      + ": the key does not match the certificate";
+    return false;
+  }
+  d.tls.emplace(std::move(ctx));
+  return true;
 }
 
 void http_server::start() {

@@ -41,9 +41,6 @@ struct http_limits {
   stream_limits streams;
 };
 
-/// Sends the answer to one request; call it exactly once, from any thread.
-using http_reply = std::function<void(http_response)>;
-
 struct http_handlers {
   /// On an io thread, once the head is read (req.body is empty): false
   /// refuses the request with `res`, before its body is read; the
@@ -74,6 +71,12 @@ public:
   /// Binds and listens (port 0: any free port). Returns the port, or 0 with
   /// `err` saying why (with the system's reason).
   uint16_t listen(const std::string& host, uint16_t port, std::string& err);
+
+  /// Serves TLS only, with the certificate chain and key in these PEM
+  /// files; call before start(). Returns false with `err` saying why (a
+  /// file unreadable, a key that does not match the certificate).
+  bool use_tls(const std::string& cert_file, const std::string& key_file,
+               std::string& err);
 
   /// Starts the io threads.
   void start();

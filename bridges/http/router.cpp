@@ -9,10 +9,21 @@ namespace streamb {
 
 void router::add(std::string_view method, std::string_view pattern, route_fn fn,
                  route_thread thread) {
+  add_entry(method, pattern, route_entry{std::move(fn), thread, nullptr});
+}
+
+void router::add_async(std::string_view method, std::string_view pattern,
+                       async_route_fn fn) {
+  add_entry(method, pattern,
+            route_entry{nullptr, route_thread::io, std::move(fn)});
+}
+
+void router::add_entry(std::string_view method, std::string_view pattern,
+                       route_entry entry) {
   for (auto& row : route_table()) {
     if (method != row.method || pattern != row.pattern)
       continue;
-    if (!entries_.emplace(&row, route_entry{std::move(fn), thread}).second)
+    if (!entries_.emplace(&row, std::move(entry)).second)
       throw std::logic_error("two handlers for " + std::string{method} + " "
                              + std::string{pattern});
     return;

@@ -19,6 +19,11 @@ struct route_spec;
 
 using route_fn = std::function<void(const http_request&, http_response&)>;
 
+/// A handler that never waits: it runs on the io thread that read the
+/// request and answers through `reply` (exactly once, from any thread),
+/// typically from the callback of an ask_then.
+using async_route_fn = std::function<void(const http_request&, http_reply)>;
+
 /// Where a handler runs.
 enum class route_thread : uint8_t {
   /// On a route thread: it may wait for actors.
@@ -31,6 +36,8 @@ enum class route_thread : uint8_t {
 struct route_entry {
   route_fn fn;
   route_thread thread = route_thread::worker;
+  /// Set: the handler is asynchronous (`fn` is empty, `thread` is io).
+  async_route_fn async_fn;
 };
 
 class router {
@@ -39,6 +46,10 @@ public:
   /// this method and pattern, or when the row has a handler already.
   void add(std::string_view method, std::string_view pattern, route_fn fn,
            route_thread thread = route_thread::worker);
+
+  /// An asynchronous handler; same rules for the row.
+  void add_async(std::string_view method, std::string_view pattern,
+                 async_route_fn fn);
 
   void get(std::string_view pattern, route_fn fn,
            route_thread thread = route_thread::worker) {
@@ -58,6 +69,9 @@ public:
   std::vector<const route_spec*> unhandled() const;
 
 private:
+  void add_entry(std::string_view method, std::string_view pattern,
+                 route_entry entry);
+
   std::unordered_map<const route_spec*, route_entry> entries_;
 };
 

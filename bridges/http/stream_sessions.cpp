@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
@@ -19,6 +20,15 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+tcp::socket& socket_of(tcp::socket& s) {
+  return s;
+}
+
+tcp::socket& socket_of(tls_stream& s) {
+  return s.next_layer().socket();
+}
 
 /// How long a dropped or stopping subscriber gets to take its close frame.
 constexpr auto close_grace = std::chrono::seconds{2};
@@ -157,14 +167,19 @@ protected:
 
 // -- server-sent events -------------------------------------------------------
 
+/// Over a plain socket or a TLS stream (whose TCP layer keeps no time: the
+/// subscriber's own deadline covers writes).
+template <class Stream>
 class sse_subscriber : public subscriber {
 public:
   sse_subscriber(connection_registry& reg, const stream_limits& limits,
-                 tcp::socket socket)
-    : subscriber(reg, limits, socket.get_executor()),
-      socket_(std::move(socket)), write_deadline_(strand_) {
+                 Stream stream)
+    : subscriber(reg, limits, stream.get_executor()),
+      socket_(std::move(stream)), write_deadline_(strand_) {
+    if constexpr (!std::is_same_v<Stream, tcp::socket>)
+      beast::get_lowest_layer(socket_).expires_never();
     beast::error_code ignored;
-    socket_.set_option(
+    socket_of(socket_).set_option(
       asio::socket_base::send_buffer_size{limits_.send_buffer_bytes}, ignored);
   }
 
@@ -190,7 +205,7 @@ public:
 
 private:
   std::shared_ptr<sse_subscriber> sse_self() {
-    return std::static_pointer_cast<sse_subscriber>(shared_from_this());
+    return std::static_pointer_cast<sse_subscriber>(this->shared_from_this());
   }
 
   void arm_deadline() {
@@ -250,21 +265,22 @@ private:
     beast::error_code ignored;
     timer_.cancel();
     write_deadline_.cancel();
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    socket_of(socket_).shutdown(tcp::socket::shutdown_both, ignored);
+    socket_of(socket_).close(ignored);
   }
 
-  tcp::socket socket_;
+  Stream socket_;
   asio::steady_timer write_deadline_;
   std::array<char, 512> scratch_;
 };
 
 // -- WebSocket ----------------------------------------------------------------
 
+template <class NextLayer>
 class ws_subscriber : public subscriber {
 public:
   ws_subscriber(connection_registry& reg, const stream_limits& limits,
-                beast::tcp_stream&& stream)
+                NextLayer&& stream)
     : subscriber(reg, limits, stream.get_executor()), ws_(std::move(stream)),
       close_deadline_(strand_) {
     beast::error_code ignored;
@@ -296,7 +312,7 @@ public:
 
 private:
   std::shared_ptr<ws_subscriber> ws_self() {
-    return std::static_pointer_cast<ws_subscriber>(shared_from_this());
+    return std::static_pointer_cast<ws_subscriber>(this->shared_from_this());
   }
 
   /// Control frames (pings, pongs, close) are handled while a read is
@@ -361,7 +377,7 @@ private:
     sock.close(ignored);
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<NextLayer> ws_;
   bhttp::request<bhttp::string_body> upgrade_;
   beast::flat_buffer in_;
   asio::steady_timer close_deadline_;
@@ -372,15 +388,31 @@ private:
 
 void start_sse(connection_registry& reg, beast::tcp_stream&& stream,
                stream_attach attach, const stream_limits& limits) {
-  auto s = std::make_shared<sse_subscriber>(reg, limits,
-                                            stream.release_socket());
+  auto s = std::make_shared<sse_subscriber<tcp::socket>>(
+    reg, limits, stream.release_socket());
+  s->start(std::move(attach));
+}
+
+void start_sse(connection_registry& reg, tls_stream&& stream,
+               stream_attach attach, const stream_limits& limits) {
+  auto s = std::make_shared<sse_subscriber<tls_stream>>(reg, limits,
+                                                        std::move(stream));
   s->start(std::move(attach));
 }
 
 void start_websocket(connection_registry& reg, beast::tcp_stream&& stream,
                      bhttp::request<bhttp::string_body>&& req,
                      stream_attach attach, const stream_limits& limits) {
-  auto s = std::make_shared<ws_subscriber>(reg, limits, std::move(stream));
+  auto s = std::make_shared<ws_subscriber<beast::tcp_stream>>(
+    reg, limits, std::move(stream));
+  s->start(std::move(req), std::move(attach));
+}
+
+void start_websocket(connection_registry& reg, tls_stream&& stream,
+                     bhttp::request<bhttp::string_body>&& req,
+                     stream_attach attach, const stream_limits& limits) {
+  auto s = std::make_shared<ws_subscriber<tls_stream>>(reg, limits,
+                                                       std::move(stream));
   s->start(std::move(req), std::move(attach));
 }
 

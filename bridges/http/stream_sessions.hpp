@@ -10,6 +10,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 namespace streamb::edge {
 
@@ -18,12 +19,20 @@ namespace streamb::edge {
 /// reading, or the server stops.
 void start_sse(connection_registry& reg, boost::beast::tcp_stream&& stream,
                stream_attach attach, const stream_limits& limits);
+void start_sse(connection_registry& reg,
+               boost::beast::ssl_stream<boost::beast::tcp_stream>&& stream,
+               stream_attach attach, const stream_limits& limits);
 
 /// Completes the WebSocket handshake of `req` on `stream`, then the same as
 /// start_sse with text frames; pings a silent client and closes one that
 /// does not answer.
 void start_websocket(
   connection_registry& reg, boost::beast::tcp_stream&& stream,
+  boost::beast::http::request<boost::beast::http::string_body>&& req,
+  stream_attach attach, const stream_limits& limits);
+void start_websocket(
+  connection_registry& reg,
+  boost::beast::ssl_stream<boost::beast::tcp_stream>&& stream,
   boost::beast::http::request<boost::beast::http::string_body>&& req,
   stream_attach attach, const stream_limits& limits);
 

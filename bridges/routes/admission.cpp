@@ -160,43 +160,55 @@ bool read_request(const http_request& req, http_response& res,
   return true;
 }
 
-/// POST /api/v1/admission/{service}
-void admit(const http_context& ctx, const http_request& req,
-           http_response& res) {
-  auto budget = find_budget(ctx, req, res);
-  if (budget == nullptr)
-    return;
-  admission_request ar;
-  if (!read_request(req, res, ar))
-    return;
-  // The controller may queue the request up to its waitMs.
-  auto d = ask_within<admission_decision>(
-    ctx, ctx.ask_timeout + std::chrono::milliseconds{ar.wait_ms}, *budget,
-    admit_atom_v, ar);
-  if (!d)
-    return reply_error(res, d.error());
-  json::object remaining{{"burst", d->burst_left},
-                         {"sustained", d->sustained_left},
-                         {"daily", d->daily_left},
+void reply_decision(http_response& res, const admission_decision& d) {
+  json::object remaining{{"burst", d.burst_left},
+                         {"sustained", d.sustained_left},
+                         {"daily", d.daily_left},
                          {"budgetUsd",
-                          d->budget_left_micros < 0
+                          d.budget_left_micros < 0
                             ? json::value(nullptr)
-                            : json::value(usd(d->budget_left_micros))}};
-  if (d->granted)
+                            : json::value(usd(d.budget_left_micros))}};
+  if (d.granted)
     return reply_json(res, 200,
                       json::object{{"granted", true},
-                                   {"grantId", d->grant_id},
-                                   {"waitedMs", d->waited_ms},
-                                   {"reservedUsd", usd(d->reserved_micros)},
+                                   {"grantId", d.grant_id},
+                                   {"waitedMs", d.waited_ms},
+                                   {"reservedUsd", usd(d.reserved_micros)},
                                    {"remaining", std::move(remaining)}});
-  auto status = d->reason == budget::denial_reason::store_unavailable ? 503
-                                                                      : 429;
+  auto status = d.reason == budget::denial_reason::store_unavailable ? 503
+                                                                     : 429;
   res.set_header("Retry-After",
-                 std::to_string((d->retry_after_ms + 999) / 1000));
+                 std::to_string((d.retry_after_ms + 999) / 1000));
   reply_json(res, status,
              json::object{{"granted", false},
-                          {"reason", budget::to_string(d->reason)},
-                          {"retryAfterMs", d->retry_after_ms}});
+                          {"reason", budget::to_string(d.reason)},
+                          {"retryAfterMs", d.retry_after_ms}});
+}
+
+/// POST /api/v1/admission/{service}: answered from the controller's
+/// callback; a request the controller queues for its waitMs holds no
+/// thread meanwhile.
+void admit(const http_context_ptr& ctx, const http_request& req,
+           http_reply reply) {
+  http_response res;
+  auto budget = find_budget(*ctx, req, res);
+  if (budget == nullptr)
+    return reply(std::move(res));
+  admission_request ar;
+  if (!read_request(req, res, ar))
+    return reply(std::move(res));
+  auto timeout = ctx->ask_timeout + std::chrono::milliseconds{ar.wait_ms};
+  ask_then<admission_decision>(
+    *ctx, timeout, *budget,
+    [reply](caf::expected<admission_decision> d) {
+      http_response res;
+      if (!d)
+        reply_error(res, d.error());
+      else
+        reply_decision(res, *d);
+      reply(std::move(res));
+    },
+    admit_atom_v, ar);
 }
 
 /// POST /api/v1/budgets/{service}/override
@@ -374,7 +386,10 @@ void list_changes(const http_context& ctx, const http_request&,
 
 void add_admission_routes(router& r, http_context_ptr ctx) {
   constexpr auto cost = "/api/v1/stream-b-coordination/cost";
-  r.post("/api/v1/admission/{service}", with_context(ctx, admit));
+  r.add_async("POST", "/api/v1/admission/{service}",
+              [ctx](const http_request& req, http_reply reply) {
+                admit(ctx, req, std::move(reply));
+              });
   r.post("/api/v1/budgets/{service}/override",
          with_context(ctx, override_budget));
   r.get(std::string{cost} + "/analysis", with_context(ctx, cost_analysis));

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <optional>
 
 namespace streamb {
 
@@ -103,11 +104,11 @@ webhook_events to_events(const std::string& service, std::string_view scheme,
 
 /// The processor could not store the events: the provider retries a 5xx,
 /// so nothing is lost. The store being down, the log line is the only record.
-void reply_not_stored(const http_request& req, http_response& res,
+void reply_not_stored(const std::string& remote_addr, http_response& res,
                       const std::string& service, const caf::error& failure) {
   log_warning("webhook",
-              "not stored service=" + service + " from=" + req.remote_addr
-                + ": " + caf::to_string(failure));
+              "not stored service=" + service + " from=" + remote_addr + ": "
+                + caf::to_string(failure));
   res.set_header("Retry-After", "5");
   if (failure == caf::make_error(error_code::store_unavailable))
     return reply_error(res, 503, "store_unavailable",
@@ -164,26 +165,37 @@ void publish_received(const http_context& ctx,
   }
 }
 
-/// POST /webhooks/{service}: check, verify, extract, and answer once the
-/// processor has stored the events.
-void receive_webhook(const http_context& ctx, const webhook_routes& routes,
-                     const http_request& req, http_response& res) {
+/// What a verified request became: its events, for the processor.
+struct verified_webhook {
+  const webhook_config* hook = nullptr;
+  webhook_events events;
+};
+
+/// Checks, verifies and extracts; on failure `res` holds the answer.
+std::optional<verified_webhook> verify_webhook(const http_context& ctx,
+                                               const webhook_routes& routes,
+                                               const http_request& req,
+                                               http_response& res) {
   auto service = req.matches[1];
   auto found = routes.find(service);
-  if (found == routes.end())
-    return reply_error(res, 404, "unknown_service",
-                       "no service '" + service + "' in the config");
+  if (found == routes.end()) {
+    reply_error(res, 404, "unknown_service",
+                "no service '" + service + "' in the config");
+    return std::nullopt;
+  }
   auto& route = found->second;
   auto& hook = route.service->webhook;
-  if (!hook || route.verify == nullptr)
-    return reply_error(res, 404, "not_found",
-                       "webhooks are not configured for service '" + service
-                         + "'");
+  if (!hook || route.verify == nullptr) {
+    reply_error(res, 404, "not_found",
+                "webhooks are not configured for service '" + service + "'");
+    return std::nullopt;
+  }
   if (req.body.size() > hook->max_body_bytes) {
     auto limit = std::to_string(hook->max_body_bytes);
-    return reject(ctx, req, res, service, 413, webhook_rejection::too_large,
-                  std::to_string(req.body.size()) + " bytes, limit " + limit,
-                  "webhook bodies are limited to " + limit + " bytes");
+    reject(ctx, req, res, service, 413, webhook_rejection::too_large,
+           std::to_string(req.body.size()) + " bytes, limit " + limit,
+           "webhook bodies are limited to " + limit + " bytes");
+    return std::nullopt;
   }
   auto now_ms = epoch_ms_now();
   auto wr = signed_request(ctx, req, now_ms);
@@ -192,17 +204,56 @@ void receive_webhook(const http_context& ctx, const webhook_routes& routes,
   auto options = route.options;
   options.secrets = *ctx.credentials->current()->webhook_secrets(service);
   auto verdict = route.verify(wr, options);
-  if (!verdict.valid)
-    return reject(ctx, req, res, service, status_of(verdict.why),
-                  rejection_of(verdict.why), verdict.detail, verdict.detail);
-  auto events = to_events(service, hook->scheme, wr, now_ms);
-  auto outcomes = ask<accept_outcomes>(ctx, ctx.webhooks, wh_accept_atom_v,
-                                       events);
-  if (!outcomes)
-    return reply_not_stored(req, res, service, outcomes.error());
-  reply_accepted(res, events, *outcomes);
-  if (res.status == 200)
-    publish_received(ctx, hook->critical_types, events, *outcomes);
+  if (!verdict.valid) {
+    reject(ctx, req, res, service, status_of(verdict.why),
+           rejection_of(verdict.why), verdict.detail, verdict.detail);
+    return std::nullopt;
+  }
+  return verified_webhook{&*hook, to_events(service, hook->scheme, wr, now_ms)};
+}
+
+/// The events without their payloads: what the answer and the stream
+/// announcement need once the payloads went to the processor.
+webhook_events without_payloads(const webhook_events& events) {
+  webhook_events out;
+  out.reserve(events.size());
+  for (auto& e : events) {
+    webhook_event x;
+    x.id = e.id;
+    x.service = e.service;
+    x.type = e.type;
+    x.received_ms = e.received_ms;
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
+/// POST /webhooks/{service}: check, verify and extract on the io thread,
+/// then answer from the processor's callback once it stored the events.
+void receive_webhook(const http_context_ptr& ctx, const webhook_routes& routes,
+                     const http_request& req, http_reply reply) {
+  http_response res;
+  auto verified = verify_webhook(*ctx, routes, req, res);
+  if (!verified)
+    return reply(std::move(res));
+  auto summary = without_payloads(verified->events);
+  auto on_stored = [ctx, hook = verified->hook, summary = std::move(summary),
+                    service = req.matches[1], remote = req.remote_addr,
+                    reply](caf::expected<accept_outcomes> outcomes) {
+    http_response res;
+    if (!outcomes) {
+      reply_not_stored(remote, res, service, outcomes.error());
+      return reply(std::move(res));
+    }
+    reply_accepted(res, summary, *outcomes);
+    auto ok = res.status == 200;
+    reply(std::move(res));
+    if (ok)
+      publish_received(*ctx, hook->critical_types, summary, *outcomes);
+  };
+  ask_then<accept_outcomes>(*ctx, ctx->ask_timeout, ctx->webhooks,
+                            std::move(on_stored), wh_accept_atom_v,
+                            std::move(verified->events));
 }
 
 boost::json::object to_json(const webhook_stats& x) {
@@ -338,10 +389,10 @@ void get_event(const http_context& ctx, const http_request& req,
 void add_webhook_routes(router& r, http_context_ptr ctx) {
   auto routes = std::make_shared<const webhook_routes>(
     prepare_routes(ctx->cfg));
-  r.post("/webhooks/{service}",
-         [ctx, routes](const http_request& req, http_response& res) {
-           receive_webhook(*ctx, *routes, req, res);
-         });
+  r.add_async("POST", "/webhooks/{service}",
+              [ctx, routes](const http_request& req, http_reply reply) {
+                receive_webhook(ctx, *routes, req, std::move(reply));
+              });
   r.get("/api/v1/stream-b-coordination/webhooks/stats",
         with_context(ctx, get_stats));
   r.get("/api/v1/webhooks/dead-letters", with_context(ctx, list_dead_letters));

@@ -8,6 +8,7 @@
 #include "actors/service_monitor.hpp"
 #include "actors/store_actor.hpp"
 #include "actors/webhook_processor.hpp"
+#include "bridges/ask.hpp"
 #include "bridges/http_bridge.hpp"
 #include "runtime/config/config_diff.hpp"
 #include "runtime/config/config_versions.hpp"
@@ -34,6 +35,9 @@ node::node(caf::actor_system& system, config cfg)
   context_->cfg = std::move(cfg);
   context_->streams = std::make_shared<stream_hub>(
     context_->cfg.node.http.max_subscribers);
+  // Two per core: an asker only sends requests and runs short callbacks.
+  context_->askers = std::make_shared<asker_pool>(
+    system, 2 * std::max(1u, std::thread::hardware_concurrency()));
 }
 
 node::~node() {
@@ -302,8 +306,12 @@ int64_t node::audit_retention_ms() const {
 }
 
 void node::stop() {
-  if (!started_)
+  if (!started_) {
+    // A start that failed half-way: the askers must not hold the actor
+    // system open.
+    context_->askers->stop();
     return;
+  }
   started_ = false;
   caf::scoped_actor self{system_};
   // HTTP first, and all of it (requests in flight get the grace period,
@@ -318,6 +326,8 @@ void node::stop() {
                });
     self->send_exit(http_, caf::exit_reason::user_shutdown);
   }
+  // No route asks any more.
+  context_->askers->stop();
   // The current roll-up period and any the store refused earlier: a clean
   // stop loses no history while the store is reachable. Ask all, then wait.
   auto& ctx = *context_;

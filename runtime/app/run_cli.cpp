@@ -167,9 +167,11 @@ int run_node(const run_options& opts) {
   if (auto id = n.record_config(config_text); !id)
     log_warning("main",
                 "config version not recorded: " + caf::to_string(id.error()));
-  std::printf("streamb node '%s' serving http://%s:%u agents at %s:%u\n",
-              n.cfg().node.name.c_str(), n.cfg().node.http.host.c_str(),
-              static_cast<unsigned>(*port), n.cfg().node.actor.host.c_str(),
+  std::printf("streamb node '%s' serving %s://%s:%u agents at %s:%u\n",
+              n.cfg().node.name.c_str(),
+              n.cfg().node.http.tls.enabled() ? "https" : "http",
+              n.cfg().node.http.host.c_str(), static_cast<unsigned>(*port),
+              n.cfg().node.actor.host.c_str(),
               static_cast<unsigned>(n.actor_port()));
   std::fflush(stdout);
   int sig = 0;
@@ -235,14 +237,15 @@ void add_run_command(cli::program& p) {
                 "config")
     ->type_name("URL")
     ->check(store_url());
-  cmd.footer("Prints \"streamb node 'NAME' serving http://HOST:PORT agents at "
-             "HOST:PORT\" once it\n"
-             "listens. Stops cleanly on SIGINT or SIGTERM (exit 0); SIGHUP "
-             "reloads the config\n"
-             "file (keys, secrets, budgets, limits, alerts; a bad file "
-             "changes nothing).\n"
-             "Exit 1: invalid config or cannot start (a port in use); exit "
-             "2: usage error.");
+  cmd.footer(
+    "Prints \"streamb node 'NAME' serving http[s]://HOST:PORT agents at "
+    "HOST:PORT\" once it\n"
+    "listens. Stops cleanly on SIGINT or SIGTERM (exit 0); SIGHUP "
+    "reloads the config\n"
+    "file (keys, secrets, budgets, limits, alerts; a bad file "
+    "changes nothing).\n"
+    "Exit 1: invalid config or cannot start (a port in use); exit "
+    "2: usage error.");
   p.on_run(cmd, [opts] { return run_node(*opts); });
 }
 

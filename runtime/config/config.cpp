@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 
 #include <arpa/inet.h>
 #include <limits>
@@ -677,6 +678,28 @@ bool is_service_name(std::string_view x) {
 // -- blocks
 // --------------------------------------------------------------------
 
+/// A file the node must read at start: say so now rather than at bind time.
+void require_readable_file(object_reader& r, std::string_view key,
+                           const std::string& file, checker& c) {
+  if (file.empty()) {
+    c.add(r.path_of(key), "must name a PEM file");
+    return;
+  }
+  std::ifstream in{file};
+  if (!in)
+    c.add(r.path_of(key), "cannot read " + file + ": " + std::strerror(errno));
+}
+
+void read_http_tls(checker& c, const json::value& v, std::string path,
+                   http_tls_config& out) {
+  object_reader r{c, v, std::move(path)};
+  if (read_string(r, "cert_file", out.cert_file, true))
+    require_readable_file(r, "cert_file", out.cert_file, c);
+  if (read_string(r, "key_file", out.key_file, true))
+    require_readable_file(r, "key_file", out.key_file, c);
+  r.finish();
+}
+
 void read_http(checker& c, const json::value& v, std::string path,
                http_config& out) {
   object_reader r{c, v, std::move(path)};
@@ -710,6 +733,8 @@ void read_http(checker& c, const json::value& v, std::string path,
   read_uint(r, "ws_max_message_bytes", out.ws_max_message_bytes, 128,
             16u << 20);
   read_uint(r, "stream_keep_alive_s", out.stream_keep_alive_s, 1, 3600);
+  if (auto x = r.get("tls"))
+    read_http_tls(c, *x, r.path_of("tls"), out.tls);
   // The cpp-httplib server's single socket timeout: taken by name so that
   // an old config gets a pointer to its replacements, not "unknown key".
   if (r.get("read_timeout_s") != nullptr)

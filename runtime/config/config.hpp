@@ -31,6 +31,16 @@ private:
   std::vector<config_problem> problems_;
 };
 
+/// TLS on the HTTP listener, for operators without a reverse proxy in
+/// front: PEM files, read at start.
+struct http_tls_config {
+  std::string cert_file; // the certificate chain, leaf first
+  std::string key_file;
+  bool enabled() const {
+    return !cert_file.empty();
+  }
+};
+
 struct http_config {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
@@ -66,6 +76,8 @@ struct http_config {
   /// A silent WebSocket is pinged after this long and closed after twice
   /// this long without an answer; SSE streams get a comment line.
   uint32_t stream_keep_alive_s = 15;
+  /// Absent: plain HTTP.
+  http_tls_config tls;
 };
 
 struct actor_endpoint_config {

@@ -237,6 +237,8 @@ std::vector<std::string> restart_only_changes(const config& a,
          y.http.ws_max_message_bytes);
     diff("http.stream_keep_alive_s", x.http.stream_keep_alive_s,
          y.http.stream_keep_alive_s);
+    diff("http.tls.cert_file", x.http.tls.cert_file, y.http.tls.cert_file);
+    diff("http.tls.key_file", x.http.tls.key_file, y.http.tls.key_file);
     diff("actor.host", x.actor.host, y.actor.host);
     diff("actor.port", x.actor.port, y.actor.port);
   }

@@ -67,11 +67,25 @@ int64_t retry_delay_ms(const std::vector<uint32_t>& delays_s, uint32_t retry,
   return std::max<int64_t>(ms, 1);
 }
 
+namespace {
+
+constexpr std::string_view pending_prefix = "pending:";
+
+} // namespace
+
+std::string pending_token(const std::string& node, uint64_t n) {
+  std::string out{pending_prefix};
+  out += node;
+  out += ':';
+  out += std::to_string(n);
+  return out;
+}
+
 accept_outcome dedup_outcome(const std::string& own_token,
                              const std::string& found) {
   if (found == own_token)
     return accept_outcome::stored;
-  if (found.rfind("pending:", 0) == 0)
+  if (found.compare(0, pending_prefix.size(), pending_prefix) == 0)
     return accept_outcome::in_progress;
   return accept_outcome::duplicate;
 }

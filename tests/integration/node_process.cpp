@@ -139,11 +139,12 @@ node_process::~node_process() {
 
 uint16_t node_process::wait_for_port(std::chrono::milliseconds timeout) {
   auto deadline = clock_type::now() + timeout;
-  const std::string marker = "serving http://";
+  const std::string marker = "serving http";
   while (clock_type::now() < deadline) {
     auto at = output_.find(marker);
-    if (at != std::string::npos) {
-      auto colon = output_.find(':', at + marker.size());
+    auto scheme_end = at == std::string::npos ? at : output_.find("://", at);
+    if (scheme_end != std::string::npos) {
+      auto colon = output_.find(':', scheme_end + 3);
       auto eol = output_.find('\n', at);
       if (colon != std::string::npos && eol != std::string::npos)
         return static_cast<uint16_t>(

@@ -25,7 +25,7 @@ public:
   node_process(const node_process&) = delete;
   node_process& operator=(const node_process&) = delete;
 
-  /// Waits (at most `timeout`) for the "serving http://HOST:PORT" line;
+  /// Waits (at most `timeout`) for the "serving http[s]://HOST:PORT" line;
   /// returns the port, or 0 if the process printed none or exited.
   uint16_t
   wait_for_port(std::chrono::milliseconds timeout = std::chrono::seconds{30});

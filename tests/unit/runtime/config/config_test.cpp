@@ -327,6 +327,25 @@ TEST_CASE("a redis store needs a redis:// url") {
              has_problem_at("$.store.url", "redis://"));
 }
 
+TEST_CASE("TLS on the listener needs both PEM files, and readable ones") {
+  CHECK_THAT(problems_in(R"({"node": {"http": {"tls": {"cert_file": "x"}}},
+                             "services": {"x": {"budget_usd_month": 1}}})"),
+             has_problem_at("$.node.http.tls.key_file", "required"));
+  auto ps = problems_in(R"({"node": {"http": {"tls": {
+                              "cert_file": "/nonexistent/cert.pem",
+                              "key_file": "/nonexistent/key.pem"}}},
+                            "services": {"x": {"budget_usd_month": 1}}})");
+  CHECK_THAT(ps,
+             has_problem_at("$.node.http.tls.cert_file",
+                            "cannot read /nonexistent/cert.pem"));
+  CHECK_THAT(ps,
+             has_problem_at("$.node.http.tls.key_file",
+                            "cannot read /nonexistent/key.pem"));
+  CHECK_THAT(problems_in(R"({"node": {"http": {"tls": {"cert": "x"}}},
+                             "services": {"x": {"budget_usd_month": 1}}})"),
+             has_problem_at("$.node.http.tls.cert", "unknown key"));
+}
+
 TEST_CASE("a webhook needs a known scheme and a non-empty secret") {
   auto ps = problems_in(R"({"services": {
     "stripe": {"budget_usd_month": 1,

@@ -83,11 +83,13 @@ TEST_CASE("retry delays follow the schedule with full jitter, never 0, and "
 
 TEST_CASE("a dedup claim that reads back its own token is new; another "
           "request's token is in progress; anything else was stored") {
-  CHECK(dedup_outcome("pending:n1:7", "pending:n1:7")
-        == accept_outcome::stored);
-  CHECK(dedup_outcome("pending:n1:7", "pending:n2:3")
-        == accept_outcome::in_progress);
-  CHECK(dedup_outcome("pending:n1:7", "stored") == accept_outcome::duplicate);
+  auto own = pending_token("n1", 7);
+  auto other = pending_token("n2", 3);
+  CHECK(own != other);
+  CHECK(own != pending_token("n1", 8));
+  CHECK(dedup_outcome(own, own) == accept_outcome::stored);
+  CHECK(dedup_outcome(own, other) == accept_outcome::in_progress);
+  CHECK(dedup_outcome(own, "stored") == accept_outcome::duplicate);
 }
 
 TEST_CASE("an event's history records each try and says when it is finished") {

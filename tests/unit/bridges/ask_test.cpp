@@ -1,0 +1,143 @@
+// Asks that never wait (bridges/ask.hpp): the callback gets the answer, the
+// actor's error or the timeout, exactly once; a batch calls back once with
+// every answer in.
+
+#include "bridges/ask.hpp"
+
+#include "tests/unit/actor_fixture.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+using namespace streamb;
+using namespace std::chrono_literals;
+
+namespace {
+
+using doubler_actor = caf::typed_actor<caf::replies_to<int32_t>::with<int32_t>>;
+
+doubler_actor::behavior_type doubler() {
+  return {[](int32_t x) { return x * 2; }};
+}
+
+/// Keeps every request open and never answers.
+doubler_actor::behavior_type silent(doubler_actor::pointer self) {
+  return {[self](int32_t) -> caf::result<int32_t> {
+    return self->make_response_promise<int32_t>();
+  }};
+}
+
+struct ask_fixture : test::actor_fixture {
+  http_context ctx;
+
+  ask_fixture() {
+    ctx.system = &sys();
+    ctx.askers = std::make_shared<asker_pool>(sys(), 2);
+  }
+
+  ~ask_fixture() {
+    ctx.askers->stop();
+    sched.run();
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(ask_fixture, "ask_then calls back once with the answer") {
+  auto hdl = sys().spawn(doubler);
+  int calls = 0;
+  caf::expected<int32_t> got = caf::sec::none;
+  ask_then<int32_t>(
+    ctx, 1000ms, hdl,
+    [&](caf::expected<int32_t> x) {
+      ++calls;
+      got = std::move(x);
+    },
+    int32_t{21});
+  CHECK(calls == 0); // nothing ran yet: the route's thread is free
+  sched.run();
+  CHECK(calls == 1);
+  REQUIRE(got);
+  CHECK(*got == 42);
+  caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_METHOD(ask_fixture,
+                 "ask_then calls back with request_timeout when the actor "
+                 "does not answer in time, and with an error when it is "
+                 "gone") {
+  auto quiet = sys().spawn(silent);
+  int calls = 0;
+  caf::expected<int32_t> got = 0;
+  ask_then<int32_t>(
+    ctx, 500ms, quiet,
+    [&](caf::expected<int32_t> x) {
+      ++calls;
+      got = std::move(x);
+    },
+    int32_t{1});
+  sched.run();
+  CHECK(calls == 0);
+  advance(600ms);
+  CHECK(calls == 1);
+  CHECK(got.error() == caf::sec::request_timeout);
+  caf::anon_send_exit(quiet, caf::exit_reason::user_shutdown);
+  sched.run();
+  // The actor is gone now: the ask fails at once, not at the timeout.
+  ask_then<int32_t>(
+    ctx, 10s, quiet,
+    [&](caf::expected<int32_t> x) {
+      ++calls;
+      got = std::move(x);
+    },
+    int32_t{1});
+  sched.run();
+  CHECK(calls == 2);
+  CHECK(!got);
+}
+
+TEST_CASE_METHOD(ask_fixture,
+                 "an async batch calls back once, with every answer and every "
+                 "error in its place") {
+  auto a = sys().spawn(doubler);
+  auto b = sys().spawn(doubler);
+  auto quiet = sys().spawn(silent);
+  struct answers {
+    caf::expected<int32_t> x = unanswered<int32_t>();
+    caf::expected<int32_t> y = unanswered<int32_t>();
+    caf::expected<int32_t> z = unanswered<int32_t>();
+  };
+  auto st = std::make_shared<answers>();
+  int calls = 0;
+  async_batch batch{500ms};
+  batch.add(st->x, a, int32_t{1});
+  batch.add(st->y, b, int32_t{2});
+  batch.add(st->z, quiet, int32_t{3});
+  std::move(batch).run(ctx, [&calls, st] { ++calls; });
+  sched.run();
+  CHECK(calls == 0); // one answer is still out
+  advance(600ms);
+  CHECK(calls == 1);
+  REQUIRE(st->x);
+  CHECK(*st->x == 2);
+  REQUIRE(st->y);
+  CHECK(*st->y == 4);
+  CHECK(st->z.error() == caf::sec::request_timeout);
+  // An empty batch calls back too.
+  std::move(async_batch{1s}).run(ctx, [&calls] { ++calls; });
+  sched.run();
+  CHECK(calls == 2);
+  for (auto& h : {a, b, quiet})
+    caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_METHOD(ask_fixture, "after stop, asks are dropped, not sent") {
+  auto hdl = sys().spawn(doubler);
+  ctx.askers->stop();
+  sched.run();
+  int calls = 0;
+  ask_then<int32_t>(
+    ctx, 1000ms, hdl, [&](caf::expected<int32_t>) { ++calls; }, int32_t{1});
+  sched.run();
+  CHECK(calls == 0);
+  caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+}
