@@ -29,6 +29,7 @@
 #include <httplib.h>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -58,6 +59,11 @@ struct options {
 };
 
 constexpr const char* prefix = "/api/v1/stream-b-coordination";
+
+const std::string& marker() {
+  static const std::string x = "fanout" + std::to_string(getpid()) + "_";
+  return x;
+}
 
 /// When each event's POST started, by event number; read by the io thread
 /// once the number is published.
@@ -159,14 +165,15 @@ private:
     }
   }
 
-  /// Events carry "id":"stripe:fanout_<n>".
+  /// Events carry "id":"stripe:fanout<pid>_<n>": ids of other runs (a
+  /// duplicate is not announced again) never match.
   void on_event(std::string_view text) {
-    auto at = text.find("fanout_");
+    auto at = text.find(marker());
     if (at == std::string_view::npos)
       return;
     std::size_t n = 0;
-    for (auto i = at + 7; i < text.size() && text[i] >= '0' && text[i] <= '9';
-         ++i)
+    for (auto i = at + marker().size();
+         i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i)
       n = n * 10 + static_cast<std::size_t>(text[i] - '0');
     if (n >= sent_.published.load(std::memory_order_acquire))
       return;
@@ -266,7 +273,7 @@ int main(int argc, char** argv) {
     for (std::size_t n = 0; n < opt.events; ++n) {
       std::this_thread::sleep_until(next);
       next += std::chrono::duration_cast<clock_type::duration>(interval);
-      auto body = R"({"id":"fanout_)" + std::to_string(n)
+      auto body = R"({"id":")" + marker() + std::to_string(n)
         + R"(","object":"event","type":"charge.succeeded","data":{}})";
       auto ts = std::to_string(streamb::epoch_ms_now() / 1000);
       auto mac = streamb::hmac_sha256(opt.secret, {ts, ".", body});
