@@ -32,8 +32,6 @@ std::shared_ptr<const router> make_routes(http_context_ptr ctx) {
   return r;
 }
 
-namespace {
-
 http_limits limits_of(const http_config& cfg) {
   http_limits out;
   out.io_threads = cfg.io_threads;
@@ -52,6 +50,8 @@ http_limits limits_of(const http_config& cfg) {
   out.streams.write_timeout = std::chrono::seconds{cfg.write_timeout_s};
   return out;
 }
+
+namespace {
 
 /// Runs a handler; whatever it throws becomes a 500, never a lost answer.
 void run_route(const route_entry& entry, const http_request& req,
@@ -157,6 +157,10 @@ void http_bridge_state::stop() {
   // follows the actors' stop.
   if (workers)
     workers->stop();
+  // The subscribers are closed; the hub must not keep them (and through
+  // them the stopped server) alive.
+  if (context)
+    context->streams->clear();
   server.reset();
   workers.reset();
 }

@@ -12,6 +12,10 @@ namespace streamb {
 class http_server;
 class router;
 class worker_pool;
+struct http_limits;
+
+/// The edge's limits as node.http sets them.
+http_limits limits_of(const http_config& cfg);
 
 /// Owns the node's HTTP listener (bridges/http/http_server.hpp), its route
 /// threads and its routes.

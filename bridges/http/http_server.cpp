@@ -85,7 +85,7 @@ constexpr auto drain_time = std::chrono::seconds{2};
 
 } // namespace
 
-struct http_server::impl {
+struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
   http_limits limits;
   http_handlers handlers;
 
@@ -131,10 +131,11 @@ public:
   static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
 
   template <class... Ts>
-  session(http_server::impl& srv, tcp::socket&& socket, Ts&... tls_ctx)
-    : srv_(srv), stream_(std::move(socket), tls_ctx...),
-      buffer_(srv.limits.max_header_bytes + (1 << 20)) {
-    ++srv_.connections.open;
+  session(std::shared_ptr<http_server::impl> srv, tcp::socket&& socket,
+          Ts&... tls_ctx)
+    : srv_(std::move(srv)), stream_(std::move(socket), tls_ctx...),
+      buffer_(srv_->limits.max_header_bytes + (1 << 20)) {
+    ++srv_->connections.open;
     beast::error_code ec;
     auto ep = socket_of(stream_).remote_endpoint(ec);
     if (!ec)
@@ -142,12 +143,12 @@ public:
   }
 
   ~session() override {
-    srv_.connections.remove(this);
-    --srv_.connections.open;
+    srv_->connections.remove(this);
+    --srv_->connections.open;
   }
 
   void start() {
-    srv_.connections.add(this, weak_from_this());
+    srv_->connections.add(this, weak_from_this());
     asio::dispatch(stream_.get_executor(), [self = self()] {
       if constexpr (is_tls)
         self->handshake();
@@ -169,7 +170,7 @@ public:
   /// The grace period is over.
   void cut() override {
     if (phase_ != phase::closed && phase_ != phase::handed_over) {
-      ++srv_.connections.timed_out;
+      ++srv_->connections.timed_out;
       close();
     }
   }
@@ -181,6 +182,11 @@ private:
     return std::static_pointer_cast<session>(shared_from_this());
   }
 
+  /// The registry, keeping the whole server (and its io_context) alive.
+  std::shared_ptr<edge::connection_registry> registry() {
+    return {srv_, &srv_->connections};
+  }
+
   beast::tcp_stream& tcp_layer() {
     return beast::get_lowest_layer(stream_);
   }
@@ -189,12 +195,12 @@ private:
   /// client that opens a connection and stalls is cut at the same deadline.
   void handshake() {
     phase_ = phase::head;
-    tcp_layer().expires_after(srv_.limits.head_timeout);
+    tcp_layer().expires_after(srv_->limits.head_timeout);
     stream_.async_handshake(asio::ssl::stream_base::server,
                             [self = self()](beast::error_code ec) {
                               if (ec) {
                                 if (ec == beast::error::timeout)
-                                  ++self->srv_.connections.timed_out;
+                                  ++self->srv_->connections.timed_out;
                                 return self->close();
                               }
                               self->wait_for_request();
@@ -204,20 +210,20 @@ private:
   /// Waits for the first byte of the next request: idle time is bounded by
   /// the keep-alive timeout, the head by its own deadline from then on.
   void wait_for_request() {
-    if (srv_.connections.stopping)
+    if (srv_->connections.stopping)
       return close();
     if (buffer_.size() > 0)
       return read_head();
     phase_ = phase::idle;
-    tcp_layer().expires_after(served_ == 0 ? srv_.limits.head_timeout
-                                           : srv_.limits.keep_alive_timeout);
+    tcp_layer().expires_after(served_ == 0 ? srv_->limits.head_timeout
+                                           : srv_->limits.keep_alive_timeout);
     stream_.async_read_some(buffer_.prepare(4096),
                             [self = self()](beast::error_code ec,
                                             std::size_t n) {
                               self->buffer_.commit(n);
                               if (ec) {
                                 if (ec == beast::error::timeout)
-                                  ++self->srv_.connections.timed_out;
+                                  ++self->srv_->connections.timed_out;
                                 return self->close();
                               }
                               self->read_head();
@@ -229,9 +235,9 @@ private:
     head_only_ = false;
     parser_.emplace();
     parser_->header_limit(
-      static_cast<std::uint32_t>(srv_.limits.max_header_bytes));
-    parser_->body_limit(srv_.limits.max_body_bytes);
-    tcp_layer().expires_after(srv_.limits.head_timeout);
+      static_cast<std::uint32_t>(srv_->limits.max_header_bytes));
+    parser_->body_limit(srv_->limits.max_body_bytes);
+    tcp_layer().expires_after(srv_->limits.head_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = self()](beast::error_code ec,
                                              std::size_t) {
@@ -251,7 +257,7 @@ private:
                                    "request body exceeds the configured "
                                    "limit"));
     if (ec == beast::error::timeout) {
-      ++srv_.connections.timed_out;
+      ++srv_->connections.timed_out;
       return close();
     }
     // The peer left, or a transport error: nobody to answer.
@@ -295,9 +301,9 @@ private:
     upgrade_.reset();
     if (edge::is_websocket_upgrade(head))
       upgrade_.emplace(head);
-    if (srv_.handlers.on_head) {
+    if (srv_->handlers.on_head) {
       http_response res;
-      if (!srv_.handlers.on_head(req_, res)) {
+      if (!srv_->handlers.on_head(req_, res)) {
         // A request without a body is complete: the connection can go on.
         if (parser_->is_done())
           return send(std::move(res), false);
@@ -310,7 +316,7 @@ private:
     if (expect != head.end()
         && iequals(trim(expect->value()), "100-continue")) {
       static const std::string continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
-      tcp_layer().expires_after(srv_.limits.write_timeout);
+      tcp_layer().expires_after(srv_->limits.write_timeout);
       return asio::async_write(stream_, asio::buffer(continue_line),
                                [self = self()](beast::error_code ec,
                                                std::size_t) {
@@ -324,7 +330,7 @@ private:
 
   void read_body() {
     phase_ = phase::body;
-    tcp_layer().expires_after(srv_.limits.body_timeout);
+    tcp_layer().expires_after(srv_->limits.body_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = self()](beast::error_code ec, std::size_t) {
                         if (ec)
@@ -337,10 +343,10 @@ private:
     phase_ = phase::handler;
     req_.body = std::move(parser_->get().body());
     parser_.reset();
-    if (!srv_.handlers.on_request)
+    if (!srv_->handlers.on_request)
       return send(error_response(404, "not_found", "no route"), false);
     auto self = this->self();
-    srv_.handlers.on_request(std::move(req_), [self](http_response res) {
+    srv_->handlers.on_request(std::move(req_), [self](http_response res) {
       // Answered on this connection's strand (a handler that ran inline):
       // write now, without a trip through the io queue.
       auto ex = self->stream_.get_executor();
@@ -363,13 +369,13 @@ private:
   void write(std::shared_ptr<bhttp::response<Body>> msg, bool keep,
              bool drain) {
     phase_ = phase::writing;
-    tcp_layer().expires_after(srv_.limits.write_timeout);
+    tcp_layer().expires_after(srv_->limits.write_timeout);
     bhttp::async_write(stream_, *msg,
                        [self = self(), msg, keep, drain](beast::error_code ec,
                                                          std::size_t) {
                          if (ec) {
                            if (ec == beast::error::timeout)
-                             ++self->srv_.connections.timed_out;
+                             ++self->srv_->connections.timed_out;
                            return self->close();
                          }
                          if (keep)
@@ -386,8 +392,8 @@ private:
     if (res.stream != stream_kind::none && !refused)
       return hand_over(std::move(res));
     ++served_;
-    bool keep = !refused && keep_alive_ && !srv_.connections.stopping
-      && served_ < srv_.limits.keep_alive_max_count;
+    bool keep = !refused && keep_alive_ && !srv_->connections.stopping
+      && served_ < srv_->limits.keep_alive_max_count;
     auto status = static_cast<unsigned>(res.status);
     if (head_only_) {
       auto msg = std::make_shared<bhttp::response<bhttp::empty_body>>(
@@ -423,12 +429,12 @@ private:
     }
     phase_ = phase::handed_over;
     if (res.stream == stream_kind::websocket)
-      edge::start_websocket(srv_.connections, std::move(stream_),
+      edge::start_websocket(registry(), std::move(stream_),
                             std::move(*upgrade_), std::move(res.attach),
-                            srv_.limits.streams);
+                            srv_->limits.streams);
     else
-      edge::start_sse(srv_.connections, std::move(stream_),
-                      std::move(res.attach), srv_.limits.streams);
+      edge::start_sse(registry(), std::move(stream_), std::move(res.attach),
+                      srv_->limits.streams);
   }
 
   /// After an answer to a request whose body was not read: stop sending,
@@ -467,7 +473,9 @@ private:
     tcp_layer().close();
   }
 
-  http_server::impl& srv_;
+  // Owned: the io_context (in impl) must outlive this session's socket,
+  // and an answer may still hold the session after the server stopped.
+  std::shared_ptr<http_server::impl> srv_;
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -558,10 +566,12 @@ void http_server::impl::accept() {
       if (connections.open >= limits.max_connections)
         refuse_over_cap(std::move(socket));
       else if (tls)
-        std::make_shared<session<tls_stream>>(*this, std::move(socket), *tls)
+        std::make_shared<session<tls_stream>>(shared_from_this(),
+                                              std::move(socket), *tls)
           ->start();
       else
-        std::make_shared<session<beast::tcp_stream>>(*this, std::move(socket))
+        std::make_shared<session<beast::tcp_stream>>(shared_from_this(),
+                                                     std::move(socket))
           ->start();
       accept();
     });
@@ -608,6 +618,10 @@ void http_server::impl::stop(std::chrono::milliseconds grace) {
     if (t.joinable())
       t.join();
   threads.clear();
+  // Run what the cut left queued (completions of closed sockets), so that
+  // no queued handler keeps a session, and with it this object, alive.
+  ioc.restart();
+  ioc.poll();
 }
 
 http_server::http_server(http_limits limits, http_handlers handlers)

@@ -71,6 +71,16 @@ void stream_hub::publish(std::string topic, std::string service,
                  entries_.end());
 }
 
+void stream_hub::clear() {
+  std::vector<entry> old;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    old.swap(entries_);
+  }
+  // Destroyed outside the lock: a subscriber's destructor takes its
+  // registry's lock.
+}
+
 stream_hub_stats stream_hub::stats() const {
   std::lock_guard<std::mutex> guard{mtx_};
   stream_hub_stats out;

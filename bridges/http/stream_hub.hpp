@@ -47,6 +47,10 @@ public:
 
   stream_hub_stats stats() const;
 
+  /// Forgets every subscriber (the server stopped: they are closed), so
+  /// that none keeps the stopped server alive.
+  void clear();
+
 private:
   struct entry {
     std::shared_ptr<stream_sink> sink;

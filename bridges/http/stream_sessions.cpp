@@ -38,15 +38,15 @@ constexpr auto close_grace = std::chrono::seconds{2};
 /// runs on any thread; everything else on the subscriber's strand.
 class subscriber : public connection, public stream_sink {
 public:
-  subscriber(connection_registry& reg, const stream_limits& limits,
-             asio::any_io_executor ex)
-    : reg_(reg), limits_(limits), strand_(std::move(ex)) {
-    ++reg_.open;
+  subscriber(std::shared_ptr<connection_registry> reg,
+             const stream_limits& limits, asio::any_io_executor ex)
+    : reg_(std::move(reg)), limits_(limits), strand_(std::move(ex)) {
+    ++reg_->open;
   }
 
   ~subscriber() override {
-    reg_.remove(this);
-    --reg_.open;
+    reg_->remove(this);
+    --reg_->open;
   }
 
   push_result push(std::shared_ptr<const stream_message> msg) override {
@@ -90,12 +90,12 @@ protected:
   }
 
   void registered() {
-    reg_.add(this, weak_from_this());
+    reg_->add(this, weak_from_this());
   }
 
   /// Hands the sink to the route.
   void attached(stream_attach& attach) {
-    if (reg_.stopping || !attach || !attach(self())) {
+    if (reg_->stopping || !attach || !attach(self())) {
       gone_ = true;
       return say_goodbye();
     }
@@ -158,7 +158,7 @@ protected:
   virtual void close_now() = 0;
   virtual void on_keep_alive() = 0;
 
-  connection_registry& reg_;
+  std::shared_ptr<connection_registry> reg_;
   stream_limits limits_;
   asio::any_io_executor strand_;
   asio::steady_timer timer_{strand_};
@@ -177,9 +177,9 @@ protected:
 template <class Stream>
 class sse_subscriber : public subscriber {
 public:
-  sse_subscriber(connection_registry& reg, const stream_limits& limits,
-                 Stream stream)
-    : subscriber(reg, limits, stream.get_executor()),
+  sse_subscriber(std::shared_ptr<connection_registry> reg,
+                 const stream_limits& limits, Stream stream)
+    : subscriber(std::move(reg), limits, stream.get_executor()),
       socket_(std::move(stream)), write_deadline_(strand_) {
     if constexpr (!std::is_same_v<Stream, tcp::socket>)
       beast::get_lowest_layer(socket_).expires_never();
@@ -243,7 +243,7 @@ private:
       if (now < due)
         return self->wait_deadline(due - now);
       self->deadline_armed_ = false;
-      ++self->reg_.timed_out;
+      ++self->reg_->timed_out;
       self->close_now();
     });
   }
@@ -323,10 +323,10 @@ private:
 template <class NextLayer>
 class ws_subscriber : public subscriber {
 public:
-  ws_subscriber(connection_registry& reg, const stream_limits& limits,
-                NextLayer&& stream)
-    : subscriber(reg, limits, stream.get_executor()), ws_(std::move(stream)),
-      close_deadline_(strand_) {
+  ws_subscriber(std::shared_ptr<connection_registry> reg,
+                const stream_limits& limits, NextLayer&& stream)
+    : subscriber(std::move(reg), limits, stream.get_executor()),
+      ws_(std::move(stream)), close_deadline_(strand_) {
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().set_option(
       asio::socket_base::send_buffer_size{limits_.send_buffer_bytes}, ignored);
@@ -402,7 +402,7 @@ private:
     });
     websocket::close_reason why{websocket::close_code::try_again_later,
                                 "too slow or the node is stopping"};
-    if (reg_.stopping)
+    if (reg_->stopping)
       why = websocket::close_reason{websocket::close_code::going_away,
                                     "the node is stopping"};
     ws_.async_close(why, [self = ws_self()](beast::error_code) {
@@ -431,32 +431,35 @@ private:
 
 } // namespace
 
-void start_sse(connection_registry& reg, beast::tcp_stream&& stream,
-               stream_attach attach, const stream_limits& limits) {
+void start_sse(std::shared_ptr<connection_registry> reg,
+               beast::tcp_stream&& stream, stream_attach attach,
+               const stream_limits& limits) {
   auto s = std::make_shared<sse_subscriber<tcp::socket>>(
-    reg, limits, stream.release_socket());
+    std::move(reg), limits, stream.release_socket());
   s->start(std::move(attach));
 }
 
-void start_sse(connection_registry& reg, tls_stream&& stream,
+void start_sse(std::shared_ptr<connection_registry> reg, tls_stream&& stream,
                stream_attach attach, const stream_limits& limits) {
-  auto s = std::make_shared<sse_subscriber<tls_stream>>(reg, limits,
+  auto s = std::make_shared<sse_subscriber<tls_stream>>(std::move(reg), limits,
                                                         std::move(stream));
   s->start(std::move(attach));
 }
 
-void start_websocket(connection_registry& reg, beast::tcp_stream&& stream,
+void start_websocket(std::shared_ptr<connection_registry> reg,
+                     beast::tcp_stream&& stream,
                      bhttp::request<bhttp::string_body>&& req,
                      stream_attach attach, const stream_limits& limits) {
   auto s = std::make_shared<ws_subscriber<beast::tcp_stream>>(
-    reg, limits, std::move(stream));
+    std::move(reg), limits, std::move(stream));
   s->start(std::move(req), std::move(attach));
 }
 
-void start_websocket(connection_registry& reg, tls_stream&& stream,
+void start_websocket(std::shared_ptr<connection_registry> reg,
+                     tls_stream&& stream,
                      bhttp::request<bhttp::string_body>&& req,
                      stream_attach attach, const stream_limits& limits) {
-  auto s = std::make_shared<ws_subscriber<tls_stream>>(reg, limits,
+  auto s = std::make_shared<ws_subscriber<tls_stream>>(std::move(reg), limits,
                                                        std::move(stream));
   s->start(std::move(req), std::move(attach));
 }

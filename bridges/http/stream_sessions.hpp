@@ -14,12 +14,16 @@
 
 namespace streamb::edge {
 
+/// `reg` is shared: its owner (the server and its io_context) must outlive
+/// the subscriber, which the stream hub may hold after the server stopped.
+///
 /// Writes the event-stream head on `stream`, then `attach`es the subscriber
 /// and sends what it is pushed until the client leaves, is dropped for not
 /// reading, or the server stops.
-void start_sse(connection_registry& reg, boost::beast::tcp_stream&& stream,
-               stream_attach attach, const stream_limits& limits);
-void start_sse(connection_registry& reg,
+void start_sse(std::shared_ptr<connection_registry> reg,
+               boost::beast::tcp_stream&& stream, stream_attach attach,
+               const stream_limits& limits);
+void start_sse(std::shared_ptr<connection_registry> reg,
                boost::beast::ssl_stream<boost::beast::tcp_stream>&& stream,
                stream_attach attach, const stream_limits& limits);
 
@@ -27,11 +31,11 @@ void start_sse(connection_registry& reg,
 /// start_sse with text frames; pings a silent client and closes one that
 /// does not answer.
 void start_websocket(
-  connection_registry& reg, boost::beast::tcp_stream&& stream,
+  std::shared_ptr<connection_registry> reg, boost::beast::tcp_stream&& stream,
   boost::beast::http::request<boost::beast::http::string_body>&& req,
   stream_attach attach, const stream_limits& limits);
 void start_websocket(
-  connection_registry& reg,
+  std::shared_ptr<connection_registry> reg,
   boost::beast::ssl_stream<boost::beast::tcp_stream>&& stream,
   boost::beast::http::request<boost::beast::http::string_body>&& req,
   stream_attach attach, const stream_limits& limits);

@@ -168,7 +168,24 @@ int node_process::stop(int sig, std::chrono::milliseconds timeout) {
   if (pid_ <= 0)
     return -1;
   kill(pid_, sig);
-  auto code = wait_exit(pid_, timeout);
+  // Keep reading its stdout meanwhile, as a supervisor would: a process
+  // that exits flushes what it buffered, and a full pipe would hold it.
+  auto deadline = clock_type::now() + timeout;
+  int code = -1;
+  bool open = stdout_fd_ >= 0;
+  for (;;) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      code = exit_code_of(status);
+      break;
+    }
+    if (clock_type::now() >= deadline)
+      break;
+    if (open)
+      open = read_some(stdout_fd_, output_, std::chrono::milliseconds{10});
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
   if (code == -1) {
     kill(pid_, SIGKILL);
     int status = 0;

@@ -63,3 +63,17 @@ TEST_CASE("the hub fans out by topic and service and forgets dropped "
   // The dropped one's place is free again.
   CHECK(hub.subscribe(std::make_shared<fake_sink>(1), {}));
 }
+
+TEST_CASE("a cleared hub holds no subscriber any more") {
+  stream_hub hub{10};
+  auto sink = std::make_shared<fake_sink>(100);
+  std::weak_ptr<fake_sink> watch = sink;
+  REQUIRE(hub.subscribe(sink, {}));
+  sink.reset();
+  CHECK_FALSE(watch.expired()); // the hub keeps it
+  hub.clear();
+  CHECK(watch.expired());
+  CHECK(hub.stats().subscribers == 0);
+  hub.publish("webhook", "stripe", "{}");
+  CHECK(hub.stats().published == 1);
+}
