@@ -7,7 +7,10 @@ namespace streamb {
 
 namespace {
 
-caf::behavior asker(caf::event_based_actor* self) {
+/// The unused argument is there because CAF 0.17 dereferences an empty
+/// argument tuple for function actors spawned without arguments (UBSan
+/// reports it).
+caf::behavior asker(caf::event_based_actor* self, std::size_t) {
   return {
     [self](ask_job& job) { job.run(self); },
   };
@@ -17,7 +20,7 @@ caf::behavior asker(caf::event_based_actor* self) {
 
 asker_pool::asker_pool(caf::actor_system& system, std::size_t size) {
   for (std::size_t i = 0; i < std::max<std::size_t>(size, 1); ++i)
-    askers_.push_back(system.spawn(asker));
+    askers_.push_back(system.spawn(asker, i));
 }
 
 asker_pool::~asker_pool() {
