@@ -6,7 +6,7 @@
 // the request) hands the request to one of a few long-lived asker actors,
 // which sends it and runs the route's callback with the answer, the error
 // or the timeout; the callback writes the HTTP answer. The hot routes
-// (webhooks, admission, call samples' queries) ask this way.
+// (webhooks, admission, metrics/realtime) ask this way.
 //
 // `ask` and `ask_batch` wait: a route on one of the edge's route threads
 // (bridges/http/worker_pool.hpp) sends through a scoped actor and the thread
@@ -69,28 +69,10 @@ private:
   std::atomic<bool> stopped_{false};
 };
 
-/// Asks `hdl` without waiting: `on_done(caf::expected<T>)` runs once, in an
-/// asker, with the answer, the actor's error, or request_timeout after
-/// `timeout`. It must not block (it writes an answer or posts work).
-template <class T, caf::message_priority P = caf::message_priority::normal,
-          class Handle, class F, class... Ts>
-void ask_then(const http_context& ctx, std::chrono::milliseconds timeout,
-              const Handle& hdl, F on_done, Ts&&... xs) {
-  ctx.askers->post(
-    ask_job{[hdl, timeout, done = std::make_shared<F>(std::move(on_done)),
-             args = std::make_tuple(std::decay_t<Ts>(std::forward<Ts>(xs))...)](
-              caf::event_based_actor* self) mutable {
-      auto rh = std::apply(
-        [&](auto&... a) {
-          return self->template request<P>(hdl, caf::duration{timeout},
-                                           std::move(a)...);
-        },
-        args);
-      rh.then([done](T& x) { (*done)(caf::expected<T>{std::move(x)}); },
-              [done](caf::error& err) {
-                (*done)(caf::expected<T>{std::move(err)});
-              });
-    }});
+/// What an ask holds until its answer arrives.
+template <class T>
+caf::expected<T> unanswered() {
+  return caf::expected<T>{caf::sec::request_timeout};
 }
 
 /// Asks sent together without waiting: every ask goes out from one asker,
@@ -140,6 +122,21 @@ private:
   std::vector<send_fn> sends_;
 };
 
+/// Asks `hdl` without waiting: `on_done(caf::expected<T>)` runs once, in an
+/// asker, with the answer, the actor's error, or request_timeout after
+/// `timeout`. It must not block (it writes an answer or posts work).
+template <class T, caf::message_priority P = caf::message_priority::normal,
+          class Handle, class F, class... Ts>
+void ask_then(const http_context& ctx, std::chrono::milliseconds timeout,
+              const Handle& hdl, F on_done, Ts&&... xs) {
+  auto out = std::make_shared<caf::expected<T>>(unanswered<T>());
+  async_batch batch{timeout};
+  batch.add<P>(*out, hdl, std::forward<Ts>(xs)...);
+  std::move(batch).run(ctx, [out, done = std::move(on_done)]() mutable {
+    done(std::move(*out));
+  });
+}
+
 /// Asks sent together and awaited together: the actors work in parallel and
 /// the route's thread waits once, for the slowest, instead of once per actor.
 class ask_batch {
@@ -177,12 +174,6 @@ private:
   std::chrono::milliseconds timeout_;
   std::vector<std::function<void()>> waits_;
 };
-
-/// What an ask holds until its answer arrives.
-template <class T>
-caf::expected<T> unanswered() {
-  return caf::expected<T>{caf::sec::request_timeout};
-}
 
 /// Asks `hdl` and waits up to `timeout` for its answer of type `T`.
 template <class T, class Handle, class... Ts>

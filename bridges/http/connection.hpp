@@ -7,6 +7,9 @@
 #include "bridges/http/stream_sink.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -17,6 +20,22 @@
 #include <vector>
 
 namespace streamb::edge {
+
+using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
+/// The TCP socket under any of the edge's streams.
+inline boost::asio::ip::tcp::socket&
+socket_of(boost::asio::ip::tcp::socket& s) {
+  return s;
+}
+
+inline boost::asio::ip::tcp::socket& socket_of(boost::beast::tcp_stream& s) {
+  return s.socket();
+}
+
+inline boost::asio::ip::tcp::socket& socket_of(tls_stream& s) {
+  return s.next_layer().socket();
+}
 
 class connection : public std::enable_shared_from_this<connection> {
 public:

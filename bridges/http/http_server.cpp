@@ -36,7 +36,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
-using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+using edge::socket_of;
+using edge::tls_stream;
 
 /// A JSON error body for the answers the server gives itself; `message` is
 /// ours, never the client's, so it needs no escaping.
@@ -115,14 +116,6 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
 };
 
 namespace {
-
-tcp::socket& socket_of(beast::tcp_stream& s) {
-  return s.socket();
-}
-
-tcp::socket& socket_of(tls_stream& s) {
-  return s.next_layer().socket();
-}
 
 /// One connection's requests and answers, over plain TCP or TLS.
 template <class Stream>

@@ -21,15 +21,6 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
-using tls_stream = beast::ssl_stream<beast::tcp_stream>;
-
-tcp::socket& socket_of(tcp::socket& s) {
-  return s;
-}
-
-tcp::socket& socket_of(tls_stream& s) {
-  return s.next_layer().socket();
-}
 
 /// How long a dropped or stopping subscriber gets to take its close frame.
 constexpr auto close_grace = std::chrono::seconds{2};

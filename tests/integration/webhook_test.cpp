@@ -25,7 +25,9 @@ namespace {
 /// The default config with Stripe webhooks under two active secrets (a
 /// rotation in progress).
 struct webhook_config : redis_config_file {
-  explicit webhook_config(const std::string& name) : redis_config_file(name) {
+  explicit webhook_config(const std::string& name,
+                          std::string redis_url = test_redis_url())
+    : redis_config_file(name, std::move(redis_url)) {
     replace(R"("stripe": {)",
             R"("stripe": {"webhook": {"scheme": "stripe", "secrets": )"
             R"(["whsec_old", "whsec_new"], "tolerance_s": 300},)");
@@ -208,4 +210,26 @@ TEST_CASE("dead-letter routes answer unknown ids and services with a JSON "
   auto dead = node.get_json("/api/v1/webhooks/dead-letters");
   CHECK(dead.at("deadLetters").as_array().empty());
   CHECK(node.process.stop(SIGTERM, 5s) == 0);
+}
+
+TEST_CASE("with its Redis unreachable a node answers a valid webhook 503 "
+          "store_unavailable with Retry-After, so the provider retries it") {
+  webhook_config cfg{"wh-no-redis",
+                     "redis://127.0.0.1:" + std::to_string(free_loopback_port())
+                       + "/0"};
+  running_node node{{}, cfg.path};
+  auto body = stripe_event("evt_no_redis");
+  auto res = post_webhook(node.client, body,
+                          stripe_signature("whsec_new", body, now_s()));
+  REQUIRE(res);
+  INFO(res->body);
+  CHECK(res->status == 503);
+  CHECK(res->get_header_value("Retry-After") == "5");
+  CHECK(boost::json::parse(res->body).at("error").at("code").as_string()
+        == "store_unavailable");
+  // Nothing was taken: the event is not known, and the node still answers.
+  auto ev = node.client.Get("/api/v1/webhooks/events/stripe:evt_no_redis");
+  REQUIRE(ev);
+  CHECK(ev->status != 200);
+  node.get_json("/healthz");
 }
