@@ -1,6 +1,7 @@
 #include "runtime/app/run_cli.hpp"
 
 #include "runtime/app/node.hpp"
+#include "runtime/app/scheduler_tuning.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/core/log.hpp"
 #include "runtime/messages.hpp"
@@ -155,6 +156,7 @@ int run_node(const run_options& opts) {
   caf::actor_system_config sys_cfg;
   register_message_types(sys_cfg);
   sys_cfg.load<caf::io::middleman>();
+  tune_scheduler(sys_cfg);
   caf::actor_system system{sys_cfg};
   node n{system, std::move(cfg)};
   auto port = n.start();
