@@ -213,9 +213,9 @@ void apply_all(advisor_pointer self, std::shared_ptr<limit_changes> cs,
         remember(self, c);
         write_audit(self, who, "advisor.apply", c);
         log_info("advisor",
-                 "applied " + c.id + ": " + c.service + " limits." + to_string(c.limit)
-                   + ".limit " + std::to_string(c.before) + " -> "
-                   + std::to_string(c.after));
+                 "applied " + c.id + ": " + c.service + " limits."
+                   + to_string(c.limit) + ".limit " + std::to_string(c.before)
+                   + " -> " + std::to_string(c.after));
         apply_all(self, cs, i + 1, who, rp);
       },
       [self, cs, i, who, rp](caf::error& err) {
@@ -321,13 +321,13 @@ advisor(advisor_pointer self, std::vector<std::string> services,
         .then(
           [self, rp, change, who, budget = *budget](budget_status& s) mutable {
             auto now = change.limit == budget::limit_tier::sustained
-                         ? s.sustained_limit
-                                                   : s.daily_limit;
+              ? s.sustained_limit
+              : s.daily_limit;
             if (now != change.after) {
               rp.deliver(caf::make_error(
                 error_code::conflict,
-                std::string{"limits."} + to_string(change.limit) + ".limit of " + change.service
-                  + " is " + std::to_string(now) + " now, not "
+                std::string{"limits."} + to_string(change.limit) + ".limit of "
+                  + change.service + " is " + std::to_string(now) + " now, not "
                   + std::to_string(change.after)
                   + " as the change left it: not undone"));
               return;

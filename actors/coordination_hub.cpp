@@ -310,9 +310,8 @@ caf::result<bool> deliver_webhook(coordination_hub_pointer self,
   if (!st.settings.fallback)
     return true;
   auto rp = self->make_response_promise<bool>();
-  self
-    ->request(st.settings.fallback, std::chrono::seconds{10}, deliver_atom_v,
-              std::move(wh))
+  request_watched(self, st.fallback_deadlines, std::chrono::seconds{10},
+                  st.settings.fallback, deliver_atom_v, std::move(wh))
     .then([rp](bool ok) mutable { rp.deliver(ok); },
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
   return rp;
@@ -390,6 +389,7 @@ void end_revoked_registrations(coordination_hub_pointer self, int64_t now) {
 
 void tick(coordination_hub_pointer self) {
   auto& st = self->state;
+  st.fallback_deadlines.expire(self);
   auto now = now_ms(self);
   for (auto& x : st.agents->mark_stale(now))
     log_warning(component,

@@ -10,6 +10,7 @@
 // The node spawns the published gateway through this header, and the hub
 // spawns a new one when it dies.
 #include "actors/agent_gateway.hpp"
+#include "actors/request_deadlines.hpp"
 #include "actors/store_batcher.hpp"
 #include "runtime/auth/credential_registry.hpp"
 #include "runtime/config/config.hpp"
@@ -82,6 +83,9 @@ struct coordination_hub_state {
 
   coordination_hub_settings settings;
   store_actor store;
+  /// Timeouts of the webhooks handed to the fallback subscriber, checked on
+  /// every tick (one per webhook: CAF's own would wake its clock thread).
+  request_deadlines fallback_deadlines;
 
   // Built from the settings when the actor starts; the router keeps a
   // reference to the registry.

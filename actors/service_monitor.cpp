@@ -51,8 +51,8 @@ void send_alert(service_monitor_pointer self, service_alert alert) {
   std::ostringstream line;
   line << "ALERT " << to_string(alert.state) << " service=" << alert.service
        << " metric=" << to_string(alert.metric)
-       << " kind=" << to_string(alert.kind)
-       << " value=" << alert.value << " threshold=" << alert.threshold;
+       << " kind=" << to_string(alert.kind) << " value=" << alert.value
+       << " threshold=" << alert.threshold;
   if (alert.kind == alert_kind::anomaly)
     line << " expected=[" << alert.expected_low << ", " << alert.expected_high
          << "]";
@@ -145,8 +145,7 @@ void take_snapshot(service_monitor_pointer self) {
     t = st.error_rate_anomaly->observe(m.error_rate, now, enough);
     auto& e = st.error_rate_anomaly->last_range();
     on_transition(self, t, alert_kind::anomaly, alert_metric::error_rate,
-                  m.error_rate,
-                  e ? e->high : 0, e);
+                  m.error_rate, e ? e->high : 0, e);
   }
   escalate(self);
   m.active_alerts = st.active_alerts;

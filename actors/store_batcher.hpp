@@ -22,6 +22,7 @@
 // dropped, counted and handed to `dropped`, so a store that stays away costs
 // bounded memory and nobody waits for an item that is gone.
 
+#include "actors/request_deadlines.hpp"
 #include "runtime/core/error_code.hpp"
 #include "runtime/core/log.hpp"
 #include "runtime/messages.hpp"
@@ -97,25 +98,30 @@ public:
     queue_.clear();
     auto ops = h_.make_ops(b);
     auto expected = ops.size();
-    self->request(store, timeout, write_atom_v, std::move(ops))
-      .then(
-        [this, self, store, timeout, b, expected](write_results& rs) mutable {
-          if (rs.size() != expected) {
-            refuse(b,
-                   caf::make_error(error_code::store_error,
-                                   "the store answered "
-                                     + std::to_string(rs.size())
-                                     + " results for "
-                                     + std::to_string(expected) + " writes"));
-            return;
-          }
-          // `stored` may read failing() to say the store is back.
-          auto done = h_.stored(b, rs);
-          failing_ = false;
-          if (done)
-            finished(self, store, timeout);
-        },
-        [this, b](caf::error& err) mutable { refuse(b, err); });
+    auto on_stored = [this, self, store, timeout, b,
+                      expected](write_results& rs) mutable {
+      if (rs.size() != expected) {
+        refuse(b,
+               caf::make_error(error_code::store_error,
+                               "the store answered " + std::to_string(rs.size())
+                                 + " results for " + std::to_string(expected)
+                                 + " writes"));
+        return;
+      }
+      // `stored` may read failing() to say the store is back.
+      auto done = h_.stored(b, rs);
+      failing_ = false;
+      if (done)
+        finished(self, store, timeout);
+    };
+    auto on_refused = [this, b](caf::error& err) mutable { refuse(b, err); };
+    if (deadlines_)
+      request_watched(self, *deadlines_, timeout, store, write_atom_v,
+                      std::move(ops))
+        .then(std::move(on_stored), std::move(on_refused));
+    else
+      self->request(store, timeout, write_atom_v, std::move(ops))
+        .then(std::move(on_stored), std::move(on_refused));
   }
 
   /// Ends a batch whose `stored` returned false, and sends what waits.
@@ -125,6 +131,13 @@ public:
     busy_ = false;
     ++batches_;
     flush(self, store, timeout);
+  }
+
+  /// Times the batches out through `deadlines` (which the owner expires
+  /// from a timer of its own) instead of CAF's clock thread; for owners
+  /// that write at the rate of requests.
+  void watch_with(request_deadlines& deadlines) noexcept {
+    deadlines_ = &deadlines;
   }
 
   bool busy() const noexcept {
@@ -205,6 +218,7 @@ private:
   bool failing_ = false;
   uint64_t dropped_ = 0;
   uint64_t batches_ = 0;
+  request_deadlines* deadlines_ = nullptr;
 };
 
 } // namespace streamb

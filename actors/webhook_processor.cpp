@@ -229,7 +229,8 @@ void store_new(webhook_processor_pointer self, accept_batch batch,
     finish_accepts(self);
     return;
   }
-  self->request(st.store, store_timeout, write_atom_v, std::move(ops))
+  request_watched(self, self->state.store_deadlines, store_timeout, st.store,
+                  write_atom_v, std::move(ops))
     .then(
       [self, batch, outcomes, answer](write_results& rs) mutable {
         for (auto& r : rs)
@@ -347,7 +348,8 @@ void on_failed(webhook_processor_pointer self, webhook_event ev,
     event_history::retrying(ev.attempts, why, now, now + delay)));
   // The history is for the operator; the retry itself lives in memory and,
   // after a crash, in the queue's pending list.
-  self->request(st.store, store_timeout, write_atom_v, std::move(ops))
+  request_watched(self, self->state.store_deadlines, store_timeout, st.store,
+                  write_atom_v, std::move(ops))
     .then([](write_results&) {},
           [](caf::error& err) {
             log_warning("webhook_processor",
@@ -362,10 +364,9 @@ void on_failed(webhook_processor_pointer self, webhook_event ev,
 void deliver(webhook_processor_pointer self, webhook_event ev) {
   auto& st = self->state;
   ++ev.attempts;
-  self
-    ->request(st.subscriber,
-              std::chrono::seconds{st.settings.delivery.delivery_timeout_s},
-              deliver_atom_v, ev)
+  request_watched(self, self->state.store_deadlines,
+                  std::chrono::seconds{st.settings.delivery.delivery_timeout_s},
+                  st.subscriber, deliver_atom_v, ev)
     .then(
       [self, ev](bool handled) {
         self->state.deliveries.finished();
@@ -386,7 +387,8 @@ void deliver(webhook_processor_pointer self, webhook_event ev) {
 /// entry recovered after a crash) only if its history does not say so.
 void deliver_checked(webhook_processor_pointer self, webhook_event ev) {
   auto& st = self->state;
-  self->request(st.store, store_timeout, hgetall_atom_v, keys::event(ev.id))
+  request_watched(self, self->state.store_deadlines, store_timeout, st.store,
+                  hgetall_atom_v, keys::event(ev.id))
     .then(
       [self, ev](store::field_list& history) mutable {
         if (!event_history::finished(history))
@@ -455,10 +457,10 @@ void claim_idle(webhook_processor_pointer self) {
     return;
   st.last_claim_ms = now;
   for (bool critical : {true, false})
-    self
-      ->request(st.store, store_timeout, xautoclaim_atom_v,
-                keys::queue(critical), std::string{keys::group},
-                st.settings.node, claim_ms, read_batch)
+    request_watched(self, self->state.store_deadlines, store_timeout, st.store,
+                    xautoclaim_atom_v, keys::queue(critical),
+                    std::string{keys::group}, st.settings.node, claim_ms,
+                    read_batch)
       .then(
         [self](stream_entries& claimed) {
           if (!claimed.empty())
@@ -479,10 +481,9 @@ void claim_idle(webhook_processor_pointer self) {
 /// Reads the normal queue; `more` says the critical read filled its batch.
 void read_normal(webhook_processor_pointer self, bool more) {
   auto& st = self->state;
-  self
-    ->request(st.store, store_timeout, xreadgroup_atom_v,
-              std::string{keys::normal_queue}, std::string{keys::group},
-              st.settings.node, read_batch)
+  request_watched(self, self->state.store_deadlines, store_timeout, st.store,
+                  xreadgroup_atom_v, std::string{keys::normal_queue},
+                  std::string{keys::group}, st.settings.node, read_batch)
     .then(
       [self, more](stream_entries& normal) {
         auto& st = self->state;
@@ -514,10 +515,9 @@ void poll(webhook_processor_pointer self) {
     return;
   st.polling = true;
   st.poll_again = false;
-  self
-    ->request(st.store, store_timeout, xreadgroup_atom_v,
-              std::string{keys::critical_queue}, std::string{keys::group},
-              st.settings.node, read_batch)
+  request_watched(self, self->state.store_deadlines, store_timeout, st.store,
+                  xreadgroup_atom_v, std::string{keys::critical_queue},
+                  std::string{keys::group}, st.settings.node, read_batch)
     .then(
       [self](stream_entries& critical) {
         take(self, critical, false);
@@ -540,9 +540,8 @@ void groups_failed(webhook_processor_pointer self, const caf::error& err) {
 /// Reads back one pending entry of this node.
 void read_back(webhook_processor_pointer self, const std::string& stream,
                const std::string& id) {
-  self
-    ->request(self->state.store, store_timeout, xrange_atom_v, stream, id, id,
-              uint64_t{1})
+  request_watched(self, self->state.store_deadlines, store_timeout,
+                  self->state.store, xrange_atom_v, stream, id, id, uint64_t{1})
     .then(
       [self](stream_entries& entries) {
         take(self, entries, true);
@@ -558,9 +557,9 @@ void read_back(webhook_processor_pointer self, const std::string& stream,
 }
 
 void recover_pending(webhook_processor_pointer self, std::string stream) {
-  self
-    ->request(self->state.store, store_timeout, xpending_atom_v, stream,
-              std::string{keys::group}, uint64_t{0})
+  request_watched(self, self->state.store_deadlines, store_timeout,
+                  self->state.store, xpending_atom_v, stream,
+                  std::string{keys::group}, uint64_t{0})
     .then(
       [self, stream](pending_entries& pending) {
         for (auto& p : pending)
@@ -577,10 +576,10 @@ void recover_pending(webhook_processor_pointer self, std::string stream) {
 
 /// Creates the group of one queue, the critical one first.
 void create_group(webhook_processor_pointer self, bool critical) {
-  self
-    ->request(self->state.store, store_timeout, xgroup_atom_v,
-              std::string{keys::queue(critical)}, std::string{keys::group},
-              std::string{"0"})
+  request_watched(self, self->state.store_deadlines, store_timeout,
+                  self->state.store, xgroup_atom_v,
+                  std::string{keys::queue(critical)}, std::string{keys::group},
+                  std::string{"0"})
     .then(
       [self, critical](bool) {
         if (critical)
@@ -610,9 +609,9 @@ using dead_promise = caf::typed_response_promise<stream_entries>;
 /// Second step of listing: leaves out the dead letters replayed already.
 void drop_replayed(webhook_processor_pointer self, dead_promise promise,
                    const std::string& service, stream_entries dead) {
-  self
-    ->request(self->state.store, store_timeout, hgetall_atom_v,
-              std::string{keys::replayed})
+  request_watched(self, self->state.store_deadlines, store_timeout,
+                  self->state.store, hgetall_atom_v,
+                  std::string{keys::replayed})
     .then(
       [promise, service, dead](store::field_list& replayed) mutable {
         std::set<std::string> done;
@@ -633,10 +632,9 @@ void drop_replayed(webhook_processor_pointer self, dead_promise promise,
 /// replayed, oldest first.
 void list_dead(webhook_processor_pointer self, dead_promise promise,
                const std::string& service) {
-  self
-    ->request(self->state.store, store_timeout, xrange_atom_v,
-              std::string{keys::dead}, std::string{"-"}, std::string{"+"},
-              uint64_t{0})
+  request_watched(self, self->state.store_deadlines, store_timeout,
+                  self->state.store, xrange_atom_v, std::string{keys::dead},
+                  std::string{"-"}, std::string{"+"}, uint64_t{0})
     .then(
       [self, promise, service](stream_entries& dead) mutable {
         drop_replayed(self, promise, service, std::move(dead));
@@ -683,8 +681,8 @@ void replay_claim(webhook_processor_pointer self, replay_request r,
                   webhook_event ev) {
   write_ops claim{store::write_op::make_set_nx(
     std::string{keys::replayed} + ":" + r.dead_id, ev.id)};
-  self
-    ->request(self->state.store, store_timeout, write_atom_v, std::move(claim))
+  request_watched(self, self->state.store_deadlines, store_timeout,
+                  self->state.store, write_atom_v, std::move(claim))
     .then(
       [self, r, ev](write_results& rs) mutable {
         if (rs.size() != 1) {
@@ -711,9 +709,9 @@ void replay_claim(webhook_processor_pointer self, replay_request r,
 
 /// First step: the dead letter itself.
 void replay_find(webhook_processor_pointer self, replay_request r) {
-  self
-    ->request(self->state.store, store_timeout, xrange_atom_v,
-              std::string{keys::dead}, r.dead_id, r.dead_id, uint64_t{1})
+  request_watched(self, self->state.store_deadlines, store_timeout,
+                  self->state.store, xrange_atom_v, std::string{keys::dead},
+                  r.dead_id, r.dead_id, uint64_t{1})
     .then(
       [self, r](stream_entries& found) mutable {
         if (found.empty() || found.front().id != r.dead_id) {
@@ -764,6 +762,9 @@ webhook_processor(webhook_processor_pointer self,
   st.acceptor.emplace(make_acceptor(self));
   st.outcome_writer.emplace(make_outcome_writer(self));
   st.audit_writer.emplace(make_audit_writer());
+  st.acceptor->watch_with(st.store_deadlines);
+  st.outcome_writer->watch_with(st.store_deadlines);
+  st.audit_writer->watch_with(st.store_deadlines);
   st.subscriber = std::move(subscriber);
   self->send(self, wh_poll_atom_v);
   return {
@@ -786,6 +787,7 @@ webhook_processor(webhook_processor_pointer self,
       reject(self, service, reason, detail, remote);
     },
     [=](wh_poll_atom) {
+      self->state.store_deadlines.expire(self);
       poll(self);
       self->delayed_send(self, self->state.settings.poll_interval,
                          wh_poll_atom_v);
@@ -811,9 +813,10 @@ webhook_processor(webhook_processor_pointer self,
   };
 }
 
-webhook_subscriber_actor::behavior_type log_subscriber(std::string node) {
+webhook_subscriber_actor::behavior_type
+log_subscriber(webhook_subscriber_actor::pointer self, std::string node) {
   return {
-    [node](deliver_atom, const webhook_event& ev) {
+    [self, node](deliver_atom, const webhook_event& ev) {
       // One JSON line per delivery on stdout, for operators and tests to
       // follow; ids and types only, never the payload.
       boost::json::object line{
@@ -821,7 +824,10 @@ webhook_subscriber_actor::behavior_type log_subscriber(std::string node) {
         {"critical", ev.critical}, {"attempt", ev.attempts}, {"node", node}};
       auto text = boost::json::serialize(line) + "\n";
       std::fwrite(text.data(), 1, text.size(), stdout);
-      std::fflush(stdout);
+      // One flush per burst, not per line: a flush is a write(2), and under
+      // load most of them would wake a reader for a single line.
+      if (self->mailbox().empty())
+        std::fflush(stdout);
       return true;
     },
   };

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/request_deadlines.hpp"
 #include "actors/store_batcher.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/messages.hpp"
@@ -62,6 +63,10 @@ struct webhook_processor_state {
   // -- delivering ------------------------------------------------------------
   bool groups_ready = false;
   delivery_queue deliveries;
+  /// Timeouts of store requests and deliveries, checked on every poll:
+  /// CAF's own per-request timeouts would wake its clock thread twice per
+  /// request.
+  request_deadlines store_deadlines;
   bool polling = false;
   /// New entries were stored while a poll ran: poll again after it.
   bool poll_again = false;
@@ -100,6 +105,7 @@ webhook_processor(webhook_processor_pointer self,
 /// never the payload) and answers true.
 /// Each line names `node`, the node that delivered it (two nodes on one
 /// Redis share the queues).
-webhook_subscriber_actor::behavior_type log_subscriber(std::string node);
+webhook_subscriber_actor::behavior_type
+log_subscriber(webhook_subscriber_actor::pointer self, std::string node);
 
 } // namespace streamb

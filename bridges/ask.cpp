@@ -2,6 +2,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
+#include <caf/type_id.hpp>
 
 namespace streamb {
 
@@ -11,8 +12,26 @@ namespace {
 /// argument tuple for function actors spawned without arguments (UBSan
 /// reports it).
 caf::behavior asker(caf::event_based_actor* self, std::size_t) {
+  // The behavior's handlers share the deadlines; the handlers of the asks
+  // hold a reference, valid while the actor (and so its behavior) lives.
+  // The tick runs only while requests are in flight.
+  auto deadlines = std::make_shared<request_deadlines>();
+  auto ticking = std::make_shared<bool>(false);
+  auto keep_ticking = [self, deadlines, ticking] {
+    *ticking = deadlines->open() > 0;
+    if (*ticking)
+      self->delayed_send(self, asker_tick, caf::tick_atom_v);
+  };
   return {
-    [self](ask_job& job) { job.run(self); },
+    [self, deadlines, ticking, keep_ticking](ask_job& job) {
+      job.run(self, *deadlines);
+      if (!*ticking)
+        keep_ticking();
+    },
+    [self, deadlines, keep_ticking](caf::tick_atom) {
+      deadlines->expire(self);
+      keep_ticking();
+    },
   };
 }
 
@@ -44,20 +63,21 @@ void asker_pool::stop() {
 }
 
 void async_batch::run(const http_context& ctx, std::function<void()> then) && {
-  ctx.askers->post(ask_job{[sends = std::move(sends_), then = std::move(then)](
-                             caf::event_based_actor* self) mutable {
-    if (sends.empty())
-      return then();
-    // The answers arrive in this asker, one at a time: a plain count.
-    auto pending = std::make_shared<std::size_t>(sends.size());
-    auto finish = std::make_shared<std::function<void()>>(std::move(then));
-    std::function<void()> one_done = [pending, finish] {
-      if (--*pending == 0)
-        (*finish)();
-    };
-    for (auto& send : sends)
-      send(self, one_done);
-  }});
+  ctx.askers->post(ask_job{
+    [sends = std::move(sends_), then = std::move(then)](
+      caf::event_based_actor* self, request_deadlines& deadlines) mutable {
+      if (sends.empty())
+        return then();
+      // The answers arrive in this asker, one at a time: a plain count.
+      auto pending = std::make_shared<std::size_t>(sends.size());
+      auto finish = std::make_shared<std::function<void()>>(std::move(then));
+      std::function<void()> one_done = [pending, finish] {
+        if (--*pending == 0)
+          (*finish)();
+      };
+      for (auto& send : sends)
+        send(self, deadlines, one_done);
+    }});
 }
 
 ask_batch::ask_batch(const http_context& ctx, std::chrono::milliseconds timeout)

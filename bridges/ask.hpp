@@ -13,6 +13,7 @@
 // blocks until the answer. Kept for the administrative routes, where a
 // thread per request in flight costs nothing that matters.
 
+#include "actors/request_deadlines.hpp"
 #include "bridges/http_context.hpp"
 
 #include <caf/actor.hpp>
@@ -34,9 +35,16 @@
 
 namespace streamb {
 
-/// What an asker runs: sends a request from `self` and sets its handlers.
+/// How often an asker with requests in flight checks their deadlines.
+inline constexpr std::chrono::milliseconds asker_tick{50};
+
+/// What an asker runs: sends a request from `self`, watches its deadline in
+/// `deadlines` (the asker checks them every `asker_tick`) and sets its
+/// handlers.
 struct ask_job {
-  std::function<void(caf::event_based_actor* self)> run;
+  std::function<void(caf::event_based_actor* self,
+                     request_deadlines& deadlines)>
+    run;
 };
 
 } // namespace streamb
@@ -79,7 +87,8 @@ caf::expected<T> unanswered() {
 /// and `then` runs there once each has its answer, error or timeout.
 class async_batch {
 public:
-  /// Each ask waits at most `timeout`, counted from when it was sent.
+  /// Each ask waits `timeout` (plus at most one `asker_tick`), counted from
+  /// when it was sent.
   explicit async_batch(std::chrono::milliseconds timeout) : timeout_(timeout) {
     // nop
   }
@@ -92,20 +101,24 @@ public:
     sends_.emplace_back(
       [&out, hdl, timeout = timeout_,
        args = std::make_tuple(std::decay_t<Ts>(std::forward<Ts>(xs))...)](
-        caf::event_based_actor* self,
+        caf::event_based_actor* self, request_deadlines& deadlines,
         const std::function<void()>& one_done) mutable {
         auto rh = std::apply(
           [&](auto&... a) {
-            return self->template request<P>(hdl, caf::duration{timeout},
+            return self->template request<P>(hdl, caf::duration{caf::infinite},
                                              std::move(a)...);
           },
           args);
+        auto id = rh.id();
+        deadlines.watch(id, self->clock().now() + timeout);
         rh.then(
-          [&out, one_done](T& x) {
+          [&out, one_done, &deadlines, id](T& x) {
+            deadlines.answered(id);
             out = std::move(x);
             one_done();
           },
-          [&out, one_done](caf::error& err) {
+          [&out, one_done, &deadlines, id](caf::error& err) {
+            deadlines.answered(id);
             out = std::move(err);
             one_done();
           });
@@ -116,8 +129,8 @@ public:
   void run(const http_context& ctx, std::function<void()> then) &&;
 
 private:
-  using send_fn = std::function<void(caf::event_based_actor*,
-                                     const std::function<void()>&)>;
+  using send_fn = std::function<void(
+    caf::event_based_actor*, request_deadlines&, const std::function<void()>&)>;
   std::chrono::milliseconds timeout_;
   std::vector<send_fn> sends_;
 };

@@ -8,6 +8,8 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include <deque>
+
 using namespace streamb;
 using namespace std::chrono_literals;
 
@@ -26,6 +28,26 @@ doubler_actor::behavior_type silent(doubler_actor::pointer self, int) {
   return {[self](int32_t) -> caf::result<int32_t> {
     return self->make_response_promise<int32_t>();
   }};
+}
+
+/// Answers every request `delay` late.
+caf::behavior late(caf::event_based_actor* self,
+                   std::chrono::milliseconds delay) {
+  using open_request = std::pair<caf::typed_response_promise<int32_t>, int32_t>;
+  auto open = std::make_shared<std::deque<open_request>>();
+  return {
+    [=](int32_t x) -> caf::result<int32_t> {
+      auto rp = self->make_response_promise<int32_t>();
+      open->emplace_back(rp, x);
+      self->delayed_send(self, delay, caf::tick_atom_v);
+      return rp;
+    },
+    [=](caf::tick_atom) {
+      auto [rp, x] = open->front();
+      open->pop_front();
+      rp.deliver(x * 2);
+    },
+  };
 }
 
 struct ask_fixture : test::actor_fixture {
@@ -95,6 +117,46 @@ TEST_CASE_METHOD(ask_fixture,
   sched.run();
   CHECK(calls == 2);
   CHECK(!got);
+}
+
+TEST_CASE_METHOD(ask_fixture,
+                 "an answer that arrives after the timeout is dropped: the "
+                 "callback runs once, with request_timeout; answers in time "
+                 "cancel their deadline") {
+  auto slow = sys().spawn(late, 800ms);
+  int calls = 0;
+  caf::expected<int32_t> got = 0;
+  ask_then<int32_t>(
+    ctx, 500ms, slow,
+    [&](caf::expected<int32_t> x) {
+      ++calls;
+      got = std::move(x);
+    },
+    int32_t{1});
+  sched.run();
+  advance(600ms);
+  CHECK(calls == 1);
+  CHECK(got.error() == caf::sec::request_timeout);
+  advance(400ms); // the late answer comes now and finds no handler
+  CHECK(calls == 1);
+  // An answer in time: no timeout follows it, however long we wait.
+  auto quick = sys().spawn(late, 100ms);
+  ask_then<int32_t>(
+    ctx, 500ms, quick,
+    [&](caf::expected<int32_t> x) {
+      ++calls;
+      got = std::move(x);
+    },
+    int32_t{4});
+  sched.run();
+  advance(200ms);
+  CHECK(calls == 2);
+  REQUIRE(got);
+  CHECK(*got == 8);
+  advance(2s);
+  CHECK(calls == 2);
+  for (auto& h : {slow, quick})
+    caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE_METHOD(ask_fixture,
