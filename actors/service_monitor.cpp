@@ -419,6 +419,9 @@ service_monitor(service_monitor_pointer self, service_config service,
   st.store = std::move(store);
   st.budget = std::move(budget);
   st.windows.emplace(self->clock().now());
+  st.totals.service = service.name;
+  st.totals.by_outcome.resize(status_class_count);
+  st.totals.latency_buckets.resize(latency_bucket_bounds_s.size() + 1);
   st.p95_alert.emplace(service.alerts.p95_ms, service.alerts.clear_ratio);
   st.error_rate_alert.emplace(service.alerts.error_rate,
                               service.alerts.clear_ratio);
@@ -455,6 +458,8 @@ service_monitor(service_monitor_pointer self, service_config service,
       for (auto& x : xs) {
         auto cost = call_cost_micros(x, model);
         st.windows->record(x, cost);
+        st.totals.record(x.latency_us, static_cast<std::size_t>(x.outcome),
+                         cost, x.cache_hit, status_class_count);
         st.rollup.record(x, cost);
         st.usage->record(x, cost, now);
         spend.cost_micros += cost;
@@ -467,6 +472,7 @@ service_monitor(service_monitor_pointer self, service_config service,
         st.backlog->release(xs.size());
     },
     [=](metrics_atom, metrics_window w) { return metrics_now(self, w); },
+    [=](totals_atom) { return self->state.totals; },
     [=](ping_atom) { return true; },
     [=](profile_atom) {
       auto& st = self->state;

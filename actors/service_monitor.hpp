@@ -44,6 +44,7 @@ struct service_monitor_state {
   store_actor store;                       // may be null: no history
   budget_controller_actor budget;          // may be null: no spend feed
   std::optional<call_windows> windows;
+  call_totals totals;
   std::optional<threshold_alert> p95_alert;
   std::optional<threshold_alert> error_rate_alert;
   /// The same metrics judged against the range learned for the hour.

@@ -24,6 +24,7 @@ const std::vector<route_spec>& route_table() {
     // viewer: reads
     {"GET", P "/health/comprehensive", needs, role::viewer, "health"},
     {"GET", P "/metrics/realtime", needs, role::viewer, "metrics"},
+    {"GET", "/metrics", needs, role::viewer, "Prometheus metrics"},
     {"GET", P "/metrics/history", needs, role::viewer, "metric history"},
     {"GET", P "/cost/analysis", needs, role::viewer, "spend and forecasts"},
     {"GET", P "/optimization/recommendations", needs, role::viewer, "advisor"},

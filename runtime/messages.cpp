@@ -66,6 +66,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<call_samples>("call_samples");
   cfg.add_message_type<service_alert>("service_alert");
   cfg.add_message_type<service_metrics>("service_metrics");
+  cfg.add_message_type<call_totals>("call_totals");
   cfg.add_message_type<status_class>("status_class");
   cfg.add_message_type<metrics_window>("metrics_window");
   cfg.add_message_type<store::field_list>("field_list");

@@ -15,6 +15,7 @@
 #include "runtime/coordination/event_types.hpp"
 #include "runtime/core/error_code.hpp"
 #include "runtime/metrics/alert_vocabulary.hpp"
+#include "runtime/metrics/call_totals.hpp"
 #include "runtime/store/store_backend.hpp"
 #include "runtime/webhooks/rejection.hpp"
 
@@ -36,6 +37,7 @@
 
 CAF_ADD_ATOM(streamb, streamb, record_atom, "record")
 CAF_ADD_ATOM(streamb, streamb, metrics_atom, "metrics")
+CAF_ADD_ATOM(streamb, streamb, totals_atom, "totals")
 CAF_ADD_ATOM(streamb, streamb, snapshot_atom, "snapshot")
 CAF_ADD_ATOM(streamb, streamb, alerts_atom, "alerts")
 CAF_ADD_ATOM(streamb, streamb, ping_atom, "ping")
@@ -223,6 +225,12 @@ typename Inspector::result_type inspect(Inspector& f, service_metrics& x) {
            x.batching_opportunities, x.recommended_actions, x.active_alerts);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, call_totals& x) {
+  return f(caf::meta::type_name("call_totals"), x.service, x.by_outcome,
+           x.latency_buckets, x.latency_sum_us, x.spend_micros, x.cache_hits);
+}
+
 // -- typed actor interfaces
 // -------------------------------------------------------
 
@@ -276,6 +284,8 @@ using service_monitor_actor = caf::typed_actor<
   // A batch of samples of this service; fire-and-forget for ingest speed.
   caf::reacts_to<record_atom, call_samples>,
   caf::replies_to<metrics_atom, metrics_window>::with<service_metrics>,
+  // Counts since the start, for GET /metrics.
+  caf::replies_to<totals_atom>::with<call_totals>,
   // Readiness probe: answers as soon as the mailbox reaches it.
   caf::replies_to<ping_atom>::with<bool>,
   // The periodic snapshot the actor schedules for itself.

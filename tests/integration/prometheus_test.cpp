@@ -1,0 +1,131 @@
+// GET /metrics on the real binary: the counters Prometheus scrapes match
+// the samples posted, and `promtool check metrics` (Debian's prometheus
+// package) accepts the whole exposition.
+
+#include "tests/integration/running_node.hpp"
+
+#include <catch2/catch.hpp>
+#include <httplib.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace streamb;
+using namespace streamb::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// The value of the sample line that starts with `series` + " ", or -1.
+double value_of(const std::string& text, const std::string& series) {
+  auto needle = "\n" + series + " ";
+  auto at = ("\n" + text).find(needle);
+  if (at == std::string::npos)
+    return -1;
+  return std::stod(text.substr(at + needle.size() - 1));
+}
+
+/// promtool's verdict on `text`: its exit code and what it printed.
+std::pair<int, std::string> promtool_check(const std::string& text) {
+  char path[] = "/tmp/streamb-metrics-XXXXXX";
+  int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  std::ofstream{path} << text;
+  auto cmd = std::string{"promtool check metrics < "} + path + " 2>&1";
+  std::string out;
+  auto* pipe = ::popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buf[512];
+  while (auto n = std::fread(buf, 1, sizeof buf, pipe))
+    out.append(buf, n);
+  auto status = ::pclose(pipe);
+  ::unlink(path);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+} // namespace
+
+TEST_CASE("GET /metrics counts the calls posted, in Prometheus' format, and "
+          "promtool accepts it") {
+  running_node node;
+  std::string body = "[";
+  for (int i = 0; i < 100; ++i) {
+    if (i > 0)
+      body += ',';
+    // 100..199 ms; 10 server errors; one cent each.
+    body += sample("stripe", 100 + i, i < 90 ? "200" : "503",
+                   ",\"costUsd\":0.01");
+  }
+  body += "]";
+  auto posted = node.post(body);
+  REQUIRE(posted);
+  REQUIRE(posted->status == 202);
+  // The monitor records asynchronously: poll briefly, bounded.
+  std::string text;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    auto res = node.client.Get("/metrics");
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    CHECK(res->get_header_value("Content-Type")
+            .rfind("text/plain; version=0.0.4", 0)
+          == 0);
+    text = res->body;
+    if (value_of(
+          text,
+          R"(streamb_provider_call_duration_seconds_count{service="stripe"})")
+        == 100)
+      break;
+    std::this_thread::sleep_for(100ms);
+  }
+  INFO(text);
+  CHECK(
+    value_of(text,
+             R"(streamb_provider_calls_total{service="stripe",outcome="ok"})")
+    == 90);
+  CHECK(
+    value_of(
+      text,
+      R"(streamb_provider_calls_total{service="stripe",outcome="server_error"})")
+    == 10);
+  // 100 ms is in the 0.1 bucket, everything is at most 0.25 s.
+  CHECK(
+    value_of(
+      text,
+      R"(streamb_provider_call_duration_seconds_bucket{service="stripe",le="0.1"})")
+    == 1);
+  CHECK(
+    value_of(
+      text,
+      R"(streamb_provider_call_duration_seconds_bucket{service="stripe",le="0.25"})")
+    == 100);
+  CHECK(
+    value_of(
+      text,
+      R"(streamb_provider_call_duration_seconds_bucket{service="stripe",le="+Inf"})")
+    == 100);
+  CHECK(
+    value_of(text,
+             R"(streamb_provider_call_duration_seconds_sum{service="stripe"})")
+    == Approx(14.95));
+  CHECK(
+    value_of(text, R"(streamb_provider_spend_dollars_total{service="stripe"})")
+    == Approx(1.0));
+  // Every configured service is there, also without calls.
+  CHECK(value_of(
+          text,
+          R"(streamb_provider_call_duration_seconds_count{service="airtable"})")
+        == 0);
+  CHECK(
+    value_of(text, R"(streamb_budget_state{service="stripe",state="normal"})")
+    == 1);
+  CHECK(value_of(text, "streamb_stream_subscribers") == 0);
+  auto [code, verdict] = promtool_check(text);
+  INFO(verdict);
+  CHECK(code == 0);
+  CHECK(verdict.empty());
+}
