@@ -23,6 +23,7 @@ std::shared_ptr<const router> make_routes(http_context_ptr ctx) {
   add_call_routes(*r, ctx);
   add_metrics_routes(*r, ctx);
   add_prometheus_routes(*r, ctx);
+  add_dashboard_routes(*r, ctx);
   add_history_routes(*r, ctx);
   add_audit_routes(*r, ctx);
   add_webhook_routes(*r, ctx);

@@ -23,6 +23,7 @@ const std::vector<route_spec>& route_table() {
     {"POST", "/webhooks/{service}", signature, role::viewer, "webhooks"},
     // viewer: reads
     {"GET", P "/health/comprehensive", needs, role::viewer, "health"},
+    {"GET", P "/dashboard", needs, role::viewer, "the operator's view"},
     {"GET", P "/metrics/realtime", needs, role::viewer, "metrics"},
     {"GET", "/metrics", needs, role::viewer, "Prometheus metrics"},
     {"GET", P "/metrics/history", needs, role::viewer, "metric history"},

@@ -5,6 +5,7 @@
 #include "bridges/json_response.hpp"
 #include "bridges/json_text.hpp"
 #include "bridges/routes/routes.hpp"
+#include "bridges/status_json.hpp"
 
 #include "runtime/advice/limit_change_json.hpp"
 #include "runtime/budget/priority.hpp"
@@ -41,63 +42,6 @@ const budget_controller_actor* find_budget(const http_context& ctx,
     reply_error(res, 404, "unknown_service",
                 "no service '" + service + "' in the config");
   return result;
-}
-
-json::object to_json(const budget_status& s) {
-  json::object denied;
-  for (auto& [reason, n] : s.denied)
-    denied[budget::to_string(reason)] = n;
-  json::array levels;
-  for (auto bp : s.reached_levels_bp)
-    levels.emplace_back(bp / 100.0);
-  return {
-    {"spendUsd", usd(s.spend_micros)},
-    {"budgetUsd", usd(s.budget_micros)},
-    {"utilizationPercent",
-     s.budget_micros > 0 ? 100.0 * static_cast<double>(s.spend_micros)
-         / static_cast<double>(s.budget_micros)
-                         : 0.0},
-    {"reservedUsd", usd(s.reserved_micros)},
-    {"state", budget::to_string(s.mode)},
-    {"override", budget::to_string(s.override_mode)},
-    {"breaker", budget::to_string(s.breaker)},
-    {"alertLevelsReachedPercent", std::move(levels)},
-    {"forecast",
-     {{"monthEndUsd", usd(s.forecast_micros)},
-      {"lowUsd", usd(s.forecast_low_micros)},
-      {"highUsd", usd(s.forecast_high_micros)},
-      {"dailyRateUsd", usd(s.daily_rate_micros)},
-      {"hourlySpendUsd", round_usd(usd(s.daily_rate_micros) / 24.0)},
-      {"budgetRunsOut",
-       s.runs_out.empty() ? json::value(nullptr) : json::value(s.runs_out)}}},
-    {"granted", s.granted},
-    {"deniedByReason", std::move(denied)},
-    {"queued", s.queued},
-  };
-}
-
-json::object to_json(const recommendation& r) {
-  json::object action{{"type", advice::to_string(r.action_type)},
-                      {"description", r.action}};
-  if (r.action_type == advice::action_type::set_limit) {
-    action["limit"] = budget::to_string(r.limit);
-    action["value"] = r.limit_value;
-    action["before"] = r.limit_before;
-  }
-  if (r.limit_floor > 0)
-    action["floor"] = r.limit_floor;
-  json::object evidence;
-  for (auto& [name, value] : r.evidence)
-    evidence[name] = value;
-  return {{"id", r.id},
-          {"service", r.service},
-          {"evidence", std::move(evidence)},
-          {"kind", advice::to_string(r.kind)},
-          {"rationale", r.rationale},
-          {"estimatedMonthlySavingUsd", round_usd(r.monthly_saving_usd)},
-          {"estimatedMonthlyCallReduction", r.monthly_call_reduction},
-          {"confidence", r.confidence},
-          {"action", std::move(action)}};
 }
 
 /// The advisor's current list, or the error. The advisor computes it over

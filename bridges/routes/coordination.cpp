@@ -4,6 +4,7 @@
 #include "bridges/json_body.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
+#include "bridges/status_json.hpp"
 #include "runtime/budget/priority.hpp"
 #include "runtime/coordination/coordination_codec.hpp"
 #include "runtime/coordination/delivery_target.hpp"
@@ -21,43 +22,6 @@ constexpr const char* prefix = "/api/v1/stream-b-coordination";
 
 // Event payloads are JSON documents for agents, not bulk data.
 constexpr std::size_t max_payload_bytes = 256 * 1024;
-
-json::value time_or_null(int64_t ms) {
-  return ms > 0 ? json::value(iso8601_utc(ms)) : json::value(nullptr);
-}
-
-json::object to_json(const agent_status& a, int64_t now) {
-  json::array subs;
-  for (auto& s : a.subscriptions)
-    subs.emplace_back(s);
-  auto answers = a.counts.answered + a.counts.failed + a.counts.timed_out;
-  return {
-    {"id", a.id},
-    {"name", a.name},
-    {"role", a.role},
-    {"subscriptions", std::move(subs)},
-    {"state", to_string(a.state)},
-    {"registeredAt", time_or_null(a.registered_ms)},
-    {"lastHeartbeat", time_or_null(a.last_heartbeat_ms)},
-    {"lastHeartbeatAgoMs",
-     a.last_heartbeat_ms > 0 ? json::value(now - a.last_heartbeat_ms)
-                             : json::value(nullptr)},
-    {"lastSeen", time_or_null(a.last_seen_ms)},
-    {"inFlight", a.in_flight},
-    {"maxInFlight", a.max_in_flight},
-    {"delivered", a.counts.delivered},
-    {"answered", a.counts.answered},
-    {"failed", a.counts.failed},
-    {"timedOut", a.counts.timed_out},
-    {"successRate",
-     answers == 0 ? json::value(nullptr)
-                  : json::value(static_cast<double>(a.counts.answered)
-                                / static_cast<double>(answers))},
-    {"responseTimeMs", json::object{{"p50", a.p50_ms}, {"p95", a.p95_ms}}},
-    {"samplesReported", a.counts.samples_reported},
-    {"samplesRejected", a.counts.samples_rejected},
-  };
-}
 
 json::object to_json(const event_type_stats& t) {
   auto done = t.counts.completed + t.counts.failed;

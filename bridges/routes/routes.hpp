@@ -37,6 +37,9 @@ void add_call_routes(router& r, http_context_ptr ctx);
 /// GET /api/v1/stream-b-coordination/metrics/realtime
 void add_metrics_routes(router& r, http_context_ptr ctx);
 
+/// GET .../dashboard: every part of the operator's view in one document.
+void add_dashboard_routes(router& r, http_context_ptr ctx);
+
 /// GET /metrics (Prometheus text format).
 void add_prometheus_routes(router& r, http_context_ptr ctx);
 

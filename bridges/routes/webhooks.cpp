@@ -4,6 +4,7 @@
 #include "bridges/json_response.hpp"
 #include "bridges/json_text.hpp"
 #include "bridges/routes/routes.hpp"
+#include "bridges/status_json.hpp"
 #include "bridges/webhook_events.hpp"
 #include "runtime/core/log.hpp"
 #include "runtime/core/wall_time.hpp"
@@ -254,27 +255,6 @@ void receive_webhook(const http_context_ptr& ctx, const webhook_routes& routes,
   ask_then<accept_outcomes>(*ctx, ctx->ask_timeout, ctx->webhooks,
                             std::move(on_stored), wh_accept_atom_v,
                             std::move(verified->events));
-}
-
-boost::json::object to_json(const webhook_stats& x) {
-  boost::json::object rejected;
-  uint64_t total = 0;
-  for (auto& [reason, n] : x.counts.rejected) {
-    rejected[to_string(reason)] = n;
-    total += n;
-  }
-  return {{"received", x.counts.received},
-          {"verified", x.counts.verified},
-          {"rejected", total},
-          {"rejectedByReason", std::move(rejected)},
-          {"duplicates", x.counts.duplicates},
-          {"critical", x.counts.critical},
-          {"delivered", x.counts.delivered},
-          {"retried", x.counts.retried},
-          {"deadLettered", x.counts.dead_lettered},
-          {"pending", x.pending},
-          {"deliveryLatencyMs",
-           {{"p50", x.delivery_p50_ms}, {"p99", x.delivery_p99_ms}}}};
 }
 
 /// GET .../webhooks/stats

@@ -1,0 +1,147 @@
+// GET /api/v1/stream-b-coordination/dashboard: the operator's one document.
+// Every service's metrics (5 m window) with its budget, the webhook
+// pipeline, the agents, the open alerts and the advisor's recommendations,
+// asked from every actor at once. A part whose actor does not answer in
+// time is null and named under health.unavailable: one slow actor must not
+// blank the whole page.
+
+#include "bridges/ask.hpp"
+#include "bridges/http_context.hpp"
+#include "bridges/json_response.hpp"
+#include "bridges/metrics_json.hpp"
+#include "bridges/routes/routes.hpp"
+#include "bridges/status_json.hpp"
+#include "runtime/core/wall_time.hpp"
+
+#include <boost/json.hpp>
+
+namespace streamb {
+
+namespace json = boost::json;
+
+namespace {
+
+struct dashboard_answers {
+  std::vector<caf::expected<service_metrics>> metrics;
+  std::vector<caf::expected<budget_status>> budgets;
+  caf::expected<recommendations> advice = unanswered<recommendations>();
+  caf::expected<webhook_stats_list> webhooks = unanswered<webhook_stats_list>();
+  caf::expected<coordination_status> agents = unanswered<coordination_status>();
+};
+
+json::object services_part(const http_context& ctx, dashboard_answers& a,
+                           json::array& alerts, json::array& unavailable) {
+  json::object services;
+  for (std::size_t i = 0; i < ctx.service_names.size(); ++i) {
+    auto& name = ctx.service_names[i];
+    json::object svc;
+    if (a.metrics[i]) {
+      svc["metrics"] = to_json(*a.metrics[i]);
+      for (auto& x : a.metrics[i]->active_alerts)
+        alerts.emplace_back(to_json(x));
+    } else {
+      svc["metrics"] = nullptr;
+      unavailable.emplace_back("monitor:" + name);
+    }
+    if (i < a.budgets.size() && a.budgets[i]) {
+      svc["budget"] = to_json(*a.budgets[i]);
+    } else {
+      svc["budget"] = nullptr;
+      unavailable.emplace_back("budget:" + name);
+    }
+    services[name] = std::move(svc);
+  }
+  return services;
+}
+
+json::value agents_part(const dashboard_answers& a, json::array& unavailable) {
+  if (!a.agents) {
+    unavailable.emplace_back("hub");
+    return nullptr;
+  }
+  auto now = epoch_ms_now();
+  json::array list;
+  json::object by_state{{"active", 0}, {"stale", 0}, {"disconnected", 0}};
+  for (auto& x : a.agents->agents) {
+    list.push_back(to_json(x, now));
+    auto& n = by_state[to_string(x.state)];
+    n = n.as_int64() + 1;
+  }
+  return json::object{{"agents", std::move(list)},
+                      {"byState", std::move(by_state)},
+                      {"queued", a.agents->queued},
+                      {"inFlight", a.agents->in_flight}};
+}
+
+void reply_dashboard(const http_context& ctx, dashboard_answers& a,
+                     http_response& res) {
+  json::array alerts;
+  json::array unavailable;
+  auto services = services_part(ctx, a, alerts, unavailable);
+  json::value webhooks = nullptr;
+  if (a.webhooks) {
+    json::object by_service;
+    for (auto& svc : ctx.cfg.services)
+      if (svc.webhook)
+        by_service[svc.name] = to_json(webhook_stats{});
+    for (auto& x : *a.webhooks)
+      by_service[x.service] = to_json(x);
+    webhooks = std::move(by_service);
+  } else {
+    unavailable.emplace_back("webhooks");
+  }
+  json::value recs = nullptr;
+  if (a.advice) {
+    json::array items;
+    for (auto& r : *a.advice)
+      items.emplace_back(to_json(r));
+    recs = std::move(items);
+  } else {
+    unavailable.emplace_back("advisor");
+  }
+  auto agents = agents_part(a, unavailable);
+  auto status = unavailable.empty() ? "ok" : "degraded";
+  reply_json(res, 200,
+             json::object{{"generatedAt", iso8601_utc(epoch_ms_now())},
+                          {"node", ctx.cfg.node.name},
+                          {"window", "5m"},
+                          {"services", std::move(services)},
+                          {"webhooks", std::move(webhooks)},
+                          {"agents", std::move(agents)},
+                          {"alerts", std::move(alerts)},
+                          {"recommendations", std::move(recs)},
+                          {"health",
+                           {{"status", status},
+                            {"unavailable", std::move(unavailable)}}}});
+}
+
+} // namespace
+
+void add_dashboard_routes(router& r, http_context_ptr ctx) {
+  r.add_async(
+    "GET", "/api/v1/stream-b-coordination/dashboard",
+    [ctx](const http_request&, http_reply reply) {
+      // High priority: the page must not wait behind the record batches
+      // queued in a monitor's mailbox under full ingest.
+      constexpr auto high = caf::message_priority::high;
+      auto a = std::make_shared<dashboard_answers>();
+      a->metrics.assign(ctx->monitors.size(), unanswered<service_metrics>());
+      a->budgets.assign(ctx->budgets.size(), unanswered<budget_status>());
+      async_batch batch{ctx->ask_timeout};
+      for (std::size_t i = 0; i < a->metrics.size(); ++i)
+        batch.add<high>(a->metrics[i], ctx->monitors[i], metrics_atom_v,
+                        metrics_window::five_minutes);
+      for (std::size_t i = 0; i < a->budgets.size(); ++i)
+        batch.add<high>(a->budgets[i], ctx->budgets[i], budget_atom_v);
+      batch.add<high>(a->advice, ctx->advisor, advise_atom_v);
+      batch.add<high>(a->webhooks, ctx->webhooks, wh_stats_atom_v);
+      batch.add<high>(a->agents, ctx->hub, agents_atom_v);
+      std::move(batch).run(*ctx, [ctx, a, reply] {
+        http_response res;
+        reply_dashboard(*ctx, *a, res);
+        reply(std::move(res));
+      });
+    });
+}
+
+} // namespace streamb

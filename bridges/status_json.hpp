@@ -1,0 +1,31 @@
+#pragma once
+
+// The JSON of the actors' status answers, shared by the routes that show
+// them on their own (cost/analysis, agents/status, webhooks/stats, ...) and
+// GET .../dashboard, which shows them together.
+
+#include "runtime/messages.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+
+namespace streamb {
+
+/// An ISO 8601 UTC time, or null for 0 ("never").
+boost::json::value time_or_null(int64_t ms);
+
+/// Spend, budget, state, forecast and admission counts of one budget.
+boost::json::object to_json(const budget_status& s);
+
+/// One of the advisor's recommendations with its evidence and action.
+boost::json::object to_json(const recommendation& r);
+
+/// One agent as the hub sees it; `now` gives lastHeartbeatAgoMs.
+boost::json::object to_json(const agent_status& a, int64_t now);
+
+/// One service's webhook counters since the node started.
+boost::json::object to_json(const webhook_stats& x);
+
+} // namespace streamb
