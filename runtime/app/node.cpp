@@ -1,5 +1,7 @@
 #include "runtime/app/node.hpp"
 
+#include "bridges/dashboard_view.hpp"
+
 #include "actors/advisor.hpp"
 #include "actors/agent_gateway.hpp"
 #include "actors/budget_controller.hpp"
@@ -178,10 +180,14 @@ caf::expected<uint16_t> node::start() {
   self->request(http_, std::chrono::seconds{10}, start_atom_v)
     .receive([&](uint16_t p) { port = p; },
              [&](caf::error& err) { port = std::move(err); });
-  if (port)
+  if (port) {
+    dashboard_ = system_.spawn(
+      dashboard_publisher, http_context_ptr{context_},
+      std::chrono::seconds{ctx.cfg.metrics.dashboard_interval_s});
     log_info("node",
              "node '" + ctx.cfg.node.name + "' started "
                + std::to_string(ctx.monitors.size()) + " service monitors");
+  }
   return port;
 }
 
@@ -332,7 +338,9 @@ void node::stop() {
                });
     self->send_exit(http_, caf::exit_reason::user_shutdown);
   }
-  // No route asks any more.
+  // No route asks any more, nor does the dashboard's timer.
+  if (dashboard_)
+    caf::anon_send_exit(dashboard_, caf::exit_reason::user_shutdown);
   context_->askers->stop();
   // The current roll-up period and any the store refused earlier: a clean
   // stop loses no history while the store is reachable. Ask all, then wait.

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <caf/actor.hpp>
+
 // One streamb node: spawns this node's actors from the config, starts them
 // in order (actors, then HTTP) and stops them in reverse (HTTP first).
 
@@ -79,6 +81,8 @@ private:
   coordination_gateway_actor gateway_;
   std::string store_detail_;
   http_bridge_actor http_;
+  /// Pushes the dashboard to the live streams.
+  caf::actor dashboard_;
   bool started_ = false;
 };
 

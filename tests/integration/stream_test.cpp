@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
+#include <thread>
 #include <unistd.h>
 
 using namespace streamb::test;
@@ -23,8 +24,11 @@ constexpr const char* prefix = "/api/v1/stream-b-coordination";
 struct stream_config {
   std::string path;
 
+  /// The dashboard is pushed every `dashboard_interval_s`; an hour by
+  /// default, so that only the events a test makes are published.
   stream_config(const std::string& name, const boost::json::object& http,
-                const boost::json::object& store = {})
+                const boost::json::object& store = {},
+                int dashboard_interval_s = 3600)
     : path("/tmp/streamb-stream-" + name + "-" + std::to_string(getpid())
            + ".json") {
     auto doc = boost::json::parse(
@@ -34,6 +38,8 @@ struct stream_config {
       h[k] = v;
     for (auto& [k, v] : store)
       doc.at("store").as_object()[k] = v;
+    doc.at("metrics").as_object()["dashboard_interval_s"]
+      = dashboard_interval_s;
     doc.at("services").at("stripe").as_object()["webhook"] = {
       {"scheme", "stripe"}, {"secrets", {secret}}, {"tolerance_s", 300}};
     write_file(path, boost::json::serialize(doc));
@@ -207,6 +213,54 @@ TEST_CASE("an SSE subscriber receives webhooks as they are stored, critical "
   CHECK(plain->status == 426);
   auto health = node.get_json(std::string{prefix} + "/health/comprehensive");
   CHECK(health.at("streams").at("published").to_number<int64_t>() == 1);
+}
+
+TEST_CASE(
+  "a dashboard subscriber gets a snapshot within twice "
+  "metrics.dashboard_interval_s, with the numbers of GET .../dashboard") {
+  stream_config cfg{"dashboard", {}, {}, 1};
+  running_node node{{}, cfg.path};
+  REQUIRE(node.post("[" + sample("stripe", 120, "200") + "]")->status == 202);
+  auto calls = [&] {
+    return node.get_json(std::string{prefix} + "/dashboard")
+      .at("services")
+      .at("stripe")
+      .at("metrics")
+      .at("calls")
+      .to_number<int64_t>();
+  };
+  for (int i = 0; i < 50 && calls() != 1; ++i)
+    std::this_thread::sleep_for(100ms);
+  REQUIRE(calls() == 1);
+  raw_connection sub{node.port};
+  REQUIRE(sub.send("GET " + std::string{prefix}
+                   + "/stream?topics=dashboard HTTP/1.1\r\nHost: x\r\n\r\n"));
+  REQUIRE(sub.read_until(
+    [](const std::string& x) {
+      return x.find(": connected") != std::string::npos;
+    },
+    5s));
+  auto subscribed = std::chrono::steady_clock::now();
+  REQUIRE(sub.read_until(
+    [](const std::string& x) {
+      auto at = x.find("event: dashboard");
+      return at != std::string::npos && x.find("\n\n", at) != std::string::npos;
+    },
+    5s));
+  auto waited = std::chrono::steady_clock::now() - subscribed;
+  CHECK(waited < 2s);
+  auto at = sub.received().find("event: dashboard\ndata: ");
+  REQUIRE(at != std::string::npos);
+  auto line = sub.received().substr(at + 23);
+  auto doc = boost::json::parse(line.substr(0, line.find('\n')));
+  CHECK(doc.at("topic").as_string() == "dashboard");
+  CHECK(doc.at("health").at("status").as_string() == "ok");
+  CHECK(doc.at("services")
+          .at("stripe")
+          .at("metrics")
+          .at("calls")
+          .to_number<int64_t>()
+        == 1);
 }
 
 TEST_CASE("a memory store at its key cap answers new webhooks 429 and keeps "

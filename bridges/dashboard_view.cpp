@@ -1,17 +1,24 @@
-// GET /api/v1/stream-b-coordination/dashboard: the operator's one document.
-// Every service's metrics (5 m window) with its budget, the webhook
+// The operator's one document (GET .../dashboard, and the "dashboard" topic
+// of the live streams every metrics.dashboard_interval_s). Every service's
+// metrics (5 m window) with its budget, the webhook
 // pipeline, the agents, the open alerts and the advisor's recommendations,
 // asked from every actor at once. A part whose actor does not answer in
 // time is null and named under health.unavailable: one slow actor must not
 // blank the whole page.
 
+#include "bridges/dashboard_view.hpp"
+
 #include "bridges/ask.hpp"
-#include "bridges/http_context.hpp"
+#include "bridges/http/stream_hub.hpp"
 #include "bridges/json_response.hpp"
+#include "bridges/json_text.hpp"
 #include "bridges/metrics_json.hpp"
 #include "bridges/routes/routes.hpp"
 #include "bridges/status_json.hpp"
 #include "runtime/core/wall_time.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/type_id.hpp>
 
 #include <boost/json.hpp>
 
@@ -73,8 +80,7 @@ json::value agents_part(const dashboard_answers& a, json::array& unavailable) {
                       {"inFlight", a.agents->in_flight}};
 }
 
-void reply_dashboard(const http_context& ctx, dashboard_answers& a,
-                     http_response& res) {
+json::object make_dashboard(const http_context& ctx, dashboard_answers& a) {
   json::array alerts;
   json::array unavailable;
   auto services = services_part(ctx, a, alerts, unavailable);
@@ -101,47 +107,68 @@ void reply_dashboard(const http_context& ctx, dashboard_answers& a,
   }
   auto agents = agents_part(a, unavailable);
   auto status = unavailable.empty() ? "ok" : "degraded";
-  reply_json(res, 200,
-             json::object{{"generatedAt", iso8601_utc(epoch_ms_now())},
-                          {"node", ctx.cfg.node.name},
-                          {"window", "5m"},
-                          {"services", std::move(services)},
-                          {"webhooks", std::move(webhooks)},
-                          {"agents", std::move(agents)},
-                          {"alerts", std::move(alerts)},
-                          {"recommendations", std::move(recs)},
-                          {"health",
-                           {{"status", status},
-                            {"unavailable", std::move(unavailable)}}}});
+  return json::object{
+    {"generatedAt", iso8601_utc(epoch_ms_now())},
+    {"node", ctx.cfg.node.name},
+    {"window", "5m"},
+    {"services", std::move(services)},
+    {"webhooks", std::move(webhooks)},
+    {"agents", std::move(agents)},
+    {"alerts", std::move(alerts)},
+    {"recommendations", std::move(recs)},
+    {"health", {{"status", status}, {"unavailable", std::move(unavailable)}}}};
 }
 
 } // namespace
 
+void build_dashboard(const http_context_ptr& ctx,
+                     std::function<void(boost::json::object)> done) {
+  // High priority: the page must not wait behind the record batches queued
+  // in a monitor's mailbox under full ingest.
+  constexpr auto high = caf::message_priority::high;
+  auto a = std::make_shared<dashboard_answers>();
+  a->metrics.assign(ctx->monitors.size(), unanswered<service_metrics>());
+  a->budgets.assign(ctx->budgets.size(), unanswered<budget_status>());
+  async_batch batch{ctx->ask_timeout};
+  for (std::size_t i = 0; i < a->metrics.size(); ++i)
+    batch.add<high>(a->metrics[i], ctx->monitors[i], metrics_atom_v,
+                    metrics_window::five_minutes);
+  for (std::size_t i = 0; i < a->budgets.size(); ++i)
+    batch.add<high>(a->budgets[i], ctx->budgets[i], budget_atom_v);
+  batch.add<high>(a->advice, ctx->advisor, advise_atom_v);
+  batch.add<high>(a->webhooks, ctx->webhooks, wh_stats_atom_v);
+  batch.add<high>(a->agents, ctx->hub, agents_atom_v);
+  std::move(batch).run(*ctx, [ctx, a, done = std::move(done)] {
+    done(make_dashboard(*ctx, *a));
+  });
+}
+
 void add_dashboard_routes(router& r, http_context_ptr ctx) {
-  r.add_async(
-    "GET", "/api/v1/stream-b-coordination/dashboard",
-    [ctx](const http_request&, http_reply reply) {
-      // High priority: the page must not wait behind the record batches
-      // queued in a monitor's mailbox under full ingest.
-      constexpr auto high = caf::message_priority::high;
-      auto a = std::make_shared<dashboard_answers>();
-      a->metrics.assign(ctx->monitors.size(), unanswered<service_metrics>());
-      a->budgets.assign(ctx->budgets.size(), unanswered<budget_status>());
-      async_batch batch{ctx->ask_timeout};
-      for (std::size_t i = 0; i < a->metrics.size(); ++i)
-        batch.add<high>(a->metrics[i], ctx->monitors[i], metrics_atom_v,
-                        metrics_window::five_minutes);
-      for (std::size_t i = 0; i < a->budgets.size(); ++i)
-        batch.add<high>(a->budgets[i], ctx->budgets[i], budget_atom_v);
-      batch.add<high>(a->advice, ctx->advisor, advise_atom_v);
-      batch.add<high>(a->webhooks, ctx->webhooks, wh_stats_atom_v);
-      batch.add<high>(a->agents, ctx->hub, agents_atom_v);
-      std::move(batch).run(*ctx, [ctx, a, reply] {
-        http_response res;
-        reply_dashboard(*ctx, *a, res);
-        reply(std::move(res));
-      });
-    });
+  r.add_async("GET", "/api/v1/stream-b-coordination/dashboard",
+              [ctx](const http_request&, http_reply reply) {
+                build_dashboard(ctx, [reply](boost::json::object doc) {
+                  http_response res;
+                  reply_json(res, 200, doc);
+                  reply(std::move(res));
+                });
+              });
+}
+
+caf::behavior dashboard_publisher(caf::event_based_actor* self,
+                                  http_context_ptr ctx,
+                                  std::chrono::seconds interval) {
+  self->delayed_send(self, interval, caf::tick_atom_v);
+  return {
+    [=](caf::tick_atom) {
+      // Nobody listens: nothing to compute.
+      if (ctx->streams->stats().subscribers > 0)
+        build_dashboard(ctx, [ctx](boost::json::object doc) {
+          doc["topic"] = "dashboard";
+          ctx->streams->publish("dashboard", "", to_json_text(doc));
+        });
+      self->delayed_send(self, interval, caf::tick_atom_v);
+    },
+  };
 }
 
 } // namespace streamb
