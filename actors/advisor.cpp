@@ -1,5 +1,6 @@
 #include "actors/advisor.hpp"
 #include "runtime/core/actor_wall_clock.hpp"
+#include "runtime/core/error_text.hpp"
 
 #include "runtime/advice/limit_change_json.hpp"
 #include "runtime/core/audit.hpp"
@@ -156,8 +157,7 @@ void write_audit(advisor_pointer self, const std::string& who,
     .then([](write_results&) {},
           [c](caf::error& err) {
             log_warning("advisor",
-                        "cannot store change " + c.id + ": "
-                          + caf::to_string(err));
+                        "cannot store change " + c.id + ": " + error_text(err));
           });
 }
 
@@ -221,7 +221,7 @@ void apply_all(advisor_pointer self, std::shared_ptr<limit_changes> cs,
       [self, cs, i, who, rp](caf::error& err) {
         auto& c = (*cs)[i];
         c.status = advice::change_status::failed;
-        c.reason = caf::to_string(err);
+        c.reason = error_text(err);
         apply_all(self, cs, i + 1, who, rp);
       });
 }
@@ -247,7 +247,7 @@ void load_changes(advisor_pointer self) {
         log_warning("advisor",
                     "cannot read earlier limit changes (undo of changes made "
                     "before this start is unavailable): "
-                      + caf::to_string(err));
+                      + error_text(err));
       });
 }
 

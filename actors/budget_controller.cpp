@@ -5,6 +5,7 @@
 #include "runtime/config/config_diff.hpp"
 #include "runtime/core/actor_wall_clock.hpp"
 #include "runtime/core/audit.hpp"
+#include "runtime/core/error_text.hpp"
 #include "runtime/core/log.hpp"
 #include "runtime/core/wall_time.hpp"
 #include "runtime/metrics/metric_rollup.hpp" // utc_month
@@ -165,7 +166,7 @@ void remember_announced(budget_controller_pointer self, std::string field,
             log_warning("budget",
                         self->state.service.name
                           + ": cannot store the alert state: "
-                          + caf::to_string(err));
+                          + error_text(err));
           });
 }
 
@@ -277,7 +278,7 @@ make_reserver(budget_controller_pointer self) {
               [](caf::error& err) {
                 log_error("budget",
                           "undo of a refused reservation failed: "
-                            + caf::to_string(err));
+                            + error_text(err));
               });
     if (latest >= 0)
       observe_spend(self, latest);
@@ -287,8 +288,7 @@ make_reserver(budget_controller_pointer self) {
     auto& st = self->state;
     auto now = now_ms(self);
     log_warning("budget",
-                st.service.name
-                  + ": cannot reserve spend: " + caf::to_string(err));
+                st.service.name + ": cannot reserve spend: " + error_text(err));
     for (auto& r : xs) {
       st.limits->give_back(r.request.units, now);
       r.promise.deliver(
@@ -427,7 +427,7 @@ make_delta_writer(budget_controller_pointer self) {
                   self->state.service.name
                     + ": spend reconciliation kept until the store "
                       "is back: "
-                    + caf::to_string(err));
+                    + error_text(err));
   };
   // A delta per day at most (merged): a month of outage is ~31 items.
   return {"budget", on_refusal::keep, 10'000, std::move(h)};
@@ -466,7 +466,7 @@ void refresh(budget_controller_pointer self, int64_t now) {
                       st.service.name
                         + ": cannot read the month's spend, using "
                           "the last total seen: "
-                        + caf::to_string(err));
+                        + error_text(err));
         st.spend_read_failing = true;
       });
 }
@@ -593,7 +593,7 @@ void load_announced(budget_controller_pointer self) {
         auto& st = self->state;
         log_warning("budget",
                     st.service.name + ": cannot read this month's alerts ("
-                      + caf::to_string(err)
+                      + error_text(err)
                       + "): levels already reached may alert again");
         st.announced_loaded = true;
         refresh(self, now_ms(self));

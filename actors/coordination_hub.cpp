@@ -10,6 +10,7 @@
 #include "runtime/core/actor_wall_clock.hpp"
 #include "runtime/core/audit.hpp"
 #include "runtime/core/crypto.hpp"
+#include "runtime/core/error_text.hpp"
 #include "runtime/core/hex.hpp"
 #include "runtime/core/log.hpp"
 #include "runtime/core/valid_name.hpp"
@@ -99,7 +100,7 @@ store_batcher<hub_write> make_writer(coordination_hub_pointer self) {
   h.keep = [](const hub_write& x) { return x.opened_event.empty(); };
   h.refused = [self](batch& xs, const caf::error& err, bool first) {
     if (first)
-      log_warning(component, "store write failed: " + caf::to_string(err));
+      log_warning(component, "store write failed: " + error_text(err));
     for (auto& x : xs)
       if (!x.opened_event.empty())
         on_store_refused(self, x.opened_event, err);
@@ -260,9 +261,9 @@ void on_store_refused(coordination_hub_pointer self, const std::string& id,
   if (auto i = st.stored_promises.find(id); i != st.stored_promises.end()) {
     // The sender learns that the event was not taken; nothing was routed.
     for (auto& p : i->second)
-      p.deliver(caf::make_error(error_code::store_unavailable,
-                                "the event could not be stored: "
-                                  + caf::to_string(err)));
+      p.deliver(
+        caf::make_error(error_code::store_unavailable,
+                        "the event could not be stored: " + error_text(err)));
     st.stored_promises.erase(i);
     st.router->abandon(id);
     return;
@@ -271,7 +272,7 @@ void on_store_refused(coordination_hub_pointer self, const std::string& id,
   if (st.unstored_run++ == 0)
     log_warning(component,
                 "event " + id + " delivered without being stored ("
-                  + caf::to_string(err)
+                  + error_text(err)
                   + "); the next ones are counted until the store "
                     "takes events again");
   st.router->start(id, {}, now_ms(self));
@@ -442,7 +443,7 @@ void recover_open_events(coordination_hub_pointer self) {
       },
       [self](caf::error& err) {
         log_warning(component,
-                    "cannot read unfinished events yet: " + caf::to_string(err)
+                    "cannot read unfinished events yet: " + error_text(err)
                       + "; trying again in 1 s");
         self->delayed_send(self, std::chrono::seconds{1}, recover_atom_v);
       });
@@ -464,7 +465,7 @@ void recover(coordination_hub_pointer self) {
       },
       [self](caf::error& err) {
         log_warning(component,
-                    "cannot read known agents yet: " + caf::to_string(err)
+                    "cannot read known agents yet: " + error_text(err)
                       + "; trying again in 1 s");
         self->delayed_send(self, std::chrono::seconds{1}, recover_atom_v);
       });
@@ -639,8 +640,7 @@ void replace_gateway(coordination_hub_pointer self) {
   // The dead gateway still holds the port.
   if (auto done = caf::io::unpublish(st.gateway, st.gateway_port); !done)
     log_warning(component,
-                "unpublishing the dead gateway: "
-                  + caf::to_string(done.error()));
+                "unpublishing the dead gateway: " + error_text(done.error()));
   auto g = self->system().spawn(agent_gateway,
                                 caf::actor_cast<coordination_hub_actor>(self));
   auto published = caf::io::publish(g, st.gateway_port, st.gateway_host.c_str(),
@@ -648,7 +648,7 @@ void replace_gateway(coordination_hub_pointer self) {
   if (!published) {
     log_error(component,
               "cannot publish the agent gateway: "
-                + caf::to_string(published.error()));
+                + error_text(published.error()));
     caf::anon_send_exit(g, caf::exit_reason::user_shutdown);
     st.gateway = nullptr;
     return;

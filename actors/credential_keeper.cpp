@@ -1,5 +1,6 @@
 #include "actors/credential_keeper.hpp"
 #include "runtime/core/actor_wall_clock.hpp"
+#include "runtime/core/error_text.hpp"
 
 #include "runtime/auth/key_admin.hpp"
 #include "runtime/core/audit.hpp"
@@ -191,7 +192,7 @@ void flush(credential_keeper_pointer self,
       },
       [=](caf::error& err) mutable {
         log_warning("credentials",
-                    "key activity not stored: " + caf::to_string(err));
+                    "key activity not stored: " + error_text(err));
         if (promise)
           promise->deliver(false);
       });
@@ -418,7 +419,7 @@ credential_keeper(credential_keeper_pointer self, config_ptr cfg,
             load(self, version, [=](const caf::error& err) {
               if (err)
                 log_warning("credentials",
-                            "credentials not loaded: " + caf::to_string(err));
+                            "credentials not loaded: " + error_text(err));
               self->state.polling = false;
               arm_poll(self);
             });

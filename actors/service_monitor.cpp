@@ -5,6 +5,7 @@
 #include "runtime/budget/priority.hpp"
 #include "runtime/config/config_diff.hpp"
 #include "runtime/core/actor_wall_clock.hpp"
+#include "runtime/core/error_text.hpp"
 #include "runtime/core/hex.hpp"
 #include "runtime/core/log.hpp"
 #include "runtime/core/wall_time.hpp"
@@ -217,7 +218,7 @@ make_usage_writer(service_monitor_pointer self) {
     if (first)
       log_warning("service_monitor",
                   "usage history of " + st.service.name
-                    + " kept until the store is back: " + caf::to_string(err));
+                    + " kept until the store is back: " + error_text(err));
   };
   return {"service_monitor", on_refusal::drop, SIZE_MAX, std::move(h)};
 }
@@ -244,7 +245,7 @@ void load_usage(service_monitor_pointer self) {
   auto failed = [self, done_one](caf::error& err) {
     log_warning("service_monitor",
                 "usage history of " + self->state.service.name
-                  + ": cannot read back (" + caf::to_string(err)
+                  + ": cannot read back (" + error_text(err)
                   + "); advice starts from what this node sees");
     done_one();
   };
@@ -350,7 +351,7 @@ store_batcher<metric_rollup> make_rollup_writer(service_monitor_pointer self) {
       log_warning("service_monitor",
                   "history of " + st.service.name
                     + ": roll-ups kept until the store is back: "
-                    + caf::to_string(err));
+                    + error_text(err));
     answer_flush_waiters(self, false);
   };
   return {"service_monitor: history of " + self->state.service.name,

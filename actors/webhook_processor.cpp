@@ -1,5 +1,6 @@
 #include "actors/webhook_processor.hpp"
 #include "runtime/core/actor_wall_clock.hpp"
+#include "runtime/core/error_text.hpp"
 
 #include "runtime/core/audit.hpp"
 #include "runtime/core/log.hpp"
@@ -73,7 +74,7 @@ make_outcome_writer(webhook_processor_pointer self) {
     if (first)
       log_warning("webhook_processor",
                   "outcome writes kept until the store is back: "
-                    + caf::to_string(err));
+                    + error_text(err));
   };
   // Each event's outcome is a few ops: a million is hours of deliveries.
   return {"webhook_processor", on_refusal::keep, 1'000'000, std::move(h)};
@@ -109,10 +110,10 @@ store_batcher<store::write_op> make_audit_writer() {
   };
   h.refused = [](write_ops& ops, const caf::error& err, bool first) {
     if (first)
-      log_warning(
-        "webhook_processor",
-        std::to_string(ops.size()) + " audit records of rejections not stored ("
-          + caf::to_string(err) + "); their log lines are the record");
+      log_warning("webhook_processor",
+                  std::to_string(ops.size())
+                    + " audit records of rejections not stored ("
+                    + error_text(err) + "); their log lines are the record");
   };
   // Bounded: rejections are what an attacker can produce at will.
   return {"webhook_processor", on_refusal::drop, 10'000, std::move(h)};
@@ -354,7 +355,7 @@ void on_failed(webhook_processor_pointer self, webhook_event ev,
           [](caf::error& err) {
             log_warning("webhook_processor",
                         "retry note not stored (the retry still happens): "
-                          + caf::to_string(err));
+                          + error_text(err));
           });
   self->delayed_send(self, std::chrono::milliseconds{delay}, wh_retry_atom_v,
                      std::move(ev));
@@ -378,7 +379,7 @@ void deliver(webhook_processor_pointer self, webhook_event ev) {
       },
       [self, ev](caf::error& err) {
         self->state.deliveries.finished();
-        on_failed(self, ev, caf::to_string(err));
+        on_failed(self, ev, error_text(err));
         dispatch(self);
       });
 }
@@ -405,7 +406,7 @@ void deliver_checked(webhook_processor_pointer self, webhook_event ev) {
         // Without the history we cannot tell: try again later.
         self->state.deliveries.finished();
         log_warning("webhook_processor",
-                    "cannot check " + ev.id + ": " + caf::to_string(err));
+                    "cannot check " + ev.id + ": " + error_text(err));
         self->delayed_send(self, std::chrono::seconds{1}, wh_retry_atom_v,
                            std::move(ev));
       });
@@ -429,7 +430,7 @@ void take(webhook_processor_pointer self, const stream_entries& entries,
   for (auto& e : entries) {
     auto ev = webhook_from_entry(e);
     if (!ev) {
-      log_error("webhook_processor", caf::to_string(ev.error()));
+      log_error("webhook_processor", error_text(ev.error()));
       continue;
     }
     st.deliveries.take(std::move(*ev), maybe_seen);
@@ -473,8 +474,7 @@ void claim_idle(webhook_processor_pointer self) {
         [](caf::error& err) {
           // Tried again at the next claim interval.
           log_warning("webhook_processor",
-                      "claiming abandoned webhooks failed: "
-                        + caf::to_string(err));
+                      "claiming abandoned webhooks failed: " + error_text(err));
         });
 }
 
@@ -534,7 +534,7 @@ void poll(webhook_processor_pointer self) {
 void groups_failed(webhook_processor_pointer self, const caf::error& err) {
   self->state.polling = false;
   log_warning("webhook_processor",
-              "webhook queues not ready: " + caf::to_string(err));
+              "webhook queues not ready: " + error_text(err));
 }
 
 /// Reads back one pending entry of this node.
@@ -552,7 +552,7 @@ void read_back(webhook_processor_pointer self, const std::string& stream,
         log_warning("webhook_processor",
                     "reading back a pending webhook "
                     "failed: "
-                      + caf::to_string(err));
+                      + error_text(err));
       });
 }
 
@@ -570,7 +570,7 @@ void recover_pending(webhook_processor_pointer self, std::string stream) {
         log_warning("webhook_processor",
                     "listing pending webhooks failed (the claim of idle "
                     "entries picks them up): "
-                      + caf::to_string(err));
+                      + error_text(err));
       });
 }
 

@@ -1,5 +1,6 @@
 #include "bridges/agent_client.hpp"
 
+#include "runtime/core/error_text.hpp"
 #include "runtime/core/log.hpp"
 
 #include <caf/actor_system.hpp>
@@ -271,8 +272,7 @@ void agent_client::run() {
                      // The hub judges missed beats; a dropped connection
                      // arrives as a down message and ends this loop.
                      log_warning("agent_client",
-                                 "heartbeat unanswered: "
-                                   + caf::to_string(err));
+                                 "heartbeat unanswered: " + error_text(err));
                    });
         next_beat = now + interval;
       }

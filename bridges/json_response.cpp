@@ -3,6 +3,7 @@
 #include "bridges/http/http_message.hpp"
 #include "bridges/json_text.hpp"
 #include "runtime/core/error_code.hpp"
+#include "runtime/core/error_text.hpp"
 #include "runtime/core/utf8.hpp"
 
 #include <caf/error.hpp>
@@ -59,7 +60,7 @@ void reply_error(http_response& res, const caf::error& err) {
     return;
   }
   // An actor that went away mid-request: the node is stopping or degraded.
-  reply_error(res, 503, "unavailable", caf::to_string(err));
+  reply_error(res, 503, "unavailable", error_text(err));
 }
 
 std::string_view error_code_for_status(int status) {

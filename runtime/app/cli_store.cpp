@@ -1,6 +1,7 @@
 #include "runtime/app/cli_store.hpp"
 
 #include "runtime/core/audit.hpp"
+#include "runtime/core/error_text.hpp"
 #include "runtime/core/wall_time.hpp"
 #include "runtime/store/redis_backend.hpp"
 
@@ -93,7 +94,7 @@ int print_refusal(const caf::error& err) {
   auto& ctx = err.context();
   std::cerr << "streamb: "
             << (ctx.match_elements<std::string>() ? ctx.get_as<std::string>(0)
-                                                  : caf::to_string(err))
+                                                  : error_text(err))
             << '\n';
   return 1;
 }

@@ -3,6 +3,7 @@
 #include "runtime/app/cli_store.hpp"
 #include "runtime/config/config_versions.hpp"
 #include "runtime/core/audit.hpp"
+#include "runtime/core/error_text.hpp"
 #include "runtime/core/wall_time.hpp"
 
 #include <caf/message.hpp>
@@ -39,7 +40,7 @@ std::optional<std::vector<config_version>> read_versions(cli_store& s) {
   auto versions = list_config_versions(*s.db);
   if (!versions) {
     std::cerr << "streamb: cannot read the config history: "
-              << caf::to_string(versions.error()) << '\n';
+              << error_text(versions.error()) << '\n';
     return std::nullopt;
   }
   return std::move(*versions);

@@ -4,6 +4,7 @@
 #include "runtime/auth/api_key.hpp"
 #include "runtime/auth/key_admin.hpp"
 #include "runtime/core/crypto.hpp"
+#include "runtime/core/error_text.hpp"
 #include "runtime/core/wall_time.hpp"
 
 #include <caf/message.hpp>
@@ -71,15 +72,15 @@ int64_t seconds_of(const std::optional<std::string>& text) {
 std::optional<std::vector<key_record>> read_keys(cli_store& s) {
   auto fields = s.db->hgetall(keys_hash);
   if (!fields) {
-    std::cerr << "streamb: cannot read the keys: "
-              << caf::to_string(fields.error()) << '\n';
+    std::cerr << "streamb: cannot read the keys: " << error_text(fields.error())
+              << '\n';
     return std::nullopt;
   }
   auto keys = decode_keys(*fields);
   auto revoked = s.db->hgetall(revoked_hash);
   if (!revoked) {
     std::cerr << "streamb: cannot read the revocations: "
-              << caf::to_string(revoked.error()) << '\n';
+              << error_text(revoked.error()) << '\n';
     return std::nullopt;
   }
   apply_revocations(keys, *revoked);

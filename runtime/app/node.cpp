@@ -1,6 +1,7 @@
 #include "runtime/app/node.hpp"
 
 #include "bridges/dashboard_view.hpp"
+#include "runtime/core/error_text.hpp"
 
 #include "actors/advisor.hpp"
 #include "actors/agent_gateway.hpp"
@@ -168,7 +169,7 @@ caf::expected<uint16_t> node::start() {
     return caf::make_error(error_code::unavailable,
                            "cannot publish the coordination hub on "
                              + actor.host + ":" + std::to_string(actor.port)
-                             + ": " + caf::to_string(published.error()));
+                             + ": " + error_text(published.error()));
   ctx.actor_port = *published;
   caf::anon_send(hub_, gateway_atom_v, gateway_, actor.host, ctx.actor_port);
   log_info("node",
@@ -244,8 +245,8 @@ std::vector<std::string> node::reload(config next, const std::string& text,
   caf::scoped_actor self{system_};
   auto on_error = [&](const std::string& what) {
     return [&, what](caf::error& err) {
-      log_warning(
-        "node", "config reload of " + what + " failed: " + caf::to_string(err));
+      log_warning("node",
+                  "config reload of " + what + " failed: " + error_text(err));
     };
   };
   std::vector<std::string> applied;
@@ -293,7 +294,7 @@ std::vector<std::string> node::reload(config next, const std::string& text,
   }
   if (auto id = record_version(text, std::move(x)); !id)
     log_warning("node",
-                "config reload not recorded: " + caf::to_string(id.error()));
+                "config reload not recorded: " + error_text(id.error()));
   log_info("node",
            "config reloaded (" + std::to_string(applied.size())
              + " components changed)");
@@ -334,7 +335,7 @@ void node::stop() {
     self->request(http_, std::chrono::seconds{grace + 10}, stop_atom_v)
       .receive([](bool) {},
                [](caf::error& err) {
-                 log_warning("node", "HTTP stop: " + caf::to_string(err));
+                 log_warning("node", "HTTP stop: " + error_text(err));
                });
     self->send_exit(http_, caf::exit_reason::user_shutdown);
   }
@@ -361,15 +362,14 @@ void node::stop() {
       [&](caf::error& err) {
         log_warning("node",
                     "history of " + ctx.service_names[i]
-                      + " not stored at stop: " + caf::to_string(err));
+                      + " not stored at stop: " + error_text(err));
       });
   // Last-used times and refusals not yet written.
   self->request(keeper_, std::chrono::seconds{2}, flush_atom_v)
     .receive([](bool) {},
              [](caf::error& err) {
-               log_warning("node",
-                           "key activity not stored at stop: "
-                             + caf::to_string(err));
+               log_warning(
+                 "node", "key activity not stored at stop: " + error_text(err));
              });
   audit_record stopped;
   stopped.at_ms = epoch_ms_now();
@@ -385,7 +385,7 @@ void node::stop() {
              [](caf::error& err) {
                log_warning("node",
                            "audit record of the stop not stored: "
-                             + caf::to_string(err));
+                             + error_text(err));
              });
   for (auto& m : context_->monitors)
     self->send_exit(m, caf::exit_reason::user_shutdown);
@@ -420,9 +420,7 @@ readiness_report node::readiness() const {
                                              ping_atom_v)
       .receive([](bool) {},
                [&](caf::error& err) {
-                 auto reason = err.context().empty()
-                   ? caf::to_string(err)
-                   : caf::to_string(err.context());
+                 auto reason = error_text(err);
                  c.detail += c.detail.empty() ? reason : ": " + reason;
                  if (err == caf::make_error(error_code::store_unavailable)) {
                    c.status = health_state::degraded;

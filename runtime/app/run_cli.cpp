@@ -3,7 +3,9 @@
 #include "runtime/app/node.hpp"
 #include "runtime/app/scheduler_tuning.hpp"
 #include "runtime/config/config.hpp"
+#include "runtime/core/error_text.hpp"
 #include "runtime/core/log.hpp"
+#include "runtime/core/log_format.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/store/redis_backend.hpp"
 
@@ -161,14 +163,13 @@ int run_node(const run_options& opts) {
   node n{system, std::move(cfg)};
   auto port = n.start();
   if (!port) {
-    std::cerr << "streamb: cannot start: " << caf::to_string(port.error())
-              << '\n';
+    std::cerr << "streamb: cannot start: " << error_text(port.error()) << '\n';
     n.stop();
     return 1;
   }
   if (auto id = n.record_config(config_text); !id)
     log_warning("main",
-                "config version not recorded: " + caf::to_string(id.error()));
+                "config version not recorded: " + error_text(id.error()));
   std::printf("streamb node '%s' serving %s://%s:%u agents at %s:%u\n",
               n.cfg().node.name.c_str(),
               n.cfg().node.http.tls.enabled() ? "https" : "http",
@@ -203,7 +204,7 @@ const CLI::Validator& store_url() {
         auto& ctx = opts.error().context();
         return ctx.match_elements<std::string>()
           ? ctx.get_as<std::string>(0)
-          : "bad store URL: " + caf::to_string(opts.error());
+          : "bad store URL: " + error_text(opts.error());
       }
       return {};
     },
@@ -248,7 +249,29 @@ void add_run_command(cli::program& p) {
     "changes nothing).\n"
     "Exit 1: invalid config or cannot start (a port in use); exit "
     "2: usage error.");
-  p.on_run(cmd, [opts] { return run_node(*opts); });
+  auto level = std::make_shared<std::string>("info");
+  auto format = std::make_shared<std::string>("text");
+  cmd
+    .add_option("--log-level", *level,
+                "debug, info, warning or error: lines below it are dropped")
+    ->type_name("LEVEL")
+    ->envname("STREAMB_LOG_LEVEL")
+    ->check(CLI::IsMember({"debug", "info", "warning", "warn", "error"}))
+    ->capture_default_str();
+  cmd
+    .add_option("--log-format", *format,
+                "text (for people) or json (one object per line, for log "
+                "shippers)")
+    ->type_name("FORMAT")
+    ->envname("STREAMB_LOG_FORMAT")
+    ->check(CLI::IsMember({"text", "json"}))
+    ->capture_default_str();
+  p.on_run(cmd, [opts, level, format] {
+    // Validated by CLI11 above.
+    set_log_level(parse_log_level(*level).value_or(log_level::info));
+    set_log_format(parse_log_format(*format).value_or(log_format::text));
+    return run_node(*opts);
+  });
 }
 
 } // namespace streamb

@@ -2,6 +2,7 @@
 
 #include "runtime/app/cli_store.hpp"
 #include "runtime/auth/key_admin.hpp"
+#include "runtime/core/error_text.hpp"
 #include "runtime/core/wall_time.hpp"
 
 #include <caf/message.hpp>
@@ -49,7 +50,7 @@ std::optional<opened_secrets> open_secrets(const secrets_options& opts,
   auto fields = s->db->hgetall(secrets_hash);
   if (!fields) {
     std::cerr << "streamb: cannot read the webhook secrets: "
-              << caf::to_string(fields.error()) << '\n';
+              << error_text(fields.error()) << '\n';
     code = 1;
     return std::nullopt;
   }
