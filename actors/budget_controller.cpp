@@ -82,6 +82,32 @@ int64_t estimated_cost(const state_type& st, const admission_request& r) {
                         * static_cast<double>(r.units));
 }
 
+/// Logs a change of the circuit breaker: when admission starts or stops
+/// refusing a provider's calls is what an operator looks for in the log.
+void log_breaker_change(budget_controller_pointer self,
+                        budget::breaker_state before) {
+  auto after = self->state.breaker->state();
+  if (after == before)
+    return;
+  auto& name = self->state.service.name;
+  auto text = name + ": circuit breaker " + budget::to_string(before) + " -> "
+    + budget::to_string(after);
+  switch (after) {
+    case budget::breaker_state::open:
+      log_warning("budget",
+                  text
+                    + ": the provider's error rate is over the "
+                      "limit, admission refuses its calls");
+      break;
+    case budget::breaker_state::half_open:
+      log_info("budget", text + ": letting probe calls through");
+      break;
+    case budget::breaker_state::closed:
+      log_info("budget", text + ": calls are admitted again");
+      break;
+  }
+}
+
 admission_decision denial(budget_controller_pointer self,
                           budget::denial_reason reason,
                           int64_t retry_after_ms) {
@@ -730,7 +756,10 @@ budget_controller(budget_controller_pointer self, service_config service,
       if (req.units == 0)
         return caf::make_error(error_code::invalid_argument,
                                "units must be at least 1");
-      if (!st.breaker->allow(now))
+      auto breaker_before = st.breaker->state();
+      auto allowed = st.breaker->allow(now);
+      log_breaker_change(self, breaker_before);
+      if (!allowed)
         return denial(self, budget::denial_reason::circuit_open,
                       st.breaker->wait_ms(now));
       if (!st.budget->admits(p))
@@ -762,8 +791,10 @@ budget_controller(budget_controller_pointer self, service_config service,
     [=](spend_atom, const call_spend& x) {
       auto& st = self->state;
       auto now = now_ms(self);
+      auto breaker_before = st.breaker->state();
       for (auto outcome : x.outcomes)
         st.breaker->record(outcome, now);
+      log_breaker_change(self, breaker_before);
       st.ledger.settle(x.outcomes.size(), x.cost_micros);
       write_delta(self);
     },

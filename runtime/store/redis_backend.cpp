@@ -1,5 +1,7 @@
 #include "runtime/store/redis_backend.hpp"
 
+#include "runtime/core/log.hpp"
+
 #include "runtime/core/error_code.hpp"
 #include "runtime/store/write_batch.hpp"
 
@@ -504,6 +506,10 @@ private:
         return fail_locked("SELECT " + db + ": " + text(*reply));
     }
     connected_ = true;
+    if (down_logged_) {
+      down_logged_ = false;
+      log_info("store", "redis at " + endpoint_ + " is reachable again");
+    }
     return {};
   }
 
@@ -527,6 +533,15 @@ private:
     if (ctx_ != nullptr) {
       redisFree(ctx_);
       ctx_ = nullptr;
+    }
+    // Once per outage, not once per attempt: the transitions are what an
+    // operator needs in the log.
+    if (!down_logged_) {
+      down_logged_ = true;
+      log_error("store",
+                "redis at " + endpoint_ + " is unreachable (" + why
+                  + "); retrying with backoff, writes are refused "
+                    "until it is back");
     }
     connected_ = false;
     next_attempt_ = steady::now() + backoff_;
@@ -557,6 +572,8 @@ private:
 
   /// Health, readable while a round trip holds mtx_.
   std::atomic<bool> connected_{false};
+  /// The current outage is in the log (guarded like the connection).
+  bool down_logged_ = false;
   mutable std::mutex status_mtx_;
   std::string last_error_;
 };

@@ -3,6 +3,8 @@
 // value is a usage error.
 
 #include "tests/integration/node_process.hpp"
+#include "tests/integration/redis_config_file.hpp"
+#include "tests/integration/redis_process.hpp"
 #include "tests/integration/running_node.hpp"
 
 #include <boost/json/parse.hpp>
@@ -10,6 +12,7 @@
 
 #include <csignal>
 #include <sstream>
+#include <thread>
 
 using namespace streamb;
 using namespace streamb::test;
@@ -53,4 +56,47 @@ TEST_CASE("an unknown log level or format is a usage error (exit 2)") {
   CHECK(out.find("--log-level") != std::string::npos);
   CHECK(node_process::run_to_exit(run_args({"--log-format", "xml"}), out) == 2);
   CHECK(out.find("--log-format") != std::string::npos);
+}
+
+TEST_CASE("the log says once that Redis went away, not once per attempt, and "
+          "once that it is back") {
+  redis_process redis;
+  auto redis_port = start_on_free_port(redis);
+  redis_config_file cfg{
+    "log-outage", "redis://127.0.0.1:" + std::to_string(redis_port) + "/0"};
+  node_process node{STREAMB_BINARY, run_args({}, cfg.path), true};
+  auto port = node.wait_for_port();
+  REQUIRE(port != 0);
+  httplib::Client client{"127.0.0.1", port};
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(10, 0);
+  redis.kill();
+  // Reads that need the store fail, several times over.
+  for (int i = 0; i < 5; ++i) {
+    auto res = client.Get("/api/v1/audit");
+    REQUIRE(res);
+    CHECK(res->status == 503);
+    std::this_thread::sleep_for(200ms);
+  }
+  REQUIRE(redis.start(redis_port));
+  // Back within the longest backoff (5 s) and a margin.
+  bool back = false;
+  for (int i = 0; i < 100 && !back; ++i) {
+    auto res = client.Get("/api/v1/audit");
+    back = res && res->status == 200;
+    if (!back)
+      std::this_thread::sleep_for(100ms);
+  }
+  CHECK(back);
+  REQUIRE(node.stop(SIGTERM, 10s) == 0);
+  auto count = [&](const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = node.output().find(needle); at != std::string::npos;
+         at = node.output().find(needle, at + 1))
+      ++n;
+    return n;
+  };
+  INFO(node.output());
+  CHECK(count("is unreachable") == 1);
+  CHECK(count("is reachable again") == 1);
 }
