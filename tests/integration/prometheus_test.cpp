@@ -2,13 +2,18 @@
 // the samples posted, and `promtool check metrics` (Debian's prometheus
 // package) accepts the whole exposition.
 
+#include "tests/integration/redis_config_file.hpp"
 #include "tests/integration/running_node.hpp"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
+#include <boost/json/parse.hpp>
+
 #include <cstdio>
 #include <fstream>
+#include <regex>
+#include <set>
 #include <string>
 #include <sys/wait.h>
 #include <thread>
@@ -46,6 +51,35 @@ std::pair<int, std::string> promtool_check(const std::string& text) {
   auto status = ::pclose(pipe);
   ::unlink(path);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+/// The families a scrape declares (its # TYPE lines).
+std::set<std::string> families_of(const std::string& text) {
+  std::set<std::string> out;
+  std::regex type_line{"# TYPE ([a-z_]+) "};
+  for (std::sregex_iterator i{text.begin(), text.end(), type_line}, end;
+       i != end; ++i)
+    out.insert((*i)[1]);
+  return out;
+}
+
+/// Every streamb_* series a query text names, without the histogram
+/// suffixes Prometheus adds.
+std::set<std::string> series_in(const std::string& text) {
+  std::set<std::string> out;
+  std::regex name{"streamb_[a-z_]+"};
+  for (std::sregex_iterator i{text.begin(), text.end(), name}, end; i != end;
+       ++i) {
+    auto x = i->str();
+    for (auto suffix : {"_bucket", "_sum", "_count"}) {
+      std::string s{suffix};
+      if (x.size() > s.size()
+          && x.compare(x.size() - s.size(), s.size(), s) == 0)
+        x.resize(x.size() - s.size());
+    }
+    out.insert(x);
+  }
+  return out;
 }
 
 } // namespace
@@ -128,4 +162,20 @@ TEST_CASE("GET /metrics counts the calls posted, in Prometheus' format, and "
   INFO(verdict);
   CHECK(code == 0);
   CHECK(verdict.empty());
+  // The shipped Grafana dashboard and alerting rules query only families
+  // the node exposes: a renamed metric breaks this test, not an operator's
+  // dashboard.
+  auto families = families_of(text);
+  for (auto file : {"/config/examples/grafana-dashboard.json",
+                    "/config/examples/prometheus-alerts.yml"}) {
+    auto queries = read_file(std::string{STREAMB_SOURCE_DIR} + file);
+    auto named = series_in(queries);
+    CHECK(named.size() >= 5);
+    for (auto& x : named) {
+      INFO(file << " names " << x);
+      CHECK(families.count(x) == 1);
+    }
+  }
+  boost::json::parse(read_file(std::string{STREAMB_SOURCE_DIR}
+                               + "/config/examples/grafana-dashboard.json"));
 }
