@@ -38,6 +38,12 @@ std::optional<std::string_view> bearer_token(std::string_view header) {
   return token;
 }
 
+/// The live-stream routes, the only ones a ticket opens.
+bool is_stream_path(std::string_view path) {
+  return path == "/api/v1/stream-b-coordination/stream"
+    || path == "/api/v1/stream-b-coordination/ws";
+}
+
 std::string_view message_of(refusal why) {
   switch (why) {
     case refusal::missing:
@@ -99,6 +105,23 @@ bool admit_request(const http_context& ctx, const http_request& req,
     return true;
   auto creds = ctx.credentials->current();
   auto header = req.get_header_value("Authorization");
+  // A live stream opened with a one-time ticket instead of a header.
+  if (header.empty() && is_stream_path(req.path) && req.has_param("ticket")) {
+    auto who = ctx.stream_tickets->redeem(req.get_param_value("ticket"),
+                                          epoch_ms_now());
+    if (!who) {
+      ctx.credentials->note_refused("", "ticket", req.remote_addr);
+      refuse(res, 401, "unauthenticated", "ticket",
+             "the ticket is unknown, used or expired: ask POST "
+             ".../stream/ticket for a new one");
+      return false;
+    }
+    if (!auth::grants(who->r, route->role)) {
+      refuse(res, 403, "forbidden", "role", "the ticket's key lacks the role");
+      return false;
+    }
+    return true;
+  }
   if (header.empty()) {
     if (creds->allow_unauthenticated()
         || (route->role == auth::role::viewer && creds->open_reads()))
@@ -141,6 +164,18 @@ bool admit_request(const http_context& ctx, const http_request& req,
   }
   ctx.credentials->note_used(who.id, now);
   return true;
+}
+
+std::optional<auth::identity> identity_of(const http_context& ctx,
+                                          const http_request& req) {
+  auto header = req.get_header_value("Authorization");
+  if (auto token = bearer_token(header)) {
+    auto result = ctx.credentials->current()->authenticate(*token,
+                                                           epoch_ms_now());
+    if (result)
+      return *result.who;
+  }
+  return std::nullopt;
 }
 
 std::string who_of(const http_context& ctx, const http_request& req) {

@@ -6,6 +6,9 @@
 // body is read (the server answers a refused request and closes the
 // connection, so that its body is never parsed as a request).
 
+#include "runtime/auth/credentials.hpp"
+
+#include <optional>
 #include <string>
 
 namespace streamb {
@@ -18,6 +21,10 @@ struct http_context;
 /// the 401 / 403 / 404 / 405 answer.
 bool admit_request(const http_context& ctx, const http_request& req,
                    http_response& res);
+
+/// The key the request carries, if it is valid now.
+std::optional<auth::identity> identity_of(const http_context& ctx,
+                                          const http_request& req);
 
 /// Who the request speaks for, as the audit trail names it: the key's
 /// "<id> (<name>)", or "anonymous@<address>" on an open route.

@@ -5,6 +5,7 @@
 
 #include "bridges/http/stream_hub.hpp"
 #include "runtime/auth/credential_registry.hpp"
+#include "runtime/auth/stream_tickets.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/metrics/ingest_backlog.hpp"
@@ -81,6 +82,10 @@ struct http_context {
   std::function<readiness_report()> readiness;
   /// Send the asks of routes that do not wait (bridges/ask.hpp).
   std::shared_ptr<asker_pool> askers;
+  /// One-time tickets that open a live stream without a header (browsers'
+  /// EventSource cannot send one): 30 s, at most 10 000 waiting.
+  std::shared_ptr<auth::stream_tickets>
+    stream_tickets = std::make_shared<auth::stream_tickets>(10000, 30'000);
   /// Events for the SSE and WebSocket subscribers.
   std::shared_ptr<stream_hub> streams = std::make_shared<stream_hub>(10000);
 };

@@ -42,6 +42,8 @@ const std::vector<route_spec>& route_table() {
     {"GET", P "/stream", needs, role::viewer,
      "live events as server-sent events"},
     {"GET", P "/ws", needs, role::viewer, "live events over a WebSocket"},
+    {"POST", P "/stream/ticket", needs, role::viewer,
+     "a one-time ticket to open a live stream"},
     // reporter: the clients' path
     {"POST", "/api/v1/calls", needs, role::reporter, "call samples"},
     {"POST", "/api/v1/admission/{service}", needs, role::reporter, "admission"},

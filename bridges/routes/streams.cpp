@@ -1,6 +1,10 @@
+#include "bridges/http_auth.hpp"
 #include "bridges/http_context.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
+#include "runtime/core/wall_time.hpp"
+
+#include <boost/json/object.hpp>
 
 #include <algorithm>
 #include <set>
@@ -73,6 +77,29 @@ void ws_stream(const http_context& ctx, const http_request& req,
   subscribe(ctx, req, res, stream_kind::websocket);
 }
 
+/// POST .../stream/ticket: a one-time ticket for the caller's key, to open
+/// GET .../stream?ticket=T or .../ws?ticket=T where no header can be sent.
+void issue_ticket(const http_context& ctx, const http_request& req,
+                  http_response& res) {
+  // Without a key (an open node) the ticket stands for an anonymous viewer:
+  // it opens nothing the node does not already show without one.
+  auto who = identity_of(ctx, req).value_or(
+    auth::identity{"anonymous", "anonymous", auth::role::viewer, false});
+  auto now = epoch_ms_now();
+  auto ticket = ctx.stream_tickets->issue(std::move(who), now);
+  if (!ticket) {
+    res.set_header("Retry-After", "5");
+    return reply_error(res, 429, "too_many_tickets",
+                       "too many unused stream tickets; retry in a few "
+                       "seconds");
+  }
+  auto expires = now + ctx.stream_tickets->ttl_ms();
+  reply_json(res, 201,
+             boost::json::object{{"ticket", *ticket},
+                                 {"expiresAt", iso8601_utc(expires)},
+                                 {"uses", 1}});
+}
+
 } // namespace
 
 void add_stream_routes(router& r, http_context_ptr ctx) {
@@ -82,6 +109,8 @@ void add_stream_routes(router& r, http_context_ptr ctx) {
         route_thread::io);
   r.get(std::string{prefix} + "/ws", with_context(ctx, ws_stream),
         route_thread::io);
+  r.add("POST", std::string{prefix} + "/stream/ticket",
+        with_context(ctx, issue_ticket), route_thread::io);
 }
 
 } // namespace streamb

@@ -428,3 +428,47 @@ TEST_CASE("the body of a refused request is never taken for a second "
     ++answers;
   CHECK(answers == 1);
 }
+
+TEST_CASE("a one-time ticket opens a live stream without a header, once, and "
+          "only for a key that may read it") {
+  auth_config cfg{"tickets"};
+  running_node node{{}, cfg.path};
+  const std::string p = "/api/v1/stream-b-coordination";
+  // Without a key, no ticket and no stream.
+  CHECK(send(node.client, "POST", p + "/stream/ticket", "")->status == 401);
+  auto issued = send(node.client, "POST", p + "/stream/ticket",
+                     cfg.keys.at("viewer"));
+  REQUIRE(issued);
+  REQUIRE(issued->status == 201);
+  auto ticket = std::string{
+    boost::json::parse(issued->body).at("ticket").as_string()};
+  CHECK(ticket.rfind("sbt_", 0) == 0);
+  auto open_stream = [&](const std::string& query) {
+    raw_connection c{node.port};
+    REQUIRE(
+      c.send("GET " + p + "/stream" + query + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    c.read_until(
+      [](const std::string& x) {
+        return x.find(": connected") != std::string::npos
+          || x.find("\r\n\r\n{") != std::string::npos;
+      },
+      5s);
+    return c.received();
+  };
+  auto first = open_stream("?ticket=" + ticket);
+  CHECK(first.find("200 OK") != std::string::npos);
+  CHECK(first.find(": connected") != std::string::npos);
+  // Used up: the same ticket again is refused, as is a made-up one.
+  auto again = open_stream("?ticket=" + ticket);
+  CHECK(again.find("401") != std::string::npos);
+  CHECK(again.find("\"reason\":\"ticket\"") != std::string::npos);
+  CHECK(open_stream("?ticket=sbt_00").find("401") != std::string::npos);
+  // A ticket opens streams only: not another route.
+  auto other = send(node.client, "POST", p + "/stream/ticket",
+                    cfg.keys.at("viewer"));
+  auto t2 = std::string{
+    boost::json::parse(other->body).at("ticket").as_string()};
+  auto dash = node.client.Get(p + "/dashboard?ticket=" + t2);
+  REQUIRE(dash);
+  CHECK(dash->status == 401);
+}
