@@ -23,6 +23,7 @@ struct scrape_answers {
   std::vector<caf::expected<call_totals>> totals;
   std::vector<caf::expected<budget_status>> budgets;
   caf::expected<webhook_stats_list> webhooks = unanswered<webhook_stats_list>();
+  caf::expected<coordination_status> agents = unanswered<coordination_status>();
 };
 
 void write_calls(prometheus_text& p, const std::vector<call_totals>& xs) {
@@ -165,11 +166,39 @@ void write_webhooks(prometheus_text& p, const webhook_stats_list& xs) {
       p.sample("streamb_webhooks_rejected_total",
                {{"service", w.service}, {"reason", to_string(reason)}},
                static_cast<double>(n));
+  p.family("streamb_webhook_delivery_p99_seconds", "gauge",
+           "99th percentile from a webhook's receipt to its delivery, over "
+           "the recent deliveries.");
+  for (auto& w : xs)
+    p.sample("streamb_webhook_delivery_p99_seconds", {{"service", w.service}},
+             w.delivery_p99_ms / 1000.0);
   p.family("streamb_webhooks_pending", "gauge",
            "Webhooks stored and not yet delivered or dead-lettered.");
   for (auto& w : xs)
     p.sample("streamb_webhooks_pending", {{"service", w.service}},
              static_cast<double>(w.pending));
+}
+
+void write_agents(prometheus_text& p, const coordination_status& c) {
+  p.family("streamb_agents", "gauge",
+           "Agents the hub knows, by state (active, stale: no heartbeat "
+           "lately, disconnected).");
+  for (auto state :
+       {agent_state::active, agent_state::stale, agent_state::disconnected}) {
+    std::size_t n = 0;
+    for (auto& a : c.agents)
+      n += a.state == state ? 1 : 0;
+    p.sample("streamb_agents", {{"state", to_string(state)}},
+             static_cast<double>(n));
+  }
+  p.family("streamb_coordination_events_queued", "gauge",
+           "Coordination events waiting for an agent.");
+  p.sample("streamb_coordination_events_queued", {},
+           static_cast<double>(c.queued));
+  p.family("streamb_coordination_events_in_flight", "gauge",
+           "Coordination events delivered and waiting for an answer.");
+  p.sample("streamb_coordination_events_in_flight", {},
+           static_cast<double>(c.in_flight));
 }
 
 void write_streams(prometheus_text& p, const stream_hub_stats& s) {
@@ -209,12 +238,15 @@ void reply_scrape(const http_context& ctx, scrape_answers& a,
   }
   if (!a.webhooks)
     return reply_error(res, a.webhooks.error());
+  if (!a.agents)
+    return reply_error(res, a.agents.error());
   prometheus_text p;
   p.family("streamb_build_info", "gauge", "The running streamb version.");
   p.sample("streamb_build_info", {{"version", STREAMB_VERSION}}, 1);
   write_calls(p, totals);
   write_budgets(p, budgets);
   write_webhooks(p, *a.webhooks);
+  write_agents(p, *a.agents);
   if (ctx.streams)
     write_streams(p, ctx.streams->stats());
   res.status = 200;
@@ -235,6 +267,7 @@ void add_prometheus_routes(router& r, http_context_ptr ctx) {
     for (std::size_t i = 0; i < a->budgets.size(); ++i)
       batch.add<high>(a->budgets[i], ctx->budgets[i], budget_atom_v);
     batch.add<high>(a->webhooks, ctx->webhooks, wh_stats_atom_v);
+    batch.add<high>(a->agents, ctx->hub, agents_atom_v);
     std::move(batch).run(*ctx, [ctx, a, reply] {
       http_response res;
       reply_scrape(*ctx, *a, res);

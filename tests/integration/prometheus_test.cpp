@@ -158,6 +158,8 @@ TEST_CASE("GET /metrics counts the calls posted, in Prometheus' format, and "
     value_of(text, R"(streamb_budget_state{service="stripe",state="normal"})")
     == 1);
   CHECK(value_of(text, "streamb_stream_subscribers") == 0);
+  CHECK(value_of(text, R"(streamb_agents{state="active"})") == 0);
+  CHECK(value_of(text, "streamb_coordination_events_queued") == 0);
   auto [code, verdict] = promtool_check(text);
   INFO(verdict);
   CHECK(code == 0);
