@@ -103,25 +103,21 @@ public:
        args = std::make_tuple(std::decay_t<Ts>(std::forward<Ts>(xs))...)](
         caf::event_based_actor* self, request_deadlines& deadlines,
         const std::function<void()>& one_done) mutable {
-        auto rh = std::apply(
+        std::apply(
           [&](auto&... a) {
-            return self->template request<P>(hdl, caf::duration{caf::infinite},
-                                             std::move(a)...);
+            return request_watched<P>(self, deadlines, timeout, hdl,
+                                      std::move(a)...);
           },
-          args);
-        auto id = rh.id();
-        deadlines.watch(id, self->clock().now() + timeout);
-        rh.then(
-          [&out, one_done, &deadlines, id](T& x) {
-            deadlines.answered(id);
-            out = std::move(x);
-            one_done();
-          },
-          [&out, one_done, &deadlines, id](caf::error& err) {
-            deadlines.answered(id);
-            out = std::move(err);
-            one_done();
-          });
+          args)
+          .then(
+            [&out, one_done](T& x) {
+              out = std::move(x);
+              one_done();
+            },
+            [&out, one_done](caf::error& err) {
+              out = std::move(err);
+              one_done();
+            });
       });
   }
 

@@ -68,14 +68,10 @@ json::value agents_part(const dashboard_answers& a, json::array& unavailable) {
   }
   auto now = epoch_ms_now();
   json::array list;
-  json::object by_state{{"active", 0}, {"stale", 0}, {"disconnected", 0}};
-  for (auto& x : a.agents->agents) {
+  for (auto& x : a.agents->agents)
     list.push_back(to_json(x, now));
-    auto& n = by_state[to_string(x.state)];
-    n = n.as_int64() + 1;
-  }
   return json::object{{"agents", std::move(list)},
-                      {"byState", std::move(by_state)},
+                      {"byState", agents_by_state(a.agents->agents)},
                       {"queued", a.agents->queued},
                       {"inFlight", a.agents->in_flight}};
 }
@@ -86,13 +82,7 @@ json::object make_dashboard(const http_context& ctx, dashboard_answers& a) {
   auto services = services_part(ctx, a, alerts, unavailable);
   json::value webhooks = nullptr;
   if (a.webhooks) {
-    json::object by_service;
-    for (auto& svc : ctx.cfg.services)
-      if (svc.webhook)
-        by_service[svc.name] = to_json(webhook_stats{});
-    for (auto& x : *a.webhooks)
-      by_service[x.service] = to_json(x);
-    webhooks = std::move(by_service);
+    webhooks = webhooks_by_service(ctx.cfg, *a.webhooks);
   } else {
     unavailable.emplace_back("webhooks");
   }

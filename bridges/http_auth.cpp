@@ -79,6 +79,26 @@ void refuse(http_response& res, int status, std::string_view code,
                             {"path", "Authorization"}}}});
 }
 
+/// A stream request that carries `?ticket=`: the ticket is used up, and
+/// the request goes on with the role of the key that asked for it.
+bool admit_ticket(const http_context& ctx, const http_request& req,
+                  auth::role needed, http_response& res) {
+  auto who = ctx.stream_tickets->redeem(req.get_param_value("ticket"),
+                                        epoch_ms_now());
+  if (!who) {
+    ctx.credentials->note_refused("", "ticket", req.remote_addr);
+    refuse(res, 401, "unauthenticated", "ticket",
+           "the ticket is unknown, used or expired: ask POST "
+           ".../stream/ticket for a new one");
+    return false;
+  }
+  if (!auth::grants(who->r, needed)) {
+    refuse(res, 403, "forbidden", "role", "the ticket's key lacks the role");
+    return false;
+  }
+  return true;
+}
+
 } // namespace
 
 bool admit_request(const http_context& ctx, const http_request& req,
@@ -105,27 +125,13 @@ bool admit_request(const http_context& ctx, const http_request& req,
     return true;
   auto creds = ctx.credentials->current();
   auto header = req.get_header_value("Authorization");
-  // A live stream opened with a one-time ticket instead of a header.
-  if (header.empty() && is_stream_path(req.path) && req.has_param("ticket")) {
-    auto who = ctx.stream_tickets->redeem(req.get_param_value("ticket"),
-                                          epoch_ms_now());
-    if (!who) {
-      ctx.credentials->note_refused("", "ticket", req.remote_addr);
-      refuse(res, 401, "unauthenticated", "ticket",
-             "the ticket is unknown, used or expired: ask POST "
-             ".../stream/ticket for a new one");
-      return false;
-    }
-    if (!auth::grants(who->r, route->role)) {
-      refuse(res, 403, "forbidden", "role", "the ticket's key lacks the role");
-      return false;
-    }
-    return true;
-  }
   if (header.empty()) {
     if (creds->allow_unauthenticated()
         || (route->role == auth::role::viewer && creds->open_reads()))
       return true;
+    // A live stream opened with a one-time ticket instead of a header.
+    if (is_stream_path(req.path) && req.has_param("ticket"))
+      return admit_ticket(ctx, req, route->role, res);
     ctx.credentials->note_refused("", "missing", req.remote_addr);
     refuse(res, 401, "unauthenticated", "missing",
            message_of(refusal::missing));

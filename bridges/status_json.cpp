@@ -124,4 +124,24 @@ json::object to_json(const webhook_stats& x) {
            {{"p50", x.delivery_p50_ms}, {"p99", x.delivery_p99_ms}}}};
 }
 
+json::object webhooks_by_service(const config& cfg,
+                                 const webhook_stats_list& stats) {
+  json::object out;
+  for (auto& svc : cfg.services)
+    if (svc.webhook)
+      out[svc.name] = to_json(webhook_stats{});
+  for (auto& x : stats)
+    out[x.service] = to_json(x);
+  return out;
+}
+
+json::object agents_by_state(const std::vector<agent_status>& agents) {
+  json::object out{{"active", 0}, {"stale", 0}, {"disconnected", 0}};
+  for (auto& a : agents) {
+    auto& n = out[to_string(a.state)];
+    n = n.as_int64() + 1;
+  }
+  return out;
+}
+
 } // namespace streamb

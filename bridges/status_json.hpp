@@ -10,6 +10,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <vector>
 
 namespace streamb {
 
@@ -27,5 +28,13 @@ boost::json::object to_json(const agent_status& a, int64_t now);
 
 /// One service's webhook counters since the node started.
 boost::json::object to_json(const webhook_stats& x);
+
+/// Every service with a webhook block (zeros before its first webhook),
+/// with its counters.
+boost::json::object webhooks_by_service(const config& cfg,
+                                        const webhook_stats_list& stats);
+
+/// How many agents are active, stale and disconnected.
+boost::json::object agents_by_state(const std::vector<agent_status>& agents);
 
 } // namespace streamb

@@ -124,12 +124,8 @@ void agents_status(const http_context& ctx, const http_request&,
     return reply_error(res, x.error());
   auto now = epoch_ms_now();
   json::array agents;
-  json::object by_state{{"active", 0}, {"stale", 0}, {"disconnected", 0}};
-  for (auto& a : x->agents) {
+  for (auto& a : x->agents)
     agents.push_back(to_json(a, now));
-    auto& n = by_state[to_string(a.state)];
-    n = n.as_int64() + 1;
-  }
   json::array types;
   for (auto& t : x->types)
     types.push_back(to_json(t));
@@ -138,7 +134,7 @@ void agents_status(const http_context& ctx, const http_request&,
                {"actorEndpoint",
                 ctx.cfg.node.actor.host + ":" + std::to_string(ctx.actor_port)},
                {"agents", std::move(agents)},
-               {"byState", std::move(by_state)},
+               {"byState", agents_by_state(x->agents)},
                {"eventTypes", std::move(types)},
                {"queued", x->queued},
                {"inFlight", x->in_flight},

@@ -263,17 +263,11 @@ void get_stats(const http_context& ctx, const http_request&,
   auto stats = ask<webhook_stats_list>(ctx, ctx.webhooks, wh_stats_atom_v);
   if (!stats)
     return reply_error(res, stats.error());
-  boost::json::object services;
-  // Every service with a webhook block, also before its first webhook.
-  for (auto& svc : ctx.cfg.services)
-    if (svc.webhook)
-      services[svc.name] = to_json(webhook_stats{});
-  for (auto& x : *stats)
-    services[x.service] = to_json(x);
-  reply_json(res, 200,
-             boost::json::object{{"generatedAt", iso8601_utc(epoch_ms_now())},
-                                 {"since", "node start"},
-                                 {"services", std::move(services)}});
+  reply_json(
+    res, 200,
+    boost::json::object{{"generatedAt", iso8601_utc(epoch_ms_now())},
+                        {"since", "node start"},
+                        {"services", webhooks_by_service(ctx.cfg, *stats)}});
 }
 
 /// A count the store keeps as text, as a JSON integer; text that is no

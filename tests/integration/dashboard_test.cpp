@@ -15,15 +15,8 @@ using namespace std::chrono_literals;
 TEST_CASE("the dashboard shows every service, budget, the webhook pipeline, "
           "agents, alerts and recommendations, matching the other routes") {
   running_node node;
-  std::string body = "[";
-  for (int i = 0; i < 40; ++i) {
-    if (i > 0)
-      body += ',';
-    body += sample("twilio", 200 + i, i < 30 ? "200" : "429",
-                   ",\"costUsd\":0.05");
-  }
-  body += "]";
-  auto posted = node.post(body);
+  auto posted = node.post(
+    sample_batch("twilio", 40, 10, "429", 200, ",\"costUsd\":0.05"));
   REQUIRE(posted);
   REQUIRE(posted->status == 202);
   const std::string p = "/api/v1/stream-b-coordination";

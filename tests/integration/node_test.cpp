@@ -24,15 +24,8 @@ using namespace std::chrono_literals;
 
 TEST_CASE("samples posted to a running node come back from metrics/realtime") {
   running_node node;
-  std::string body = "[";
-  for (int i = 0; i < 100; ++i) {
-    if (i > 0)
-      body += ',';
-    body += sample("stripe", 100 + i, i < 90 ? "200" : "503",
-                   ",\"costUsd\":0.01");
-  }
-  body += "]";
-  auto res = node.post(body);
+  auto res = node.post(
+    sample_batch("stripe", 100, 10, "503", 100, ",\"costUsd\":0.01"));
   REQUIRE(res);
   CHECK(res->status == 202);
   CHECK(boost::json::parse(res->body).at("accepted").as_int64() == 100);

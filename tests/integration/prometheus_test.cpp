@@ -87,16 +87,9 @@ std::set<std::string> series_in(const std::string& text) {
 TEST_CASE("GET /metrics counts the calls posted, in Prometheus' format, and "
           "promtool accepts it") {
   running_node node;
-  std::string body = "[";
-  for (int i = 0; i < 100; ++i) {
-    if (i > 0)
-      body += ',';
-    // 100..199 ms; 10 server errors; one cent each.
-    body += sample("stripe", 100 + i, i < 90 ? "200" : "503",
-                   ",\"costUsd\":0.01");
-  }
-  body += "]";
-  auto posted = node.post(body);
+  // 100..199 ms; 10 server errors; one cent each.
+  auto posted = node.post(
+    sample_batch("stripe", 100, 10, "503", 100, ",\"costUsd\":0.01"));
   REQUIRE(posted);
   REQUIRE(posted->status == 202);
   // The monitor records asynchronously: poll briefly, bounded.

@@ -65,6 +65,22 @@ inline std::string sample(const char* service, double latency_ms,
     + ",\"status\":" + status + extra + "}";
 }
 
+/// A JSON array of `n` samples of `service`, `first_ms`, `first_ms` + 1, ...
+/// ms long; the last `failures` answered `fail_status`, the others 200;
+/// `extra` is spliced into each.
+inline std::string sample_batch(const char* service, int n, int failures,
+                                const char* fail_status, double first_ms,
+                                const char* extra = "") {
+  std::string body = "[";
+  for (int i = 0; i < n; ++i) {
+    if (i > 0)
+      body += ',';
+    body += sample(service, first_ms + i,
+                   i < n - failures ? "200" : fail_status, extra);
+  }
+  return body + "]";
+}
+
 /// The response is `status` with a JSON error of `code` (and `path`).
 inline void check_error(const httplib::Result& res, int status,
                         const char* code, const char* path = nullptr) {

@@ -202,6 +202,16 @@ TEST_CASE("an SSE subscriber receives webhooks as they are stored, critical "
   auto doc = boost::json::parse(line.substr(0, line.find('\n')));
   CHECK(doc.at("id").as_string() == "stripe:evt_critical_1");
   CHECK(doc.at("critical").as_bool());
+  // On a node open without keys a stale ticket in the URL changes nothing:
+  // the stream opens as it would without one.
+  raw_connection stale{node.port};
+  REQUIRE(stale.send("GET " + std::string{prefix}
+                     + "/stream?ticket=sbt_stale HTTP/1.1\r\nHost: x\r\n\r\n"));
+  CHECK(stale.read_until(
+    [](const std::string& x) {
+      return x.find(": connected") != std::string::npos;
+    },
+    5s));
   // A duplicate is not announced again.
   REQUIRE(post_event(node.client, "evt_critical_1", "charge.failed"));
   // An unknown service in the filter: 404 with a JSON error.
