@@ -11,6 +11,7 @@
 
 #include <caf/typed_response_promise.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -268,13 +269,21 @@ advisor(advisor_pointer self, std::vector<std::string> services,
   return {
     [=](advise_atom) -> caf::result<recommendations> {
       auto rp = self->make_response_promise<recommendations>();
-      gather(self, [rp](caf::expected<recommendations> xs) mutable {
-        if (xs)
-          rp.deliver(std::move(*xs));
-        else
+      gather(self, [self, rp](caf::expected<recommendations> xs) mutable {
+        if (!xs) {
           rp.deliver(xs.error());
+          return;
+        }
+        auto found = self->state.findings.list(epoch_ms(self->clock()));
+        xs->insert(xs->end(), std::make_move_iterator(found.begin()),
+                   std::make_move_iterator(found.end()));
+        rp.deliver(std::move(*xs));
       });
       return rp;
+    },
+    [=](finding_atom, agent_findings& xs) {
+      for (auto& x : xs)
+        self->state.findings.add(std::move(x));
     },
     [=](optimize_atom,
         const optimize_request& req) -> caf::result<limit_changes> {
@@ -291,7 +300,10 @@ advisor(advisor_pointer self, std::vector<std::string> services,
                }
                auto cs = std::make_shared<limit_changes>();
                for (auto& r : *xs)
-                 if (r.action_type == advice::action_type::set_limit)
+                 if (r.action_type == advice::action_type::set_limit
+                     && (req.ids.empty()
+                         || std::find(req.ids.begin(), req.ids.end(), r.id)
+                           != req.ids.end()))
                    cs->push_back(plan(r, min_conf));
                if (!req.apply) {
                  rp.deliver(std::move(*cs));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "runtime/advice/advisor_rules.hpp"
+#include "runtime/advice/finding_book.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/messages.hpp"
 
@@ -29,6 +30,8 @@ struct advisor_state {
   std::deque<limit_change> changes;
   uint64_t next_change = 0;
   static constexpr std::size_t max_changes = 200;
+  /// What agents found: 20 per service, for a day.
+  advice::finding_book findings{20, int64_t{24} * 3600 * 1000};
 };
 
 using advisor_pointer = advisor_actor::stateful_pointer<advisor_state>;

@@ -1,6 +1,7 @@
 #include "actors/coordination_hub.hpp"
 
 #include "runtime/auth/api_key.hpp"
+#include "runtime/coordination/agent_findings.hpp"
 #include "runtime/coordination/agent_token.hpp"
 #include "runtime/coordination/coordination_codec.hpp"
 #include "runtime/coordination/event_check.hpp"
@@ -157,6 +158,53 @@ void audit(coordination_hub_pointer self, std::string who, std::string action,
 
 // -- what the router decided --------------------------------------------------
 
+// -- what the observer hears --------------------------------------------------
+
+void observe_event(coordination_hub_pointer self,
+                   const coordination_event& ev) {
+  if (auto& obs = self->state.observer)
+    self->send(obs, publish_atom_v, ev);
+}
+
+/// Tells the observer of every agent whose state changed since it last
+/// heard (registered, stale, back, disconnected).
+void observe_agents(coordination_hub_pointer self) {
+  auto& st = self->state;
+  if (!st.observer)
+    return;
+  auto& all = st.agents->all();
+  for (auto& [name, a] : all) {
+    auto i = st.observed_states.find(name);
+    if (i != st.observed_states.end() && i->second == a.state)
+      continue;
+    st.observed_states[name] = a.state;
+    self->send(st.observer, agents_atom_v, st.agents->status(a));
+  }
+  // Names the registry forgot.
+  if (st.observed_states.size() > all.size())
+    for (auto i = st.observed_states.begin(); i != st.observed_states.end();)
+      i = all.count(i->first) == 0 ? st.observed_states.erase(i) : std::next(i);
+}
+
+/// What the answers of a finished event found, for the advisor and the
+/// streams.
+void observe_findings(coordination_hub_pointer self, const event_record& rec) {
+  auto& st = self->state;
+  if (!st.observer || !st.settings.services)
+    return;
+  agent_findings found;
+  for (auto& d : rec.deliveries) {
+    if (d.status != delivery_status::ok || d.response.empty())
+      continue;
+    auto xs = findings_in_answer(d.response, rec.event, d.agent,
+                                 st.settings.services->names, d.answered_ms);
+    found.insert(found.end(), std::make_move_iterator(xs.begin()),
+                 std::make_move_iterator(xs.end()));
+  }
+  if (!found.empty())
+    self->send(st.observer, finding_atom_v, std::move(found));
+}
+
 /// Stores the outcomes of finished events, drops them from the open-events
 /// stream and answers the webhook deliveries waiting for them.
 void apply(coordination_hub_pointer self, finished_events xs) {
@@ -164,6 +212,7 @@ void apply(coordination_hub_pointer self, finished_events xs) {
   if (xs.empty())
     return;
   for (auto& x : xs) {
+    observe_findings(self, x.record);
     record_write(self, x.record, false);
     if (!x.open_entry.empty())
       buffer_write(self,
@@ -284,6 +333,7 @@ void publish_internal(coordination_hub_pointer self, coordination_event ev) {
     return;
   }
   auto routed = take_event(self, std::move(ev), true);
+  observe_event(self, routed.record.event);
   if (!routed.routed())
     log_info(component,
              "event " + routed.id() + " not routed: " + routed.record.detail);
@@ -398,6 +448,7 @@ void tick(coordination_hub_pointer self) {
                   + std::to_string(x.silent_ms) + " ms");
   apply(self, st.router->expire(now));
   end_revoked_registrations(self, now);
+  observe_agents(self);
   // Checked once a second, since it walks the queues.
   if (++st.ticks % 10 == 0)
     apply(self, st.router->expire_undeliverable(now));
@@ -735,6 +786,7 @@ coordination_hub(coordination_hub_pointer self,
       if (auto why = self->state.router->refuse_new(ev))
         return caf::make_error(error_code::capacity, *why);
       auto routed = take_event(self, std::move(ev), true);
+      observe_event(self, routed.record.event);
       if (!routed.routed())
         return routed.id(); // not routed: the record says why
       auto rp = self->make_response_promise<std::string>();
@@ -753,6 +805,12 @@ coordination_hub(coordination_hub_pointer self,
       publish_internal(self, alert_as_event(x));
     },
     [self](hub_tick_atom) { tick(self); },
+    [self](observe_atom, hub_observer_actor& obs) {
+      auto& st = self->state;
+      st.observer = std::move(obs);
+      st.observed_states.clear();
+      observe_agents(self);
+    },
     [self](recover_atom) { recover(self); },
     [](ping_atom) { return true; },
   };

@@ -119,6 +119,10 @@ struct coordination_hub_state {
   /// The credential generation last checked against the agents' keys.
   uint64_t credentials_seen = 0;
   refusal_throttle refusals;
+  /// Told of events, agent state changes and findings (the live streams).
+  hub_observer_actor observer;
+  /// Each agent's state as the observer last heard it.
+  std::map<std::string, agent_state> observed_states;
 
   /// A store write and, for an event's XADD, the event it opens (whose
   /// sender waits for it to be stored).

@@ -43,7 +43,12 @@ json::object services_part(const http_context& ctx, dashboard_answers& a,
     auto& name = ctx.service_names[i];
     json::object svc;
     if (a.metrics[i]) {
-      svc["metrics"] = to_json(*a.metrics[i]);
+      auto m = to_json(*a.metrics[i]);
+      // What agents found about the service (the seed's coordination part).
+      m["coordination"] = a.advice
+        ? json::value(coordination_block(*a.advice, name))
+        : json::value(nullptr);
+      svc["metrics"] = std::move(m);
       for (auto& x : a.metrics[i]->active_alerts)
         alerts.emplace_back(to_json(x));
     } else {
@@ -61,7 +66,8 @@ json::object services_part(const http_context& ctx, dashboard_answers& a,
   return services;
 }
 
-json::value agents_part(const dashboard_answers& a, json::array& unavailable) {
+json::value agents_part(const http_context& ctx, const dashboard_answers& a,
+                        json::array& unavailable) {
   if (!a.agents) {
     unavailable.emplace_back("hub");
     return nullptr;
@@ -72,6 +78,7 @@ json::value agents_part(const dashboard_answers& a, json::array& unavailable) {
     list.push_back(to_json(x, now));
   return json::object{{"agents", std::move(list)},
                       {"byState", agents_by_state(a.agents->agents)},
+                      {"roster", roster_json(ctx.cfg, a.agents->agents)},
                       {"queued", a.agents->queued},
                       {"inFlight", a.agents->in_flight}};
 }
@@ -95,7 +102,7 @@ json::object make_dashboard(const http_context& ctx, dashboard_answers& a) {
   } else {
     unavailable.emplace_back("advisor");
   }
-  auto agents = agents_part(a, unavailable);
+  auto agents = agents_part(ctx, a, unavailable);
   auto status = unavailable.empty() ? "ok" : "degraded";
   return json::object{
     {"generatedAt", iso8601_utc(epoch_ms_now())},

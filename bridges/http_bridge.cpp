@@ -1,5 +1,6 @@
 #include "bridges/http_bridge.hpp"
 
+#include "bridges/access_log.hpp"
 #include "bridges/http/http_server.hpp"
 #include "bridges/http/router.hpp"
 #include "bridges/http/worker_pool.hpp"
@@ -31,6 +32,7 @@ std::shared_ptr<const router> make_routes(http_context_ptr ctx) {
   add_coordination_routes(*r, ctx);
   add_admin_routes(*r, ctx);
   add_stream_routes(*r, ctx);
+  add_web_routes(*r);
   return r;
 }
 
@@ -103,10 +105,22 @@ http_handlers handlers_of(http_context_ptr ctx,
   http_handlers out;
   // Before the body is read: the route table and the caller's key decide
   // whether a handler runs at all.
-  out.on_head = [ctx](const http_request& req, http_response& res) {
-    return admit_request(*ctx, req, res);
+  auto access_log = ctx->cfg.node.http.access_log;
+  out.on_head = [ctx, access_log](const http_request& req, http_response& res) {
+    if (admit_request(*ctx, req, res))
+      return true;
+    if (access_log)
+      log_access(access_entry_of(*ctx, req), res.status);
+    return false;
   };
-  out.on_request = [routes, workers](http_request req, http_reply reply) {
+  out.on_request = [ctx, routes, workers, access_log](http_request req,
+                                                      http_reply reply) {
+    if (access_log)
+      reply = [entry = access_entry_of(*ctx, req),
+               reply = std::move(reply)](http_response res) {
+        log_access(entry, res.status);
+        reply(std::move(res));
+      };
     // HEAD is served by the GET handler; the server drops the body.
     std::string_view method = req.method;
     if (method == "HEAD")

@@ -1,8 +1,8 @@
 #include "bridges/metrics_json.hpp"
 
 #include "bridges/json_text.hpp"
-#include "runtime/metrics/alert_json.hpp"
 #include "runtime/core/wall_time.hpp"
+#include "runtime/metrics/alert_json.hpp"
 
 #include <boost/json/array.hpp>
 

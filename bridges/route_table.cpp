@@ -19,6 +19,10 @@ const std::vector<route_spec>& route_table() {
     // probes
     {"GET", "/healthz", open, role::viewer, "liveness"},
     {"GET", "/readyz", open, role::viewer, "readiness"},
+    // The dashboard's page, scripts and styles hold no data: the page asks
+    // for a key before it reads anything.
+    {"GET", "/", open, role::viewer, "the web dashboard"},
+    {"GET", "/ui/{file}", open, role::viewer, "the dashboard's files"},
     // provider webhooks: the signature is the credential
     {"POST", "/webhooks/{service}", signature, role::viewer, "webhooks"},
     // viewer: reads

@@ -1,5 +1,7 @@
 #include "bridges/status_json.hpp"
 
+#include "runtime/coordination/agent_roster.hpp"
+
 #include "bridges/json_text.hpp"
 #include "runtime/core/wall_time.hpp"
 
@@ -55,15 +57,24 @@ json::object to_json(const recommendation& r) {
   json::object evidence;
   for (auto& [name, value] : r.evidence)
     evidence[name] = value;
-  return {{"id", r.id},
-          {"service", r.service},
-          {"evidence", std::move(evidence)},
-          {"kind", advice::to_string(r.kind)},
-          {"rationale", r.rationale},
-          {"estimatedMonthlySavingUsd", round_usd(r.monthly_saving_usd)},
-          {"estimatedMonthlyCallReduction", r.monthly_call_reduction},
-          {"confidence", r.confidence},
-          {"action", std::move(action)}};
+  json::object out{{"id", r.id},
+                   {"service", r.service},
+                   {"evidence", std::move(evidence)},
+                   {"kind", advice::to_string(r.kind)},
+                   {"rationale", r.rationale},
+                   {"estimatedMonthlySavingUsd",
+                    round_usd(r.monthly_saving_usd)},
+                   {"estimatedMonthlyCallReduction", r.monthly_call_reduction},
+                   {"confidence", r.confidence},
+                   {"action", std::move(action)}};
+  // What agents found says who found it; the node's own rules do not.
+  out["source"] = r.source.empty() ? json::value("node")
+                                   : json::value(r.source);
+  if (!r.category.empty())
+    out["category"] = r.category;
+  if (r.found_ms > 0)
+    out["foundAt"] = iso8601_utc(r.found_ms);
+  return out;
 }
 
 json::value time_or_null(int64_t ms) {
@@ -142,6 +153,47 @@ json::object agents_by_state(const std::vector<agent_status>& agents) {
     n = n.as_int64() + 1;
   }
   return out;
+}
+
+json::object roster_json(const config& cfg,
+                         const std::vector<agent_status>& agents) {
+  auto report = check_roster(cfg.agents.expected, agents);
+  json::array entries;
+  json::array missing;
+  for (auto& e : report.entries) {
+    json::array names;
+    for (auto& n : e.agents)
+      names.emplace_back(n);
+    if (e.state == "missing")
+      missing.emplace_back(e.expected);
+    entries.push_back(json::object{{"expected", e.expected},
+                                   {"state", e.state},
+                                   {"agents", std::move(names)}});
+  }
+  return {{"expected", std::move(entries)},
+          {"missing", std::move(missing)},
+          {"staleCount", report.stale}};
+}
+
+json::object coordination_block(const recommendations& recs,
+                                const std::string& service) {
+  json::array database, performance, innovation;
+  for (auto& r : recs) {
+    if (r.kind != advice::recommendation_kind::agent_finding
+        || r.service != service)
+      continue;
+    json::object x{{"title", r.action},
+                   {"detail", r.rationale},
+                   {"source", r.source},
+                   {"foundAt", time_or_null(r.found_ms)}};
+    auto& list = r.category == "database" ? database
+      : r.category == "innovation"        ? innovation
+                                          : performance;
+    list.emplace_back(std::move(x));
+  }
+  return {{"databaseOptimizations", std::move(database)},
+          {"performanceRecommendations", std::move(performance)},
+          {"innovationOpportunities", std::move(innovation)}};
 }
 
 } // namespace streamb

@@ -34,6 +34,16 @@ boost::json::object to_json(const webhook_stats& x);
 boost::json::object webhooks_by_service(const config& cfg,
                                         const webhook_stats_list& stats);
 
+/// The expected agents (agents.expected) and which are missing.
+boost::json::object roster_json(const config& cfg,
+                                const std::vector<agent_status>& agents);
+
+/// The agents' findings among `recs`, for one service, in the seed's
+/// coordination block: databaseOptimizations, performanceRecommendations,
+/// innovationOpportunities.
+boost::json::object coordination_block(const recommendations& recs,
+                                       const std::string& service);
+
 /// How many agents are active, stale and disconnected.
 boost::json::object agents_by_state(const std::vector<agent_status>& agents);
 

@@ -62,6 +62,9 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<event_type_stats>>("event_type_stats_list");
   cfg.add_message_type<std::vector<event_delivery>>("event_deliveries");
   cfg.add_message_type<agent_endpoint_actor>("agent_endpoint_actor");
+  cfg.add_message_type<agent_finding>("agent_finding");
+  cfg.add_message_type<agent_findings>("agent_findings");
+  cfg.add_message_type<hub_observer_actor>("hub_observer_actor");
   cfg.add_message_type<call_sample>("call_sample");
   cfg.add_message_type<call_samples>("call_samples");
   cfg.add_message_type<service_alert>("service_alert");

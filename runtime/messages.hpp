@@ -101,6 +101,8 @@ CAF_ADD_ATOM(streamb, streamb, respond_atom, "respond")
 CAF_ADD_ATOM(streamb, streamb, leave_atom, "leave")
 CAF_ADD_ATOM(streamb, streamb, gateway_atom, "gateway")
 CAF_ADD_ATOM(streamb, streamb, reconfig_atom, "reconfig")
+CAF_ADD_ATOM(streamb, streamb, observe_atom, "observe")
+CAF_ADD_ATOM(streamb, streamb, finding_atom, "finding")
 
 namespace streamb {
 
@@ -626,6 +628,11 @@ struct recommendation {
   uint64_t limit_floor = 0;
   /// What the numbers rest on, by name (peaks, spans, counts, errors).
   std::vector<std::pair<std::string, double>> evidence;
+  /// kind agent_finding: who found it, "agent:NAME event:ID"; and the
+  /// seed's coordination category (database, performance, innovation).
+  std::string source;
+  std::string category;
+  int64_t found_ms = 0;
 };
 
 template <class Inspector>
@@ -633,7 +640,8 @@ typename Inspector::result_type inspect(Inspector& f, recommendation& x) {
   return f(caf::meta::type_name("recommendation"), x.id, x.service, x.kind,
            x.rationale, x.monthly_saving_usd, x.monthly_call_reduction,
            x.confidence, x.action_type, x.action, x.limit, x.limit_before,
-           x.limit_value, x.limit_floor, x.evidence);
+           x.limit_value, x.limit_floor, x.evidence, x.source, x.category,
+           x.found_ms);
 }
 
 using recommendations = std::vector<recommendation>;
@@ -670,18 +678,45 @@ struct optimize_request {
   bool apply = false;
   double min_confidence = 0;
   std::string who;
+  /// Only these recommendations (the dashboard's "apply" button); empty:
+  /// every one.
+  std::vector<std::string> ids;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, optimize_request& x) {
   return f(caf::meta::type_name("optimize_request"), x.apply, x.min_confidence,
-           x.who);
+           x.who, x.ids);
 }
+
+/// What an agent's answer said about a service (its `findings` or
+/// `recommendations`; runtime/coordination/agent_findings).
+struct agent_finding {
+  std::string service;  // empty: about no one service
+  std::string category; // database | performance | innovation | other
+  std::string title;
+  std::string detail;
+  std::string agent;
+  std::string event_id;
+  std::string event_type;
+  int64_t at_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_finding& x) {
+  return f(caf::meta::type_name("agent_finding"), x.service, x.category,
+           x.title, x.detail, x.agent, x.event_id, x.event_type, x.at_ms);
+}
+
+using agent_findings = std::vector<agent_finding>;
 
 /// Computes recommendations from every service's traffic and budget,
 /// applies the safe ones on request and undoes them.
 using advisor_actor = caf::typed_actor<
   caf::replies_to<advise_atom>::with<recommendations>,
+  // What agents found: listed with the advisor's own recommendations
+  // (kind agent_finding), the newest per service and title kept.
+  caf::reacts_to<finding_atom, agent_findings>,
   caf::replies_to<optimize_atom, optimize_request>::with<limit_changes>,
   // Change id, who -> the change, now undone.
   caf::replies_to<undo_atom, std::string, std::string>::with<limit_change>,
@@ -904,6 +939,14 @@ using coordination_gateway_actor = caf::typed_actor<
   caf::reacts_to<record_atom, std::string, std::string, call_samples>,
   caf::reacts_to<leave_atom, std::string>>;
 
+/// Watches the hub as things happen (the live streams): every event it
+/// takes (alerts, cost alerts, frontend_update, ...), every change of an
+/// agent's state, and what agents' answers found.
+using hub_observer_actor = caf::typed_actor<
+  caf::reacts_to<publish_atom, coordination_event>,
+  caf::reacts_to<agents_atom, agent_status>,
+  caf::reacts_to<finding_atom, agent_findings>>;
+
 /// The hub: the gateway for agents plus what the node's own actors and
 /// routes use. It is also the webhook subscriber and the alert sink.
 using coordination_hub_actor = coordination_gateway_actor::extend<
@@ -923,6 +966,8 @@ using coordination_hub_actor = coordination_gateway_actor::extend<
   // published on host:port; the hub publishes a new one if it dies.
   caf::reacts_to<gateway_atom, coordination_gateway_actor, std::string,
                  uint16_t>,
+  // The one observer (replaces the previous one).
+  caf::reacts_to<observe_atom, hub_observer_actor>,
   caf::replies_to<ping_atom>::with<bool>>;
 
 // -- credentials --------------------------------------------------------------

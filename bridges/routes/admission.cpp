@@ -251,10 +251,24 @@ bool read_optimize(const http_request& req, http_response& res,
         return false;
       }
       out.min_confidence = x;
+    } else if (key == "ids") {
+      auto arr = value.if_array();
+      bool ok = arr != nullptr && !arr->empty() && arr->size() <= 100;
+      for (std::size_t i = 0; ok && i < arr->size(); ++i) {
+        auto id = (*arr)[i].if_string();
+        ok = id != nullptr && !id->empty() && id->size() <= 200;
+        if (ok)
+          out.ids.emplace_back(*id);
+      }
+      if (!ok) {
+        reply_error(res, 400, "invalid_argument",
+                    "ids must be 1 to 100 recommendation ids", "$.ids");
+        return false;
+      }
     } else {
       reply_error(res, 400, "invalid_argument",
                   "unknown field " + std::string{key}
-                    + " (apply, minConfidence)",
+                    + " (apply, minConfidence, ids)",
                   "$." + std::string{key});
       return false;
     }

@@ -1,6 +1,9 @@
+#include "bridges/ask.hpp"
 #include "bridges/http_context.hpp"
 #include "bridges/json_response.hpp"
+#include "bridges/metrics_json.hpp"
 #include "bridges/routes/routes.hpp"
+#include "bridges/status_json.hpp"
 #include "runtime/core/wall_time.hpp"
 
 #include <boost/json/array.hpp>
@@ -48,6 +51,50 @@ void comprehensive(const http_context& ctx, const http_request&,
                    http_response& res) {
   auto report = ctx.readiness ? ctx.readiness() : readiness_report{};
   auto doc = to_json(report, ctx);
+  // What needs the operator besides the components: missing agents, work
+  // waiting, alerts open. A part whose actor did not answer is null.
+  auto coord = unanswered<coordination_status>();
+  auto hooks = unanswered<webhook_stats_list>();
+  std::vector<caf::expected<service_metrics>> metrics(
+    ctx.monitors.size(), unanswered<service_metrics>());
+  {
+    ask_batch batch{ctx, ctx.ask_timeout};
+    batch.add(coord, ctx.hub, agents_atom_v);
+    batch.add(hooks, ctx.webhooks, wh_stats_atom_v);
+    for (std::size_t i = 0; i < metrics.size(); ++i)
+      batch.add(metrics[i], ctx.monitors[i], metrics_atom_v,
+                metrics_window::five_minutes);
+    batch.wait();
+  }
+  if (coord) {
+    doc["agents"] = {{"roster", roster_json(ctx.cfg, coord->agents)},
+                     {"byState", agents_by_state(coord->agents)},
+                     {"eventsQueued", coord->queued},
+                     {"eventsInFlight", coord->in_flight}};
+  } else {
+    doc["agents"] = nullptr;
+  }
+  if (hooks) {
+    uint64_t pending = 0;
+    for (auto& x : *hooks)
+      pending += x.pending;
+    doc["webhooks"] = {{"pending", pending}};
+  } else {
+    doc["webhooks"] = nullptr;
+  }
+  boost::json::array alerts;
+  boost::json::array silent;
+  for (std::size_t i = 0; i < metrics.size(); ++i) {
+    if (!metrics[i]) {
+      silent.emplace_back(ctx.service_names[i]);
+      continue;
+    }
+    for (auto& a : metrics[i]->active_alerts)
+      alerts.emplace_back(to_json(a));
+  }
+  doc["openAlerts"] = {{"count", alerts.size()},
+                       {"alerts", std::move(alerts)},
+                       {"unanswered", std::move(silent)}};
   auto streams = ctx.streams->stats();
   doc["streams"] = {{"subscribers", streams.subscribers},
                     {"published", streams.published},

@@ -64,6 +64,9 @@ void add_admin_routes(router& r, http_context_ptr ctx);
 /// GET /api/v1/audit
 void add_audit_routes(router& r, http_context_ptr ctx);
 
+/// GET / and GET /ui/{file}: the web dashboard.
+void add_web_routes(router& r);
+
 /// GET .../stream (server-sent events), GET .../ws (WebSocket)
 void add_stream_routes(router& r, http_context_ptr ctx);
 

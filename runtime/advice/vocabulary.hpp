@@ -17,6 +17,7 @@ enum class recommendation_kind : uint8_t {
   lower_sustained_limit, // our limit above what demand needs (429s seen)
   provider_rate_limit,   // demand above our limit: ask the provider
   budget_daily_limit,    // a daily limit that lands the month on budget
+  agent_finding,         // what an agent's answer found (its source says who)
 };
 
 /// advice: for a developer (add a cache); set_limit: cost/optimize applies it.
@@ -33,6 +34,7 @@ constexpr const char* to_string(recommendation_kind x) noexcept {
       return "lower_sustained_limit";
     case recommendation_kind::provider_rate_limit: return "provider_rate_limit";
     case recommendation_kind::budget_daily_limit: return "budget_daily_limit";
+    case recommendation_kind::agent_finding: return "agent_finding";
   }
   return "unknown";
 }

@@ -66,6 +66,19 @@ const CLI::Validator& event_types() {
   return validator;
 }
 
+/// Any JSON object.
+const CLI::Validator& json_object() {
+  static const CLI::Validator v{[](std::string& x) -> std::string {
+                                  boost::json::error_code ec;
+                                  auto doc = boost::json::parse(x, ec);
+                                  return !ec && doc.is_object()
+                                    ? ""
+                                    : "must be a JSON object";
+                                },
+                                "JSON"};
+  return v;
+}
+
 /// "ok", "fail" or "delay:MS".
 const CLI::Validator& reply_mode() {
   static const auto validator = streamb::cli::check(
@@ -86,6 +99,8 @@ struct agent_cli_options {
   std::string subscribe;
   std::string token;
   std::string reply = "ok";
+  /// A JSON object whose members every answer carries (e.g. findings).
+  std::string answer;
 };
 
 std::mutex out_mtx;
@@ -127,6 +142,9 @@ int run_agent(const agent_cli_options& cli_opts) {
   agent_client::prepare(cfg);
   caf::actor_system sys{cfg};
   auto name = opts.name;
+  boost::json::object answer_extra;
+  if (!cli_opts.answer.empty())
+    answer_extra = boost::json::parse(cli_opts.answer).as_object();
   auto on_event = [&](const coordination_event& ev) {
     print_line(
       {{"agent", name}, {"attempt", ev.attempt}, {"event", event_to_json(ev)}});
@@ -135,8 +153,9 @@ int run_agent(const agent_cli_options& cli_opts) {
     event_response r;
     r.event_id = ev.id;
     r.status = reply == "fail" ? answer_status::failed : answer_status::ok;
-    r.payload = boost::json::serialize(
-      boost::json::object{{"handledBy", name}});
+    auto payload = answer_extra;
+    payload["handledBy"] = name;
+    r.payload = boost::json::serialize(payload);
     return r;
   };
   std::atomic<bool> refused{false};
@@ -207,6 +226,13 @@ int main(int argc, char** argv) {
     ->type_name("ok|fail|delay:MS")
     ->capture_default_str()
     ->check(reply_mode());
+  app
+    .add_option("--answer", opts->answer,
+                "a JSON object whose members every answer carries, e.g. "
+                "{\"findings\":[{\"service\":\"stripe\",\"title\":"
+                "\"...\"}]}")
+    ->type_name("JSON")
+    ->check(json_object());
   app.footer("Event types: performance_optimization, database_coordination, "
              "innovation_insight,\n"
              "frontend_update, cost_alert, system_optimization, webhook.\n"

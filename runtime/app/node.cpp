@@ -1,6 +1,7 @@
 #include "runtime/app/node.hpp"
 
 #include "bridges/dashboard_view.hpp"
+#include "bridges/live_events.hpp"
 #include "runtime/core/error_text.hpp"
 
 #include "actors/advisor.hpp"
@@ -158,6 +159,8 @@ caf::expected<uint16_t> node::start() {
   ctx.webhooks = system_.spawn(webhook_processor, std::move(wh), store_,
                                webhook_subscriber_actor{hub_});
   ctx.readiness = [this] { return readiness(); };
+  live_events_ = system_.spawn(live_events, http_context_ptr{context_});
+  caf::anon_send(hub_, observe_atom_v, live_events_);
   started_ = true;
   // Agents connect here; the port is bound before HTTP starts so that a
   // node that cannot take it fails its start instead of running deaf.
@@ -342,6 +345,8 @@ void node::stop() {
   // No route asks any more, nor does the dashboard's timer.
   if (dashboard_)
     caf::anon_send_exit(dashboard_, caf::exit_reason::user_shutdown);
+  if (live_events_)
+    caf::anon_send_exit(live_events_, caf::exit_reason::user_shutdown);
   context_->askers->stop();
   // The current roll-up period and any the store refused earlier: a clean
   // stop loses no history while the store is reachable. Ask all, then wait.

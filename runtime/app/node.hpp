@@ -83,6 +83,8 @@ private:
   http_bridge_actor http_;
   /// Pushes the dashboard to the live streams.
   caf::actor dashboard_;
+  /// Hears the hub's events, agent changes and findings for the streams.
+  hub_observer_actor live_events_;
   bool started_ = false;
 };
 

@@ -729,6 +729,7 @@ void read_http(checker& c, const json::value& v, std::string path,
   read_uint(r, "write_timeout_s", out.write_timeout_s, 1, 3600);
   read_uint(r, "shutdown_grace_s", out.shutdown_grace_s, 0, 3600);
   read_uint(r, "max_subscribers", out.max_subscribers, 0, 1u << 20);
+  read_bool(r, "access_log", out.access_log);
   read_uint(r, "stream_queue_bytes", out.stream_queue_bytes, 1024, 1u << 30);
   read_uint(r, "ws_max_message_bytes", out.ws_max_message_bytes, 128,
             16u << 20);
@@ -869,6 +870,13 @@ void read_agents(checker& c, const json::value& v, std::string path,
   read_uint(r, "max_open_events", out.max_open_events, 1);
   read_uint(r, "max_open_payload_bytes", out.max_open_payload_bytes, 1024);
   read_uint(r, "max_finished_payload_bytes", out.max_finished_payload_bytes, 0);
+  read_string_array(r, "expected", out.expected);
+  for (std::size_t i = 0; i < out.expected.size(); ++i) {
+    auto& x = out.expected[i];
+    if (x.empty() || x == "role:" || x.size() > 128)
+      c.add(element_path(r.path_of("expected"), i),
+            "expected an agent name or \"role:ROLE\" (1-128 characters)");
+  }
   if (auto x = r.get("response_timeouts_s")) {
     object_reader types{c, *x, r.path_of("response_timeouts_s")};
     if (auto obj = x->if_object()) {

@@ -54,6 +54,8 @@ struct http_config {
   uint32_t max_queued_requests = 4096;
   /// Open connections; past it: 503 and close.
   uint32_t max_connections = 10000;
+  /// One log line per request: method, route, status, duration, key id.
+  bool access_log = false;
   /// Request line and headers; past it: 431.
   uint32_t max_header_bytes = 16 * 1024;
   uint32_t backlog = 1024;
@@ -163,6 +165,9 @@ struct agents_config {
   /// Payload bytes of the finished events the hub answers from memory
   /// (older ones are read from the store).
   uint64_t max_finished_payload_bytes = 64ull << 20;
+  /// The agents that should be connected: an agent name, or "role:R" for
+  /// any agent of role R. Status and health list who is missing.
+  std::vector<std::string> expected;
 };
 
 struct cost_config {

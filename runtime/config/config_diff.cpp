@@ -231,6 +231,7 @@ std::vector<std::string> restart_only_changes(const config& a,
          y.http.shutdown_grace_s);
     diff("http.max_subscribers", x.http.max_subscribers,
          y.http.max_subscribers);
+    diff("http.access_log", x.http.access_log, y.http.access_log);
     diff("http.stream_queue_bytes", x.http.stream_queue_bytes,
          y.http.stream_queue_bytes);
     diff("http.ws_max_message_bytes", x.http.ws_max_message_bytes,
@@ -288,6 +289,7 @@ std::vector<std::string> restart_only_changes(const config& a,
          y.max_open_payload_bytes);
     diff("max_finished_payload_bytes", x.max_finished_payload_bytes,
          y.max_finished_payload_bytes);
+    diff("expected", x.expected, y.expected);
   }
   {
     key_list diff{out, "webhooks."};

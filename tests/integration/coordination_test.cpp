@@ -5,6 +5,7 @@
 #include "runtime/config/config_versions.hpp"
 #include "runtime/core/crypto.hpp"
 #include "runtime/core/wall_time.hpp"
+#include "tests/integration/agent_process.hpp"
 #include "tests/integration/node_process.hpp"
 #include "tests/integration/redis_config_file.hpp"
 #include "tests/integration/redis_process.hpp"
@@ -26,99 +27,21 @@ using namespace streamb;
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
+using test::agent_process;
+using test::agents_config_file;
+using test::with_agents;
+
 namespace {
 
 using clock_type = std::chrono::steady_clock;
 
 constexpr const char* prefix = "/api/v1/stream-b-coordination";
 
-/// `text` (a config) with `agents` merged into its "agents" object.
-std::string with_agents(const std::string& text, const json::object& agents) {
-  auto doc = json::parse(text);
-  auto& a = doc.as_object()["agents"].as_object();
-  for (auto& [k, v] : agents)
-    a[k] = v;
-  return json::serialize(doc);
-}
-
-/// A memory-store config file with agent settings for fast tests.
-struct agents_config_file {
-  std::string path;
-
-  explicit agents_config_file(const std::string& name, json::object agents) {
-    path = "/tmp/streamb-agents-" + name + "-" + std::to_string(getpid())
-      + ".json";
-    test::write_file(
-      path,
-      with_agents(test::read_file(STREAMB_SOURCE_DIR "/config/streamb.json"),
-                  agents));
-  }
-
-  ~agents_config_file() {
-    unlink(path.c_str());
-  }
-};
-
 json::object fast_agents() {
   return {{"heartbeat_interval_s", 1},
           {"missed_heartbeats", 2},
           {"response_timeout_s", 1}};
 }
-
-/// A streamb-agent process connected to `port`.
-struct agent_process {
-  std::string name;
-  test::node_process process;
-
-  agent_process(uint16_t port, std::string agent_name, const std::string& role,
-                const std::string& subscriptions,
-                std::vector<std::string> extra = {})
-    : name(std::move(agent_name)),
-      process(STREAMB_AGENT_BINARY,
-              args(port, name, role, subscriptions, std::move(extra))) {
-    // nop
-  }
-
-  static std::vector<std::string> args(uint16_t port, const std::string& name,
-                                       const std::string& role,
-                                       const std::string& subscriptions,
-                                       std::vector<std::string> extra) {
-    std::vector<std::string> xs{
-      "--connect",   "127.0.0.1:" + std::to_string(port),
-      "--name",      name,
-      "--role",      role,
-      "--subscribe", subscriptions};
-    xs.insert(xs.end(), extra.begin(), extra.end());
-    return xs;
-  }
-
-  bool registered(std::size_t times = 1) {
-    return process.wait_for("\"registered\"", 15s, times);
-  }
-
-  /// Waits until the agent printed the event `id` (`times` deliveries).
-  bool received(const std::string& id, std::size_t times = 1,
-                std::chrono::milliseconds timeout = 10s) {
-    return process.wait_for("\"id\":\"" + id + "\"", timeout, times);
-  }
-
-  /// Event ids in the order the agent printed them.
-  std::vector<std::string> events() {
-    process.drain(50ms);
-    std::vector<std::string> ids;
-    std::istringstream in{process.output()};
-    std::string line;
-    while (std::getline(in, line)) {
-      json::error_code ec;
-      auto doc = json::parse(line, ec);
-      if (ec || !doc.is_object())
-        continue;
-      if (auto ev = doc.as_object().if_contains("event"))
-        ids.emplace_back(ev->at("id").as_string());
-    }
-    return ids;
-  }
-};
 
 std::string send_event(test::running_node& node, const std::string& body) {
   auto res = node.client.Post(

@@ -153,7 +153,7 @@ TEST_CASE("a chunked body over the limit gets 413 and the node does not hold "
 #if defined(__SANITIZE_ADDRESS__)
   // ASan keeps freed memory in quarantine: RSS says nothing there. The
   // normal build checks it.
-  (void) after;
+  (void)after;
 #else
   CHECK(after < before + 2 * limit);
 #endif
@@ -310,7 +310,8 @@ TEST_CASE("SIGTERM while webhooks arrive: every webhook answered 2xx is "
         auto id = "evt_term_" + std::to_string(i);
         auto body = stripe_event(id);
         httplib::Headers headers{
-          {"Stripe-Signature", stripe_signature("whsec_sigterm", body, now_s())}};
+          {"Stripe-Signature",
+           stripe_signature("whsec_sigterm", body, now_s())}};
         auto res = client.Post("/webhooks/stripe", headers, body,
                                "application/json");
         if (!res)

@@ -2,6 +2,7 @@
 // JSON object per line, `--log-level` drops what is below it, and a bad
 // value is a usage error.
 
+#include "tests/integration/auth_support.hpp"
 #include "tests/integration/node_process.hpp"
 #include "tests/integration/redis_config_file.hpp"
 #include "tests/integration/redis_process.hpp"
@@ -99,4 +100,41 @@ TEST_CASE("the log says once that Redis went away, not once per attempt, and "
   INFO(node.output());
   CHECK(count("is unreachable") == 1);
   CHECK(count("is reachable again") == 1);
+}
+
+TEST_CASE("with node.http.access_log each request is one line with its route, "
+          "status and key id, never the key, the path's ids or the query") {
+  auth_config cfg{"access-log"};
+  cfg.replace(R"("http": {)", R"("http": {"access_log": true, )");
+  cfg.save();
+  node_process node{STREAMB_BINARY, run_args({}, cfg.path), true};
+  auto port = node.wait_for_port();
+  REQUIRE(port != 0);
+  httplib::Client client{"127.0.0.1", port};
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(10, 0);
+  auto key = cfg.keys.at("viewer");
+  auto ok = client.Get(
+    "/api/v1/stream-b-coordination/coordination/events/secret-looking-id"
+    "?ticket=tkt_hidden",
+    bearer(key));
+  REQUIRE(ok);
+  CHECK(ok->status == 404); // no such event: still a matched route
+  auto refused = client.Get("/api/v1/audit", bearer("sbc_wrong"));
+  REQUIRE(refused);
+  CHECK(refused->status == 401);
+  REQUIRE(node.wait_for("status=401", 5s));
+  REQUIRE(node.stop(SIGTERM, 10s) == 0);
+  auto& out = node.output();
+  INFO(out);
+  CHECK(out.find("method=GET route=/api/v1/stream-b-coordination/coordination/"
+                 "events/{id} status=404")
+        != std::string::npos);
+  CHECK(out.find("key=config:boot-viewer") != std::string::npos);
+  CHECK(out.find("method=GET route=/api/v1/audit status=401")
+        != std::string::npos);
+  CHECK(out.find(key) == std::string::npos);
+  CHECK(out.find("sbc_wrong") == std::string::npos);
+  CHECK(out.find("secret-looking-id") == std::string::npos);
+  CHECK(out.find("tkt_hidden") == std::string::npos);
 }

@@ -371,6 +371,28 @@ TEST_CASE("auth tokens need a known role and a SHA-256") {
   CHECK_THAT(ps, has_problem_at("$.agents.token_sha256", "64 hex"));
 }
 
+TEST_CASE("agents.expected takes names and role:R; an empty entry or a bare "
+          "role: is refused") {
+  auto cfg = load_config_text(R"({
+    "agents": {"expected": ["ops-1", "role:frontend"]},
+    "services": {"stripe": {"budget_usd_month": 50}}})");
+  CHECK(cfg.agents.expected
+        == std::vector<std::string>{"ops-1", "role:frontend"});
+  auto ps = problems_in(R"({
+    "agents": {"expected": ["", "role:", 7]},
+    "services": {"stripe": {"budget_usd_month": 50}}})");
+  CHECK_THAT(ps, has_problem_at("$.agents.expected[0]", "role:ROLE"));
+  CHECK_THAT(ps, has_problem_at("$.agents.expected[1]", "role:ROLE"));
+  CHECK_THAT(ps, has_problem_at("$.agents.expected[2]"));
+}
+
+TEST_CASE("node.http.access_log is off unless set") {
+  CHECK_FALSE(load_config_text(minimal).node.http.access_log);
+  auto cfg = load_config_text(R"({"node": {"http": {"access_log": true}},
+    "services": {"stripe": {"budget_usd_month": 50}}})");
+  CHECK(cfg.node.http.access_log);
+}
+
 TEST_CASE("numbers outside their range are rejected") {
   auto ps = problems_in(R"({
     "node": {"http": {"threads": 0, "max_body_bytes": 1000}},

@@ -1,0 +1,148 @@
+// The web dashboard in a real browser (headless Chromium over DevTools): it
+// loads from the node alone, goes live over the stream, shows the numbers
+// GET .../dashboard shows, receives frontend_update events, and logs no
+// error. Its screenshot is kept in build/artifacts/dashboard.png.
+
+#include "tests/integration/devtools_browser.hpp"
+#include "tests/integration/redis_config_file.hpp"
+#include "tests/integration/running_node.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace streamb::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* prefix = "/api/v1/stream-b-coordination";
+
+/// The default config, pushing the dashboard every second and expecting a
+/// frontend agent that never comes.
+struct browser_config {
+  std::string path = "/tmp/streamb-browser-" + std::to_string(getpid())
+    + ".json";
+
+  browser_config() {
+    auto doc = boost::json::parse(
+      read_file(STREAMB_SOURCE_DIR "/config/streamb.json"));
+    doc.at("metrics").as_object()["dashboard_interval_s"] = 1;
+    doc.at("agents").as_object()["expected"] = {"role:frontend"};
+    write_file(path, boost::json::serialize(doc));
+  }
+
+  ~browser_config() {
+    unlink(path.c_str());
+  }
+};
+
+double number_in(const std::string& text) {
+  std::string digits;
+  for (char c : text)
+    if ((c >= '0' && c <= '9') || c == '.' || c == '-')
+      digits += c;
+  return digits.empty() ? NAN : std::stod(digits);
+}
+
+} // namespace
+
+TEST_CASE("the web dashboard shows the node's numbers live in a real browser") {
+  browser_config cfg;
+  running_node node{{}, cfg.path};
+  REQUIRE(
+    node.post(sample_batch("twilio", 40, 4, "500", 120, ",\"costUsd\":0.25"))
+      ->status
+    == 202);
+  REQUIRE(
+    node.post(sample_batch("stripe", 25, 0, "200", 300, ",\"costUsd\":0.1"))
+      ->status
+    == 202);
+  // The node has taken them before the page opens.
+  for (int i = 0; i < 50; ++i) {
+    auto doc = node.get_json(std::string{prefix} + "/dashboard");
+    auto& m = doc.at("services").at("stripe").at("metrics");
+    if (m.is_object() && m.at("calls").to_number<int>() == 25)
+      break;
+    std::this_thread::sleep_for(100ms);
+  }
+
+  devtools_browser browser;
+  browser.call(
+    "Page.navigate",
+    {{"url", "http://127.0.0.1:" + std::to_string(node.port) + "/"}});
+  // Live: at least one snapshot came over the stream after the first GET.
+  REQUIRE(browser.wait_until(
+    "document.body && Number(document.body.dataset.streamSnapshots || 0) >= 2",
+    15s));
+  CHECK(browser.eval("document.getElementById('live').textContent") == "live");
+
+  // A frontend_update reaches the page as the seed's Frontend agent would
+  // get it.
+  auto sent = node.client.Post(
+    (std::string{prefix} + "/coordination/send-event").c_str(),
+    R"({"type":"frontend_update","payload":{"view":"browser-test-marker"}})",
+    "application/json");
+  REQUIRE(sent);
+  INFO(sent->body);
+  REQUIRE(sent->status < 300);
+  CHECK(browser.wait_until(
+    "[...document.querySelectorAll('#events li[data-topic=frontend_update]')]"
+    ".some(li => li.textContent.includes('browser-test-marker'))",
+    5s));
+
+  // What the page shows is what GET .../dashboard says (traffic stopped,
+  // so both read the same window).
+  auto shown = browser.eval("Object.fromEntries([...document.querySelectorAll('"
+                            "#services [data-field]')]"
+                            ".map(td => [td.dataset.field, td.textContent]))");
+  auto doc = node.get_json(std::string{prefix} + "/dashboard");
+  INFO(boost::json::serialize(shown));
+  auto text = [&](const std::string& field) {
+    return std::string{shown.at(field).as_string()};
+  };
+  for (auto& [name, svc] : doc.at("services").as_object()) {
+    std::string n{name};
+    auto& m = svc.at("metrics");
+    auto& b = svc.at("budget");
+    CHECK(number_in(text(n + ".calls")) == m.at("calls").to_number<double>());
+    if (m.at("calls").to_number<double>() > 0) {
+      CHECK(number_in(text(n + ".p95"))
+            == Approx(m.at("responseTime").at("p95").to_number<double>())
+                 .margin(0.051));
+      CHECK(number_in(text(n + ".p99"))
+            == Approx(m.at("responseTime").at("p99").to_number<double>())
+                 .margin(0.051));
+    }
+    CHECK(number_in(text(n + ".spend"))
+          == Approx(b.at("spendUsd").to_number<double>()).margin(0.0051));
+    CHECK(number_in(text(n + ".budget"))
+          == Approx(b.at("budgetUsd").to_number<double>()).margin(0.0051));
+    CHECK(text(n + ".state") == b.at("state").as_string().c_str());
+  }
+  CHECK(text("twilio.errors") == "10.00 %");
+  CHECK(text("twilio.spend") == "$10.00");
+
+  // The missing expected agent, and the charts drawn from the snapshots.
+  CHECK(browser.eval("[...document.querySelectorAll('#agents tbody tr')]"
+                     ".some(tr => tr.cells[0].textContent === 'role:frontend'"
+                     " && tr.cells[2].textContent === 'missing')")
+        == true);
+  CHECK(browser.eval("Chart.getChart('latency-chart').data.datasets.length")
+        == 12);
+  CHECK(browser.eval("Chart.getChart('spend-chart').data.labels.length") == 6);
+
+  auto png = browser.screenshot_png();
+  CHECK(png.substr(1, 3) == "PNG");
+  mkdir(STREAMB_ARTIFACT_DIR, 0755);
+  write_file(STREAMB_ARTIFACT_DIR "/dashboard.png", png);
+
+  // Nothing failed to load, threw or was refused by the page's CSP.
+  for (auto& e : browser.errors())
+    UNSCOPED_INFO(e);
+  CHECK(browser.errors().empty());
+}
