@@ -526,6 +526,15 @@ std::string runs_out_text(const budget::forecast_result& f) {
   return buf;
 }
 
+budget_status with_forecast(budget_status s, const budget::forecast_result& f) {
+  s.forecast_micros = f.expected_micro;
+  s.forecast_low_micros = f.low_micro;
+  s.forecast_high_micros = f.high_micro;
+  s.daily_rate_micros = f.daily_rate_micro;
+  s.runs_out = runs_out_text(f);
+  return s;
+}
+
 /// A predictive cost_alert: once a month, when the month-end forecast
 /// crosses the budget while spend is still below it. High priority when
 /// even the forecast's low end is over budget.
@@ -804,17 +813,19 @@ budget_controller(budget_controller_pointer self, service_config service,
       self->request(st.store, store_timeout, hgetall_atom_v, days_key(st))
         .then(
           [self, promise](store::field_list& days) mutable {
-            auto s = make_status(self);
             auto f = forecast_from(self, days);
-            s.forecast_micros = f.expected_micro;
-            s.forecast_low_micros = f.low_micro;
-            s.forecast_high_micros = f.high_micro;
-            s.daily_rate_micros = f.daily_rate_micro;
-            s.runs_out = runs_out_text(f);
+            self->state.last_forecast = f;
             check_forecast(self, f);
-            promise.deliver(std::move(s));
+            promise.deliver(with_forecast(make_status(self), f));
           },
-          [promise](caf::error& err) mutable { promise.deliver(err); });
+          // The store is away: spend, state and limits are in memory; the
+          // forecast is the last one, marked so.
+          [self, promise](caf::error&) mutable {
+            auto s = with_forecast(make_status(self),
+                                   self->state.last_forecast);
+            s.forecast_stale = true;
+            promise.deliver(std::move(s));
+          });
       return promise;
     },
     [=](override_atom, budget::budget_override ov,

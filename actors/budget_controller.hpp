@@ -5,6 +5,7 @@
 #include "runtime/budget/admission_queue.hpp"
 #include "runtime/budget/budget_state.hpp"
 #include "runtime/budget/circuit_breaker.hpp"
+#include "runtime/budget/forecast.hpp"
 #include "runtime/budget/spend_ledger.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/messages.hpp"
@@ -36,6 +37,8 @@ struct budget_controller_settings {
 
 struct budget_controller_state {
   static inline const char* name = "budget_controller";
+  /// What GET budget shows while the store cannot be read (zero: none yet).
+  budget::forecast_result last_forecast;
   using decision_promise = caf::typed_response_promise<admission_decision>;
 
   service_config service;

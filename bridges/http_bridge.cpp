@@ -109,23 +109,32 @@ http_handlers handlers_of(http_context_ptr ctx,
   out.on_head = [ctx, access_log](const http_request& req, http_response& res) {
     if (admit_request(*ctx, req, res))
       return true;
+    std::string_view method = req.method == "HEAD" ? "GET" : req.method;
+    ctx->edge->count(find_route(method, req.path), res.status);
     if (access_log)
       log_access(access_entry_of(*ctx, req), res.status);
     return false;
   };
   out.on_request = [ctx, routes, workers, access_log](http_request req,
                                                       http_reply reply) {
+    // HEAD is served by the GET handler; the server drops the body.
+    std::string_view method = req.method;
+    if (method == "HEAD")
+      method = "GET";
+    auto row = find_route(method, req.path);
     if (access_log)
       reply = [entry = access_entry_of(*ctx, req),
                reply = std::move(reply)](http_response res) {
         log_access(entry, res.status);
         reply(std::move(res));
       };
-    // HEAD is served by the GET handler; the server drops the body.
-    std::string_view method = req.method;
-    if (method == "HEAD")
-      method = "GET";
-    auto row = find_route(method, req.path);
+    // A raw pointer: the node's context outlives every answer (and a
+    // shared one would bounce its count between the io threads).
+    reply = [edge = ctx->edge.get(), row,
+             reply = std::move(reply)](http_response res) {
+      edge->count(row, res.stream == stream_kind::websocket ? 101 : res.status);
+      reply(std::move(res));
+    };
     auto entry = row != nullptr ? routes->find(row) : nullptr;
     if (entry == nullptr) {
       http_response res;
@@ -164,6 +173,8 @@ http_bridge_state::~http_bridge_state() {
 }
 
 void http_bridge_state::stop() {
+  if (context)
+    context->edge->detach();
   if (server) {
     auto grace = std::chrono::seconds{context->cfg.node.http.shutdown_grace_s};
     server->stop(grace);
@@ -214,6 +225,8 @@ http_bridge(http_bridge_pointer self,
         return caf::make_error(error_code::unavailable, err);
       }
       st.server->start();
+      st.context->edge->attach(
+        [server = st.server.get()] { return server->stats(); });
       return port;
     },
     [=](stop_atom) {

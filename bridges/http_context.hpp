@@ -3,6 +3,7 @@
 // What route handlers may use: the actor system to ask actors, the config,
 // and the handles of this node's actors. Built once by the node, then const.
 
+#include "bridges/edge_metrics.hpp"
 #include "bridges/http/stream_hub.hpp"
 #include "runtime/auth/credential_registry.hpp"
 #include "runtime/auth/stream_tickets.hpp"
@@ -86,6 +87,8 @@ struct http_context {
   /// EventSource cannot send one): 30 s, at most 10 000 waiting.
   std::shared_ptr<auth::stream_tickets>
     stream_tickets = std::make_shared<auth::stream_tickets>(10000, 30'000);
+  /// Requests by route and status, connections (GET /metrics).
+  std::shared_ptr<edge_metrics> edge = std::make_shared<edge_metrics>();
   /// Events for the SSE and WebSocket subscribers.
   std::shared_ptr<stream_hub> streams = std::make_shared<stream_hub>(10000);
 };

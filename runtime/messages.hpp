@@ -561,6 +561,9 @@ struct budget_status {
   int64_t forecast_high_micros = 0;
   int64_t daily_rate_micros = 0;
   std::string runs_out; // YYYY-MM-DD, or empty
+  /// The store did not answer: the forecast is the last one computed (all
+  /// zero if none was), the rest is current.
+  bool forecast_stale = false;
   uint64_t granted = 0;
   std::vector<std::pair<budget::denial_reason, uint64_t>> denied;
   uint64_t queued = 0;
@@ -579,8 +582,8 @@ typename Inspector::result_type inspect(Inspector& f, budget_status& x) {
            x.breaker, x.reached_levels_bp, x.forecast_micros,
            x.forecast_low_micros, x.forecast_high_micros, x.daily_rate_micros,
            x.runs_out, x.granted, x.denied, x.queued, x.sustained_limit,
-           x.sustained_window_s, x.daily_limit, x.reserved_share,
-           x.throttle_bp);
+           x.sustained_window_s, x.daily_limit, x.reserved_share, x.throttle_bp,
+           x.forecast_stale);
 }
 
 /// One per service: admission against burst, sustained and daily limits,

@@ -24,6 +24,7 @@ struct scrape_answers {
   std::vector<caf::expected<budget_status>> budgets;
   caf::expected<webhook_stats_list> webhooks = unanswered<webhook_stats_list>();
   caf::expected<coordination_status> agents = unanswered<coordination_status>();
+  caf::expected<bool> store = unanswered<bool>();
 };
 
 void write_calls(prometheus_text& p, const std::vector<call_totals>& xs) {
@@ -201,6 +202,63 @@ void write_agents(prometheus_text& p, const coordination_status& c) {
            static_cast<double>(c.in_flight));
 }
 
+/// Per event type: how events ended and how long completed ones took.
+void write_event_types(prometheus_text& p, const coordination_status& c) {
+  p.family("streamb_coordination_events_total", "counter",
+           "Coordination events by type and outcome (sent: delivered to an "
+           "agent at least once; unrouted: no agent serves the type).");
+  for (auto& t : c.types) {
+    std::pair<const char*, uint64_t> outcomes[] = {
+      {"sent", t.counts.sent},
+      {"completed", t.counts.completed},
+      {"failed", t.counts.failed},
+      {"unrouted", t.counts.unrouted}};
+    for (auto& [outcome, n] : outcomes)
+      p.sample("streamb_coordination_events_total",
+               {{"type", t.type}, {"outcome", outcome}},
+               static_cast<double>(n));
+  }
+  p.family("streamb_coordination_event_duration_seconds", "summary",
+           "From an event's creation to its outcome, of completed events "
+           "(recent ones; the hub keeps quantiles, not buckets).");
+  for (auto& t : c.types) {
+    p.sample("streamb_coordination_event_duration_seconds",
+             {{"type", t.type}, {"quantile", "0.5"}}, t.p50_ms / 1000.0);
+    p.sample("streamb_coordination_event_duration_seconds",
+             {{"type", t.type}, {"quantile", "0.95"}}, t.p95_ms / 1000.0);
+  }
+}
+
+void write_edge(prometheus_text& p, const edge_metrics& edge) {
+  p.family("streamb_http_requests_total", "counter",
+           "HTTP requests answered, by route (the route table's pattern) and "
+           "status (0: a status not listed one by one).");
+  for (auto& x : edge.requests())
+    p.sample("streamb_http_requests_total",
+             {{"route", x.route}, {"status", std::to_string(x.status)}},
+             static_cast<double>(x.n));
+  auto server = edge.server();
+  if (!server)
+    return;
+  p.family("streamb_http_connections_open", "gauge",
+           "Open HTTP connections (streams included).");
+  p.sample("streamb_http_connections_open", {},
+           static_cast<double>(server->open_connections));
+  p.family("streamb_http_connections_accepted_total", "counter",
+           "HTTP connections accepted.");
+  p.sample("streamb_http_connections_accepted_total", {},
+           static_cast<double>(server->accepted));
+  p.family("streamb_http_connections_refused_total", "counter",
+           "HTTP connections refused with 503 past node.http.max_connections.");
+  p.sample("streamb_http_connections_refused_total", {},
+           static_cast<double>(server->refused_over_cap));
+  p.family("streamb_http_connections_timed_out_total", "counter",
+           "HTTP connections cut at a deadline (head, body, idle, write, "
+           "shutdown).");
+  p.sample("streamb_http_connections_timed_out_total", {},
+           static_cast<double>(server->timed_out));
+}
+
 void write_streams(prometheus_text& p, const stream_hub_stats& s) {
   p.family("streamb_stream_subscribers", "gauge",
            "Open SSE and WebSocket subscriptions.");
@@ -247,6 +305,12 @@ void reply_scrape(const http_context& ctx, scrape_answers& a,
   write_budgets(p, budgets);
   write_webhooks(p, *a.webhooks);
   write_agents(p, *a.agents);
+  write_event_types(p, *a.agents);
+  p.family("streamb_store_up", "gauge",
+           "1 while the node's store (memory or Redis) answers its ping, 0 "
+           "while it is unreachable or does not answer in time.");
+  p.sample("streamb_store_up", {}, a.store && *a.store ? 1 : 0);
+  write_edge(p, *ctx.edge);
   if (ctx.streams)
     write_streams(p, ctx.streams->stats());
   res.status = 200;
@@ -268,6 +332,7 @@ void add_prometheus_routes(router& r, http_context_ptr ctx) {
       batch.add<high>(a->budgets[i], ctx->budgets[i], budget_atom_v);
     batch.add<high>(a->webhooks, ctx->webhooks, wh_stats_atom_v);
     batch.add<high>(a->agents, ctx->hub, agents_atom_v);
+    batch.add<high>(a->store, ctx->store, ping_atom_v);
     std::move(batch).run(*ctx, [ctx, a, reply] {
       http_response res;
       reply_scrape(*ctx, *a, res);

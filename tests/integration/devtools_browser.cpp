@@ -56,7 +56,7 @@ devtools_browser::devtools_browser() {
     std::vector<std::string>{
       "--headless=new", "--no-sandbox", "--disable-gpu",
       "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
-      "--disable-extensions", "--hide-scrollbars", "--window-size=1400,1500",
+      "--disable-extensions", "--hide-scrollbars", "--window-size=1400,1000",
       "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
       "--user-data-dir=" + profile_dir_, "about:blank"},
     true);

@@ -3,12 +3,14 @@
 // package) accepts the whole exposition.
 
 #include "tests/integration/redis_config_file.hpp"
+#include "tests/integration/redis_process.hpp"
 #include "tests/integration/running_node.hpp"
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -173,4 +175,68 @@ TEST_CASE("GET /metrics counts the calls posted, in Prometheus' format, and "
   }
   boost::json::parse(read_file(std::string{STREAMB_SOURCE_DIR}
                                + "/config/examples/grafana-dashboard.json"));
+}
+
+TEST_CASE("GET /metrics counts requests by route and status, connections, "
+          "coordination events by type and outcome, and the store's state") {
+  redis_process redis;
+  auto redis_port = start_on_free_port(redis);
+  redis_config_file cfg{
+    "prom-edge", "redis://127.0.0.1:" + std::to_string(redis_port) + "/0"};
+  running_node node{{}, cfg.path};
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(node.client.Get("/healthz")->status == 200);
+  REQUIRE(node.client.Get("/no/such/path")->status == 404);
+  REQUIRE(node.post("{not json")->status == 400);
+  auto sent = node.client.Post(
+    "/api/v1/stream-b-coordination/coordination/send-event",
+    R"({"type":"frontend_update","payload":{}})", "application/json");
+  REQUIRE(sent);
+  REQUIRE(sent->status < 300);
+
+  auto text = node.client.Get("/metrics")->body;
+  INFO(text);
+  CHECK(value_of(
+          text, R"(streamb_http_requests_total{route="/healthz",status="200"})")
+        == 3);
+  CHECK(
+    value_of(text,
+             R"(streamb_http_requests_total{route="unmatched",status="404"})")
+    == 1);
+  CHECK(value_of(
+          text,
+          R"(streamb_http_requests_total{route="/api/v1/calls",status="400"})")
+        == 1);
+  // This client's keep-alive connection at least.
+  CHECK(value_of(text, "streamb_http_connections_open") >= 1);
+  CHECK(value_of(text, "streamb_http_connections_accepted_total") >= 1);
+  // No agent serves frontend_update here.
+  CHECK(
+    value_of(
+      text,
+      R"(streamb_coordination_events_total{type="frontend_update",outcome="unrouted"})")
+    == 1);
+  CHECK(value_of(text, "streamb_store_up") == 1);
+  auto [code, verdict] = promtool_check(text);
+  INFO(verdict);
+  CHECK(code == 0);
+
+  // Redis goes away: the store is down, the scrape still answers.
+  redis.kill();
+  double up = 1;
+  for (int i = 0; i < 50 && up != 0; ++i) {
+    auto res = node.client.Get("/metrics");
+    REQUIRE(res);
+    INFO(res->body);
+    REQUIRE(res->status == 200);
+    up = value_of(res->body, "streamb_store_up");
+    if (up != 0)
+      std::this_thread::sleep_for(100ms);
+  }
+  CHECK(up == 0);
+  // The budgets answer from memory, their forecast marked as the last one.
+  auto cost = node.get_json("/api/v1/stream-b-coordination/cost/analysis");
+  INFO(boost::json::serialize(cost));
+  CHECK(cost.at("services").at("stripe").at("forecast").at("stale") == true);
+  CHECK(cost.at("services").at("stripe").at("state") == "normal");
 }
