@@ -144,13 +144,25 @@ TEST_CASE("cost/optimize is a dry run by default, applies only confident "
               "invalid_argument", "$.aply");
   check_error(post_json(node, "/cost/optimize", R"({"minConfidence": 2})"), 400,
               "invalid_argument", "$.minConfidence");
+  check_error(post_json(node, "/cost/optimize", R"({"ids": []})"), 400,
+              "invalid_argument", "$.ids");
+  check_error(post_json(node, "/cost/optimize", R"({"ids": [7]})"), 400,
+              "invalid_argument", "$.ids");
+  // The dashboard's apply button names one recommendation: another id
+  // changes nothing.
+  std::string rec_id{planned.at("recommendationId").as_string()};
+  auto other = post_json(node, "/cost/optimize",
+                         R"({"apply": true, "ids": ["stripe:nosuch"]})");
+  REQUIRE(other);
+  CHECK(boost::json::parse(other->body).at("changes").as_array().empty());
   // Asking for more confidence than the evidence gives applies nothing.
   auto res = post_json(node, "/cost/optimize",
                        R"({"apply": true, "minConfidence": 0.9999})");
   REQUIRE(res);
   auto skipped = boost::json::parse(res->body);
   CHECK(skipped.at("changes").at(0).at("status").as_string() == "skipped");
-  res = post_json(node, "/cost/optimize", R"({"apply": true})");
+  res = post_json(node, "/cost/optimize",
+                  R"({"apply": true, "ids": [")" + rec_id + R"("]})");
   REQUIRE(res);
   CHECK(res->status == 200);
   auto applied = boost::json::parse(res->body);
