@@ -143,11 +143,18 @@ void build_dashboard(const http_context_ptr& ctx,
 void add_dashboard_routes(router& r, http_context_ptr ctx) {
   r.add_async("GET", "/api/v1/stream-b-coordination/dashboard",
               [ctx](const http_request&, http_reply reply) {
-                build_dashboard(ctx, [reply](boost::json::object doc) {
-                  http_response res;
-                  reply_json(res, 200, doc);
-                  reply(std::move(res));
-                });
+                ctx->dashboard_cache->get(
+                  [ctx](std::function<void(std::string)> done) {
+                    build_dashboard(ctx, [done](boost::json::object doc) {
+                      done(to_json_text(doc));
+                    });
+                  },
+                  [reply](snapshot_cache::text_ptr text) {
+                    http_response res;
+                    res.status = 200;
+                    res.set_content(*text, "application/json");
+                    reply(std::move(res));
+                  });
               });
 }
 
@@ -160,6 +167,8 @@ caf::behavior dashboard_publisher(caf::event_based_actor* self,
       // Nobody listens: nothing to compute.
       if (ctx->streams->stats().subscribers > 0)
         build_dashboard(ctx, [ctx](boost::json::object doc) {
+          // Fresh: GET .../dashboard serves it too for the next second.
+          ctx->dashboard_cache->put(to_json_text(doc));
           doc["topic"] = "dashboard";
           ctx->streams->publish("dashboard", "", to_json_text(doc));
         });

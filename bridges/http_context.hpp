@@ -5,6 +5,7 @@
 
 #include "bridges/edge_metrics.hpp"
 #include "bridges/http/stream_hub.hpp"
+#include "bridges/snapshot_cache.hpp"
 #include "runtime/auth/credential_registry.hpp"
 #include "runtime/auth/stream_tickets.hpp"
 #include "runtime/config/config.hpp"
@@ -89,6 +90,10 @@ struct http_context {
     stream_tickets = std::make_shared<auth::stream_tickets>(10000, 30'000);
   /// Requests by route and status, connections (GET /metrics).
   std::shared_ptr<edge_metrics> edge = std::make_shared<edge_metrics>();
+  /// GET .../dashboard's document, computed at most once a second.
+  std::shared_ptr<snapshot_cache>
+    dashboard_cache = std::make_shared<snapshot_cache>(
+      std::chrono::milliseconds{1000});
   /// Events for the SSE and WebSocket subscribers.
   std::shared_ptr<stream_hub> streams = std::make_shared<stream_hub>(10000);
 };
