@@ -41,11 +41,11 @@ class connection : public std::enable_shared_from_this<connection> {
 public:
   virtual ~connection() = default;
 
-  /// On the connection's strand, when the server stops: finish what is in
+  /// On the connection's io thread, when the server stops: finish what is in
   /// flight, close when idle.
   virtual void on_stop() = 0;
 
-  /// On the strand, when the grace period is over: close now.
+  /// On its io thread, when the grace period is over: close now.
   virtual void cut() = 0;
 
   virtual boost::asio::any_io_executor executor() = 0;

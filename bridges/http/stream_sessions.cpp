@@ -26,12 +26,12 @@ using tcp = asio::ip::tcp;
 constexpr auto close_grace = std::chrono::seconds{2};
 
 /// The queue and the accounting both kinds of subscriber share. `push`
-/// runs on any thread; everything else on the subscriber's strand.
+/// runs on any thread; everything else on the subscriber's io thread.
 class subscriber : public connection, public stream_sink {
 public:
   subscriber(std::shared_ptr<connection_registry> reg,
              const stream_limits& limits, asio::any_io_executor ex)
-    : reg_(std::move(reg)), limits_(limits), strand_(std::move(ex)) {
+    : reg_(std::move(reg)), limits_(limits), executor_(std::move(ex)) {
     ++reg_->open;
   }
 
@@ -48,10 +48,10 @@ public:
       queued_bytes_ -= size;
       if (gone_.exchange(true))
         return push_result::gone;
-      asio::post(strand_, [self = self()] { self->drop_slow(); });
+      asio::post(executor_, [self = self()] { self->drop_slow(); });
       return push_result::dropped;
     }
-    asio::post(strand_, [self = self(), msg = std::move(msg)]() mutable {
+    asio::post(executor_, [self = self(), msg = std::move(msg)]() mutable {
       self->enqueue(std::move(msg));
     });
     return push_result::queued;
@@ -62,7 +62,7 @@ public:
   }
 
   asio::any_io_executor executor() override {
-    return strand_;
+    return executor_;
   }
 
   void on_stop() override {
@@ -151,8 +151,8 @@ protected:
 
   std::shared_ptr<connection_registry> reg_;
   stream_limits limits_;
-  asio::any_io_executor strand_;
-  asio::steady_timer timer_{strand_};
+  asio::any_io_executor executor_;
+  asio::steady_timer timer_{executor_};
   std::deque<std::shared_ptr<const stream_message>> queue_;
   std::atomic<std::size_t> queued_bytes_{0};
   std::atomic<bool> gone_{false};
@@ -171,7 +171,7 @@ public:
   sse_subscriber(std::shared_ptr<connection_registry> reg,
                  const stream_limits& limits, Stream stream)
     : subscriber(std::move(reg), limits, stream.get_executor()),
-      socket_(std::move(stream)), write_deadline_(strand_) {
+      socket_(std::move(stream)), write_deadline_(executor_) {
     if constexpr (!std::is_same_v<Stream, tcp::socket>)
       beast::get_lowest_layer(socket_).expires_never();
     beast::error_code ignored;
@@ -317,7 +317,7 @@ public:
   ws_subscriber(std::shared_ptr<connection_registry> reg,
                 const stream_limits& limits, NextLayer&& stream)
     : subscriber(std::move(reg), limits, stream.get_executor()),
-      ws_(std::move(stream)), close_deadline_(strand_) {
+      ws_(std::move(stream)), close_deadline_(executor_) {
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().set_option(
       asio::socket_base::send_buffer_size{limits_.send_buffer_bytes}, ignored);
