@@ -714,6 +714,18 @@ void on_down(coordination_hub_pointer self, const caf::down_msg& dm) {
     replace_gateway(self);
     return;
   }
+  if (st.observer && dm.source == st.observer.address()) {
+    // The live streams and the advisor's findings stop: say so, unless
+    // the node is stopping.
+    if (dm.reason != caf::exit_reason::user_shutdown
+        && dm.reason != caf::exit_reason::normal)
+      log_error(component,
+                "the live-events observer stopped (" + error_text(dm.reason)
+                  + "): no more events on the streams, no agent "
+                    "findings for the advisor");
+    st.observer = nullptr;
+    return;
+  }
   for (auto& [name, endpoint] : st.endpoints) {
     auto a = st.agents->find(name);
     if (endpoint && endpoint.address() == dm.source && a != nullptr
@@ -809,6 +821,7 @@ coordination_hub(coordination_hub_pointer self,
       auto& st = self->state;
       st.observer = std::move(obs);
       st.observed_states.clear();
+      self->monitor(st.observer);
       observe_agents(self);
     },
     [self](recover_atom) { recover(self); },

@@ -13,8 +13,7 @@ access_entry access_entry_of(const http_context& ctx, const http_request& req) {
   access_entry x;
   x.start = std::chrono::steady_clock::now();
   x.method = req.method;
-  std::string_view method = req.method == "HEAD" ? "GET" : req.method;
-  auto row = find_route(method, req.path);
+  auto row = static_cast<const route_spec*>(req.route);
   x.route = row != nullptr ? row->pattern : "unmatched";
   auto key = identity_of(ctx, req);
   x.key = key ? key->id : "-";

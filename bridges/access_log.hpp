@@ -2,8 +2,8 @@
 
 // node.http.access_log: one line per answered request. It names the route
 // row (not the path or query, which may hold ids or a stream ticket), the
-// status, the time from head to answer and the key's id; never a key,
-// secret or body.
+// status, the time from the request read to its answer and the key's id;
+// never a key, secret or body.
 
 #include <chrono>
 #include <string>
@@ -13,7 +13,8 @@ namespace streamb {
 struct http_context;
 struct http_request;
 
-/// What the line needs, taken when the request's head arrives.
+/// What the line needs, taken when the whole request has been read (or its
+/// head refused): `ms` is the handling and answer, not the upload.
 struct access_entry {
   std::string method;
   std::string route; // the route table's pattern, or "unmatched"

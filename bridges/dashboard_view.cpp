@@ -151,8 +151,13 @@ void add_dashboard_routes(router& r, http_context_ptr ctx) {
                   },
                   [reply](snapshot_cache::text_ptr text) {
                     http_response res;
-                    res.status = 200;
-                    res.set_content(*text, "application/json");
+                    if (!text) {
+                      reply_error(res, 503, "unavailable",
+                                  "the dashboard could not be computed; retry");
+                    } else {
+                      res.status = 200;
+                      res.set_content(*text, "application/json");
+                    }
                     reply(std::move(res));
                   });
               });

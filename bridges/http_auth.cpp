@@ -108,7 +108,9 @@ bool admit_request(const http_context& ctx, const http_request& req,
   std::string_view method = req.method;
   if (method == "HEAD")
     method = "GET";
-  auto route = find_route(method, req.path);
+  // The edge's head handler has looked it up already.
+  auto route = req.route != nullptr ? static_cast<const route_spec*>(req.route)
+                                    : find_route(method, req.path);
   if (route == nullptr) {
     auto allow = allowed_methods(req.path);
     if (!allow.empty()) {

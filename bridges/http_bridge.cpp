@@ -106,35 +106,38 @@ http_handlers handlers_of(http_context_ptr ctx,
   // Before the body is read: the route table and the caller's key decide
   // whether a handler runs at all.
   auto access_log = ctx->cfg.node.http.access_log;
-  out.on_head = [ctx, access_log](const http_request& req, http_response& res) {
+  out.on_head = [ctx, access_log](http_request& req, http_response& res) {
+    // HEAD is served by the GET handler; the server drops the body. (Not
+    // a ?: expression: that would view a temporary std::string.)
+    std::string_view method = req.method;
+    if (method == "HEAD")
+      method = "GET";
+    req.route = find_route(method, req.path);
     if (admit_request(*ctx, req, res))
       return true;
-    std::string_view method = req.method == "HEAD" ? "GET" : req.method;
-    ctx->edge->count(find_route(method, req.path), res.status);
     if (access_log)
       log_access(access_entry_of(*ctx, req), res.status);
     return false;
   };
+  // Every answer, the edge's own refusals included. The context (and its
+  // counters) outlives the server: the handlers hold it.
+  out.on_answered = [edge = ctx->edge.get()](const void* route, int status) {
+    edge->count(static_cast<const route_spec*>(route), status);
+  };
   out.on_request = [ctx, routes, workers, access_log](http_request req,
                                                       http_reply reply) {
-    // HEAD is served by the GET handler; the server drops the body.
-    std::string_view method = req.method;
-    if (method == "HEAD")
-      method = "GET";
-    auto row = find_route(method, req.path);
+    auto row = static_cast<const route_spec*>(req.route);
     if (access_log)
       reply = [entry = access_entry_of(*ctx, req),
+               upgrade = req.get_header_value("Upgrade") == "websocket",
                reply = std::move(reply)](http_response res) {
-        log_access(entry, res.status);
+        // The edge answers a WebSocket route without an upgrade with 426.
+        auto status = res.stream != stream_kind::websocket ? res.status
+          : upgrade                                        ? 101
+                                                           : 426;
+        log_access(entry, status);
         reply(std::move(res));
       };
-    // A raw pointer: the node's context outlives every answer (and a
-    // shared one would bounce its count between the io threads).
-    reply = [edge = ctx->edge.get(), row,
-             reply = std::move(reply)](http_response res) {
-      edge->count(row, res.stream == stream_kind::websocket ? 101 : res.status);
-      reply(std::move(res));
-    };
     auto entry = row != nullptr ? routes->find(row) : nullptr;
     if (entry == nullptr) {
       http_response res;

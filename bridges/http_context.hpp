@@ -90,10 +90,11 @@ struct http_context {
     stream_tickets = std::make_shared<auth::stream_tickets>(10000, 30'000);
   /// Requests by route and status, connections (GET /metrics).
   std::shared_ptr<edge_metrics> edge = std::make_shared<edge_metrics>();
-  /// GET .../dashboard's document, computed at most once a second.
+  /// GET .../dashboard's document, computed at most once a second; a
+  /// computation still running after 10 s no longer holds requests back.
   std::shared_ptr<snapshot_cache>
     dashboard_cache = std::make_shared<snapshot_cache>(
-      std::chrono::milliseconds{1000});
+      std::chrono::milliseconds{1000}, std::chrono::milliseconds{10000});
   /// Events for the SSE and WebSocket subscribers.
   std::shared_ptr<stream_hub> streams = std::make_shared<stream_hub>(10000);
 };

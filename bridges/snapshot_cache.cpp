@@ -3,35 +3,46 @@
 namespace streamb {
 
 void snapshot_cache::get(const build_fn& build, reply_fn reply) {
+  uint64_t id = 0;
   {
     std::unique_lock<std::mutex> guard{mtx_};
-    if (cached_ && now_() - cached_at_ <= max_age_) {
+    auto now = now_();
+    if (cached_ && now - cached_at_ <= max_age_) {
       auto text = cached_;
       guard.unlock();
       reply(std::move(text));
       return;
     }
     waiting_.push_back(std::move(reply));
-    if (building_)
+    if (building_ != 0 && now - build_started_ <= give_up_)
       return;
-    building_ = true;
-    ++builds_;
+    id = building_ = ++builds_;
+    build_started_ = now;
   }
-  build([this](std::string text) { finish(std::move(text)); });
+  try {
+    build([self = shared_from_this(), id](std::string text) {
+      self->finish(id, std::make_shared<const std::string>(std::move(text)));
+    });
+  } catch (...) {
+    finish(id, nullptr);
+  }
 }
 
-void snapshot_cache::finish(std::string text) {
-  auto shared = std::make_shared<const std::string>(std::move(text));
+void snapshot_cache::finish(uint64_t build, text_ptr text) {
   std::vector<reply_fn> replies;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    cached_ = shared;
-    cached_at_ = now_();
-    building_ = false;
+    if (text && (!cached_ || build == building_)) {
+      cached_ = text;
+      cached_at_ = now_();
+    }
+    if (build == building_)
+      building_ = 0;
+    // Whoever waits takes what came, even from a computation given up on.
     replies.swap(waiting_);
   }
   for (auto& r : replies)
-    r(shared);
+    r(text);
 }
 
 void snapshot_cache::put(std::string text) {

@@ -36,6 +36,9 @@ struct http_request {
   /// matches[0] is the path, then one entry per `{name}` of the route's
   /// pattern, in order (as a regex's groups would be).
   std::vector<std::string> matches;
+  /// What the head handler made of the request (the route-table row), for
+  /// http_handlers::on_answered; opaque to the edge.
+  const void* route = nullptr;
 
   /// The first value of header `key`, or `fallback`.
   std::string get_header_value(const std::string& key,

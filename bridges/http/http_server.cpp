@@ -281,6 +281,7 @@ private:
       return on_read_error(ec);
     auto& head = parser_->get();
     head_only_ = head.method() == bhttp::verb::head;
+    route_ = nullptr;
     req_ = http_request{};
     req_.method = std::string{head.method_string()};
     req_.target = std::string{head.target()};
@@ -310,7 +311,9 @@ private:
       upgrade_.emplace(head);
     if (srv_->handlers.on_head) {
       http_response res;
-      if (!srv_->handlers.on_head(req_, res)) {
+      bool admitted = srv_->handlers.on_head(req_, res);
+      route_ = req_.route;
+      if (!admitted) {
         // A request without a body is complete: the connection can go on.
         if (parser_->is_done())
           return send(std::move(res), false);
@@ -366,6 +369,11 @@ private:
     });
   }
 
+  void answered(int status) {
+    if (srv_->handlers.on_answered)
+      srv_->handlers.on_answered(route_, status);
+  }
+
   /// Answers and closes without reading the rest of the request.
   void refuse(http_response res) {
     send(std::move(res), true);
@@ -397,6 +405,7 @@ private:
       return;
     if (res.stream != stream_kind::none && !refused)
       return hand_over(std::move(res));
+    answered(res.status);
     ++served_;
     bool keep = !refused && keep_alive_ && !srv_->connections.stopping
       && served_ < srv_->limits.keep_alive_max_count;
@@ -434,6 +443,7 @@ private:
       return send(std::move(res), true);
     }
     phase_ = phase::handed_over;
+    answered(res.stream == stream_kind::websocket ? 101 : 200);
     if (res.stream == stream_kind::websocket)
       edge::start_websocket(registry(), std::move(stream_),
                             std::move(*upgrade_), std::move(res.attach),
@@ -487,6 +497,8 @@ private:
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::request<bhttp::string_body>> upgrade_;
   http_request req_;
+  /// req_.route as the head handler left it (req_ is handed on).
+  const void* route_ = nullptr;
   std::string remote_;
   phase phase_ = phase::idle;
   uint32_t served_ = 0;
@@ -596,7 +608,14 @@ void http_server::impl::refuse_over_cap(tcp::socket socket) {
     socket.close(ignored);
     return;
   }
-  std::make_shared<over_cap_refusal>(refusing, std::move(socket))->start();
+  if (handlers.on_answered)
+    handlers.on_answered(nullptr, 503);
+  // Written on the socket's own io thread, not the acceptor's.
+  auto ex = socket.get_executor();
+  asio::post(
+    ex, [r = std::make_shared<over_cap_refusal>(refusing, std::move(socket))] {
+      r->start();
+    });
 }
 
 void http_server::impl::stop(std::chrono::milliseconds grace) {

@@ -44,10 +44,15 @@ struct http_limits {
 struct http_handlers {
   /// On an io thread, once the head is read (req.body is empty): false
   /// refuses the request with `res`, before its body is read; the
-  /// connection is then closed, since the body is never read.
-  std::function<bool(const http_request& req, http_response& res)> on_head;
+  /// connection is then closed, since the body is never read. May set
+  /// req.route.
+  std::function<bool(http_request& req, http_response& res)> on_head;
   /// On an io thread, with the whole request; must not block.
   std::function<void(http_request req, http_reply reply)> on_request;
+  /// On an io thread, for every answer the edge writes (the handlers', its
+  /// own refusals, 101 or 200 for a stream): the request's `route` (null
+  /// before a head was read) and the status. Must not block.
+  std::function<void(const void* route, int status)> on_answered;
 };
 
 /// Counters for stats and tests.

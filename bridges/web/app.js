@@ -228,8 +228,8 @@ function renderAlerts(doc) {
   const list = $('alerts');
   list.replaceChildren();
   for (const a of doc.alerts || [])
-    list.append(alertItem(a.triggeredAt || a.at, a.severity || a.priority,
-      (a.service ? a.service + ': ' : '') + (a.message || a.type || JSON.stringify(a))));
+    list.append(alertItem(a.since, a.priority, a.service + ': ' + a.metric + ' ' + a.kind
+      + ' ' + num(a.value, 2) + ' (threshold ' + num(a.threshold, 2) + ')'));
   for (const a of ui.alertFeed) list.append(a.cloneNode(true));
   if (!list.firstChild) list.append(el('li', {class: 'muted'}, 'no open alerts'));
 }

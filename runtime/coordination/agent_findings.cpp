@@ -1,5 +1,7 @@
 #include "runtime/coordination/agent_findings.hpp"
 
+#include "runtime/core/utf8.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -20,7 +22,7 @@ std::string string_at(const json::object& obj, std::string_view key,
   if (v == nullptr || !v->is_string())
     return {};
   auto& s = v->get_string();
-  return std::string{s.data(), std::min(s.size(), max_len)};
+  return std::string{utf8_prefix({s.data(), s.size()}, max_len)};
 }
 
 /// The seed's three coordination lists; anything else follows the type of
@@ -71,7 +73,7 @@ agent_findings findings_in_answer(std::string_view payload,
       agent_finding f;
       if (item.is_string()) {
         auto& s = item.get_string();
-        f.title.assign(s.data(), std::min(s.size(), max_title));
+        f.title = std::string{utf8_prefix({s.data(), s.size()}, max_title)};
       } else if (item.is_object()) {
         auto& x = item.get_object();
         f.title = string_at(x, "title", max_title);

@@ -67,4 +67,16 @@ std::string sanitize_utf8(std::string_view text) {
   return out;
 }
 
+std::string_view utf8_prefix(std::string_view text,
+                             std::size_t max_bytes) noexcept {
+  if (text.size() <= max_bytes)
+    return text;
+  auto n = max_bytes;
+  // Back off continuation bytes (10xxxxxx) to the start of the character
+  // that does not fit.
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80)
+    --n;
+  return text.substr(0, n);
+}
+
 } // namespace streamb

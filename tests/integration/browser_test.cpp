@@ -3,6 +3,7 @@
 // GET .../dashboard shows, receives frontend_update events, and logs no
 // error. Its screenshot is kept in build/artifacts/dashboard.png.
 
+#include "tests/integration/agent_process.hpp"
 #include "tests/integration/devtools_browser.hpp"
 #include "tests/integration/redis_config_file.hpp"
 #include "tests/integration/running_node.hpp"
@@ -15,6 +16,7 @@
 #include <thread>
 #include <unistd.h>
 
+using namespace streamb;
 using namespace streamb::test;
 using namespace std::chrono_literals;
 
@@ -95,6 +97,29 @@ TEST_CASE("the web dashboard shows the node's numbers live in a real browser") {
     ".some(li => li.textContent.includes('browser-test-marker'))",
     5s));
 
+  // An agent's finding is hostile text: the page shows it as text.
+  test::agent_process db{node.process.actor_port(),
+                         "db-1",
+                         "database",
+                         "database_coordination",
+                         {"--answer", R"({"findings":[{"service":"stripe",
+                           "title":"<img src=x onerror=alert(1)>index it"}]})"}};
+  REQUIRE(db.registered());
+  auto asked = node.client.Post(
+    (std::string{prefix} + "/coordination/send-event").c_str(),
+    R"({"type":"database_coordination","payload":{}})", "application/json");
+  REQUIRE(asked);
+  REQUIRE(asked->status == 202);
+  CHECK(browser.wait_until(
+    "[...document.querySelectorAll('#recommendations li')]"
+    ".some(li => li.textContent.includes('<img src=x onerror=alert(1)>'))",
+    10s));
+  CHECK(browser.eval("document.querySelectorAll('main img').length") == 0);
+  CHECK(browser.wait_until(
+    "[...document.querySelectorAll('#events li[data-topic=finding]')]"
+    ".some(li => li.textContent.includes('index it'))",
+    5s));
+
   // What the page shows is what GET .../dashboard says (traffic stopped,
   // so both read the same window).
   auto shown = browser.eval("Object.fromEntries([...document.querySelectorAll('"
@@ -145,4 +170,36 @@ TEST_CASE("the web dashboard shows the node's numbers live in a real browser") {
   for (auto& e : browser.errors())
     UNSCOPED_INFO(e);
   CHECK(browser.errors().empty());
+}
+
+TEST_CASE("the dashboard's files are served with a strict CSP and an ETag, "
+          "and an unknown file is 404") {
+  running_node node;
+  auto page = node.client.Get("/");
+  REQUIRE(page);
+  CHECK(page->status == 200);
+  CHECK(page->get_header_value("Content-Type") == "text/html; charset=utf-8");
+  auto csp = page->get_header_value("Content-Security-Policy");
+  CHECK(csp.find("script-src 'self'") != std::string::npos);
+  CHECK(csp.find("unsafe-inline") == std::string::npos);
+  CHECK(csp.find("frame-ancestors 'none'") != std::string::npos);
+  CHECK(page->get_header_value("X-Content-Type-Options") == "nosniff");
+  CHECK(page->body.find("/ui/app.js") != std::string::npos);
+  auto etag = page->get_header_value("ETag");
+  REQUIRE_FALSE(etag.empty());
+  auto again = node.client.Get("/", {{"If-None-Match", etag}});
+  REQUIRE(again);
+  CHECK(again->status == 304);
+  CHECK(again->body.empty());
+  for (auto file : {"/ui/app.js", "/ui/chart.js", "/ui/style.css"}) {
+    auto res = node.client.Get(file);
+    REQUIRE(res);
+    INFO(file);
+    CHECK(res->status == 200);
+    CHECK(res->body.size() > 1000);
+  }
+  CHECK(node.client.Get("/ui/chart.js")->get_header_value("Content-Type")
+        == "text/javascript; charset=utf-8");
+  check_error(node.client.Get("/ui/secrets.txt"), 404, "not_found");
+  check_error(node.client.Get("/ui/../config/streamb.json"), 404, "not_found");
 }

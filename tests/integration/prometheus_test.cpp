@@ -188,6 +188,8 @@ TEST_CASE("GET /metrics counts requests by route and status, connections, "
     REQUIRE(node.client.Get("/healthz")->status == 200);
   REQUIRE(node.client.Get("/no/such/path")->status == 404);
   REQUIRE(node.post("{not json")->status == 400);
+  // Answered by the edge itself: a WebSocket route without an upgrade.
+  REQUIRE(node.client.Get("/api/v1/stream-b-coordination/ws")->status == 426);
   auto sent = node.client.Post(
     "/api/v1/stream-b-coordination/coordination/send-event",
     R"({"type":"frontend_update","payload":{}})", "application/json");
@@ -207,6 +209,11 @@ TEST_CASE("GET /metrics counts requests by route and status, connections, "
           text,
           R"(streamb_http_requests_total{route="/api/v1/calls",status="400"})")
         == 1);
+  CHECK(
+    value_of(
+      text,
+      R"(streamb_http_requests_total{route="/api/v1/stream-b-coordination/ws",status="426"})")
+    == 1);
   // This client's keep-alive connection at least.
   CHECK(value_of(text, "streamb_http_connections_open") >= 1);
   CHECK(value_of(text, "streamb_http_connections_accepted_total") >= 1);

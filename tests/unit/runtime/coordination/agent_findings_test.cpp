@@ -1,5 +1,6 @@
 #include "runtime/coordination/agent_findings.hpp"
 #include "runtime/coordination/agent_roster.hpp"
+#include "runtime/core/utf8.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -63,6 +64,15 @@ TEST_CASE("findings of unknown services, without a title, or past the cap "
                           services, 1);
   REQUIRE(xs.size() == 1);
   CHECK(xs[0].title.size() == 200);
+  // Cut at a character, never inside one: 67 euro signs are 201 bytes.
+  std::string euros;
+  for (int i = 0; i < 67; ++i)
+    euros += "\xE2\x82\xAC";
+  auto cut = findings_in_answer(R"({"findings":[")" + euros + "\"]}", ev, "a",
+                                services, 1);
+  REQUIRE(cut.size() == 1);
+  CHECK(cut[0].title.size() == 198);
+  CHECK(valid_utf8(cut[0].title));
   CHECK(xs[0].category == "performance");
   CHECK(xs[0].service.empty());
 }
