@@ -138,3 +138,27 @@ TEST_CASE("with node.http.access_log each request is one line with its route, "
   CHECK(out.find("secret-looking-id") == std::string::npos);
   CHECK(out.find("tkt_hidden") == std::string::npos);
 }
+
+TEST_CASE("a circuit breaker that opens is logged with the service and why, "
+          "and admission refuses the provider's calls") {
+  node_process node{STREAMB_BINARY, run_args({}), true};
+  auto port = node.wait_for_port();
+  REQUIRE(port != 0);
+  httplib::Client client{"127.0.0.1", port};
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(10, 0);
+  // stripe's breaker: over 50 % server errors in its last 20 calls.
+  auto posted = client.Post("/api/v1/calls",
+                            sample_batch("stripe", 25, 25, "503", 100),
+                            "application/json");
+  REQUIRE(posted);
+  REQUIRE(posted->status == 202);
+  REQUIRE(node.wait_for("stripe: circuit breaker closed -> open", 10s));
+  auto denied = client.Post("/api/v1/admission/stripe", R"({"units":1})",
+                            "application/json");
+  REQUIRE(denied);
+  INFO(denied->body);
+  CHECK(denied->body.find("circuit_open") != std::string::npos);
+  REQUIRE(node.stop(SIGTERM, 10s) == 0);
+  CHECK(node.output().find("admission refuses its calls") != std::string::npos);
+}
