@@ -57,6 +57,8 @@ hub_observer_actor::behavior_type live_events(hub_observer_actor::pointer self,
     [ctx](publish_atom, const coordination_event& ev) {
       if (ev.type == "webhook")
         return; // the webhook route publishes those as they are verified
+      if (!ctx->streams->has_subscribers())
+        return; // nobody to tell: skip the parsing
       auto payload = parsed(ev.payload);
       auto topic = topic_of(ev, payload);
       auto service = service_of(ev, payload);
@@ -72,6 +74,8 @@ hub_observer_actor::behavior_type live_events(hub_observer_actor::pointer self,
                             to_json_text(doc));
     },
     [ctx](agents_atom, const agent_status& a) {
+      if (!ctx->streams->has_subscribers())
+        return;
       auto doc = to_json(a, epoch_ms_now());
       doc["topic"] = "agent";
       ctx->streams->publish("agent", "", to_json_text(doc));

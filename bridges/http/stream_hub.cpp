@@ -81,6 +81,11 @@ void stream_hub::clear() {
   // registry's lock.
 }
 
+bool stream_hub::has_subscribers() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return !entries_.empty();
+}
+
 stream_hub_stats stream_hub::stats() const {
   std::lock_guard<std::mutex> guard{mtx_};
   stream_hub_stats out;

@@ -47,6 +47,9 @@ public:
 
   stream_hub_stats stats() const;
 
+  /// Whether anyone may be listening (cheap: no scan of the subscribers).
+  bool has_subscribers() const;
+
   /// Forgets every subscriber (the server stopped: they are closed), so
   /// that none keeps the stopped server alive.
   void clear();

@@ -40,9 +40,11 @@ struct fake_sink : stream_sink {
 TEST_CASE("the hub fans out by topic and service and forgets dropped "
           "subscribers") {
   stream_hub hub{2};
+  CHECK_FALSE(hub.has_subscribers());
   auto all = std::make_shared<fake_sink>(100);
   auto stripe_only = std::make_shared<fake_sink>(1);
   REQUIRE(hub.subscribe(all, {}));
+  CHECK(hub.has_subscribers());
   REQUIRE(hub.subscribe(stripe_only, {{"webhook"}, {"stripe"}}));
   // Past the cap.
   CHECK_FALSE(hub.subscribe(std::make_shared<fake_sink>(1), {}));
@@ -74,6 +76,7 @@ TEST_CASE("a cleared hub holds no subscriber any more") {
   hub.clear();
   CHECK(watch.expired());
   CHECK(hub.stats().subscribers == 0);
+  CHECK_FALSE(hub.has_subscribers());
   hub.publish("webhook", "stripe", "{}");
   CHECK(hub.stats().published == 1);
 }
