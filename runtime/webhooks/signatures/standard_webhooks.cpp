@@ -6,11 +6,42 @@
 
 #include "runtime/core/crypto.hpp"
 #include "runtime/webhooks/signatures/checks.hpp"
+#include "runtime/webhooks/signatures/sign.hpp"
 #include "runtime/webhooks/signatures/verify.hpp"
 
 #include <vector>
 
 namespace streamb::signatures {
+
+namespace {
+
+/// The base64 v1 MAC of one message, or nullopt when `secret` (after an
+/// optional whsec_ prefix) is not base64.
+std::optional<std::string> v1_mac(std::string_view secret, std::string_view id,
+                                  std::string_view timestamp,
+                                  std::string_view body) {
+  if (secret.substr(0, 6) == "whsec_")
+    secret.remove_prefix(6);
+  auto key = base64_decode(secret);
+  if (!key)
+    return std::nullopt;
+  auto mac = hmac_sha256(*key, {id, ".", timestamp, ".", body});
+  if (!mac)
+    return std::nullopt;
+  return base64_encode(*mac);
+}
+
+} // namespace
+
+std::optional<standard_webhooks_headers>
+sign_standard_webhooks(std::string_view secret, std::string_view id,
+                       int64_t timestamp_s, std::string_view body) {
+  auto ts = std::to_string(timestamp_s);
+  auto mac = v1_mac(secret, id, ts, body);
+  if (!mac)
+    return std::nullopt;
+  return standard_webhooks_headers{std::string{id}, ts, "v1," + *mac};
+}
 
 verdict verify_standard_webhooks(const webhook_request& req,
                                  const verify_options& opts) {
@@ -46,19 +77,12 @@ verdict verify_standard_webhooks(const webhook_request& req,
   auto signed_ts = std::to_string(*seconds);
   size_t usable = 0;
   for (size_t i = 0; i < opts.secrets.size(); ++i) {
-    std::string_view secret = opts.secrets[i];
-    if (secret.substr(0, 6) == "whsec_")
-      secret.remove_prefix(6);
-    auto key = base64_decode(secret);
-    if (!key)
+    auto expected = v1_mac(opts.secrets[i], *id, signed_ts, req.body);
+    if (!expected)
       continue;
     ++usable;
-    auto mac = hmac_sha256(*key, {*id, ".", signed_ts, ".", req.body});
-    if (!mac)
-      continue;
-    auto expected = base64_encode(*mac);
     for (auto given : v1)
-      if (equal_constant_time(expected, given))
+      if (equal_constant_time(*expected, given))
         return accept("v1 signature matches "
                       + which_secret(i, opts.secrets.size()));
   }
