@@ -258,7 +258,8 @@ async function applyRecommendation(id, out) {
     const res = await api('POST', P + '/cost/optimize', {apply: true, ids: [id]});
     const c = (res.changes || [])[0];
     out.textContent = c ? ' ' + c.status + (c.reason ? ': ' + c.reason : '') : ' nothing to change';
-    refresh();
+    // The dashboard document is a snapshot of up to 1 s: read it after.
+    setTimeout(refresh, 1100);
   } catch (e) {
     out.textContent = e.status === 403 ? ' needs an operator key' : ' ' + e.message;
   }
