@@ -78,6 +78,12 @@ json::object to_json(const recommendation& r) {
   return out;
 }
 
+json::value ratio_or_null(uint64_t part, uint64_t whole) {
+  return whole == 0
+    ? json::value(nullptr)
+    : json::value(static_cast<double>(part) / static_cast<double>(whole));
+}
+
 json::value time_or_null(int64_t ms) {
   return ms > 0 ? json::value(iso8601_utc(ms)) : json::value(nullptr);
 }
@@ -105,10 +111,7 @@ json::object to_json(const agent_status& a, int64_t now) {
     {"answered", a.counts.answered},
     {"failed", a.counts.failed},
     {"timedOut", a.counts.timed_out},
-    {"successRate",
-     answers == 0 ? json::value(nullptr)
-                  : json::value(static_cast<double>(a.counts.answered)
-                                / static_cast<double>(answers))},
+    {"successRate", ratio_or_null(a.counts.answered, answers)},
     {"responseTimeMs", json::object{{"p50", a.p50_ms}, {"p95", a.p95_ms}}},
     {"samplesReported", a.counts.samples_reported},
     {"samplesRejected", a.counts.samples_rejected},

@@ -14,6 +14,9 @@
 
 namespace streamb {
 
+/// part / whole, or null while whole is 0 (a rate of nothing so far).
+boost::json::value ratio_or_null(uint64_t part, uint64_t whole);
+
 /// An ISO 8601 UTC time, or null for 0 ("never").
 boost::json::value time_or_null(int64_t ms);
 

@@ -30,10 +30,7 @@ json::object to_json(const event_type_stats& t) {
           {"completed", t.counts.completed},
           {"failed", t.counts.failed},
           {"unrouted", t.counts.unrouted},
-          {"successRate",
-           done == 0 ? json::value(nullptr)
-                     : json::value(static_cast<double>(t.counts.completed)
-                                   / static_cast<double>(done))},
+          {"successRate", ratio_or_null(t.counts.completed, done)},
           {"latencyMs", json::object{{"p50", t.p50_ms}, {"p95", t.p95_ms}}}};
 }
 

@@ -192,13 +192,11 @@ void write_agents(prometheus_text& p, const coordination_status& c) {
     p.sample("streamb_agents", {{"state", to_string(state)}},
              static_cast<double>(n));
   }
-  p.family("streamb_coordination_events_queued", "gauge",
-           "Coordination events waiting for an agent.");
-  p.sample("streamb_coordination_events_queued", {},
+  p.single("streamb_coordination_events_queued", "gauge",
+           "Coordination events waiting for an agent.",
            static_cast<double>(c.queued));
-  p.family("streamb_coordination_events_in_flight", "gauge",
-           "Coordination events delivered and waiting for an answer.");
-  p.sample("streamb_coordination_events_in_flight", {},
+  p.single("streamb_coordination_events_in_flight", "gauge",
+           "Coordination events delivered and waiting for an answer.",
            static_cast<double>(c.in_flight));
 }
 
@@ -240,41 +238,32 @@ void write_edge(prometheus_text& p, const edge_metrics& edge) {
   auto server = edge.server();
   if (!server)
     return;
-  p.family("streamb_http_connections_open", "gauge",
-           "Open HTTP connections (streams included).");
-  p.sample("streamb_http_connections_open", {},
+  p.single("streamb_http_connections_open", "gauge",
+           "Open HTTP connections (streams included).",
            static_cast<double>(server->open_connections));
-  p.family("streamb_http_connections_accepted_total", "counter",
-           "HTTP connections accepted.");
-  p.sample("streamb_http_connections_accepted_total", {},
-           static_cast<double>(server->accepted));
-  p.family("streamb_http_connections_refused_total", "counter",
-           "HTTP connections refused with 503 past node.http.max_connections.");
-  p.sample("streamb_http_connections_refused_total", {},
+  p.single("streamb_http_connections_accepted_total", "counter",
+           "HTTP connections accepted.", static_cast<double>(server->accepted));
+  p.single("streamb_http_connections_refused_total", "counter",
+           "HTTP connections refused with 503 past node.http.max_connections.",
            static_cast<double>(server->refused_over_cap));
-  p.family("streamb_http_connections_timed_out_total", "counter",
+  p.single("streamb_http_connections_timed_out_total", "counter",
            "HTTP connections cut at a deadline (head, body, idle, write, "
-           "shutdown).");
-  p.sample("streamb_http_connections_timed_out_total", {},
+           "shutdown).",
            static_cast<double>(server->timed_out));
 }
 
 void write_streams(prometheus_text& p, const stream_hub_stats& s) {
-  p.family("streamb_stream_subscribers", "gauge",
-           "Open SSE and WebSocket subscriptions.");
-  p.sample("streamb_stream_subscribers", {},
+  p.single("streamb_stream_subscribers", "gauge",
+           "Open SSE and WebSocket subscriptions.",
            static_cast<double>(s.subscribers));
-  p.family("streamb_stream_events_published_total", "counter",
-           "Events published to the live streams.");
-  p.sample("streamb_stream_events_published_total", {},
+  p.single("streamb_stream_events_published_total", "counter",
+           "Events published to the live streams.",
            static_cast<double>(s.published));
-  p.family("streamb_stream_subscribers_dropped_total", "counter",
-           "Subscribers dropped because they did not read fast enough.");
-  p.sample("streamb_stream_subscribers_dropped_total", {},
+  p.single("streamb_stream_subscribers_dropped_total", "counter",
+           "Subscribers dropped because they did not read fast enough.",
            static_cast<double>(s.dropped_slow));
-  p.family("streamb_stream_subscriptions_refused_total", "counter",
-           "Subscriptions refused past the subscriber cap.");
-  p.sample("streamb_stream_subscriptions_refused_total", {},
+  p.single("streamb_stream_subscriptions_refused_total", "counter",
+           "Subscriptions refused past the subscriber cap.",
            static_cast<double>(s.refused));
 }
 
@@ -306,10 +295,10 @@ void reply_scrape(const http_context& ctx, scrape_answers& a,
   write_webhooks(p, *a.webhooks);
   write_agents(p, *a.agents);
   write_event_types(p, *a.agents);
-  p.family("streamb_store_up", "gauge",
+  p.single("streamb_store_up", "gauge",
            "1 while the node's store (memory or Redis) answers its ping, 0 "
-           "while it is unreachable or does not answer in time.");
-  p.sample("streamb_store_up", {}, a.store && *a.store ? 1 : 0);
+           "while it is unreachable or does not answer in time.",
+           a.store && *a.store ? 1 : 0);
   write_edge(p, *ctx.edge);
   if (ctx.streams)
     write_streams(p, ctx.streams->stats());

@@ -54,7 +54,11 @@ agent_findings findings_in_answer(std::string_view payload,
                                   const std::vector<std::string>& services,
                                   int64_t at_ms) {
   agent_findings out;
-  if (payload.empty() || payload.front() != '{')
+  // Every answer passes here, on the hub: most carry neither key, and a
+  // search costs far less than a parse.
+  if (payload.empty() || payload.front() != '{'
+      || (payload.find("\"findings\"") == std::string_view::npos
+          && payload.find("\"recommendations\"") == std::string_view::npos))
     return out;
   json::error_code ec;
   auto v = json::parse(payload, ec);

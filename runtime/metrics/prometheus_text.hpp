@@ -35,6 +35,13 @@ public:
               std::initializer_list<prometheus_label> labels,
               prometheus_label extra, double value);
 
+  /// A family of one sample without labels (a node-wide gauge or counter).
+  void single(std::string_view name, std::string_view type,
+              std::string_view help, double value) {
+    family(name, type, help);
+    sample(name, {}, value);
+  }
+
   const std::string& text() const noexcept {
     return out_;
   }

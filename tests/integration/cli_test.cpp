@@ -120,6 +120,20 @@ TEST_CASE("an unknown option is one line with a hint and exit code 2") {
         == "streamb-agent: unknown option --foo (see streamb-agent --help)\n");
 }
 
+TEST_CASE("streamb-agent --answer takes a JSON object only") {
+  std::string out;
+  for (auto bad : {"[1,2]", "{\"findings\":", "findings"}) {
+    out.clear();
+    INFO(bad);
+    CHECK(run_agent_to_exit({"--connect", "127.0.0.1:1", "--name", "a",
+                             "--role", "r", "--answer", bad},
+                            out)
+          == 2);
+    CHECK(out.find("--answer") != std::string::npos);
+    CHECK(out.find("must be a JSON object") != std::string::npos);
+  }
+}
+
 TEST_CASE("a usage error names the flag and the problem in one line") {
   std::string out;
   CHECK(test::node_process::run_to_exit({"run", "--http-port", "http"}, out)

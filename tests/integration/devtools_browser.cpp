@@ -10,6 +10,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <regex>
 #include <stdexcept>
 #include <unistd.h>
@@ -90,8 +91,10 @@ devtools_browser::~devtools_browser() {
   if (chrome_)
     chrome_->stop(SIGTERM, std::chrono::seconds{10});
   chrome_.reset();
-  if (!profile_dir_.empty())
-    std::system(("rm -rf '" + profile_dir_ + "'").c_str());
+  if (!profile_dir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(profile_dir_, ignored);
+  }
 }
 
 json::value devtools_browser::call(const std::string& method,

@@ -65,12 +65,9 @@ TEST_CASE("the log says once that Redis went away, not once per attempt, and "
   auto redis_port = start_on_free_port(redis);
   redis_config_file cfg{
     "log-outage", "redis://127.0.0.1:" + std::to_string(redis_port) + "/0"};
-  node_process node{STREAMB_BINARY, run_args({}, cfg.path), true};
-  auto port = node.wait_for_port();
-  REQUIRE(port != 0);
-  httplib::Client client{"127.0.0.1", port};
-  client.set_connection_timeout(5, 0);
-  client.set_read_timeout(10, 0);
+  running_node logged{{}, cfg.path, true};
+  auto& node = logged.process;
+  auto& client = logged.client;
   redis.kill();
   // Reads that need the store fail, several times over.
   for (int i = 0; i < 5; ++i) {
@@ -107,12 +104,9 @@ TEST_CASE("with node.http.access_log each request is one line with its route, "
   auth_config cfg{"access-log"};
   cfg.replace(R"("http": {)", R"("http": {"access_log": true, )");
   cfg.save();
-  node_process node{STREAMB_BINARY, run_args({}, cfg.path), true};
-  auto port = node.wait_for_port();
-  REQUIRE(port != 0);
-  httplib::Client client{"127.0.0.1", port};
-  client.set_connection_timeout(5, 0);
-  client.set_read_timeout(10, 0);
+  running_node logged{{}, cfg.path, true};
+  auto& node = logged.process;
+  auto& client = logged.client;
   auto key = cfg.keys.at("viewer");
   auto ok = client.Get(
     "/api/v1/stream-b-coordination/coordination/events/secret-looking-id"
@@ -141,12 +135,9 @@ TEST_CASE("with node.http.access_log each request is one line with its route, "
 
 TEST_CASE("a circuit breaker that opens is logged with the service and why, "
           "and admission refuses the provider's calls") {
-  node_process node{STREAMB_BINARY, run_args({}), true};
-  auto port = node.wait_for_port();
-  REQUIRE(port != 0);
-  httplib::Client client{"127.0.0.1", port};
-  client.set_connection_timeout(5, 0);
-  client.set_read_timeout(10, 0);
+  running_node logged{{}, "config/streamb.json", true};
+  auto& node = logged.process;
+  auto& client = logged.client;
   // stripe's breaker: over 50 % server errors in its last 20 calls.
   auto posted = client.Post("/api/v1/calls",
                             sample_batch("stripe", 25, 25, "503", 100),

@@ -31,9 +31,12 @@ struct running_node {
   uint16_t port;
   httplib::Client client;
 
+  /// `with_log`: its log lines (stderr) are in process.output() too.
   explicit running_node(std::vector<std::string> extra_args = {},
-                        const std::string& config_path = "config/streamb.json")
-    : process(run_args(std::move(extra_args), config_path)),
+                        const std::string& config_path = "config/streamb.json",
+                        bool with_log = false)
+    : process(STREAMB_BINARY, run_args(std::move(extra_args), config_path),
+              with_log),
       port(process.wait_for_port()), client("127.0.0.1", port) {
     REQUIRE(port != 0);
     // Bounded in time: httplib's default connect timeout is 300 s, the
