@@ -38,10 +38,12 @@ std::optional<std::string_view> bearer_token(std::string_view header) {
   return token;
 }
 
-/// The live-stream routes, the only ones a ticket opens.
+/// The WebSocket and event-stream routes, the only ones a ticket opens
+/// (browsers cannot send a header there).
 bool is_stream_path(std::string_view path) {
   return path == "/api/v1/stream-b-coordination/stream"
-    || path == "/api/v1/stream-b-coordination/ws";
+    || path == "/api/v1/stream-b-coordination/ws"
+    || path == "/api/v1/agents/ws";
 }
 
 std::string_view message_of(refusal why) {
@@ -56,8 +58,8 @@ std::string_view message_of(refusal why) {
       return "managed keys cannot be checked now: the store has not "
              "answered lately; retry, or use a bootstrap key";
     case refusal::wrong_kind:
-      return "agent keys register agents on the actor port; they open no "
-             "HTTP route";
+      return "agent keys register agents; the only HTTP route they open is "
+             "GET /api/v1/agents/ws (and it takes nothing else)";
     default: return "the key is not valid";
   }
 }
@@ -147,7 +149,9 @@ bool admit_request(const http_context& ctx, const http_request& req,
     return false;
   }
   auto now = epoch_ms_now();
-  auto result = creds->authenticate(*token, now);
+  auto result = route->role == auth::role::agent
+    ? creds->authenticate_agent_key(*token, now)
+    : creds->authenticate(*token, now);
   if (!result) {
     auto reason = auth::to_string(result.why);
     ctx.credentials->note_refused(result.claimed_id, reason, req.remote_addr);

@@ -3,6 +3,7 @@
 // What route handlers may use: the actor system to ask actors, the config,
 // and the handles of this node's actors. Built once by the node, then const.
 
+#include "bridges/agent_socket.hpp"
 #include "bridges/edge_metrics.hpp"
 #include "bridges/http/stream_hub.hpp"
 #include "bridges/snapshot_cache.hpp"
@@ -95,6 +96,9 @@ struct http_context {
   std::shared_ptr<snapshot_cache>
     dashboard_cache = std::make_shared<snapshot_cache>(
       std::chrono::milliseconds{1000}, std::chrono::milliseconds{10000});
+  /// Agents connected over WebSocket.
+  std::shared_ptr<agent_socket_stats>
+    agent_sockets = std::make_shared<agent_socket_stats>();
   /// Events for the SSE and WebSocket subscribers.
   std::shared_ptr<stream_hub> streams = std::make_shared<stream_hub>(10000);
 };

@@ -48,6 +48,9 @@ const std::vector<route_spec>& route_table() {
     {"GET", P "/ws", needs, role::viewer, "live events over a WebSocket"},
     {"POST", P "/stream/ticket", needs, role::viewer,
      "a one-time ticket to open a live stream"},
+    // agent: agents in any language (docs/agent-protocol.md)
+    {"GET", "/api/v1/agents/ws", needs, role::agent,
+     "an agent's WebSocket (register, events, answers)"},
     // reporter: the clients' path
     {"POST", "/api/v1/calls", needs, role::reporter, "call samples"},
     {"POST", "/api/v1/admission/{service}", needs, role::reporter, "admission"},

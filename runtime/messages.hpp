@@ -103,6 +103,7 @@ CAF_ADD_ATOM(streamb, streamb, gateway_atom, "gateway")
 CAF_ADD_ATOM(streamb, streamb, reconfig_atom, "reconfig")
 CAF_ADD_ATOM(streamb, streamb, observe_atom, "observe")
 CAF_ADD_ATOM(streamb, streamb, finding_atom, "finding")
+CAF_ADD_ATOM(streamb, streamb, ws_frame_atom, "ws_frame")
 
 namespace streamb {
 
@@ -941,6 +942,12 @@ using coordination_gateway_actor = caf::typed_actor<
   caf::reacts_to<respond_atom, std::string, std::vector<event_response>>,
   caf::reacts_to<record_atom, std::string, std::string, call_samples>,
   caf::reacts_to<leave_atom, std::string>>;
+
+/// A WebSocket agent inside the node (bridges/agent_socket): the endpoint
+/// the hub sends its events to, which also takes the frames its client
+/// sends, in order, and speaks for it to the hub as a CAF agent would.
+using agent_socket_actor = agent_endpoint_actor::extend<
+  caf::reacts_to<ws_frame_atom, std::string>>;
 
 /// Watches the hub as things happen (the live streams): every event it
 /// takes (alerts, cost alerts, frontend_update, ...), every change of an

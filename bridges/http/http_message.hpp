@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,6 +60,8 @@ struct http_response {
   /// subscriber of this kind and `attach` gets its sink.
   stream_kind stream = stream_kind::none;
   stream_attach attach;
+  /// A WebSocket route that reads what its client sends (agents).
+  std::shared_ptr<stream_listener> listener;
 
   void set_header(const std::string& key, std::string value);
   void set_content(std::string text, std::string type);

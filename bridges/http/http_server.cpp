@@ -447,7 +447,7 @@ private:
     if (res.stream == stream_kind::websocket)
       edge::start_websocket(registry(), std::move(stream_),
                             std::move(*upgrade_), std::move(res.attach),
-                            srv_->limits.streams);
+                            std::move(res.listener), srv_->limits.streams);
     else
       edge::start_sse(registry(), std::move(stream_), std::move(res.attach),
                       srv_->limits.streams);

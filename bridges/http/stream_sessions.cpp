@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -10,6 +11,7 @@
 
 #include <array>
 #include <deque>
+#include <optional>
 #include <vector>
 
 namespace streamb::edge {
@@ -61,6 +63,12 @@ public:
     return gone_;
   }
 
+  void close(std::string reason) override {
+    asio::post(executor_, [self = self(), reason = std::move(reason)] {
+      self->close_after_queue(reason);
+    });
+  }
+
   asio::any_io_executor executor() override {
     return executor_;
   }
@@ -105,6 +113,8 @@ protected:
     // A subscriber being dropped or stopped gets no more events.
     if (closed_ || gone_ || queue_.empty()) {
       writing_ = false;
+      if (!closed_ && queue_.empty())
+        drained();
       return;
     }
     writing_ = true;
@@ -147,7 +157,11 @@ protected:
   virtual std::size_t write_front() = 0;
   virtual void say_goodbye() = 0;
   virtual void close_now() = 0;
+  /// Closes once the queue is written.
+  virtual void close_after_queue(const std::string& reason) = 0;
   virtual void on_keep_alive() = 0;
+  /// Everything queued is written.
+  virtual void drained() {}
 
   std::shared_ptr<connection_registry> reg_;
   stream_limits limits_;
@@ -290,6 +304,12 @@ private:
     close_now();
   }
 
+  void close_after_queue(const std::string&) override {
+    // Event streams take nothing from routes that end them: close.
+    gone_ = true;
+    close_now();
+  }
+
   void close_now() override {
     if (closed_)
       return;
@@ -315,9 +335,11 @@ template <class NextLayer>
 class ws_subscriber : public subscriber {
 public:
   ws_subscriber(std::shared_ptr<connection_registry> reg,
-                const stream_limits& limits, NextLayer&& stream)
+                const stream_limits& limits, NextLayer&& stream,
+                std::shared_ptr<stream_listener> listener)
     : subscriber(std::move(reg), limits, stream.get_executor()),
-      ws_(std::move(stream)), close_deadline_(executor_) {
+      ws_(std::move(stream)), close_deadline_(executor_),
+      read_pause_(executor_), listener_(std::move(listener)) {
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().set_option(
       asio::socket_base::send_buffer_size{limits_.send_buffer_bytes}, ignored);
@@ -330,6 +352,10 @@ public:
     ws_.set_option(t);
     ws_.read_message_max(limits_.max_message_bytes);
     ws_.text(true);
+  }
+
+  ~ws_subscriber() override {
+    tell_closed();
   }
 
   void start(bhttp::request<bhttp::string_body> req, stream_attach attach) {
@@ -352,16 +378,64 @@ private:
 
   /// Control frames (pings, pongs, close) are handled while a read is
   /// pending; messages from the client are read (bounded by
-  /// max_message_bytes) and dropped.
+  /// max_message_bytes) and go to the listener, or are dropped without one.
+  /// While the listener is not ready, nothing is read: TCP pushes back.
   void read_loop() {
+    if (closed_)
+      return;
+    if (listener_ && !listener_->ready()) {
+      read_pause_.expires_after(std::chrono::milliseconds{1});
+      read_pause_.async_wait([self = ws_self()](beast::error_code ec) {
+        if (!ec)
+          self->read_loop();
+      });
+      return;
+    }
     ws_.async_read(in_, [self = ws_self()](beast::error_code ec, std::size_t) {
-      self->in_.consume(self->in_.size());
       if (ec) {
+        self->in_.consume(self->in_.size());
         self->gone_ = true;
         return self->close_now();
       }
+      if (self->listener_ && !self->closed_)
+        self->listener_->on_message(beast::buffers_to_string(self->in_.data()));
+      self->in_.consume(self->in_.size());
       self->read_loop();
     });
+  }
+
+  void tell_closed() {
+    if (auto l = std::exchange(listener_, nullptr))
+      l->on_closed();
+  }
+
+  void drained() override {
+    if (!end_reason_)
+      return;
+    // The node ended the conversation (a policy close: the agent's key was
+    // revoked): the client has what was queued, then the close frame.
+    auto reason = std::move(*end_reason_);
+    end_reason_.reset();
+    begin_close(
+      websocket::close_reason{websocket::close_code::policy_error, reason});
+  }
+
+  void close_after_queue(const std::string& reason) override {
+    if (closed_ || closing_)
+      return;
+    end_reason_ = std::string{utf8_cut(reason)};
+    if (!writing_ && queue_.empty())
+      drained();
+  }
+
+  /// A close reason is at most 123 bytes.
+  static std::string_view utf8_cut(std::string_view x) {
+    if (x.size() <= 120)
+      return x;
+    auto n = std::size_t{120};
+    while (n > 0 && (static_cast<unsigned char>(x[n]) & 0xC0) == 0x80)
+      --n;
+    return x.substr(0, n);
   }
 
   std::size_t size_of(const stream_message& msg) const override {
@@ -381,6 +455,15 @@ private:
   }
 
   void say_goodbye() override {
+    websocket::close_reason why{websocket::close_code::try_again_later,
+                                "too slow or the node is stopping"};
+    if (reg_->stopping)
+      why = websocket::close_reason{websocket::close_code::going_away,
+                                    "the node is stopping"};
+    begin_close(why);
+  }
+
+  void begin_close(const websocket::close_reason& why) {
     if (closed_ || closing_)
       return;
     closing_ = true;
@@ -391,11 +474,6 @@ private:
       if (!ec)
         self->close_now();
     });
-    websocket::close_reason why{websocket::close_code::try_again_later,
-                                "too slow or the node is stopping"};
-    if (reg_->stopping)
-      why = websocket::close_reason{websocket::close_code::going_away,
-                                    "the node is stopping"};
     ws_.async_close(why, [self = ws_self()](beast::error_code) {
       self->close_now();
     });
@@ -407,6 +485,8 @@ private:
     closed_ = true;
     timer_.cancel();
     close_deadline_.cancel();
+    read_pause_.cancel();
+    tell_closed();
     beast::error_code ignored;
     auto& sock = beast::get_lowest_layer(ws_).socket();
     sock.shutdown(tcp::socket::shutdown_both, ignored);
@@ -417,6 +497,9 @@ private:
   bhttp::request<bhttp::string_body> upgrade_;
   beast::flat_buffer in_;
   asio::steady_timer close_deadline_;
+  asio::steady_timer read_pause_;
+  std::shared_ptr<stream_listener> listener_;
+  std::optional<std::string> end_reason_;
   bool closing_ = false;
 };
 
@@ -440,18 +523,22 @@ void start_sse(std::shared_ptr<connection_registry> reg, tls_stream&& stream,
 void start_websocket(std::shared_ptr<connection_registry> reg,
                      beast::tcp_stream&& stream,
                      bhttp::request<bhttp::string_body>&& req,
-                     stream_attach attach, const stream_limits& limits) {
+                     stream_attach attach,
+                     std::shared_ptr<stream_listener> listener,
+                     const stream_limits& limits) {
   auto s = std::make_shared<ws_subscriber<beast::tcp_stream>>(
-    std::move(reg), limits, std::move(stream));
+    std::move(reg), limits, std::move(stream), std::move(listener));
   s->start(std::move(req), std::move(attach));
 }
 
 void start_websocket(std::shared_ptr<connection_registry> reg,
                      tls_stream&& stream,
                      bhttp::request<bhttp::string_body>&& req,
-                     stream_attach attach, const stream_limits& limits) {
-  auto s = std::make_shared<ws_subscriber<tls_stream>>(std::move(reg), limits,
-                                                       std::move(stream));
+                     stream_attach attach,
+                     std::shared_ptr<stream_listener> listener,
+                     const stream_limits& limits) {
+  auto s = std::make_shared<ws_subscriber<tls_stream>>(
+    std::move(reg), limits, std::move(stream), std::move(listener));
   s->start(std::move(req), std::move(attach));
 }
 

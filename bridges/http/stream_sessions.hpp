@@ -29,16 +29,19 @@ void start_sse(std::shared_ptr<connection_registry> reg,
 
 /// Completes the WebSocket handshake of `req` on `stream`, then the same as
 /// start_sse with text frames; pings a silent client and closes one that
-/// does not answer.
+/// does not answer. What the client sends goes to `listener` (when set;
+/// otherwise it is read and dropped).
 void start_websocket(
   std::shared_ptr<connection_registry> reg, boost::beast::tcp_stream&& stream,
   boost::beast::http::request<boost::beast::http::string_body>&& req,
-  stream_attach attach, const stream_limits& limits);
+  stream_attach attach, std::shared_ptr<stream_listener> listener,
+  const stream_limits& limits);
 void start_websocket(
   std::shared_ptr<connection_registry> reg,
   boost::beast::ssl_stream<boost::beast::tcp_stream>&& stream,
   boost::beast::http::request<boost::beast::http::string_body>&& req,
-  stream_attach attach, const stream_limits& limits);
+  stream_attach attach, std::shared_ptr<stream_listener> listener,
+  const stream_limits& limits);
 
 /// Whether `req` asks for a WebSocket upgrade.
 bool is_websocket_upgrade(

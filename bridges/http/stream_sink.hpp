@@ -44,6 +44,27 @@ public:
 
   /// Whether the subscriber has gone (closed or dropped).
   virtual bool gone() const = 0;
+
+  /// Closes the connection once what is queued is written (a WebSocket
+  /// with a policy close frame giving `reason`); any thread.
+  virtual void close(std::string reason) = 0;
+};
+
+/// A WebSocket client that talks back (an agent). The connection calls it
+/// on its io thread, one call at a time.
+class stream_listener {
+public:
+  virtual ~stream_listener() = default;
+
+  /// One text message from the client, in order.
+  virtual void on_message(std::string text) = 0;
+
+  /// Whether to read the next message now; false makes the connection wait
+  /// (and TCP push back on the client) until it says true.
+  virtual bool ready() const = 0;
+
+  /// The connection ended, for whatever reason; called once.
+  virtual void on_closed() = 0;
 };
 
 /// Called once a stream route's subscriber is connected, with its sink;

@@ -114,6 +114,15 @@ bool read_event(const http_request& req, http_response& res,
 }
 
 /// GET .../agents/status
+json::object websocket_json(const agent_socket_stats& s) {
+  return {{"open", s.open.load()},
+          {"opened", s.opened.load()},
+          {"refused", s.refused.load()},
+          {"framesIn", s.frames_in.load()},
+          {"framesRefused", s.frames_refused.load()},
+          {"eventsOut", s.events_out.load()}};
+}
+
 void agents_status(const http_context& ctx, const http_request&,
                    http_response& res) {
   auto x = ask<coordination_status>(ctx, ctx.hub, agents_atom_v);
@@ -136,7 +145,28 @@ void agents_status(const http_context& ctx, const http_request&,
                {"eventTypes", std::move(types)},
                {"queued", x->queued},
                {"inFlight", x->in_flight},
-               {"refusedRegistrations", x->refused_registrations}});
+               {"refusedRegistrations", x->refused_registrations},
+               {"websocket", websocket_json(*ctx.agent_sockets)}});
+}
+
+/// GET /api/v1/agents/ws: an agent over WebSocket (docs/agent-protocol.md).
+void agent_websocket(const http_context& ctx, const http_request&,
+                     http_response& res) {
+  auto& stats = *ctx.agent_sockets;
+  if (stats.open >= ctx.cfg.agents.max_websocket_agents) {
+    ++stats.refused;
+    res.set_header("Retry-After", "5");
+    return reply_error(res, 503, "unavailable",
+                       "the node holds as many WebSocket agents as it is "
+                       "configured to (agents.max_websocket_agents)");
+  }
+  auto link = open_agent_socket(
+    *ctx.system,
+    agent_socket_settings{ctx.hub, ctx.service_names, ctx.cfg.agents,
+                          ctx.agent_sockets});
+  res.stream = stream_kind::websocket;
+  res.listener = std::move(link.listener);
+  res.attach = std::move(link.attach);
 }
 
 /// POST .../coordination/send-event: 202 once the hub has stored the event.
@@ -181,6 +211,9 @@ void get_event(const http_context& ctx, const http_request& req,
 void add_coordination_routes(router& r, http_context_ptr ctx) {
   r.get(std::string{prefix} + "/agents/status",
         with_context(ctx, agents_status));
+  // Spawns the connection's actor and never waits: on the io thread.
+  r.get("/api/v1/agents/ws", with_context(ctx, agent_websocket),
+        route_thread::io);
   r.post(std::string{prefix} + "/coordination/send-event",
          with_context(ctx, send_event));
   r.get("/api/v1/coordination/events/{id}", with_context(ctx, get_event));

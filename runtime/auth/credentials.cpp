@@ -105,6 +105,11 @@ auth_result credential_set::authenticate_agent(std::string_view token,
     return {identity{"anonymous", "anonymous", role::agent, false},
             refusal::none, ""};
   }
+  return authenticate_agent_key(token, now_ms);
+}
+
+auth_result credential_set::authenticate_agent_key(std::string_view token,
+                                                   int64_t now_ms) const {
   if (token.empty())
     return {std::nullopt, refusal::missing, ""};
   if (auto id = key_id_of(token)) {
@@ -118,6 +123,11 @@ auth_result credential_set::authenticate_agent(std::string_view token,
     return {identity{"config:agents", "agents.token_sha256", role::agent,
                      false},
             refusal::none, "config:agents"};
+  // An HTTP key of the config: valid, but not for agents.
+  auto hash = key_hash(token);
+  for (auto& k : config_keys_)
+    if (same_hash(hash, k.sha256))
+      return {std::nullopt, refusal::wrong_kind, "config:" + k.name};
   return {std::nullopt, refusal::invalid, ""};
 }
 

@@ -82,6 +82,12 @@ public:
   /// (identity "anonymous").
   auth_result authenticate_agent(std::string_view token, int64_t now_ms) const;
 
+  /// An agent credential itself, never "anonymous": the key of the agents'
+  /// HTTP route (GET /api/v1/agents/ws), which faces the open network even
+  /// where registrations on the loopback actor port need no token.
+  auth_result authenticate_agent_key(std::string_view token,
+                                     int64_t now_ms) const;
+
   /// Whether the registration made with agent key `id`, whose token had the
   /// SHA-256 `hash`, still stands: the key is live and that token is its
   /// current one (or the previous one within a rotation's overlap).

@@ -168,6 +168,8 @@ struct agents_config {
   /// The agents that should be connected: an agent name, or "role:R" for
   /// any agent of role R. Status and health list who is missing.
   std::vector<std::string> expected;
+  /// Agents connected over WebSocket at once; past it the upgrade is 503.
+  uint32_t max_websocket_agents = 1000;
 };
 
 struct cost_config {

@@ -290,6 +290,8 @@ std::vector<std::string> restart_only_changes(const config& a,
     diff("max_finished_payload_bytes", x.max_finished_payload_bytes,
          y.max_finished_payload_bytes);
     diff("expected", x.expected, y.expected);
+    diff("max_websocket_agents", x.max_websocket_agents,
+         y.max_websocket_agents);
   }
   {
     key_list diff{out, "webhooks."};

@@ -57,6 +57,38 @@ struct agent_process {
     // nop
   }
 
+  /// The Python reference agent (clients/python) on the WebSocket endpoint
+  /// of the node serving HTTP on `http_port`; it prints the same lines.
+  struct python_tag {};
+  agent_process(python_tag, uint16_t http_port, std::string agent_name,
+                const std::string& role, const std::string& subscriptions,
+                std::vector<std::string> extra = {})
+    : name(std::move(agent_name)),
+      process("/usr/bin/python3",
+              python_args(http_port, name, role, subscriptions,
+                          std::move(extra))) {
+    // nop
+  }
+
+  static std::vector<std::string> python_args(uint16_t http_port,
+                                              const std::string& name,
+                                              const std::string& role,
+                                              const std::string& subscriptions,
+                                              std::vector<std::string> extra) {
+    std::vector<std::string> xs{
+      STREAMB_SOURCE_DIR "/clients/python/bin/streamb-agent-py",
+      "--url",
+      "ws://127.0.0.1:" + std::to_string(http_port) + "/api/v1/agents/ws",
+      "--name",
+      name,
+      "--role",
+      role,
+      "--subscribe",
+      subscriptions};
+    xs.insert(xs.end(), extra.begin(), extra.end());
+    return xs;
+  }
+
   static std::vector<std::string> args(uint16_t port, const std::string& name,
                                        const std::string& role,
                                        const std::string& subscriptions,

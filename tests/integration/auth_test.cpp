@@ -73,6 +73,20 @@ TEST_CASE("every route in the table refuses no key with 401, a key one role "
     CHECK(none->status == 401);
     CHECK(none->get_header_value("WWW-Authenticate").rfind("Bearer", 0) == 0);
     CHECK(reason_of(none) == "missing");
+    if (r.role == auth::role::agent) {
+      // Only an agent key: no HTTP key, admin's neither, opens it.
+      for (auto& k : {"viewer", "admin"}) {
+        auto other = send(node.client, r.method, path, cfg.keys.at(k));
+        REQUIRE(other);
+        CHECK(other->status == 403);
+      }
+      auto ok = send(node.client, r.method, path, agent_key);
+      REQUIRE(ok);
+      INFO(ok->body);
+      // Admitted; a plain GET is then told to upgrade.
+      CHECK(ok->status == 426);
+      continue;
+    }
     if (r.role != auth::role::viewer) {
       auto low = send(node.client, r.method, path,
                       cfg.keys.at(one_below(r.role)));

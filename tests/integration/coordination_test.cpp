@@ -6,6 +6,7 @@
 #include "runtime/core/crypto.hpp"
 #include "runtime/core/wall_time.hpp"
 #include "tests/integration/agent_process.hpp"
+#include "tests/integration/coordination_support.hpp"
 #include "tests/integration/node_process.hpp"
 #include "tests/integration/redis_config_file.hpp"
 #include "tests/integration/redis_process.hpp"
@@ -30,77 +31,7 @@ namespace json = boost::json;
 using test::agent_process;
 using test::agents_config_file;
 using test::with_agents;
-
-namespace {
-
-using clock_type = std::chrono::steady_clock;
-
-constexpr const char* prefix = "/api/v1/stream-b-coordination";
-
-json::object fast_agents() {
-  return {{"heartbeat_interval_s", 1},
-          {"missed_heartbeats", 2},
-          {"response_timeout_s", 1}};
-}
-
-std::string send_event(test::running_node& node, const std::string& body) {
-  auto res = node.client.Post(
-    (std::string{prefix} + "/coordination/send-event").c_str(), body,
-    "application/json");
-  REQUIRE(res);
-  INFO(res->body);
-  REQUIRE(res->status == 202);
-  return std::string{json::parse(res->body).at("id").as_string()};
-}
-
-json::object agent_named(test::running_node& node, const std::string& name) {
-  auto doc = node.get_json(std::string{prefix} + "/agents/status");
-  for (auto& a : doc.at("agents").as_array())
-    if (a.at("name").as_string() == name)
-      return a.as_object();
-  return {};
-}
-
-std::string state_of_agent(test::running_node& node, const std::string& name) {
-  auto a = agent_named(node, name);
-  return a.empty() ? "" : std::string{a.at("state").as_string()};
-}
-
-/// Polls until the agent is in `state`; returns how long that took, or -1
-/// ms when it did not within `timeout`.
-std::chrono::milliseconds wait_state(test::running_node& node,
-                                     const std::string& name,
-                                     const std::string& state,
-                                     std::chrono::milliseconds timeout) {
-  auto start = clock_type::now();
-  while (clock_type::now() - start < timeout) {
-    if (state_of_agent(node, name) == state)
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-        clock_type::now() - start);
-    std::this_thread::sleep_for(20ms);
-  }
-  return -1ms;
-}
-
-/// Polls GET events/{id} until its state is final; returns the record.
-json::object wait_outcome(test::running_node& node, const std::string& id,
-                          std::chrono::milliseconds timeout = 15s) {
-  auto deadline = clock_type::now() + timeout;
-  json::object rec;
-  while (clock_type::now() < deadline) {
-    auto res = node.client.Get(("/api/v1/coordination/events/" + id).c_str());
-    if (res && res->status == 200) {
-      rec = json::parse(res->body).as_object();
-      auto state = rec.at("state").as_string();
-      if (state != "queued" && state != "delivering")
-        return rec;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  return rec;
-}
-
-} // namespace
+using namespace streamb::test;
 
 TEST_CASE("agents register, get only the types they subscribe to, and their "
           "answers show in the routes") {

@@ -33,6 +33,10 @@ struct fake_sink : stream_sink {
   bool gone() const override {
     return is_gone;
   }
+
+  void close(std::string) override {
+    is_gone = true;
+  }
 };
 
 } // namespace

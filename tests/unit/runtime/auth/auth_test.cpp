@@ -148,6 +148,9 @@ TEST_CASE("agent tokens: open registration until a token exists, then only "
   credential_set open{cfg, {}, {}};
   CHECK_FALSE(open.agent_token_required());
   CHECK(open.authenticate_agent("", t0));
+  // The agents' HTTP route takes only a real agent credential, even here.
+  CHECK(open.authenticate_agent_key("", t0).why == refusal::missing);
+  CHECK(open.authenticate_agent_key("anything", t0).why == refusal::invalid);
   auto agent = create_key({}, "db-agents", role::agent, 0, "test", t0);
   auto viewer = create_key({}, "dash", role::viewer, 0, "test", t0);
   REQUIRE(agent);
@@ -172,6 +175,9 @@ TEST_CASE("agent tokens: open registration until a token exists, then only "
   CHECK(in_overlap.agent_key_valid(ok.who->id, hash, t0 + 9000));
   CHECK_FALSE(in_overlap.agent_key_valid(ok.who->id, hash, t0 + 10'000));
   CHECK(closed.authenticate_agent(viewer->key, t0).why == refusal::wrong_kind);
+  CHECK(closed.authenticate_agent_key(viewer->key, t0).why
+        == refusal::wrong_kind);
+  CHECK(closed.authenticate_agent_key(agent->key, t0));
   CHECK(closed.authenticate(agent->key, t0).why == refusal::wrong_kind);
   auto revoked = revoke_key({agent->record}, agent->record.id, t0);
   REQUIRE(revoked);

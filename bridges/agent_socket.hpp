@@ -1,0 +1,54 @@
+#pragma once
+
+// Agents over WebSocket (GET /api/v1/agents/ws): one actor per connection
+// stands in for the agent. To the hub it is an agent endpoint like the
+// one a CAF agent exports, so routing, in-flight limits, timeouts, retries,
+// takeover and audit are the same code for both kinds; to its client it
+// speaks the JSON frames of bridges/agent_frames.hpp.
+
+#include "bridges/http/stream_sink.hpp"
+#include "runtime/config/config.hpp"
+#include "runtime/messages.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace streamb {
+
+/// Counters of the WebSocket agents' connections (agents/status, /metrics).
+struct agent_socket_stats {
+  std::atomic<uint64_t> open{0};
+  std::atomic<uint64_t> opened{0};
+  std::atomic<uint64_t> refused{0}; // turned away at the cap
+  std::atomic<uint64_t> frames_in{0};
+  std::atomic<uint64_t> frames_refused{0}; // answered with an error frame
+  std::atomic<uint64_t> events_out{0};
+};
+
+struct agent_socket_settings {
+  coordination_hub_actor hub;
+  /// Service names, for the call samples agents report.
+  std::vector<std::string> services;
+  /// Response timeouts (the deadline each event frame carries).
+  agents_config agents;
+  std::shared_ptr<agent_socket_stats> stats;
+};
+
+/// What a WebSocket route hands to the connection.
+struct agent_socket_link {
+  std::shared_ptr<stream_listener> listener;
+  stream_attach attach;
+};
+
+/// Spawns the actor of one agent connection. The actor ends when the
+/// connection does (the hub then sees the agent disconnected, as when a
+/// CAF agent's process dies) and ends the connection when the hub goes.
+agent_socket_link open_agent_socket(caf::actor_system& sys,
+                                    agent_socket_settings settings);
+
+} // namespace streamb

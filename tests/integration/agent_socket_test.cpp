@@ -1,0 +1,289 @@
+// Agents over WebSocket (GET /api/v1/agents/ws): the protocol with a raw
+// client, and the Python reference agent as a real process next to
+// streamb-agent (CAF) on one node.
+
+#include "runtime/coordination/event_types.hpp"
+#include "tests/integration/agent_process.hpp"
+#include "tests/integration/auth_support.hpp"
+#include "tests/integration/coordination_support.hpp"
+#include "tests/integration/running_node.hpp"
+#include "tests/integration/ws_client.hpp"
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include <csignal>
+
+using namespace streamb;
+using namespace streamb::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* agent_ws = "/api/v1/agents/ws";
+
+json::object frame_of(const std::optional<std::string>& text) {
+  REQUIRE(text);
+  INFO(*text);
+  return json::parse(*text).as_object();
+}
+
+std::string register_frame(const std::string& name, const std::string& role,
+                           const std::string& types,
+                           const std::string& token = "") {
+  auto subs = json::parse(types).as_array();
+  json::object f{{"v", 1},
+                 {"op", "register"},
+                 {"name", name},
+                 {"role", role},
+                 {"subscriptions", std::move(subs)}};
+  if (!token.empty())
+    f["token"] = token;
+  return json::serialize(f);
+}
+
+std::string all_types() {
+  std::string out;
+  for (auto& t : coordination_event_types)
+    out += (out.empty() ? "" : ",") + t;
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("WebSocket agents and CAF agents get events of every type alike") {
+  agents_config_file cfg{"ws-types", fast_agents()};
+  running_node node{{}, cfg.path};
+  auto actor_port = node.process.actor_port();
+  REQUIRE(actor_port != 0);
+  agent_process caf_agent{actor_port, "caf-1", "caf-role", all_types()};
+  agent_process py{agent_process::python_tag{}, node.port, "py-1", "py-role",
+                   all_types()};
+  REQUIRE(caf_agent.registered());
+  REQUIRE(py.registered());
+
+  std::vector<std::string> ids;
+  for (auto& type : coordination_event_types)
+    ids.push_back(send_event(node,
+                             R"({"type":")" + type
+                               + R"(","priority":"high","payload":{"n":1}})"));
+  for (auto& id : ids) {
+    REQUIRE(caf_agent.received(id));
+    REQUIRE(py.received(id));
+    auto rec = wait_outcome(node, id);
+    INFO(json::serialize(rec));
+    CHECK(rec.at("state").as_string() == "completed");
+    auto& ds = rec.at("deliveries").as_array();
+    REQUIRE(ds.size() == 2);
+    for (auto& d : ds) {
+      CHECK(d.at("status").as_string() == "ok");
+      // The answer each kind sent is the one recorded.
+      CHECK(d.at("response").at("handledBy") == d.at("agent"));
+    }
+  }
+  auto p = agent_named(node, "py-1");
+  CHECK(p.at("state").as_string() == "active");
+  CHECK(p.at("answered").to_number<int64_t>()
+        == static_cast<int64_t>(ids.size()));
+  CHECK_FALSE(p.at("lastHeartbeat").is_null());
+  auto status = node.get_json(std::string{prefix} + "/agents/status");
+  CHECK(status.at("websocket").at("open").to_number<int64_t>() == 1);
+  CHECK(status.at("websocket").at("eventsOut").to_number<int64_t>()
+        == static_cast<int64_t>(ids.size()));
+}
+
+TEST_CASE("a killed Python agent is disconnected within a second and its "
+          "event goes to another agent of its role") {
+  agents_config_file cfg{"ws-kill", fast_agents()};
+  running_node node{{}, cfg.path};
+  // p1 sits on the event (5 s) so that it is in flight when p1 dies.
+  agent_process p1{agent_process::python_tag{},
+                   node.port,
+                   "p1",
+                   "worker",
+                   "database_coordination",
+                   {"--reply", "delay:5000"}};
+  REQUIRE(p1.registered());
+  auto id = send_event(node, R"({"type":"database_coordination",
+    "target":{"role":"worker"},"payload":{"n":1}})");
+  REQUIRE(p1.received(id));
+  agent_process p2{agent_process::python_tag{}, node.port, "p2", "worker",
+                   "database_coordination"};
+  REQUIRE(p2.registered());
+
+  p1.process.signal(SIGKILL);
+  auto took = wait_state(node, "p1", "disconnected", 1s);
+  INFO("disconnected after " << took.count() << " ms");
+  CHECK(took >= 0ms);
+  REQUIRE(p2.received(id));
+  auto rec = wait_outcome(node, id);
+  INFO(json::serialize(rec));
+  CHECK(rec.at("state").as_string() == "completed");
+  auto& ds = rec.at("deliveries").as_array();
+  REQUIRE(ds.size() == 2);
+  CHECK(ds[0].at("agent").as_string() == "p1");
+  CHECK(ds[0].at("status").as_string() == "disconnected");
+  CHECK(ds[1].at("agent").as_string() == "p2");
+  CHECK(ds[1].at("status").as_string() == "ok");
+}
+
+TEST_CASE("a Python agent reconnects to a restarted node and registers with "
+          "a new session") {
+  agents_config_file cfg{"ws-restart", fast_agents()};
+  auto first = std::make_unique<running_node>(std::vector<std::string>{},
+                                              cfg.path);
+  auto port = first->port;
+  agent_process py{agent_process::python_tag{}, port, "py-r", "worker",
+                   "database_coordination"};
+  REQUIRE(py.registered());
+  first.reset(); // SIGTERM, the connection closes
+  running_node second{{"--http-port", std::to_string(port)}, cfg.path};
+  REQUIRE(second.port == port);
+  REQUIRE(py.registered(2));
+  auto id = send_event(second, R"({"type":"database_coordination",
+    "payload":{}})");
+  REQUIRE(py.received(id));
+  CHECK(wait_outcome(second, id).at("state").as_string() == "completed");
+
+  // Each registration gets a session of its own.
+  ws_client a;
+  REQUIRE(a.open(port, agent_ws));
+  REQUIRE(a.send(register_frame("raw-1", "raw", R"(["webhook"])")));
+  auto w1 = frame_of(a.recv());
+  REQUIRE(w1.at("op").as_string() == "welcome");
+  a.close();
+  REQUIRE(wait_state(second, "raw-1", "disconnected", 2s) >= 0ms);
+  ws_client b;
+  REQUIRE(b.open(port, agent_ws));
+  REQUIRE(b.send(register_frame("raw-1", "raw", R"(["webhook"])")));
+  auto w2 = frame_of(b.recv());
+  REQUIRE(w2.at("op").as_string() == "welcome");
+  CHECK(w2.at("agentId") == w1.at("agentId"));
+  CHECK(w2.at("session") != w1.at("session"));
+  CHECK(w2.at("session").as_string().size() >= 16);
+}
+
+TEST_CASE("bad agent frames are answered with an error frame, counted, and "
+          "the connection goes on") {
+  running_node node;
+  ws_client ws;
+  REQUIRE(ws.open(node.port, agent_ws));
+  struct bad {
+    std::string frame;
+    std::string code;
+  };
+  std::vector<bad> cases{
+    {"{not json", "malformed"},
+    {"[1,2]", "malformed"},
+    {R"({"v":1,"op":"heartbeat","op":"leave"})", "malformed"},
+    {R"({"op":"heartbeat"})", "unsupported_version"},
+    {R"({"v":2,"op":"heartbeat"})", "unsupported_version"},
+    {R"({"v":1,"op":"dance"})", "unknown_op"},
+    {R"({"v":1,"op":"heartbeat"})", "not_registered"},
+    {R"({"v":1,"op":"answer","eventId":"x","status":"ok","delivery":1})",
+     "not_registered"},
+    {R"({"v":1,"op":"register","name":"a"})", "invalid_frame"},
+    {R"({"v":1,"op":"register","name":"a","role":"r","subscriptions":"x"})",
+     "invalid_frame"},
+    {register_frame("bad name!", "r", R"(["webhook"])"), "invalid_argument"},
+    {register_frame("a", "r", R"(["no_such_type"])"), "invalid_argument"},
+  };
+  for (auto& c : cases) {
+    INFO(c.frame);
+    REQUIRE(ws.send(c.frame));
+    auto f = frame_of(ws.recv());
+    CHECK(f.at("op").as_string() == "error");
+    CHECK(f.at("code").as_string() == c.code);
+    CHECK_FALSE(f.at("message").as_string().empty());
+  }
+  // Still usable: register, then an answer without its delivery is refused.
+  REQUIRE(ws.send(register_frame("ok-1", "r", R"(["webhook"])")));
+  CHECK(frame_of(ws.recv()).at("op").as_string() == "welcome");
+  REQUIRE(ws.send(R"({"v":1,"op":"answer","eventId":"x","status":"ok"})"));
+  CHECK(frame_of(ws.recv()).at("code").as_string() == "invalid_frame");
+  REQUIRE(ws.send(register_frame("ok-2", "r", R"(["webhook"])")));
+  CHECK(frame_of(ws.recv()).at("code").as_string() == "already_registered");
+
+  auto status = node.get_json(std::string{prefix} + "/agents/status");
+  INFO(json::serialize(status));
+  CHECK(status.at("websocket").at("framesRefused").to_number<int64_t>()
+        == static_cast<int64_t>(cases.size() + 2));
+  CHECK(status.at("websocket").at("framesIn").to_number<int64_t>()
+        == static_cast<int64_t>(cases.size() + 3));
+
+  // A message over the size limit closes the connection (1009), and only it.
+  REQUIRE(ws.send(std::string(70 * 1024, 'x')));
+  CHECK_FALSE(ws.recv());
+  CHECK(ws.closed);
+  CHECK(ws.close_code() == 1009);
+  CHECK(wait_state(node, "ok-1", "disconnected", 2s) >= 0ms);
+  // A text frame that is not UTF-8 closes it too (1007).
+  ws_client bad_text;
+  REQUIRE(bad_text.open(node.port, agent_ws));
+  REQUIRE(bad_text.send("\"\xff\xfe\""));
+  CHECK_FALSE(bad_text.recv());
+  CHECK(bad_text.close_code() == 1007);
+  auto health = node.client.Get("/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+}
+
+TEST_CASE("an agent reports call samples over its WebSocket") {
+  running_node node;
+  ws_client ws;
+  REQUIRE(ws.open(node.port, agent_ws));
+  REQUIRE(ws.send(register_frame("rep-1", "r", R"(["webhook"])")));
+  REQUIRE(frame_of(ws.recv()).at("op").as_string() == "welcome");
+  REQUIRE(ws.send(
+    R"({"v":1,"op":"report","samples":[
+      {"service":"twilio","endpoint":"/sms","latencyMs":120,"status":200},
+      {"service":"twilio","endpoint":"/sms","latencyMs":80,"status":500}]})"));
+  // An unknown service refuses the whole report.
+  REQUIRE(ws.send(R"({"v":1,"op":"report","samples":[
+      {"service":"nope","latencyMs":1,"status":200}]})"));
+  auto err = frame_of(ws.recv());
+  CHECK(err.at("frame").as_string() == "report");
+  int64_t total = 0;
+  for (int i = 0; i < 100 && total < 2; ++i) {
+    auto m = node.get_json("/api/v1/stream-b-coordination/metrics/realtime");
+    total = m.at("services").at("twilio").at("calls").to_number<int64_t>();
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(total == 2);
+  CHECK(agent_named(node, "rep-1").at("samplesReported").to_number<int64_t>()
+        == 2);
+}
+
+TEST_CASE("the agent WebSocket needs a key of role agent, checks the "
+          "registration token, and is capped") {
+  auth_config cfg{"ws-auth"};
+  cfg.replace(R"("agents": {)", R"("agents": {"max_websocket_agents": 1, )");
+  cfg.save();
+  running_node node{{}, cfg.path};
+  auto admin = cfg.keys.at("admin");
+  auto agent_key = text_of(create_key(node.client, admin, "agent", "ws-1"),
+                           "key");
+  {
+    ws_client none;
+    CHECK_FALSE(none.open(node.port, agent_ws));
+    CHECK(none.status == 401);
+    ws_client viewer;
+    CHECK_FALSE(viewer.open(node.port, agent_ws, cfg.keys.at("viewer")));
+    CHECK(viewer.status == 403);
+  }
+  ws_client ws;
+  bool opened = ws.open(node.port, agent_ws, agent_key);
+  INFO("status " << ws.status);
+  REQUIRE(opened);
+  // Past agents.max_websocket_agents: 503.
+  ws_client second;
+  CHECK_FALSE(second.open(node.port, agent_ws, agent_key));
+  CHECK(second.status == 503);
+
+  REQUIRE(ws.send(register_frame("tok-1", "r", R"(["webhook"])", "wrong")));
+  auto refused = frame_of(ws.recv());
+  CHECK(refused.at("code").as_string() == "unauthorized");
+  REQUIRE(ws.send(register_frame("tok-1", "r", R"(["webhook"])", agent_key)));
+  CHECK(frame_of(ws.recv()).at("op").as_string() == "welcome");
+}
