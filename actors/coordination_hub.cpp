@@ -15,6 +15,7 @@
 #include "runtime/core/hex.hpp"
 #include "runtime/core/log.hpp"
 #include "runtime/core/valid_name.hpp"
+#include "runtime/deliveries/outbound.hpp"
 
 #include <boost/json.hpp>
 
@@ -327,6 +328,19 @@ void on_store_refused(coordination_hub_pointer self, const std::string& id,
   st.router->start(id, {}, now_ms(self));
 }
 
+bool contains(const std::vector<std::string>& xs, const std::string& x) {
+  return std::find(xs.begin(), xs.end(), x) != xs.end();
+}
+
+/// Hands a new event to the endpoints that take its type. Each keeps it
+/// in its own queue and retries on its own: what one refuses (its queue is
+/// full) it counts; nothing here waits.
+void to_endpoints(coordination_hub_pointer self, const coordination_event& ev) {
+  for (auto& e : self->state.settings.endpoints)
+    if (contains(e.event_types, ev.type))
+      caf::anon_send(e.endpoint, deliver_atom_v, outbound_event(ev));
+}
+
 void publish_internal(coordination_hub_pointer self, coordination_event ev) {
   if (auto why = event_error(ev)) {
     log_warning(component, "dropped an internal event: " + *why);
@@ -334,37 +348,77 @@ void publish_internal(coordination_hub_pointer self, coordination_event ev) {
   }
   auto routed = take_event(self, std::move(ev), true);
   observe_event(self, routed.record.event);
+  to_endpoints(self, routed.record.event);
   if (!routed.routed())
     log_info(component,
              "event " + routed.id() + " not routed: " + routed.record.detail);
 }
 
-caf::result<bool> deliver_webhook(coordination_hub_pointer self,
-                                  webhook_event& wh) {
+/// Hands a webhook to the agents that subscribe to webhooks, or when none
+/// does and no endpoint took it, to the node's log.
+void route_webhook(coordination_hub_pointer self, webhook_event wh,
+                   bool endpoints_took_it,
+                   caf::typed_response_promise<bool> rp) {
   auto& st = self->state;
   auto id = "webhook:" + wh.id;
   if (st.router->find_open(id) != nullptr) {
     // The processor retried while the first delivery is still going.
-    auto rp = self->make_response_promise<bool>();
     st.webhook_promises[id].push_back(rp);
-    return rp;
+    return;
   }
   auto now = now_ms(self);
   if (take_event(self, webhook_as_event(wh, now), false).routed()) {
-    auto rp = self->make_response_promise<bool>();
     st.webhook_promises[id].push_back(rp);
     st.router->start(id, {}, now);
     dispatch(self);
-    return rp;
+    return;
   }
-  // No agent wants webhooks: the node's log takes them, as before agents.
-  if (!st.settings.fallback)
-    return true;
-  auto rp = self->make_response_promise<bool>();
+  // No agent wants webhooks: the endpoints have it, or the node's log takes
+  // it, as before agents.
+  if (endpoints_took_it || !st.settings.fallback) {
+    rp.deliver(true);
+    return;
+  }
   request_watched(self, st.fallback_deadlines, std::chrono::seconds{10},
                   st.settings.fallback, deliver_atom_v, std::move(wh))
     .then([rp](bool ok) mutable { rp.deliver(ok); },
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+}
+
+/// A webhook is delivered once every endpoint that takes its service has it
+/// in its queue (durably) and the agents answered; an endpoint that
+/// refuses makes the webhook processor offer it again later (endpoints that
+/// took it then get it again: at least once, the same webhook-id).
+caf::result<bool> deliver_webhook(coordination_hub_pointer self,
+                                  webhook_event& wh) {
+  auto rp = self->make_response_promise<bool>();
+  std::vector<delivery_endpoint_actor> takers;
+  for (auto& e : self->state.settings.endpoints)
+    if (contains(e.webhook_services, wh.service))
+      takers.push_back(e.endpoint);
+  if (takers.empty()) {
+    route_webhook(self, std::move(wh), false, rp);
+    return rp;
+  }
+  struct join {
+    std::size_t left;
+    bool ok = true;
+  };
+  auto j = std::make_shared<join>(join{takers.size()});
+  auto msg = outbound_webhook(wh);
+  auto done = [self, j, rp, wh](bool ok) mutable {
+    j->ok = j->ok && ok;
+    if (--j->left > 0)
+      return;
+    if (!j->ok)
+      rp.deliver(false);
+    else
+      route_webhook(self, std::move(wh), true, rp);
+  };
+  for (auto& t : takers)
+    self->request(t, std::chrono::seconds{10}, deliver_atom_v, msg)
+      .then([done](bool ok) mutable { done(ok); },
+            [done](caf::error&) mutable { done(false); });
   return rp;
 }
 
@@ -431,9 +485,13 @@ void end_revoked_registrations(coordination_hub_pointer self, int64_t now) {
     audit(self, "agent:" + name + " key " + key_id, "agent.revoked", name, "ok",
           "key " + key_id + " no longer valid; disconnected");
     if (auto i = st.endpoints.find(name);
-        i != st.endpoints.end() && i->second && st.gateway)
-      caf::send_as(st.gateway, i->second, leave_atom_v,
-                   std::string{"key revoked"});
+        i != st.endpoints.end() && i->second) {
+      std::string why = "the agent's key was revoked or expired";
+      if (st.gateway)
+        caf::send_as(st.gateway, i->second, leave_atom_v, std::move(why));
+      else // WebSocket agents need no gateway
+        self->send(i->second, leave_atom_v, std::move(why));
+    }
     disconnect(self, name, "its key was revoked");
   }
 }
@@ -799,6 +857,7 @@ coordination_hub(coordination_hub_pointer self,
         return caf::make_error(error_code::capacity, *why);
       auto routed = take_event(self, std::move(ev), true);
       observe_event(self, routed.record.event);
+      to_endpoints(self, routed.record.event);
       if (!routed.routed())
         return routed.id(); // not routed: the record says why
       auto rp = self->make_response_promise<std::string>();

@@ -52,6 +52,9 @@ struct coordination_hub_settings {
   std::shared_ptr<const service_routes> services;
   /// Takes the webhooks no agent subscribes to (the node's log).
   webhook_subscriber_actor fallback;
+  /// HTTP delivery endpoints: events of the types they name, webhooks of
+  /// the services they name.
+  std::vector<delivery_route> endpoints;
   /// How often deadlines and heartbeats are checked: a delivery without an
   /// answer fails up to this much after its timeout.
   std::chrono::milliseconds tick_interval{100};

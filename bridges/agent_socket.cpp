@@ -37,6 +37,11 @@ struct agent_socket_state {
   /// The hub's session while registered; empty otherwise.
   std::string session;
   bool registering = false;
+  /// The hub hands out waiting events as it registers the agent, before
+  /// its welcome arrives here: they go out after the welcome.
+  std::vector<coordination_event> early;
+  /// A leave that came while registering: sent once the welcome is in.
+  bool leave_after_register = false;
   static inline const char* name = "agent_socket";
 };
 
@@ -72,6 +77,21 @@ int64_t timeout_ms(const agents_config& cfg, const std::string& type) {
   return int64_t{s} * 1000;
 }
 
+void send_events(agent_socket_pointer self,
+                 std::vector<coordination_event> evs) {
+  auto& st = self->state;
+  if (st.session.empty()) {
+    st.early.insert(st.early.end(), std::make_move_iterator(evs.begin()),
+                    std::make_move_iterator(evs.end()));
+    return;
+  }
+  auto now = epoch_ms_now();
+  for (auto& ev : evs) {
+    ++st.settings.stats->events_out;
+    push(self, event_frame(ev, now + timeout_ms(st.settings.agents, ev.type)));
+  }
+}
+
 void on_register(agent_socket_pointer self, agent_registration& reg) {
   auto& st = self->state;
   if (st.registering || !st.session.empty())
@@ -86,12 +106,20 @@ void on_register(agent_socket_pointer self, agent_registration& reg) {
               std::move(reg), caf::actor_cast<agent_endpoint_actor>(self))
     .then(
       [self](agent_welcome& w) {
-        self->state.registering = false;
-        self->state.session = w.session;
+        auto& st = self->state;
+        st.registering = false;
+        st.session = w.session;
         push(self, welcome_frame(w));
+        send_events(self, std::exchange(st.early, {}));
+        if (std::exchange(st.leave_after_register, false))
+          self->send(st.settings.hub, leave_atom_v,
+                     std::exchange(st.session, {}));
       },
       [self](caf::error& e) {
-        self->state.registering = false;
+        auto& st = self->state;
+        st.registering = false;
+        st.leave_after_register = false;
+        st.early.clear(); // their deliveries time out and go elsewhere
         refuse(self, {code_of(e), error_text(e), "register"});
       });
 }
@@ -158,7 +186,9 @@ void on_frame(agent_socket_pointer self, const std::string& text) {
         on_report(self, f.samples);
       return;
     case agent_op::leave:
-      if (!st.session.empty())
+      if (st.registering)
+        st.leave_after_register = true;
+      else if (registered(self, "leave"))
         self->send(st.settings.hub, leave_atom_v,
                    std::exchange(st.session, {}));
       return;
@@ -184,13 +214,7 @@ agent_socket(agent_socket_pointer self, agent_socket_settings settings,
   return {
     [self](ws_frame_atom, const std::string& text) { on_frame(self, text); },
     [self](assign_atom, std::vector<coordination_event>& evs) {
-      auto now = epoch_ms_now();
-      auto& st = self->state;
-      for (auto& ev : evs) {
-        ++st.settings.stats->events_out;
-        push(self,
-             event_frame(ev, now + timeout_ms(st.settings.agents, ev.type)));
-      }
+      send_events(self, std::move(evs));
     },
     [self](leave_atom, const std::string& reason) {
       // The node ended the registration (its key was revoked): tell the

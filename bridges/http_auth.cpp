@@ -38,12 +38,12 @@ std::optional<std::string_view> bearer_token(std::string_view header) {
   return token;
 }
 
-/// The WebSocket and event-stream routes, the only ones a ticket opens
-/// (browsers cannot send a header there).
+/// The live-stream routes, the only ones a ticket opens (browsers cannot
+/// send a header there). Not the agents' WebSocket: a ticket carries the
+/// role of an HTTP key, and agent keys open no ticket route.
 bool is_stream_path(std::string_view path) {
   return path == "/api/v1/stream-b-coordination/stream"
-    || path == "/api/v1/stream-b-coordination/ws"
-    || path == "/api/v1/agents/ws";
+    || path == "/api/v1/stream-b-coordination/ws";
 }
 
 std::string_view message_of(refusal why) {

@@ -73,6 +73,8 @@ struct http_context {
   webhook_processor_actor webhooks;
   /// Agents, coordination events and their outcomes.
   coordination_hub_actor hub;
+  /// HTTP delivery endpoints, in config order.
+  std::vector<delivery_endpoint_actor> endpoints;
   /// Keys, agent tokens and webhook secrets as they are now.
   std::shared_ptr<auth::credential_registry> credentials;
   /// Creates, rotates and revokes managed credentials.

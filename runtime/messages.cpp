@@ -48,6 +48,8 @@ bool parse_metrics_window(const std::string& text, metrics_window& out) {
 
 void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<coordination_event>("coordination_event");
+  cfg.add_message_type<outbound_message>("outbound_message");
+  cfg.add_message_type<endpoint_stats>("endpoint_stats");
   cfg.add_message_type<event_response>("event_response");
   cfg.add_message_type<std::vector<coordination_event>>("coordination_events");
   cfg.add_message_type<std::vector<event_response>>("event_responses");

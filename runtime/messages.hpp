@@ -980,6 +980,83 @@ using coordination_hub_actor = coordination_gateway_actor::extend<
   caf::reacts_to<observe_atom, hub_observer_actor>,
   caf::replies_to<ping_atom>::with<bool>>;
 
+// -- deliveries to HTTP endpoints ---------------------------------------------
+
+/// One thing to POST to an endpoint: a coordination event or a verified
+/// provider webhook, as the JSON body receivers get.
+struct outbound_message {
+  /// webhook-id: the event's own id, the same on every try, so that
+  /// receivers de-duplicate.
+  std::string id;
+  std::string kind; // "event" or "webhook"
+  std::string type; // the event type, or the provider's event type
+  std::string body;
+  /// Tries so far.
+  uint32_t attempts = 0;
+  /// The endpoint's queue entry, once stored.
+  std::string entry_id;
+  int64_t queued_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, outbound_message& x) {
+  return f(caf::meta::type_name("outbound_message"), x.id, x.kind, x.type,
+           x.body, x.attempts, x.entry_id, x.queued_ms);
+}
+
+/// What one endpoint did (webhooks/stats, /metrics).
+struct endpoint_stats {
+  std::string name;
+  std::string url; // scheme, host and path: never a secret
+  uint64_t accepted = 0;
+  uint64_t delivered = 0;
+  uint64_t failed_attempts = 0; // non-2xx, timeouts, refused connections
+  uint64_t retried = 0;
+  uint64_t dead_lettered = 0;
+  uint64_t refused = 0; // not taken: the queue was full or the store away
+  uint64_t queued = 0;
+  uint32_t in_flight = 0;
+  int last_status = 0; // 0: none yet, or the last try got no answer
+  std::string last_error;
+  double p50_ms = 0; // of delivered requests
+  double p95_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, endpoint_stats& x) {
+  return f(caf::meta::type_name("endpoint_stats"), x.name, x.url, x.accepted,
+           x.delivered, x.failed_attempts, x.retried, x.dead_lettered,
+           x.refused, x.queued, x.in_flight, x.last_status, x.last_error,
+           x.p50_ms, x.p95_ms);
+}
+
+/// One per configured endpoint (bridges/delivery_endpoint): its own queue
+/// in the store, its own bounded senders, retries on its own schedule, so
+/// that an endpoint that hangs holds back nothing else.
+using delivery_endpoint_actor = caf::typed_actor<
+  // Stores the message in the endpoint's queue; true once it is durable
+  // (false: the queue is full or the store refused it).
+  caf::replies_to<deliver_atom, outbound_message>::with<bool>,
+  // A send finished: entry id, HTTP status (0: no answer), error text.
+  caf::reacts_to<respond_atom, std::string, int, std::string>,
+  // Timer: try this entry again.
+  caf::reacts_to<wh_retry_atom, std::string>,
+  // Reads back what a previous run of this node left in the queue.
+  caf::reacts_to<recover_atom>,
+  caf::replies_to<wh_stats_atom>::with<endpoint_stats>,
+  // Dead letters of this endpoint, oldest first.
+  caf::replies_to<wh_dead_atom>::with<stream_entries>,
+  // Puts one dead letter back in the queue: its id, who -> the event id.
+  caf::replies_to<wh_replay_atom, std::string, std::string>::with<std::string>>;
+
+/// The endpoints and what each takes, for the hub.
+struct delivery_route {
+  std::string name;
+  std::vector<std::string> event_types;
+  std::vector<std::string> webhook_services;
+  delivery_endpoint_actor endpoint;
+};
+
 // -- credentials --------------------------------------------------------------
 
 /// A new managed key: the record and the key itself (shown once, never

@@ -25,7 +25,48 @@ struct scrape_answers {
   caf::expected<webhook_stats_list> webhooks = unanswered<webhook_stats_list>();
   caf::expected<coordination_status> agents = unanswered<coordination_status>();
   caf::expected<bool> store = unanswered<bool>();
+  std::vector<caf::expected<endpoint_stats>> endpoints;
 };
+
+void write_endpoints(prometheus_text& p,
+                     const std::vector<endpoint_stats>& xs) {
+  auto counter = [&](const char* name, const char* help, auto value) {
+    p.family(name, "counter", help);
+    for (auto& e : xs)
+      p.sample(name, {{"endpoint", e.name}}, static_cast<double>(value(e)));
+  };
+  counter("streamb_endpoint_accepted_total",
+          "Events and webhooks queued for the HTTP delivery endpoint.",
+          [](const endpoint_stats& e) { return e.accepted; });
+  counter("streamb_endpoint_delivered_total",
+          "Deliveries the endpoint answered with 2xx.",
+          [](const endpoint_stats& e) { return e.delivered; });
+  counter("streamb_endpoint_failed_attempts_total",
+          "Tries that got no 2xx (an error status, a timeout, no connection).",
+          [](const endpoint_stats& e) { return e.failed_attempts; });
+  counter("streamb_endpoint_dead_lettered_total",
+          "Deliveries given up after the endpoint's retry schedule.",
+          [](const endpoint_stats& e) { return e.dead_lettered; });
+  counter("streamb_endpoint_refused_total",
+          "Deliveries not queued: the endpoint's queue was full or the store "
+          "did not take them.",
+          [](const endpoint_stats& e) { return e.refused; });
+  p.family("streamb_endpoint_queued", "gauge",
+           "Deliveries waiting for a 2xx from the endpoint.");
+  for (auto& e : xs)
+    p.sample("streamb_endpoint_queued", {{"endpoint", e.name}},
+             static_cast<double>(e.queued));
+}
+
+void write_agent_sockets(prometheus_text& p, const agent_socket_stats& s) {
+  p.single("streamb_agent_websockets_open", "gauge",
+           "Agents connected over WebSocket.", static_cast<double>(s.open));
+  p.single("streamb_agent_websocket_frames_total", "counter",
+           "Frames WebSocket agents sent.", static_cast<double>(s.frames_in));
+  p.single("streamb_agent_websocket_frames_refused_total", "counter",
+           "Frames of WebSocket agents answered with an error frame.",
+           static_cast<double>(s.frames_refused));
+}
 
 void write_calls(prometheus_text& p, const std::vector<call_totals>& xs) {
   p.family("streamb_provider_calls_total", "counter",
@@ -287,6 +328,12 @@ void reply_scrape(const http_context& ctx, scrape_answers& a,
     return reply_error(res, a.webhooks.error());
   if (!a.agents)
     return reply_error(res, a.agents.error());
+  std::vector<endpoint_stats> endpoints;
+  for (auto& x : a.endpoints) {
+    if (!x)
+      return reply_error(res, x.error());
+    endpoints.push_back(std::move(*x));
+  }
   prometheus_text p;
   p.family("streamb_build_info", "gauge", "The running streamb version.");
   p.sample("streamb_build_info", {{"version", STREAMB_VERSION}}, 1);
@@ -299,6 +346,8 @@ void reply_scrape(const http_context& ctx, scrape_answers& a,
            "1 while the node's store (memory or Redis) answers its ping, 0 "
            "while it is unreachable or does not answer in time.",
            a.store && *a.store ? 1 : 0);
+  write_endpoints(p, endpoints);
+  write_agent_sockets(p, *ctx.agent_sockets);
   write_edge(p, *ctx.edge);
   if (ctx.streams)
     write_streams(p, ctx.streams->stats());
@@ -314,12 +363,15 @@ void add_prometheus_routes(router& r, http_context_ptr ctx) {
     auto a = std::make_shared<scrape_answers>();
     a->totals.assign(ctx->monitors.size(), unanswered<call_totals>());
     a->budgets.assign(ctx->budgets.size(), unanswered<budget_status>());
+    a->endpoints.assign(ctx->endpoints.size(), unanswered<endpoint_stats>());
     async_batch batch{ctx->ask_timeout};
     for (std::size_t i = 0; i < a->totals.size(); ++i)
       batch.add<high>(a->totals[i], ctx->monitors[i], totals_atom_v);
     for (std::size_t i = 0; i < a->budgets.size(); ++i)
       batch.add<high>(a->budgets[i], ctx->budgets[i], budget_atom_v);
     batch.add<high>(a->webhooks, ctx->webhooks, wh_stats_atom_v);
+    for (std::size_t i = 0; i < a->endpoints.size(); ++i)
+      batch.add<high>(a->endpoints[i], ctx->endpoints[i], wh_stats_atom_v);
     batch.add<high>(a->agents, ctx->hub, agents_atom_v);
     batch.add<high>(a->store, ctx->store, ping_atom_v);
     std::move(batch).run(*ctx, [ctx, a, reply] {

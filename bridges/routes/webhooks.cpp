@@ -257,17 +257,41 @@ void receive_webhook(const http_context_ptr& ctx, const webhook_routes& routes,
                             std::move(verified->events));
 }
 
+boost::json::object endpoint_to_json(const endpoint_stats& e) {
+  return {{"name", e.name},
+          {"url", e.url},
+          {"accepted", e.accepted},
+          {"delivered", e.delivered},
+          {"failedAttempts", e.failed_attempts},
+          {"retried", e.retried},
+          {"deadLettered", e.dead_lettered},
+          {"refused", e.refused},
+          {"queued", e.queued},
+          {"inFlight", e.in_flight},
+          {"lastStatus", e.last_status},
+          {"lastError", e.last_error},
+          {"latencyMs", {{"p50", e.p50_ms}, {"p95", e.p95_ms}}}};
+}
+
 /// GET .../webhooks/stats
 void get_stats(const http_context& ctx, const http_request&,
                http_response& res) {
   auto stats = ask<webhook_stats_list>(ctx, ctx.webhooks, wh_stats_atom_v);
   if (!stats)
     return reply_error(res, stats.error());
+  boost::json::array endpoints;
+  for (auto& e : ctx.endpoints) {
+    auto x = ask<endpoint_stats>(ctx, e, wh_stats_atom_v);
+    if (!x)
+      return reply_error(res, x.error());
+    endpoints.push_back(endpoint_to_json(*x));
+  }
   reply_json(
     res, 200,
     boost::json::object{{"generatedAt", iso8601_utc(epoch_ms_now())},
                         {"since", "node start"},
-                        {"services", webhooks_by_service(ctx.cfg, *stats)}});
+                        {"services", webhooks_by_service(ctx.cfg, *stats)},
+                        {"endpoints", std::move(endpoints)}});
 }
 
 /// A count the store keeps as text, as a JSON integer; text that is no

@@ -1,6 +1,7 @@
 #include "runtime/app/node.hpp"
 
 #include "bridges/dashboard_view.hpp"
+#include "bridges/delivery_endpoint.hpp"
 #include "bridges/live_events.hpp"
 #include "runtime/core/error_text.hpp"
 
@@ -120,6 +121,13 @@ caf::expected<uint16_t> node::start() {
   hub_settings.services = routes;
   hub_settings.fallback = subscriber_;
   hub_settings.credentials = ctx.credentials;
+  for (auto& e : ctx.cfg.deliveries.endpoints) {
+    auto ep = spawn_delivery_endpoint(
+      system_, delivery_endpoint_settings{ctx.cfg.node.name, e}, store_);
+    ctx.endpoints.push_back(ep);
+    hub_settings.endpoints.push_back(
+      delivery_route{e.name, e.events, e.webhooks, ep});
+  }
   hub_ = system_.spawn(coordination_hub, std::move(hub_settings), store_);
   ctx.hub = hub_;
   budget_controller_settings budget_settings;
@@ -401,6 +409,8 @@ void node::stop() {
   // The gateway ends with the hub (it ignores exit messages: peers could
   // send those).
   self->send_exit(hub_, caf::exit_reason::user_shutdown);
+  for (auto& e : ctx.endpoints)
+    self->send_exit(e, caf::exit_reason::user_shutdown);
   self->send_exit(subscriber_, caf::exit_reason::user_shutdown);
   self->send_exit(keeper_, caf::exit_reason::user_shutdown);
   // Store last: the actors above may still write while they wind down.

@@ -2,6 +2,9 @@
 #include "runtime/core/json_strict.hpp"
 
 #include "runtime/coordination/event_types.hpp"
+#include "runtime/core/valid_name.hpp"
+#include "runtime/deliveries/endpoint_url.hpp"
+#include "runtime/webhooks/signatures/sign.hpp"
 
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
@@ -1071,26 +1074,33 @@ void read_webhook(checker& c, const json::value& v, std::string path,
   r.finish();
 }
 
+/// A retry schedule: seconds before each retry, at most 50.
+void read_delays(object_reader& r, std::string_view key,
+                 std::vector<uint32_t>& out) {
+  auto& c = r.ctx();
+  auto x = r.get(key);
+  if (x == nullptr)
+    return;
+  auto arr = x->if_array();
+  if (arr == nullptr) {
+    c.add(r.path_of(key), "must be an array of seconds");
+    return;
+  }
+  out.clear();
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    uint64_t s = 0;
+    if (to_uint(c, element_path(r.path_of(key), i), (*arr)[i], 1, 7 * 24 * 3600,
+                s))
+      out.push_back(static_cast<uint32_t>(s));
+  }
+  if (arr->size() > 50)
+    c.add(r.path_of(key), "has more than 50 retries");
+}
+
 void read_webhooks(checker& c, const json::value& v, std::string path,
                    webhooks_config& out) {
   object_reader r{c, v, std::move(path)};
-  if (auto x = r.get("retry_delays_s")) {
-    auto arr = x->if_array();
-    if (arr == nullptr) {
-      c.add(r.path_of("retry_delays_s"), "must be an array of seconds");
-    } else {
-      out.retry_delays_s.clear();
-      for (std::size_t i = 0; i < arr->size(); ++i) {
-        uint64_t s = 0;
-        if (to_uint(c,
-                    r.path_of("retry_delays_s") + "[" + std::to_string(i) + "]",
-                    (*arr)[i], 1, 7 * 24 * 3600, s))
-          out.retry_delays_s.push_back(static_cast<uint32_t>(s));
-      }
-      if (arr->size() > 50)
-        c.add(r.path_of("retry_delays_s"), "has more than 50 retries");
-    }
-  }
+  read_delays(r, "retry_delays_s", out.retry_delays_s);
   read_uint(r, "delivery_timeout_s", out.delivery_timeout_s, 1, 3600);
   read_uint(r, "max_in_flight", out.max_in_flight, 1, 10000);
   read_uint(r, "claim_idle_s", out.claim_idle_s, 1);
@@ -1245,6 +1255,73 @@ void read_cluster(checker& c, const json::value& v, std::string path,
   r.finish();
 }
 
+void read_endpoint(checker& c, const json::value& v, std::string path,
+                   const std::vector<service_config>& services,
+                   delivery_endpoint_config& out) {
+  object_reader r{c, v, std::move(path)};
+  if (!r.ok())
+    return;
+  if (read_string(r, "name", out.name, true) && !is_valid_name(out.name))
+    c.add(r.path_of("name"), "must be 1-64 letters, digits, '-', '_' or '.'");
+  if (read_string(r, "url", out.url, true)) {
+    std::string why;
+    if (!parse_endpoint_url(out.url, why))
+      c.add(r.path_of("url"), why);
+  }
+  if (read_string(r, "secret", out.secret, true)
+      && !signatures::sign_standard_webhooks(out.secret, "check", 0, ""))
+    c.add(r.path_of("secret"),
+          "must be \"whsec_\" followed by base64 (Standard Webhooks)");
+  read_string_array(r, "events", out.events);
+  for (std::size_t i = 0; i < out.events.size(); ++i)
+    if (!is_coordination_event_type(out.events[i]))
+      c.add(element_path(r.path_of("events"), i),
+            "unknown event type " + quoted(out.events[i]));
+  read_string_array(r, "webhooks", out.webhooks);
+  for (std::size_t i = 0; i < out.webhooks.size(); ++i) {
+    auto& name = out.webhooks[i];
+    auto s = std::find_if(services.begin(), services.end(),
+                          [&](auto& x) { return x.name == name; });
+    if (s == services.end() || !s->webhook)
+      c.add(element_path(r.path_of("webhooks"), i),
+            "no service " + quoted(name) + " with a webhook in the config");
+  }
+  if (out.events.empty() && out.webhooks.empty() && r.ok())
+    c.add(r.path_of("events"),
+          "an endpoint takes at least one event type or webhook service");
+  read_uint(r, "timeout_s", out.timeout_s, 1, 300);
+  read_delays(r, "retry_delays_s", out.retry_delays_s);
+  read_uint(r, "max_in_flight", out.max_in_flight, 1, 64);
+  read_uint(r, "max_queued", out.max_queued, 1, 1000000);
+  r.finish();
+}
+
+void read_deliveries(checker& c, const json::value& v, std::string path,
+                     const std::vector<service_config>& services,
+                     deliveries_config& out) {
+  object_reader r{c, v, std::move(path)};
+  auto x = r.get("endpoints");
+  if (x != nullptr) {
+    auto arr = x->if_array();
+    if (arr == nullptr) {
+      c.add(r.path_of("endpoints"), "must be an array of endpoints");
+    } else {
+      if (arr->size() > 64)
+        c.add(r.path_of("endpoints"), "has more than 64 endpoints");
+      std::set<std::string> names;
+      for (std::size_t i = 0; i < arr->size() && i < 64; ++i) {
+        delivery_endpoint_config e;
+        auto p = element_path(r.path_of("endpoints"), i);
+        read_endpoint(c, (*arr)[i], p, services, e);
+        if (!e.name.empty() && !names.insert(e.name).second)
+          c.add(p + ".name", "repeats endpoint " + quoted(e.name));
+        out.endpoints.push_back(std::move(e));
+      }
+    }
+  }
+  r.finish();
+}
+
 config read_config(checker& c, const json::value& root) {
   config cfg;
   object_reader r{c, root, "$"};
@@ -1268,6 +1345,9 @@ config read_config(checker& c, const json::value& root) {
     read_services(c, *x, r.path_of("services"), cfg.services);
   if (auto x = r.get("cluster"))
     read_cluster(c, *x, r.path_of("cluster"), cfg.services, cfg.cluster);
+  if (auto x = r.get("deliveries"))
+    read_deliveries(c, *x, r.path_of("deliveries"), cfg.services,
+                    cfg.deliveries);
   r.finish();
   // Twilio signs the URL it called, so its verifier needs our public URL.
   if (cfg.node.http.public_url.empty())

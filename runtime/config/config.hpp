@@ -256,6 +256,31 @@ struct webhooks_config {
   uint32_t queue_retention_h = 48;
 };
 
+/// An HTTP endpoint that takes coordination events and verified webhooks,
+/// signed with the Standard Webhooks scheme (bridges/delivery_endpoint).
+struct delivery_endpoint_config {
+  std::string name;
+  std::string url; // http:// or https://, checked at start
+  /// Coordination event types it takes.
+  std::vector<std::string> events;
+  /// Services whose verified provider webhooks it takes.
+  std::vector<std::string> webhooks;
+  /// "whsec_" + base64 (or base64): receivers verify with it.
+  std::string secret;
+  uint32_t timeout_s = 10;
+  /// The wait before each retry (full jitter); then a dead letter.
+  std::vector<uint32_t> retry_delays_s{5, 30, 120, 600, 1800, 3600};
+  /// Requests to the endpoint at once (its own threads).
+  uint32_t max_in_flight = 4;
+  /// Messages waiting for it; past it, new ones are refused (webhooks stay
+  /// in the webhook queue and are offered again).
+  uint32_t max_queued = 10000;
+};
+
+struct deliveries_config {
+  std::vector<delivery_endpoint_config> endpoints;
+};
+
 /// Endpoints that accept several items per call (SendGrid's mail send with
 /// personalizations, Airtable's record batches): calls to them closer than
 /// `window_ms` count as a batching opportunity.
@@ -315,6 +340,7 @@ struct config {
   auth_config auth;
   agents_config agents;
   webhooks_config webhooks;
+  deliveries_config deliveries;
   advisor_config advisor;
   std::vector<service_config> services;
   cluster_config cluster;

@@ -116,6 +116,17 @@ private:
   std::string prefix_;
 };
 
+auto fields(const delivery_endpoint_config& x) {
+  return std::tie(x.name, x.url, x.events, x.webhooks, x.secret, x.timeout_s,
+                  x.retry_delays_s, x.max_in_flight, x.max_queued);
+}
+
+bool same_endpoints(const std::vector<delivery_endpoint_config>& a,
+                    const std::vector<delivery_endpoint_config>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](auto& x, auto& y) { return fields(x) == fields(y); });
+}
+
 auto fields(const cluster_node_config& x) {
   return std::tie(x.name, x.host, x.actor_port, x.http_port);
 }
@@ -302,6 +313,9 @@ std::vector<std::string> restart_only_changes(const config& a,
     diff("claim_idle_s", x.claim_idle_s, y.claim_idle_s);
     diff("queue_retention_h", x.queue_retention_h, y.queue_retention_h);
   }
+  // Each endpoint's actor and senders are made at start.
+  if (!same_endpoints(a.deliveries.endpoints, b.deliveries.endpoints))
+    out.emplace_back("deliveries.endpoints");
   {
     // The advisor and the monitors' history writers are set up at start.
     key_list diff{out, "advisor."};

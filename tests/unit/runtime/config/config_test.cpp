@@ -554,3 +554,39 @@ TEST_CASE("bad budget levels, escalation steps and advisor settings are "
   CHECK_THAT(ps, has_problem_at("$.services.y.alerts.anomaly_sigmas"));
   CHECK(ps.size() == 10);
 }
+
+TEST_CASE("deliveries.endpoints are read and checked at start") {
+  auto cfg = load_config_text(
+    R"({"services": {"stripe": {"budget_usd_month": 50,
+      "webhook": {"scheme": "stripe", "secrets": ["whsec_a"]}}},
+    "deliveries": {"endpoints": [{"name": "ops", "url": "https://ops.example/in",
+      "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      "events": ["cost_alert"], "webhooks": ["stripe"], "timeout_s": 3,
+      "retry_delays_s": [1, 2], "max_in_flight": 2}]}})");
+  REQUIRE(cfg.deliveries.endpoints.size() == 1);
+  auto& e = cfg.deliveries.endpoints[0];
+  CHECK(e.name == "ops");
+  CHECK(e.events == std::vector<std::string>{"cost_alert"});
+  CHECK(e.webhooks == std::vector<std::string>{"stripe"});
+  CHECK(e.timeout_s == 3);
+  CHECK(e.retry_delays_s == std::vector<uint32_t>{1, 2});
+  CHECK(e.max_in_flight == 2);
+
+  auto problems = problems_in(
+    R"({"services": {"stripe": {"budget_usd_month": 50}},
+    "deliveries": {"endpoints": [
+      {"name": "a", "url": "ftp://x/", "secret": "not base64!",
+       "events": ["nope"], "webhooks": ["stripe"], "colour": 1},
+      {"name": "a", "url": "http://x/", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}]}})");
+  auto at = [](int i, const char* key) {
+    return "$.deliveries.endpoints[" + std::to_string(i) + "]." + key;
+  };
+  CHECK_THAT(problems, has_problem_at(at(0, "url"), "http://"));
+  CHECK_THAT(problems, has_problem_at(at(0, "secret"), "whsec_"));
+  CHECK_THAT(problems, has_problem_at(at(0, "events") + "[0]", "unknown"));
+  // stripe has no webhook in this config
+  CHECK_THAT(problems, has_problem_at(at(0, "webhooks") + "[0]", "stripe"));
+  CHECK_THAT(problems, has_problem_at(at(0, "colour")));
+  CHECK_THAT(problems, has_problem_at(at(1, "name"), "repeats"));
+  CHECK_THAT(problems, has_problem_at(at(1, "events"), "at least one"));
+}

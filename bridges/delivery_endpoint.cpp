@@ -1,0 +1,341 @@
+#include "bridges/delivery_endpoint.hpp"
+
+#include "bridges/endpoint_sender.hpp"
+#include "runtime/coordination/coordination_codec.hpp"
+#include "runtime/core/error_code.hpp"
+#include "runtime/core/error_text.hpp"
+#include "runtime/core/log.hpp"
+#include "runtime/core/wall_time.hpp"
+#include "runtime/metrics/histogram.hpp"
+#include "runtime/webhooks/signatures/sign.hpp"
+#include "runtime/webhooks/webhook_queue.hpp"
+
+#include <boost/json.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <deque>
+#include <map>
+#include <random>
+
+namespace streamb {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr auto store_timeout = std::chrono::seconds{5};
+constexpr uint64_t dead_letters_kept = 10000;
+
+std::string queue_key(const delivery_endpoint_settings& s) {
+  return "deliveries:" + s.node + ":" + s.endpoint.name + ":queue";
+}
+
+std::string dead_key(const delivery_endpoint_settings& s) {
+  return "deliveries:" + s.node + ":" + s.endpoint.name + ":dead";
+}
+
+store::field_list to_fields(const outbound_message& m) {
+  return {{"id", m.id},
+          {"kind", m.kind},
+          {"type", m.type},
+          {"body", m.body},
+          {"queued_ms", std::to_string(m.queued_ms)}};
+}
+
+std::optional<outbound_message> from_entry(const store::stream_entry& e) {
+  outbound_message m;
+  m.entry_id = e.id;
+  for (auto& [k, v] : e.fields) {
+    if (k == "id")
+      m.id = v;
+    else if (k == "kind")
+      m.kind = v;
+    else if (k == "type")
+      m.type = v;
+    else if (k == "body")
+      m.body = v;
+    else if (k == "queued_ms")
+      m.queued_ms = std::strtoll(v.c_str(), nullptr, 10);
+  }
+  if (m.id.empty() || m.body.empty())
+    return std::nullopt;
+  return m;
+}
+
+struct endpoint_state {
+  static inline const char* name = "delivery_endpoint";
+
+  delivery_endpoint_settings settings;
+  endpoint_url url;
+  store_actor store;
+  std::unique_ptr<endpoint_sender> sender;
+  /// Every message held, by queue entry id.
+  std::map<std::string, outbound_message> held;
+  /// Entries ready to go (a retry that came due, or new).
+  std::deque<std::string> ready;
+  std::map<std::string, std::chrono::steady_clock::time_point> sent_at;
+  endpoint_stats stats;
+  histogram latency_us;
+  std::minstd_rand rng{std::random_device{}()};
+};
+
+using endpoint_pointer = delivery_endpoint_actor::stateful_pointer<
+  endpoint_state>;
+
+void write(endpoint_pointer self, write_ops ops) {
+  // An outcome that does not reach the store is sent again after a
+  // restart (at least once); the log says why.
+  self->request(self->state.store, store_timeout, write_atom_v, std::move(ops))
+    .then([](write_results&) {},
+          [self](caf::error& err) {
+            log_warning("delivery_endpoint",
+                        self->state.settings.endpoint.name
+                          + ": outcome not stored: " + error_text(err));
+          });
+}
+
+void dispatch(endpoint_pointer self) {
+  auto& st = self->state;
+  while (st.stats.in_flight < st.settings.endpoint.max_in_flight
+         && !st.ready.empty()) {
+    auto id = std::move(st.ready.front());
+    st.ready.pop_front();
+    auto i = st.held.find(id);
+    if (i == st.held.end())
+      continue;
+    auto& m = i->second;
+    ++m.attempts;
+    auto signed_headers = signatures::sign_standard_webhooks(
+      st.settings.endpoint.secret, m.id, epoch_ms_now() / 1000, m.body);
+    outbound_request req{id, m.body, {}};
+    if (signed_headers) {
+      req.headers = {{"webhook-id", signed_headers->id},
+                     {"webhook-timestamp", signed_headers->timestamp},
+                     {"webhook-signature", signed_headers->signature}};
+    }
+    st.sent_at[id] = std::chrono::steady_clock::now();
+    ++st.stats.in_flight;
+    st.sender->submit(std::move(req));
+  }
+}
+
+void accept(endpoint_pointer self, outbound_message m) {
+  auto& st = self->state;
+  ++st.stats.accepted;
+  auto id = m.entry_id;
+  st.held.emplace(id, std::move(m));
+  st.ready.push_back(std::move(id));
+  dispatch(self);
+}
+
+void on_sent(endpoint_pointer self, const std::string& id, int status,
+             const std::string& why) {
+  auto& st = self->state;
+  if (st.stats.in_flight > 0)
+    --st.stats.in_flight;
+  auto i = st.held.find(id);
+  auto sent = st.sent_at.find(id);
+  std::chrono::steady_clock::time_point started{};
+  if (sent != st.sent_at.end()) {
+    started = sent->second;
+    st.sent_at.erase(sent);
+  }
+  if (i == st.held.end())
+    return dispatch(self);
+  auto& m = i->second;
+  st.stats.last_status = status;
+  if (status >= 200 && status <= 299) {
+    ++st.stats.delivered;
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - started)
+                .count();
+    st.latency_us.record(static_cast<uint64_t>(std::max<int64_t>(us, 0)));
+    write(self, {store::write_op::make_xdel(queue_key(st.settings), {id})});
+    st.held.erase(i);
+    return dispatch(self);
+  }
+  ++st.stats.failed_attempts;
+  st.stats.last_error = why;
+  auto& delays = st.settings.endpoint.retry_delays_s;
+  if (m.attempts > delays.size()) {
+    ++st.stats.dead_lettered;
+    log_warning("delivery_endpoint",
+                st.settings.endpoint.name + ": dead letter " + m.id + " after "
+                  + std::to_string(m.attempts) + " tries: " + why);
+    auto fields = to_fields(m);
+    fields.emplace_back("attempts", std::to_string(m.attempts));
+    fields.emplace_back("last_error", why);
+    fields.emplace_back("dead_at", iso8601_utc(epoch_ms_now()));
+    write(self,
+          {store::write_op::make_xadd(dead_key(st.settings), std::move(fields),
+                                      {dead_letters_kept, {}}),
+           store::write_op::make_xdel(queue_key(st.settings), {id})});
+    st.held.erase(i);
+    return dispatch(self);
+  }
+  ++st.stats.retried;
+  std::uniform_real_distribution<double> unit{0.0, 1.0};
+  auto delay = retry_delay_ms(delays, m.attempts, unit(st.rng));
+  self->delayed_send(self, std::chrono::milliseconds{delay}, wh_retry_atom_v,
+                     id);
+  dispatch(self);
+}
+
+void recover(endpoint_pointer self) {
+  auto& st = self->state;
+  self
+    ->request(st.store, store_timeout, xrange_atom_v, queue_key(st.settings),
+              std::string{"-"}, std::string{"+"},
+              uint64_t{st.settings.endpoint.max_queued})
+    .then(
+      [self](stream_entries& xs) {
+        auto& st = self->state;
+        std::size_t n = 0;
+        for (auto& e : xs)
+          if (auto m = from_entry(e); m && st.held.count(m->entry_id) == 0) {
+            accept(self, std::move(*m));
+            ++n;
+          }
+        if (n > 0)
+          log_info("delivery_endpoint",
+                   st.settings.endpoint.name + ": " + std::to_string(n)
+                     + " deliveries left by a previous run are sent again");
+      },
+      [self](caf::error& err) {
+        log_warning("delivery_endpoint",
+                    self->state.settings.endpoint.name
+                      + ": cannot read back the queue (retrying in 5 s): "
+                      + error_text(err));
+        self->delayed_send(self, std::chrono::seconds{5}, recover_atom_v);
+      });
+}
+
+delivery_endpoint_actor::behavior_type
+delivery_endpoint(endpoint_pointer self, delivery_endpoint_settings settings,
+                  store_actor store) {
+  auto& st = self->state;
+  st.settings = std::move(settings);
+  st.store = std::move(store);
+  std::string why;
+  st.url = *parse_endpoint_url(st.settings.endpoint.url, why);
+  st.stats.name = st.settings.endpoint.name;
+  st.stats.url = st.url.display();
+  auto me = caf::actor_cast<delivery_endpoint_actor>(self);
+  st.sender = std::make_unique<endpoint_sender>(
+    st.url, std::chrono::seconds{st.settings.endpoint.timeout_s},
+    st.settings.endpoint.max_in_flight,
+    [weak = caf::actor_cast<caf::weak_actor_ptr>(me)](
+      std::string id, int status, std::string why) {
+      if (auto strong = weak.lock())
+        caf::anon_send(caf::actor_cast<delivery_endpoint_actor>(strong),
+                       respond_atom_v, std::move(id), status, std::move(why));
+    });
+  self->attach_functor([self] {
+    if (self->state.sender)
+      self->state.sender->stop();
+  });
+  self->send(self, recover_atom_v);
+  return {
+    [self](deliver_atom, outbound_message& m) -> caf::result<bool> {
+      auto& st = self->state;
+      if (st.held.size() >= st.settings.endpoint.max_queued) {
+        ++st.stats.refused;
+        return false;
+      }
+      m.queued_ms = epoch_ms_now();
+      m.attempts = 0;
+      auto rp = self->make_response_promise<bool>();
+      self
+        ->request(st.store, store_timeout, xadd_atom_v, queue_key(st.settings),
+                  to_fields(m), store::stream_trim{})
+        .then(
+          [self, rp, m](std::string& entry) mutable {
+            m.entry_id = std::move(entry);
+            accept(self, std::move(m));
+            rp.deliver(true);
+          },
+          [self, rp](caf::error& err) mutable {
+            ++self->state.stats.refused;
+            self->state.stats.last_error = "store: " + error_text(err);
+            rp.deliver(false);
+          });
+      return rp;
+    },
+    [self](respond_atom, const std::string& id, int status,
+           const std::string& why) { on_sent(self, id, status, why); },
+    [self](wh_retry_atom, std::string& id) {
+      if (self->state.held.count(id) > 0) {
+        self->state.ready.push_back(std::move(id));
+        dispatch(self);
+      }
+    },
+    [self](recover_atom) { recover(self); },
+    [self](wh_stats_atom) {
+      auto& st = self->state;
+      auto x = st.stats;
+      x.queued = st.held.size();
+      x.p50_ms = st.latency_us.quantile(0.5) / 1000.0;
+      x.p95_ms = st.latency_us.quantile(0.95) / 1000.0;
+      return x;
+    },
+    [self](wh_dead_atom) -> caf::result<stream_entries> {
+      auto& st = self->state;
+      return self->delegate(st.store, xrange_atom_v, dead_key(st.settings),
+                            std::string{"-"}, std::string{"+"}, uint64_t{1000});
+    },
+    [self](wh_replay_atom, const std::string& dead_id,
+           const std::string& who) -> caf::result<std::string> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<std::string>();
+      self
+        ->request(st.store, store_timeout, xrange_atom_v, dead_key(st.settings),
+                  dead_id, dead_id, uint64_t{1})
+        .then(
+          [self, rp, dead_id, who](stream_entries& xs) mutable {
+            auto m = xs.empty() ? std::nullopt : from_entry(xs.front());
+            if (!m) {
+              rp.deliver(caf::make_error(error_code::not_found,
+                                         "no dead letter '" + dead_id + "'"));
+              return;
+            }
+            auto& st = self->state;
+            log_info("delivery_endpoint",
+                     st.settings.endpoint.name + ": " + who + " replays "
+                       + m->id);
+            m->attempts = 0;
+            m->queued_ms = epoch_ms_now();
+            write_ops ops{
+              store::write_op::make_xadd(queue_key(st.settings), to_fields(*m)),
+              store::write_op::make_xdel(dead_key(st.settings), {dead_id})};
+            self->request(st.store, store_timeout, write_atom_v, std::move(ops))
+              .then(
+                [self, rp, m = std::move(*m)](write_results& rs) mutable {
+                  if (!rs.empty() && !rs.front().error) {
+                    auto id = m.id;
+                    m.entry_id = rs.front().text;
+                    accept(self, std::move(m));
+                    rp.deliver(std::move(id));
+                  } else {
+                    rp.deliver(caf::make_error(error_code::store_error,
+                                               "the replay was not stored"));
+                  }
+                },
+                [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+  };
+}
+
+} // namespace
+
+delivery_endpoint_actor spawn_delivery_endpoint(caf::actor_system& sys,
+                                                delivery_endpoint_settings s,
+                                                store_actor store) {
+  return sys.spawn(delivery_endpoint, std::move(s), std::move(store));
+}
+
+} // namespace streamb

@@ -1,0 +1,292 @@
+// HTTP delivery endpoints through the real binary: receivers are real HTTP
+// servers started by the test on loopback, which verify the Standard
+// Webhooks signature of every request.
+
+#include "runtime/webhooks/signatures/verify.hpp"
+#include "tests/integration/coordination_support.hpp"
+#include "tests/integration/redis_config_file.hpp"
+#include "tests/integration/redis_process.hpp"
+#include "tests/integration/running_node.hpp"
+#include "tests/integration/stripe_signing.hpp"
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <httplib.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <thread>
+
+using namespace streamb;
+using namespace streamb::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// One request as the receiver saw it.
+struct received {
+  std::string id;
+  json::value body;
+  bool signature_ok = false;
+  int status = 0; // what the receiver answered
+};
+
+/// A real HTTP server on a free loopback port; `answer(n)` gives the
+/// status of the n-th request (1-based).
+class receiver {
+public:
+  explicit receiver(std::function<int(int)> answer)
+    : answer_(std::move(answer)) {
+    server_.Post(
+      "/hook", [this](const httplib::Request& req, httplib::Response& res) {
+        signatures::webhook_request wr;
+        for (auto& [k, v] : req.headers)
+          wr.headers.emplace_back(k, v);
+        wr.body = req.body;
+        wr.now_s = now_s();
+        auto verdict = signatures::verify_standard_webhooks(wr,
+                                                            {{secret}, 300});
+        std::lock_guard<std::mutex> guard{mtx_};
+        json::error_code ec;
+        auto status = answer_(static_cast<int>(got_.size()) + 1);
+        got_.push_back({req.get_header_value("webhook-id"),
+                        json::parse(req.body, ec), verdict.valid, status});
+        res.status = status;
+        res.set_content("{}", "application/json");
+      });
+    port = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread{[this] { server_.listen_after_bind(); }};
+  }
+
+  ~receiver() {
+    server_.stop();
+    thread_.join();
+  }
+
+  std::vector<received> requests() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return got_;
+  }
+
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(port) + "/hook";
+  }
+
+  int port = 0;
+
+private:
+  std::function<int(int)> answer_;
+  httplib::Server server_;
+  std::thread thread_;
+  std::mutex mtx_;
+  std::vector<received> got_;
+};
+
+/// A port that accepts connections (the kernel's backlog) and never
+/// answers: an endpoint that hangs.
+struct silent_port {
+  int fd = -1;
+  uint16_t port = 0;
+
+  silent_port() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+    REQUIRE(::listen(fd, 64) == 0);
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+  }
+
+  ~silent_port() {
+    ::close(fd);
+  }
+};
+
+json::object endpoint(const std::string& name, const std::string& url,
+                      json::array events, json::array webhooks = {}) {
+  return {{"name", name},
+          {"url", url},
+          {"secret", secret},
+          {"events", std::move(events)},
+          {"webhooks", std::move(webhooks)},
+          {"timeout_s", 2},
+          {"retry_delays_s", json::array{1, 1, 1}}};
+}
+
+/// The default config (the memory store, or Redis) with Stripe webhooks
+/// and `endpoints`.
+struct delivery_config : redis_config_file {
+  delivery_config(const std::string& name, json::array endpoints,
+                  bool redis = false)
+    : redis_config_file(name) {
+    if (!redis)
+      replace(text.substr(text.find(R"("store": {)"),
+                          text.find('}', text.find(R"("store": {)")) + 1
+                            - text.find(R"("store": {)")),
+              R"("store": {"kind": "memory"})");
+    replace(R"("stripe": {)",
+            R"("stripe": {"webhook": {"scheme": "stripe", "secrets": )"
+            R"(["whsec_new"], "tolerance_s": 300},)");
+    auto doc = json::parse(text).as_object();
+    doc["deliveries"] = json::object{{"endpoints", std::move(endpoints)}};
+    text = json::serialize(doc);
+    save();
+  }
+};
+
+json::object endpoint_stats_of(running_node& node, const std::string& name) {
+  auto stats = node.get_json("/api/v1/stream-b-coordination/webhooks/stats");
+  for (auto& e : stats.at("endpoints").as_array())
+    if (e.at("name").as_string() == name)
+      return e.as_object();
+  return {};
+}
+
+httplib::Result post_stripe(httplib::Client& client, const std::string& id) {
+  auto body = stripe_event(id);
+  httplib::Headers headers{
+    {"Stripe-Signature", stripe_signature("whsec_new", body, now_s())}};
+  return client.Post("/webhooks/stripe", headers, body, "application/json");
+}
+
+} // namespace
+
+TEST_CASE("an endpoint that answers 500 twice gets the event on the third "
+          "try, every try signed with the Standard Webhooks scheme") {
+  receiver recv{[](int n) { return n <= 2 ? 500 : 200; }};
+  delivery_config cfg{
+    "deliver-retry",
+    {endpoint("recv", recv.url(), {"database_coordination"}, {"stripe"})}};
+  running_node node{{}, cfg.path};
+  auto id = send_event(node, R"({"type":"database_coordination",
+    "payload":{"table":"routes"}})");
+  REQUIRE(eventually(15s, [&] { return recv.requests().size() >= 3; }));
+  auto got = recv.requests();
+  for (auto& r : got) {
+    CHECK(r.signature_ok);
+    CHECK(r.id == id); // the same webhook-id on every try
+    CHECK(r.body.at("kind") == "event");
+    CHECK(r.body.at("event").at("type") == "database_coordination");
+    CHECK(r.body.at("event").at("payload").at("table") == "routes");
+  }
+  REQUIRE(eventually(5s, [&] {
+    return endpoint_stats_of(node, "recv").at("delivered").as_int64() == 1;
+  }));
+  auto s = endpoint_stats_of(node, "recv");
+  INFO(json::serialize(s));
+  CHECK(s.at("failedAttempts").as_int64() == 2);
+  CHECK(s.at("retried").as_int64() == 2);
+  CHECK(s.at("queued").as_int64() == 0);
+  CHECK(s.at("lastStatus").as_int64() == 200);
+  CHECK(s.at("url").as_string() == recv.url());
+
+  // A verified Stripe webhook goes there too, as kind "webhook".
+  REQUIRE(post_stripe(node.client, "evt_to_endpoint")->status == 200);
+  REQUIRE(eventually(10s, [&] { return recv.requests().size() >= 4; }));
+  auto wh = recv.requests().back();
+  CHECK(wh.signature_ok);
+  CHECK(wh.id == "stripe:evt_to_endpoint");
+  CHECK(wh.body.at("kind") == "webhook");
+  CHECK(wh.body.at("webhook").at("service") == "stripe");
+  CHECK(wh.body.at("webhook").at("payload").at("id") == "evt_to_endpoint");
+  auto metrics = node.client.Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(
+    metrics->body.find("streamb_endpoint_delivered_total{endpoint=\"recv\"} "
+                       "2")
+    != std::string::npos);
+}
+
+TEST_CASE("an endpoint that never answers does not delay another, and what "
+          "it never takes is dead-lettered after its schedule") {
+  silent_port hang;
+  receiver good{[](int) { return 204; }};
+  auto hanging = endpoint(
+    "hang", "http://127.0.0.1:" + std::to_string(hang.port) + "/x",
+    {"database_coordination"});
+  hanging["timeout_s"] = 1;
+  hanging["retry_delays_s"] = json::array{1}; // two tries
+  delivery_config cfg{
+    "deliver-hang",
+    {hanging, endpoint("good", good.url(), {"database_coordination"})}};
+  running_node node{{}, cfg.path};
+  std::set<std::string> ids;
+  for (int i = 0; i < 20; ++i)
+    ids.insert(send_event(node,
+                          R"({"type":"database_coordination",
+      "payload":{"n":)" + std::to_string(i)
+                            + "}}"));
+  // The good endpoint has all of them long before the hanging one's first
+  // timeout (2 s) could have freed anything.
+  REQUIRE(eventually(1500ms, [&] { return good.requests().size() >= 20; }));
+  std::set<std::string> seen;
+  for (auto& r : good.requests())
+    seen.insert(r.id);
+  CHECK(seen == ids);
+  auto h = endpoint_stats_of(node, "hang");
+  INFO(json::serialize(h));
+  CHECK(h.at("delivered").as_int64() == 0);
+  CHECK(h.at("inFlight").as_int64() == 4); // its max_in_flight
+  // Two tries of 1 s each, 4 at a time, a retry behind the 16 waiting: the
+  // first dead letters come after ~6 s.
+  REQUIRE(eventually(20s, [&] {
+    return endpoint_stats_of(node, "hang").at("deadLettered").as_int64() >= 1;
+  }));
+  CHECK(endpoint_stats_of(node, "good").at("delivered").as_int64() == 20);
+}
+
+TEST_CASE("kill -9 mid-delivery on Redis: every webhook acknowledged to "
+          "Stripe reaches the endpoint at least once") {
+  std::atomic<bool> up{false};
+  receiver recv{[&](int) { return up ? 200 : 503; }};
+  delivery_config cfg{
+    "deliver-crash", {endpoint("recv", recv.url(), {}, {"stripe"})}, true};
+  std::vector<std::string> acknowledged;
+  {
+    running_node node{{}, cfg.path};
+    for (int i = 0; i < 30; ++i) {
+      auto id = "evt_kill_" + std::to_string(i);
+      auto res = post_stripe(node.client, id);
+      REQUIRE(res);
+      if (res->status == 200)
+        acknowledged.push_back("stripe:" + id);
+    }
+    // Tries are failing (503) and retrying when the node dies.
+    REQUIRE(eventually(5s, [&] { return recv.requests().size() >= 10; }));
+    CHECK(node.process.stop(SIGKILL, 5s) == 128 + SIGKILL);
+  }
+  REQUIRE(acknowledged.size() == 30);
+  up = true;
+  running_node node{{}, cfg.path};
+  std::set<std::string> ok;
+  CHECK(eventually(20s, [&] {
+    ok.clear();
+    auto rs = recv.requests();
+    // Only what the receiver took (200) counts.
+    for (auto& r : rs)
+      if (r.signature_ok && r.status == 200)
+        ok.insert(r.id);
+    return std::all_of(acknowledged.begin(), acknowledged.end(),
+                       [&](auto& id) { return ok.count(id) > 0; });
+  }));
+  for (auto& id : acknowledged) {
+    INFO(id);
+    CHECK(ok.count(id) == 1);
+  }
+  CHECK(eventually(10s, [&] {
+    return endpoint_stats_of(node, "recv").at("queued").as_int64() == 0;
+  }));
+}
