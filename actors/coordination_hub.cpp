@@ -367,16 +367,27 @@ void route_webhook(coordination_hub_pointer self, webhook_event wh,
     return;
   }
   auto now = now_ms(self);
-  if (take_event(self, webhook_as_event(wh, now), false).routed()) {
+  auto ev = webhook_as_event(wh, now);
+  // Checked first: a webhook that waits for a consumer is offered again
+  // every second, and must not leave an unrouted record each time.
+  if (st.router->routable(ev)
+      && take_event(self, std::move(ev), false).routed()) {
     st.webhook_promises[id].push_back(rp);
     st.router->start(id, {}, now);
     dispatch(self);
     return;
   }
-  // No agent wants webhooks: the endpoints have it, or the node's log takes
-  // it, as before agents.
-  if (endpoints_took_it || !st.settings.fallback) {
+  // No agent wants webhooks: the endpoints have it, or the node's log
+  // takes it (webhooks.log_deliveries), or it waits for a consumer.
+  if (endpoints_took_it) {
     rp.deliver(true);
+    return;
+  }
+  if (!st.settings.fallback) {
+    rp.deliver(caf::make_error(error_code::no_consumer,
+                               "no agent subscribes to webhooks and no "
+                               "endpoint takes those of "
+                                 + wh.service));
     return;
   }
   request_watched(self, st.fallback_deadlines, std::chrono::seconds{10},

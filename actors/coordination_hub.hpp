@@ -50,7 +50,8 @@ struct coordination_hub_settings {
   int64_t audit_retention_ms = int64_t{90} * 24 * 3600 * 1000;
   /// Where call samples reported by agents go; may be null.
   std::shared_ptr<const service_routes> services;
-  /// Takes the webhooks no agent subscribes to (the node's log).
+  /// Takes the webhooks no agent subscribes to (the node's log, when
+  /// webhooks.log_deliveries); null: they wait for a consumer.
   webhook_subscriber_actor fallback;
   /// HTTP delivery endpoints: events of the types they name, webhooks of
   /// the services they name.

@@ -304,6 +304,7 @@ void ack_ops(write_ops& ops, const webhook_event& ev) {
 
 void on_delivered(webhook_processor_pointer self, const webhook_event& ev) {
   auto& st = self->state;
+  st.awaiting.erase(ev.id);
   auto& c = counters_of(self, ev.service);
   ++c.delivered;
   auto now = epoch_ms(self->clock());
@@ -317,29 +318,37 @@ void on_delivered(webhook_processor_pointer self, const webhook_event& ev) {
   write_durably(self, std::move(ops));
 }
 
+void dead_letter(webhook_processor_pointer self, const webhook_event& ev,
+                 const std::string& why) {
+  auto& st = self->state;
+  auto& c = counters_of(self, ev.service);
+  auto now = epoch_ms(self->clock());
+  st.awaiting.erase(ev.id);
+  ++c.dead_lettered;
+  log_warning("webhook_processor",
+              "dead letter " + ev.id + " after " + std::to_string(ev.attempts)
+                + " attempts: " + why);
+  auto fields = to_fields(ev);
+  fields.emplace_back("last_error", why);
+  fields.emplace_back("dead_at", iso8601_utc(now));
+  write_ops ops;
+  ops.push_back(store::write_op::make_xadd(keys::dead, std::move(fields)));
+  ack_ops(ops, ev);
+  ops.push_back(store::write_op::make_hset(
+    keys::event(ev.id), event_history::dead_lettered(ev.attempts, why, now)));
+  st.deliveries.release(ev);
+  write_durably(self, std::move(ops));
+}
+
 void on_failed(webhook_processor_pointer self, webhook_event ev,
                const std::string& why) {
   auto& st = self->state;
   auto& c = counters_of(self, ev.service);
   auto now = epoch_ms(self->clock());
   auto& delays = st.settings.delivery.retry_delays_s;
-  if (ev.attempts > delays.size()) {
-    ++c.dead_lettered;
-    log_warning("webhook_processor",
-                "dead letter " + ev.id + " after " + std::to_string(ev.attempts)
-                  + " attempts: " + why);
-    auto fields = to_fields(ev);
-    fields.emplace_back("last_error", why);
-    fields.emplace_back("dead_at", iso8601_utc(now));
-    write_ops ops;
-    ops.push_back(store::write_op::make_xadd(keys::dead, std::move(fields)));
-    ack_ops(ops, ev);
-    ops.push_back(store::write_op::make_hset(
-      keys::event(ev.id), event_history::dead_lettered(ev.attempts, why, now)));
-    st.deliveries.release(ev);
-    write_durably(self, std::move(ops));
-    return;
-  }
+  st.awaiting.erase(ev.id);
+  if (ev.attempts > delays.size())
+    return dead_letter(self, ev, why);
   ++c.retried;
   std::uniform_real_distribution<double> unit{0.0, 1.0};
   auto delay = retry_delay_ms(delays, ev.attempts, unit(st.rng));
@@ -361,6 +370,26 @@ void on_failed(webhook_processor_pointer self, webhook_event ev,
                      std::move(ev));
 }
 
+/// Nothing takes the event now (no agent, endpoint or log subscriber): it
+/// waits, without using up its retries, and is offered again every
+/// `await_interval` until a consumer takes it or its retention ends.
+void await_consumer(webhook_processor_pointer self, webhook_event ev,
+                    const std::string& why) {
+  auto& st = self->state;
+  auto now = epoch_ms(self->clock());
+  if (now - ev.received_ms > queue_retention_ms(self))
+    return dead_letter(self, ev,
+                       "no consumer within webhooks.queue_retention_h: " + why);
+  if (st.awaiting.emplace(ev.id, ev.service).second && st.awaiting.size() == 1)
+    log_warning("webhook_processor",
+                "webhooks wait for a consumer: " + why
+                  + " (connect an agent subscribed to \"webhook\", add a "
+                    "deliveries endpoint, or set webhooks.log_deliveries)");
+  --ev.attempts; // an offer nobody could take is no try
+  self->delayed_send(self, st.settings.await_interval, wh_retry_atom_v,
+                     std::move(ev));
+}
+
 /// Hands an event (counted in flight by `dispatch`) to the subscriber.
 void deliver(webhook_processor_pointer self, webhook_event ev) {
   auto& st = self->state;
@@ -379,7 +408,10 @@ void deliver(webhook_processor_pointer self, webhook_event ev) {
       },
       [self, ev](caf::error& err) {
         self->state.deliveries.finished();
-        on_failed(self, ev, error_text(err));
+        if (err == error_code::no_consumer)
+          await_consumer(self, ev, error_text(err));
+        else
+          on_failed(self, ev, error_text(err));
         dispatch(self);
       });
 }
@@ -735,11 +767,16 @@ void replay_find(webhook_processor_pointer self, replay_request r) {
 webhook_stats_list make_stats(webhook_processor_pointer self) {
   webhook_stats_list result;
   auto pending = self->state.deliveries.waiting_by_service();
+  std::map<std::string, uint64_t> awaiting;
+  for (auto& [id, service] : self->state.awaiting)
+    ++awaiting[service];
   for (auto& [service, c] : self->state.counters) {
     webhook_stats x;
     x.service = service;
     x.counts = c;
-    x.pending = pending[service];
+    // Waiting for a consumer is pending too (held, not in the ready queue).
+    x.awaiting_consumer = awaiting[service];
+    x.pending = pending[service] + x.awaiting_consumer;
     if (c.delivery_us.count() > 0) {
       x.delivery_p50_ms = c.delivery_us.quantile(0.50) / 1000.0;
       x.delivery_p99_ms = c.delivery_us.quantile(0.99) / 1000.0;

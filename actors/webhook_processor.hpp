@@ -36,6 +36,8 @@ struct webhook_processor_settings {
   /// Events held in memory (queued, in flight, waiting for a retry); more
   /// stay in the store until there is room.
   std::size_t max_buffered = 1000;
+  /// How often an event nobody takes is offered again.
+  std::chrono::milliseconds await_interval{1000};
 };
 
 /// Counters of one service; see webhook_stats.
@@ -82,6 +84,8 @@ struct webhook_processor_state {
   std::optional<store_batcher<store::write_op>> audit_writer;
 
   std::map<std::string, webhook_counters> counters;
+  /// Events that found no consumer, by id: their service.
+  std::map<std::string, std::string> awaiting;
   std::minstd_rand rng{std::random_device{}()};
 };
 

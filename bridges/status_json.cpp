@@ -135,6 +135,7 @@ json::object to_json(const webhook_stats& x) {
           {"retried", x.counts.retried},
           {"deadLettered", x.counts.dead_lettered},
           {"pending", x.pending},
+          {"awaitingConsumer", x.awaiting_consumer},
           {"deliveryLatencyMs",
            {{"p50", x.delivery_p50_ms}, {"p99", x.delivery_p99_ms}}}};
 }

@@ -456,15 +456,17 @@ typename Inspector::result_type inspect(Inspector& f, webhook_counts& x) {
 struct webhook_stats {
   std::string service;
   webhook_counts counts;
-  uint64_t pending = 0;       // stored, not yet delivered or dead-lettered
-  double delivery_p50_ms = 0; // receipt to delivery
+  uint64_t pending = 0;           // stored, not yet delivered or dead-lettered
+  uint64_t awaiting_consumer = 0; // of those, waiting for an agent or endpoint
+  double delivery_p50_ms = 0;     // receipt to delivery
   double delivery_p99_ms = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, webhook_stats& x) {
   return f(caf::meta::type_name("webhook_stats"), x.service, x.counts,
-           x.pending, x.delivery_p50_ms, x.delivery_p99_ms);
+           x.pending, x.awaiting_consumer, x.delivery_p50_ms,
+           x.delivery_p99_ms);
 }
 
 using webhook_stats_list = std::vector<webhook_stats>;

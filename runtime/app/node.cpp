@@ -112,7 +112,8 @@ caf::expected<uint16_t> node::start() {
   // The hub before the services: monitors and budget controllers send it
   // their alerts. It learns the monitors (for agents' call samples) through
   // `routes`, filled below before the hub is published to agents.
-  subscriber_ = system_.spawn(log_subscriber, ctx.cfg.node.name);
+  if (ctx.cfg.webhooks.log_deliveries)
+    subscriber_ = system_.spawn(log_subscriber, ctx.cfg.node.name);
   auto routes = std::make_shared<service_routes>();
   coordination_hub_settings hub_settings;
   hub_settings.node = ctx.cfg.node.name;
@@ -411,7 +412,8 @@ void node::stop() {
   self->send_exit(hub_, caf::exit_reason::user_shutdown);
   for (auto& e : ctx.endpoints)
     self->send_exit(e, caf::exit_reason::user_shutdown);
-  self->send_exit(subscriber_, caf::exit_reason::user_shutdown);
+  if (subscriber_)
+    self->send_exit(subscriber_, caf::exit_reason::user_shutdown);
   self->send_exit(keeper_, caf::exit_reason::user_shutdown);
   // Store last: the actors above may still write while they wind down.
   self->send_exit(store_, caf::exit_reason::user_shutdown);

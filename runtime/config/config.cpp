@@ -1105,6 +1105,7 @@ void read_webhooks(checker& c, const json::value& v, std::string path,
   read_uint(r, "max_in_flight", out.max_in_flight, 1, 10000);
   read_uint(r, "claim_idle_s", out.claim_idle_s, 1);
   read_uint(r, "queue_retention_h", out.queue_retention_h, 1);
+  read_bool(r, "log_deliveries", out.log_deliveries);
   r.finish();
 }
 

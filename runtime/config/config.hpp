@@ -253,7 +253,11 @@ struct webhooks_config {
   /// long are claimed.
   uint32_t claim_idle_s = 300;
   /// Queue entries are trimmed after this; longer than the retry schedule.
+  /// A webhook no consumer took by then is dead-lettered.
   uint32_t queue_retention_h = 48;
+  /// Prints every webhook no agent or endpoint takes as a JSON line on
+  /// stdout and counts it delivered: a debugging aid, not a consumer.
+  bool log_deliveries = false;
 };
 
 /// An HTTP endpoint that takes coordination events and verified webhooks,

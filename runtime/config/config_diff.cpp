@@ -312,6 +312,7 @@ std::vector<std::string> restart_only_changes(const config& a,
     diff("max_in_flight", x.max_in_flight, y.max_in_flight);
     diff("claim_idle_s", x.claim_idle_s, y.claim_idle_s);
     diff("queue_retention_h", x.queue_retention_h, y.queue_retention_h);
+    diff("log_deliveries", x.log_deliveries, y.log_deliveries);
   }
   // Each endpoint's actor and senders are made at start.
   if (!same_endpoints(a.deliveries.endpoints, b.deliveries.endpoints))

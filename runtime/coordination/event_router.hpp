@@ -147,6 +147,12 @@ public:
   /// agents.max_open_payload_bytes), or nullopt.
   std::optional<std::string> refuse_new(const coordination_event& ev) const;
 
+  /// Whether `ev` would find an agent (live or away) now; opens nothing.
+  bool routable(const coordination_event& ev) const {
+    std::string why;
+    return !route(ev, why).empty();
+  }
+
   /// Payload bytes of the open events.
   std::size_t open_payload_bytes() const {
     return open_bytes_;

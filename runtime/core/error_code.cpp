@@ -16,6 +16,7 @@ std::string to_string(error_code x) {
     case error_code::conflict: return "conflict";
     case error_code::unauthorized: return "unauthorized";
     case error_code::capacity: return "capacity";
+    case error_code::no_consumer: return "no_consumer";
   }
   return "unknown";
 }

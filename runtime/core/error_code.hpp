@@ -36,6 +36,9 @@ enum class error_code : uint8_t {
   unauthorized,
   /// A configured cap is reached (open events, their bytes): retry later.
   capacity,
+  /// Nothing takes it now (no agent, endpoint or log subscriber for a
+  /// webhook): it waits for one.
+  no_consumer,
 };
 
 std::string to_string(error_code x);

@@ -6,7 +6,9 @@
 #include "tests/integration/agent_process.hpp"
 #include "tests/integration/auth_support.hpp"
 #include "tests/integration/coordination_support.hpp"
+#include "tests/integration/redis_process.hpp"
 #include "tests/integration/running_node.hpp"
+#include "tests/integration/stripe_signing.hpp"
 #include "tests/integration/ws_client.hpp"
 
 #include <boost/json.hpp>
@@ -286,4 +288,54 @@ TEST_CASE("the agent WebSocket needs a key of role agent, checks the "
   CHECK(refused.at("code").as_string() == "unauthorized");
   REQUIRE(ws.send(register_frame("tok-1", "r", R"(["webhook"])", agent_key)));
   CHECK(frame_of(ws.recv()).at("op").as_string() == "welcome");
+}
+
+TEST_CASE("a webhook no consumer takes waits, counted pending, and reaches "
+          "the first agent that subscribes to webhooks") {
+  auto doc = json::parse(read_file(STREAMB_SOURCE_DIR "/config/streamb.json"));
+  doc.at("services").at("stripe").as_object()["webhook"] = json::object{
+    {"scheme", "stripe"}, {"secrets", json::array{"whsec_wait"}}};
+  auto path = "/tmp/streamb-ws-await-" + std::to_string(getpid()) + ".json";
+  write_file(path, json::serialize(doc));
+  running_node node{{}, path, true};
+  unlink(path.c_str());
+  auto body = stripe_event("evt_waits");
+  httplib::Headers headers{
+    {"Stripe-Signature", stripe_signature("whsec_wait", body, now_s())}};
+  auto res = node.client.Post("/webhooks/stripe", headers, body,
+                              "application/json");
+  REQUIRE(res);
+  REQUIRE(res->status == 200); // stored: the provider is done
+  json::value stripe;
+  REQUIRE(eventually(5s, [&] {
+    stripe = node.get_json("/api/v1/stream-b-coordination/webhooks/stats")
+               .at("services")
+               .at("stripe");
+    return stripe.at("awaitingConsumer").to_number<int64_t>() == 1;
+  }));
+  INFO(json::serialize(stripe));
+  CHECK(stripe.at("pending").to_number<int64_t>() == 1);
+  CHECK(stripe.at("delivered").to_number<int64_t>() == 0);
+  // Offered again and again without using up its retries.
+  std::this_thread::sleep_for(2500ms);
+  stripe = node.get_json("/api/v1/stream-b-coordination/webhooks/stats")
+             .at("services")
+             .at("stripe");
+  CHECK(stripe.at("retried").to_number<int64_t>() == 0);
+  CHECK(stripe.at("deadLettered").to_number<int64_t>() == 0);
+  CHECK(node.process.drain(100ms).find("wait for a consumer")
+        != std::string::npos);
+
+  agent_process py{agent_process::python_tag{}, node.port, "billing-py",
+                   "billing", "webhook"};
+  REQUIRE(py.registered());
+  REQUIRE(py.received("webhook:stripe:evt_waits"));
+  REQUIRE(eventually(5s, [&] {
+    stripe = node.get_json("/api/v1/stream-b-coordination/webhooks/stats")
+               .at("services")
+               .at("stripe");
+    return stripe.at("delivered").to_number<int64_t>() == 1;
+  }));
+  CHECK(stripe.at("pending").to_number<int64_t>() == 0);
+  CHECK(stripe.at("awaitingConsumer").to_number<int64_t>() == 0);
 }

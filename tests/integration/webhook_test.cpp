@@ -31,6 +31,9 @@ struct webhook_config : redis_config_file {
     replace(R"("stripe": {)",
             R"("stripe": {"webhook": {"scheme": "stripe", "secrets": )"
             R"(["whsec_old", "whsec_new"], "tolerance_s": 300},)");
+    // These tests read deliveries off the node's log subscriber.
+    replace(R"("agents": {)",
+            R"("webhooks": {"log_deliveries": true}, "agents": {)");
     save();
   }
 };

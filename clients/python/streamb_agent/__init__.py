@@ -51,6 +51,10 @@ class AgentRefused(Exception):
         self.message = message
 
 
+# The node closes a connection that sends a larger message (1009):
+# node.http.ws_max_message_bytes, 64 KiB by default.
+MAX_FRAME_BYTES = 64 * 1024
+
 # Refusals worth retrying: the node is starting or its store is away.
 _RETRYABLE = {"unavailable", "timeout", "register_pending"}
 
@@ -62,7 +66,8 @@ def _dumps(obj):
 class Agent:
     def __init__(self, urls, name, role, subscriptions, key=None, token=None,
                  handler=None, on_connection=None, first_backoff=0.1,
-                 max_backoff=2.0, open_timeout=5.0):
+                 max_backoff=2.0, open_timeout=5.0,
+                 max_frame_bytes=MAX_FRAME_BYTES):
         if isinstance(urls, str):
             urls = [urls]
         if not urls:
@@ -79,6 +84,7 @@ class Agent:
         self.first_backoff = first_backoff
         self.max_backoff = max_backoff
         self.open_timeout = open_timeout
+        self.max_frame_bytes = max_frame_bytes
         self.agent_id = None
         self.session = None
         self._ws = None
@@ -137,7 +143,8 @@ class Agent:
             headers["Authorization"] = "Bearer " + self.key
         async with websockets.connect(
                 url, extra_headers=headers, open_timeout=self.open_timeout,
-                max_size=1 << 20, ping_interval=10, ping_timeout=10) as ws:
+                # Events carry webhooks of up to 1 MiB plus their frame.
+                max_size=4 << 20, ping_interval=10, ping_timeout=10) as ws:
             self._ws = ws
             try:
                 await self._register(ws)
@@ -217,20 +224,46 @@ class Agent:
              "status": answer.status}
         if answer.result is not None:
             a["result"] = answer.result
-        await answers.put(a)
+        text = self._answer_text(a)
+        if len(text.encode()) > self.max_frame_bytes - 64:
+            # Too large for one frame: the node would close the connection.
+            a = {"eventId": frame["id"], "delivery": frame["delivery"],
+                 "status": "failed",
+                 "result": {"error": "the answer exceeds the node's frame "
+                                     "size limit"}}
+            text = self._answer_text(a)
+        await answers.put(text)
+
+    @staticmethod
+    def _answer_text(a):
+        try:
+            return _dumps(a)
+        except (TypeError, ValueError) as e:
+            return _dumps({"eventId": a["eventId"], "delivery": a["delivery"],
+                           "status": "failed",
+                           "result": {"error": f"result is not JSON: {e}"}})
 
     async def _send_answers(self, ws, answers):
-        # Answers ready together go in one frame.
+        # Answers ready together go in one frame, up to the frame size limit.
+        pending = None
         while True:
-            batch = [await answers.get()]
+            batch = [pending if pending is not None else await answers.get()]
+            pending = None
+            size = len(batch[0]) + 64
             while not answers.empty() and len(batch) < 1000:
-                batch.append(answers.get_nowait())
+                nxt = answers.get_nowait()
+                if size + len(nxt) + 1 > self.max_frame_bytes:
+                    pending = nxt
+                    break
+                batch.append(nxt)
+                size += len(nxt) + 1
             if len(batch) == 1:
-                frame = dict(batch[0], v=PROTOCOL_VERSION, op="answer")
+                text = ('{"v":%d,"op":"answer",' % PROTOCOL_VERSION
+                        + batch[0][1:])
             else:
-                frame = {"v": PROTOCOL_VERSION, "op": "answer",
-                         "answers": batch}
-            await ws.send(_dumps(frame))
+                text = ('{"v":%d,"op":"answer","answers":[' % PROTOCOL_VERSION
+                        + ",".join(batch) + "]}")
+            await ws.send(text)
 
     async def _send(self, frame):
         ws = self._ws

@@ -539,11 +539,11 @@ class RealNodeTest(unittest.TestCase):
                 self.assertEqual(status, 200, body)
                 leave, others = await self.recv_op(ws, "leave")
                 self.assertEqual(others, [])
-                self.assertEqual(leave["reason"], "key revoked")
+                self.assertIn("revoked", leave["reason"])
                 with self.assertRaises(websockets.exceptions.ConnectionClosed):
                     await asyncio.wait_for(ws.recv(), RECV_S)
                 self.assertEqual(ws.close_code, 1008)
-                self.assertEqual(ws.close_reason, "key revoked")
+                self.assertIn("revoked", ws.close_reason)
 
         self.run_async(go())
 
