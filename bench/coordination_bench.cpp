@@ -7,6 +7,10 @@
 //             messages carrying the same coordination_event, and against raw
 //             CAF request/response round trips of the same messages with the
 //             same window (timed in the child)
+//   ws events the same events to an agent on the WebSocket protocol
+//             (GET /api/v1/agents/ws; a Beast client in the same child that
+//             parses each event frame and answers what it read together in
+//             one frame), against the SDK agent's events in the same run
 //   samples   call samples an agent sends through the SDK (report_calls,
 //             batches of --batch), counted as they reach the hub; against raw
 //             one-way messages of the same content to a bare actor
@@ -25,6 +29,12 @@
 #include "runtime/config/config.hpp"
 #include "runtime/messages.hpp"
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <boost/json.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
@@ -60,9 +70,7 @@ sink_actor::behavior_type sink(sink_actor::pointer,
   return {
     [count](record_atom, const std::string&, const std::string&,
             const call_samples&) { count->fetch_add(1); },
-    [count](assign_atom, const coordination_event&) {
-      count->fetch_add(1);
-    },
+    [count](assign_atom, const coordination_event&) { count->fetch_add(1); },
   };
 }
 
@@ -114,6 +122,55 @@ coordination_event make_event(uint64_t i) {
 
 // -- the child: the agent -----------------------------------------------------
 
+/// An agent on the WebSocket protocol: registers, then answers every event
+/// frame (ok, no result), the frames it has read together in one answer
+/// frame, as a client library does. Runs until the node closes.
+void ws_agent(uint16_t http_port, std::atomic<bool>* registered) {
+  namespace asio = boost::asio;
+  namespace beast = boost::beast;
+  namespace json = boost::json;
+  try {
+    asio::io_context ioc;
+    beast::websocket::stream<asio::ip::tcp::socket> ws{ioc};
+    ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), http_port});
+    ws.set_option(beast::websocket::stream_base::decorator(
+      [](beast::websocket::request_type&) {}));
+    ws.handshake("127.0.0.1", "/api/v1/agents/ws");
+    ws.text(true);
+    ws.write(asio::buffer(
+      std::string{R"({"v":1,"op":"register","name":"ws-agent","role":"ws",)"
+                  R"("subscriptions":["performance_optimization"]})"}));
+    beast::flat_buffer in;
+    std::string out;
+    for (;;) {
+      out.clear();
+      do {
+        ws.read(in);
+        auto frame = json::parse(beast::buffers_to_string(in.data()));
+        in.consume(in.size());
+        auto& obj = frame.as_object();
+        auto op = obj.at("op").as_string();
+        if (op == "welcome") {
+          *registered = true;
+          continue;
+        }
+        if (op != "event")
+          continue;
+        out += out.empty() ? R"({"v":1,"op":"answer","answers":[)" : ",";
+        out += json::serialize(json::object{{"eventId", obj.at("id")},
+                                            {"delivery", obj.at("delivery")},
+                                            {"status", "ok"}});
+      } while (ws.next_layer().available() > 0);
+      if (!out.empty()) {
+        out += "]}";
+        ws.write(asio::buffer(out));
+      }
+    }
+  } catch (const std::exception&) {
+    // The node closed the connection: the bench is over.
+  }
+}
+
 /// Keeps `window` requests in flight to `echo` until `total` are answered.
 struct driver_state {
   echo_actor echo;
@@ -161,7 +218,7 @@ driver(driver_actor::stateful_pointer<driver_state> self, echo_actor echo,
 }
 
 int agent_main(int cmd_fd, int ack_fd, uint16_t hub_port, uint16_t sink_port,
-               uint16_t echo_port, const options& opts) {
+               uint16_t echo_port, uint16_t http_port, const options& opts) {
   caf::actor_system_config cfg;
   agent_client::prepare(cfg);
   caf::actor_system sys{cfg};
@@ -177,7 +234,13 @@ int agent_main(int cmd_fd, int ack_fd, uint16_t hub_port, uint16_t sink_port,
   auto raw = sys.middleman().remote_actor<sink_actor>("127.0.0.1", sink_port);
   auto echo_hdl = sys.middleman().remote_actor<echo_actor>("127.0.0.1",
                                                            echo_port);
-  if (!agent.wait_registered(std::chrono::seconds{10}) || !raw || !echo_hdl) {
+  std::atomic<bool> ws_registered{false};
+  std::thread ws_thread{ws_agent, http_port, &ws_registered};
+  ws_thread.detach();
+  for (int i = 0; i < 1000 && !ws_registered; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  if (!agent.wait_registered(std::chrono::seconds{10}) || !raw || !echo_hdl
+      || !ws_registered) {
     std::fprintf(stderr, "agent: cannot connect\n");
     return 1;
   }
@@ -264,22 +327,25 @@ int main(int argc, char** argv) {
   // Fork before any actor system exists: the child is a process of its own.
   auto pid = fork();
   if (pid == 0) {
-    uint16_t ports[3] = {0, 0, 0};
+    uint16_t ports[4] = {0, 0, 0, 0};
     if (read(ports_pipe[0], ports, sizeof(ports)) != sizeof(ports))
       _exit(1);
-    _exit(
-      agent_main(cmd_pipe[0], ack_pipe[1], ports[0], ports[1], ports[2], opts));
+    _exit(agent_main(cmd_pipe[0], ack_pipe[1], ports[0], ports[1], ports[2],
+                     ports[3], opts));
   }
   auto cfg_node = load_config_file("config/streamb.json");
   cfg_node.node.http.port = 0;
   cfg_node.node.actor.port = 0;
   cfg_node.agents.max_in_flight = opts.in_flight;
+  // Every finished event leaves a record: room for all of them.
+  cfg_node.store.memory_max_keys = 10'000'000;
   caf::actor_system_config cfg;
   register_message_types(cfg);
   cfg.load<caf::io::middleman>();
   caf::actor_system sys{cfg};
   node n{sys, cfg_node};
-  if (!n.start())
+  auto http_port = n.start();
+  if (!http_port)
     return 1;
   std::atomic<uint64_t> received{0};
   auto sink_hdl = sys.spawn(sink, &received);
@@ -290,7 +356,7 @@ int main(int argc, char** argv) {
   auto echo_port = caf::io::publish(echo_hdl, 0, "127.0.0.1");
   if (!echo_port)
     return 1;
-  uint16_t ports[3] = {n.actor_port(), *sink_port, *echo_port};
+  uint16_t ports[4] = {n.actor_port(), *sink_port, *echo_port, *http_port};
   (void)!write(ports_pipe[1], ports, sizeof(ports));
   char ack = 0;
   if (read(ack_pipe[0], &ack, 1) != 1)
@@ -304,12 +370,13 @@ int main(int argc, char** argv) {
                [](caf::error&) {});
     return x;
   };
-  auto completed = [&] {
+  auto completed_of = [&](const char* type) {
     for (auto& t : status().types)
-      if (t.type == "system_optimization")
+      if (t.type == type)
         return t.counts.completed;
     return uint64_t{0};
   };
+  auto completed = [&] { return completed_of("system_optimization"); };
   auto reported = [&] {
     auto s = status();
     return s.agents.empty() ? uint64_t{0} : s.agents[0].counts.samples_reported;
@@ -322,8 +389,9 @@ int main(int argc, char** argv) {
     return static_cast<double>(opts.messages) / s;
   };
   std::vector<double> raw_samples, raw_events, sdk_samples, hub_events,
-    raw_round_trips;
+    raw_round_trips, ws_events;
   uint64_t done_events = 0;
+  uint64_t done_ws_events = 0;
   uint64_t done_samples = 0;
   for (int run = 0; run < opts.runs; ++run) {
     raw_samples.push_back(raw_phase('s') * static_cast<double>(opts.batch));
@@ -356,10 +424,26 @@ int main(int argc, char** argv) {
       auto s = time_until(start, [&] { return completed() >= done_events; });
       hub_events.push_back(static_cast<double>(opts.events) / s);
     }
+    {
+      auto start = clock_type::now();
+      for (uint64_t i = 0; i < opts.events; ++i) {
+        auto ev = make_event(i);
+        ev.type = "performance_optimization";
+        ev.id = "ws" + std::to_string(run) + "-" + ev.id;
+        caf::anon_send(hub, publish_atom_v, std::move(ev));
+      }
+      done_ws_events += opts.events;
+      auto s = time_until(start, [&] {
+        return completed_of("performance_optimization") >= done_ws_events;
+      });
+      ws_events.push_back(static_cast<double>(opts.events) / s);
+    }
     std::printf("run %d: raw_samples/s %.0f sdk_samples/s %.0f raw_events/s "
-                "%.0f raw_round_trips/s %.0f hub_events/s %.0f\n",
+                "%.0f raw_round_trips/s %.0f hub_events/s %.0f "
+                "ws_events/s %.0f\n",
                 run + 1, raw_samples.back(), sdk_samples.back(),
-                raw_events.back(), raw_round_trips.back(), hub_events.back());
+                raw_events.back(), raw_round_trips.back(), hub_events.back(),
+                ws_events.back());
     std::fflush(stdout);
   }
   char quit = 'q';
@@ -374,6 +458,9 @@ int main(int argc, char** argv) {
   auto rr = median(raw_round_trips);
   std::printf("raw_remote_round_trips_per_s %.0f\n", rr);
   std::printf("hub_events_per_s %.0f\n", he);
+  auto we = median(ws_events);
+  std::printf("ws_agent_events_per_s %.0f\n", we);
+  std::printf("ratio_ws_to_caf_agent_events %.2f\n", we / he);
   std::printf("ratio_sdk_samples %.2f\n", ss / rs);
   std::printf("ratio_hub_events %.2f\n", he / re);
   std::printf("ratio_hub_events_to_round_trips %.2f\n", he / rr);

@@ -2,6 +2,7 @@
 
 #include "bridges/endpoint_sender.hpp"
 #include "runtime/coordination/coordination_codec.hpp"
+#include "runtime/core/audit.hpp"
 #include "runtime/core/error_code.hpp"
 #include "runtime/core/error_text.hpp"
 #include "runtime/core/log.hpp"
@@ -27,6 +28,7 @@ namespace {
 
 constexpr auto store_timeout = std::chrono::seconds{5};
 constexpr uint64_t dead_letters_kept = 10000;
+constexpr uint32_t submit_ahead = 4;
 
 std::string queue_key(const delivery_endpoint_settings& s) {
   return "deliveries:" + s.node + ":" + s.endpoint.name + ":queue";
@@ -78,27 +80,36 @@ struct endpoint_state {
   std::map<std::string, std::chrono::steady_clock::time_point> sent_at;
   endpoint_stats stats;
   histogram latency_us;
+  /// Taken this mailbox round, to store in one batch: the message and
+  /// the promise that answers once it is stored.
+  std::vector<std::pair<outbound_message, caf::typed_response_promise<bool>>>
+    to_store;
+  /// Settled this round: entries to delete, dead letters to add.
+  write_ops settled;
+  bool flush_pending = false;
+  /// Handed to the sender, not yet answered.
+  uint32_t submitted = 0;
   std::minstd_rand rng{std::random_device{}()};
 };
 
 using endpoint_pointer = delivery_endpoint_actor::stateful_pointer<
   endpoint_state>;
 
-void write(endpoint_pointer self, write_ops ops) {
-  // An outcome that does not reach the store is sent again after a
-  // restart (at least once); the log says why.
-  self->request(self->state.store, store_timeout, write_atom_v, std::move(ops))
-    .then([](write_results&) {},
-          [self](caf::error& err) {
-            log_warning("delivery_endpoint",
-                        self->state.settings.endpoint.name
-                          + ": outcome not stored: " + error_text(err));
-          });
+/// One store batch per mailbox round: the flush message queues behind
+/// everything already in the mailbox.
+void schedule_flush(endpoint_pointer self) {
+  if (std::exchange(self->state.flush_pending, true))
+    return;
+  self->send(self, flush_atom_v);
 }
 
 void dispatch(endpoint_pointer self) {
   auto& st = self->state;
-  while (st.stats.in_flight < st.settings.endpoint.max_in_flight
+  // The sender's threads (max_in_flight of them) take the next request as
+  // soon as one is answered: keeping a few more handed over than threads
+  // saves a wake-up per request, and the endpoint still sees at most
+  // max_in_flight at once.
+  while (st.submitted < st.settings.endpoint.max_in_flight * submit_ahead
          && !st.ready.empty()) {
     auto id = std::move(st.ready.front());
     st.ready.pop_front();
@@ -116,7 +127,7 @@ void dispatch(endpoint_pointer self) {
                      {"webhook-signature", signed_headers->signature}};
     }
     st.sent_at[id] = std::chrono::steady_clock::now();
-    ++st.stats.in_flight;
+    ++st.submitted;
     st.sender->submit(std::move(req));
   }
 }
@@ -133,8 +144,8 @@ void accept(endpoint_pointer self, outbound_message m) {
 void on_sent(endpoint_pointer self, const std::string& id, int status,
              const std::string& why) {
   auto& st = self->state;
-  if (st.stats.in_flight > 0)
-    --st.stats.in_flight;
+  if (st.submitted > 0)
+    --st.submitted;
   auto i = st.held.find(id);
   auto sent = st.sent_at.find(id);
   std::chrono::steady_clock::time_point started{};
@@ -152,7 +163,9 @@ void on_sent(endpoint_pointer self, const std::string& id, int status,
                 std::chrono::steady_clock::now() - started)
                 .count();
     st.latency_us.record(static_cast<uint64_t>(std::max<int64_t>(us, 0)));
-    write(self, {store::write_op::make_xdel(queue_key(st.settings), {id})});
+    st.settled.push_back(
+      store::write_op::make_xdel(queue_key(st.settings), {id}));
+    schedule_flush(self);
     st.held.erase(i);
     return dispatch(self);
   }
@@ -168,10 +181,11 @@ void on_sent(endpoint_pointer self, const std::string& id, int status,
     fields.emplace_back("attempts", std::to_string(m.attempts));
     fields.emplace_back("last_error", why);
     fields.emplace_back("dead_at", iso8601_utc(epoch_ms_now()));
-    write(self,
-          {store::write_op::make_xadd(dead_key(st.settings), std::move(fields),
-                                      {dead_letters_kept, {}}),
-           store::write_op::make_xdel(queue_key(st.settings), {id})});
+    st.settled.push_back(store::write_op::make_xadd(
+      dead_key(st.settings), std::move(fields), {dead_letters_kept, {}}));
+    st.settled.push_back(
+      store::write_op::make_xdel(queue_key(st.settings), {id}));
+    schedule_flush(self);
     st.held.erase(i);
     return dispatch(self);
   }
@@ -181,6 +195,51 @@ void on_sent(endpoint_pointer self, const std::string& id, int status,
   self->delayed_send(self, std::chrono::milliseconds{delay}, wh_retry_atom_v,
                      id);
   dispatch(self);
+}
+
+/// Stores what this round took (one XADD each, one batch) and writes what
+/// it settled. A message is the endpoint's once its XADD is in: then its
+/// promise says true, and it goes out.
+void flush(endpoint_pointer self) {
+  auto& st = self->state;
+  st.flush_pending = false;
+  auto taken = std::exchange(st.to_store, {});
+  auto ops = std::exchange(st.settled, {});
+  auto first_new = ops.size();
+  for (auto& [m, rp] : taken)
+    ops.push_back(
+      store::write_op::make_xadd(queue_key(st.settings), to_fields(m)));
+  if (ops.empty())
+    return;
+  self->request(st.store, store_timeout, write_atom_v, std::move(ops))
+    .then(
+      [self, taken, first_new](write_results& rs) mutable {
+        for (std::size_t i = 0; i < taken.size(); ++i) {
+          auto& [m, rp] = taken[i];
+          auto k = first_new + i;
+          if (k < rs.size() && !rs[k].error) {
+            m.entry_id = rs[k].text;
+            accept(self, std::move(m));
+            rp.deliver(true);
+          } else {
+            ++self->state.stats.refused;
+            rp.deliver(false);
+          }
+        }
+      },
+      [self, taken](caf::error& err) mutable {
+        // Settled entries not deleted are sent again after a restart (at
+        // least once); new ones are refused: their sender offers them
+        // again (webhooks) or counts them (events).
+        log_warning("delivery_endpoint",
+                    self->state.settings.endpoint.name
+                      + ": store batch failed: " + error_text(err));
+        self->state.stats.last_error = "store: " + error_text(err);
+        for (auto& [m, rp] : taken) {
+          ++self->state.stats.refused;
+          rp.deliver(false);
+        }
+      });
 }
 
 void recover(endpoint_pointer self) {
@@ -240,29 +299,19 @@ delivery_endpoint(endpoint_pointer self, delivery_endpoint_settings settings,
   return {
     [self](deliver_atom, outbound_message& m) -> caf::result<bool> {
       auto& st = self->state;
-      if (st.held.size() >= st.settings.endpoint.max_queued) {
+      if (st.held.size() + st.to_store.size()
+          >= st.settings.endpoint.max_queued) {
         ++st.stats.refused;
         return false;
       }
       m.queued_ms = epoch_ms_now();
       m.attempts = 0;
       auto rp = self->make_response_promise<bool>();
-      self
-        ->request(st.store, store_timeout, xadd_atom_v, queue_key(st.settings),
-                  to_fields(m), store::stream_trim{})
-        .then(
-          [self, rp, m](std::string& entry) mutable {
-            m.entry_id = std::move(entry);
-            accept(self, std::move(m));
-            rp.deliver(true);
-          },
-          [self, rp](caf::error& err) mutable {
-            ++self->state.stats.refused;
-            self->state.stats.last_error = "store: " + error_text(err);
-            rp.deliver(false);
-          });
+      st.to_store.emplace_back(std::move(m), rp);
+      schedule_flush(self);
       return rp;
     },
+    [self](flush_atom) { flush(self); },
     [self](respond_atom, const std::string& id, int status,
            const std::string& why) { on_sent(self, id, status, why); },
     [self](wh_retry_atom, std::string& id) {
@@ -276,6 +325,7 @@ delivery_endpoint(endpoint_pointer self, delivery_endpoint_settings settings,
       auto& st = self->state;
       auto x = st.stats;
       x.queued = st.held.size();
+      x.in_flight = std::min(st.submitted, st.settings.endpoint.max_in_flight);
       x.p50_ms = st.latency_us.quantile(0.5) / 1000.0;
       x.p95_ms = st.latency_us.quantile(0.95) / 1000.0;
       return x;
@@ -306,9 +356,18 @@ delivery_endpoint(endpoint_pointer self, delivery_endpoint_settings settings,
                        + m->id);
             m->attempts = 0;
             m->queued_ms = epoch_ms_now();
+            audit_record a;
+            a.at_ms = epoch_ms_now();
+            a.node = st.settings.node;
+            a.who = who;
+            a.action = "delivery.replay";
+            a.subject = st.settings.endpoint.name + " " + m->id;
+            a.outcome = "ok";
+            a.detail = "dead letter " + dead_id;
             write_ops ops{
               store::write_op::make_xadd(queue_key(st.settings), to_fields(*m)),
-              store::write_op::make_xdel(dead_key(st.settings), {dead_id})};
+              store::write_op::make_xdel(dead_key(st.settings), {dead_id}),
+              audit_write(a, st.settings.audit_retention_ms)};
             self->request(st.store, store_timeout, write_atom_v, std::move(ops))
               .then(
                 [self, rp, m = std::move(*m)](write_results& rs) mutable {

@@ -21,6 +21,8 @@ namespace streamb {
 struct delivery_endpoint_settings {
   std::string node = "local";
   delivery_endpoint_config endpoint;
+  /// Replays are audited; records older than this are trimmed.
+  int64_t audit_retention_ms = int64_t{90} * 24 * 3600 * 1000;
 };
 
 /// Spawns the endpoint's actor; it reads back what a previous run left in

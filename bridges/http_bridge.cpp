@@ -28,6 +28,7 @@ std::shared_ptr<const router> make_routes(http_context_ptr ctx) {
   add_history_routes(*r, ctx);
   add_audit_routes(*r, ctx);
   add_webhook_routes(*r, ctx);
+  add_delivery_routes(*r, ctx);
   add_admission_routes(*r, ctx);
   add_coordination_routes(*r, ctx);
   add_admin_routes(*r, ctx);

@@ -43,6 +43,8 @@ const std::vector<route_spec>& route_table() {
     {"GET", "/api/v1/webhooks/events/{id...}", needs, role::viewer,
      "a webhook event"},
     {"GET", "/api/v1/audit", needs, role::viewer, "audit trail"},
+    {"GET", "/api/v1/deliveries/{endpoint}/dead-letters", needs,
+     role::viewer, "an HTTP delivery endpoint's dead letters"},
     {"GET", P "/stream", needs, role::viewer,
      "live events as server-sent events"},
     {"GET", P "/ws", needs, role::viewer, "live events over a WebSocket"},
@@ -67,6 +69,8 @@ const std::vector<route_spec>& route_table() {
      "throttle override"},
     {"POST", "/api/v1/webhooks/dead-letters/{id}/replay", needs,
      role::operator_, "replay a dead letter"},
+    {"POST", "/api/v1/deliveries/{endpoint}/dead-letters/{id}/replay", needs,
+     role::operator_, "deliver an endpoint's dead letter again"},
     // admin: credentials
     {"GET", "/api/v1/admin/keys", needs, role::admin, "list keys"},
     {"POST", "/api/v1/admin/keys", needs, role::admin, "create a key"},

@@ -1045,6 +1045,8 @@ using delivery_endpoint_actor = caf::typed_actor<
   caf::reacts_to<wh_retry_atom, std::string>,
   // Reads back what a previous run of this node left in the queue.
   caf::reacts_to<recover_atom>,
+  // Writes what this mailbox round queued and settled, in one store batch.
+  caf::reacts_to<flush_atom>,
   caf::replies_to<wh_stats_atom>::with<endpoint_stats>,
   // Dead letters of this endpoint, oldest first.
   caf::replies_to<wh_dead_atom>::with<stream_entries>,

@@ -52,6 +52,9 @@ void add_history_routes(router& r, http_context_ptr ctx);
 /// POST /webhooks/{service}, webhooks/stats, dead letters, replay, events
 void add_webhook_routes(router& r, http_context_ptr ctx);
 
+/// Dead letters of the HTTP delivery endpoints, and their replay.
+void add_delivery_routes(router& r, http_context_ptr ctx);
+
 /// POST /api/v1/admission/{service}, budget overrides, cost/analysis
 void add_admission_routes(router& r, http_context_ptr ctx);
 

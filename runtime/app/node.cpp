@@ -124,7 +124,9 @@ caf::expected<uint16_t> node::start() {
   hub_settings.credentials = ctx.credentials;
   for (auto& e : ctx.cfg.deliveries.endpoints) {
     auto ep = spawn_delivery_endpoint(
-      system_, delivery_endpoint_settings{ctx.cfg.node.name, e}, store_);
+      system_,
+      delivery_endpoint_settings{ctx.cfg.node.name, e, audit_retention_ms()},
+      store_);
     ctx.endpoints.push_back(ep);
     hub_settings.endpoints.push_back(
       delivery_route{e.name, e.events, e.webhooks, ep});

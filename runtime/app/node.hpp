@@ -58,6 +58,11 @@ public:
     return hub_;
   }
 
+  /// The HTTP delivery endpoints, in config order.
+  const std::vector<delivery_endpoint_actor>& endpoints() const noexcept {
+    return context_->endpoints;
+  }
+
   /// The port agents connect to (the coordination hub's); 0 before start.
   uint16_t actor_port() const noexcept {
     return context_->actor_port;

@@ -1275,7 +1275,11 @@ void read_endpoint(checker& c, const json::value& v, std::string path,
           "must be \"whsec_\" followed by base64 (Standard Webhooks)");
   read_string_array(r, "events", out.events);
   for (std::size_t i = 0; i < out.events.size(); ++i)
-    if (!is_coordination_event_type(out.events[i]))
+    if (out.events[i] == "webhook")
+      c.add(element_path(r.path_of("events"), i),
+            "provider webhooks are chosen by service: \"webhooks\": "
+            "[\"stripe\", ...]");
+    else if (!is_coordination_event_type(out.events[i]))
       c.add(element_path(r.path_of("events"), i),
             "unknown event type " + quoted(out.events[i]));
   read_string_array(r, "webhooks", out.webhooks);

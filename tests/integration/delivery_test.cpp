@@ -248,6 +248,38 @@ TEST_CASE("an endpoint that never answers does not delay another, and what "
   CHECK(eventually(5s, [&] {
     return endpoint_stats_of(node, "good").at("delivered").as_int64() == 20;
   }));
+
+  // The endpoint's dead letters, and one delivered again by an operator.
+  auto dead = node.get_json("/api/v1/deliveries/hang/dead-letters");
+  INFO(json::serialize(dead));
+  auto& items = dead.at("deadLetters").as_array();
+  REQUIRE_FALSE(items.empty());
+  auto first = items.at(0).as_object();
+  CHECK(ids.count(std::string{first.at("eventId").as_string()}) == 1);
+  CHECK(first.at("kind") == "event");
+  CHECK(first.at("attempts") == 2);
+  CHECK_FALSE(first.at("lastError").as_string().empty());
+  auto replay = node.client.Post(("/api/v1/deliveries/hang/dead-letters/"
+                                  + std::string{first.at("id").as_string()}
+                                  + "/replay")
+                                   .c_str(),
+                                 "", "application/json");
+  REQUIRE(replay);
+  CHECK(replay->status == 202);
+  CHECK(json::parse(replay->body).at("eventId") == first.at("eventId"));
+  CHECK(endpoint_stats_of(node, "hang").at("accepted").as_int64() == 21);
+  auto again = node.client.Post(("/api/v1/deliveries/hang/dead-letters/"
+                                 + std::string{first.at("id").as_string()}
+                                 + "/replay")
+                                  .c_str(),
+                                "", "application/json");
+  REQUIRE(again);
+  CHECK(again->status == 404);
+  auto unknown = node.client.Get("/api/v1/deliveries/nope/dead-letters");
+  REQUIRE(unknown);
+  CHECK(unknown->status == 404);
+  auto audit = node.get_json("/api/v1/audit?action=delivery.replay");
+  CHECK(json::serialize(audit).find("delivery.replay") != std::string::npos);
 }
 
 TEST_CASE("kill -9 mid-delivery on Redis: every webhook acknowledged to "
