@@ -428,6 +428,7 @@ void deliver_checked(webhook_processor_pointer self, webhook_event ev) {
           return deliver(self, std::move(ev));
         auto& st = self->state;
         st.deliveries.finished();
+        st.awaiting.erase(ev.id);
         st.deliveries.release(ev);
         write_ops ops;
         ack_ops(ops, ev);

@@ -2,6 +2,7 @@
 
 #include "bridges/agent_frames.hpp"
 #include "bridges/call_sample_parser.hpp"
+#include "runtime/core/crypto.hpp"
 #include "runtime/core/error_code.hpp"
 #include "runtime/core/error_text.hpp"
 #include "runtime/core/wall_time.hpp"
@@ -19,6 +20,15 @@ namespace {
 /// Frames read from the client and not yet handled by the actor; past it
 /// the connection stops reading, so a fast client cannot fill the mailbox.
 constexpr int max_backlog = 64;
+
+/// Frames one connection may send per second; past it the connection
+/// stops reading until the next second. Each frame becomes at most one
+/// message to the hub: this bounds what one agent can make the hub do.
+constexpr int max_frames_per_second = 2000;
+
+/// A connection that has not registered this long is closed: an idle
+/// socket must not hold one of agents.max_websocket_agents.
+constexpr auto register_within = std::chrono::seconds{30};
 
 /// What the connection and the actor share: the sink appears when the
 /// WebSocket handshake is done, before the first frame is read.
@@ -42,6 +52,9 @@ struct agent_socket_state {
   std::vector<coordination_event> early;
   /// A leave that came while registering: sent once the welcome is in.
   bool leave_after_register = false;
+  /// A heartbeat asked of the hub and not yet answered: more are dropped.
+  bool heartbeat_pending = false;
+  bool ever_registered = false;
   static inline const char* name = "agent_socket";
 };
 
@@ -81,8 +94,14 @@ void send_events(agent_socket_pointer self,
                  std::vector<coordination_event> evs) {
   auto& st = self->state;
   if (st.session.empty()) {
-    st.early.insert(st.early.end(), std::make_move_iterator(evs.begin()),
-                    std::make_move_iterator(evs.end()));
+    // Only while registering: the hub hands out what waited for the agent
+    // before its welcome arrives here. Otherwise the session ended and
+    // these deliveries time out to other agents.
+    if (!st.registering)
+      return;
+    for (auto& ev : evs)
+      if (st.early.size() < st.settings.agents.max_in_flight)
+        st.early.push_back(std::move(ev));
     return;
   }
   auto now = epoch_ms_now();
@@ -100,6 +119,16 @@ void on_register(agent_socket_pointer self, agent_registration& reg) {
                    "this connection is registered (or registering) "
                    "already; send leave first",
                    "register"});
+  if (!st.settings.connection_key.empty()) {
+    if (reg.token.empty())
+      reg.token = st.settings.connection_key;
+    else if (!equal_constant_time(reg.token, st.settings.connection_key))
+      return refuse(self,
+                    {"unauthorized",
+                     "the token must be the key this connection was "
+                     "opened with",
+                     "register"});
+  }
   st.registering = true;
   self
     ->request(st.settings.hub, std::chrono::seconds{10}, agent_reg_atom_v,
@@ -108,6 +137,7 @@ void on_register(agent_socket_pointer self, agent_registration& reg) {
       [self](agent_welcome& w) {
         auto& st = self->state;
         st.registering = false;
+        st.ever_registered = true;
         st.session = w.session;
         push(self, welcome_frame(w));
         send_events(self, std::exchange(st.early, {}));
@@ -138,6 +168,18 @@ void on_report(agent_socket_pointer self, const std::string& samples) {
                                   st.settings.services, epoch_ms_now(), batch))
     return refuse(self,
                   {err->code, err->message + " (" + err->path + ")", "report"});
+  for (std::size_t i = 0; i < batch.by_service.size(); ++i) {
+    ingest_backlog* b = i < st.settings.backlogs.size()
+      ? st.settings.backlogs[i].get()
+      : nullptr;
+    if (!batch.by_service[i].empty() && b && b->queued() > b->limit())
+      return refuse(self,
+                    {"busy",
+                     "the monitor of " + st.settings.services[i]
+                       + " is behind (its ingest backlog is full): "
+                         "send the report again later",
+                     "report"});
+  }
   for (std::size_t i = 0; i < batch.by_service.size(); ++i)
     if (!batch.by_service[i].empty())
       self->send(st.settings.hub, record_atom_v, st.session,
@@ -154,13 +196,15 @@ void on_frame(agent_socket_pointer self, const std::string& text) {
   switch (f.op) {
     case agent_op::register_: return on_register(self, f.registration);
     case agent_op::heartbeat:
-      if (!registered(self, "heartbeat"))
+      if (!registered(self, "heartbeat") || st.heartbeat_pending)
         return;
+      st.heartbeat_pending = true;
       self
         ->request(st.settings.hub, std::chrono::seconds{10}, heartbeat_atom_v,
                   st.session)
         .then(
           [self](bool known) {
+            self->state.heartbeat_pending = false;
             if (known)
               return;
             // The hub forgot this registration (it restarted, or declared
@@ -172,11 +216,19 @@ void on_frame(agent_socket_pointer self, const std::string& text) {
                     "register again",
                     "heartbeat"});
           },
-          [](caf::error&) {
+          [self](caf::error&) {
             // The hub is busy or stopping; the next heartbeat tells.
+            self->state.heartbeat_pending = false;
           });
       return;
     case agent_op::answer:
+      // An agent never has more deliveries in flight than this.
+      if (f.answers.size() > st.settings.agents.max_in_flight)
+        return refuse(self,
+                      {"invalid_frame",
+                       "more answers than deliveries can be in flight "
+                       "(agents.max_in_flight)",
+                       "answer"});
       if (registered(self, "answer"))
         self->send(st.settings.hub, respond_atom_v, st.session,
                    std::move(f.answers));
@@ -201,7 +253,8 @@ agent_socket(agent_socket_pointer self, agent_socket_settings settings,
   auto& st = self->state;
   st.settings = std::move(settings);
   st.shared = std::move(shared);
-  ++st.settings.stats->open;
+  // The route counted the connection open before spawning (so that a burst
+  // of upgrades cannot pass the cap); the actor's end uncounts it.
   ++st.settings.stats->opened;
   self->attach_functor([stats = st.settings.stats, shared = st.shared] {
     --stats->open;
@@ -210,6 +263,9 @@ agent_socket(agent_socket_pointer self, agent_socket_settings settings,
       sink->close("the agent's session ended");
   });
   self->monitor(st.settings.hub);
+  // Not registered in time: the connection is closed (the actor ends).
+  self->delayed_send(self, register_within, leave_atom_v,
+                     std::string{"register_timeout"});
   self->set_down_handler([self](caf::down_msg& dm) { self->quit(dm.reason); });
   return {
     [self](ws_frame_atom, const std::string& text) { on_frame(self, text); },
@@ -217,9 +273,23 @@ agent_socket(agent_socket_pointer self, agent_socket_settings settings,
       send_events(self, std::move(evs));
     },
     [self](leave_atom, const std::string& reason) {
+      auto& st = self->state;
+      if (reason == "register_timeout") {
+        // The timer set at the start: only a connection that never
+        // registered is closed.
+        if (st.ever_registered || st.registering)
+          return;
+        push(self,
+             error_frame(
+               {"register_timeout", "no register frame within 30 s", ""}));
+        if (auto sink = st.shared->get())
+          sink->close("register within 30 s");
+        return;
+      }
       // The node ended the registration (its key was revoked): tell the
       // client and close.
       self->state.session.clear();
+      self->state.early.clear();
       push(self, leave_frame(reason));
       if (auto sink = self->state.shared->get())
         sink->close(reason);
@@ -243,11 +313,18 @@ public:
     if (!actor_)
       return;
     ++shared_->backlog;
+    ++frames_this_second_;
     caf::anon_send(actor_, ws_frame_atom_v, std::move(text));
   }
 
   bool ready() const override {
-    return shared_->backlog < max_backlog;
+    auto now = std::chrono::steady_clock::now();
+    if (now - second_started_ >= std::chrono::seconds{1}) {
+      second_started_ = now;
+      frames_this_second_ = 0;
+    }
+    return shared_->backlog < max_backlog
+      && frames_this_second_ < max_frames_per_second;
   }
 
   void on_closed() override {
@@ -264,6 +341,9 @@ private:
 
   agent_socket_actor actor_;
   std::shared_ptr<socket_shared> shared_;
+  // Only the connection's io thread calls on_message and ready().
+  mutable std::chrono::steady_clock::time_point second_started_{};
+  mutable int frames_this_second_ = 0;
 };
 
 } // namespace

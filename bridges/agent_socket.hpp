@@ -9,6 +9,7 @@
 #include "bridges/http/stream_sink.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/metrics/ingest_backlog.hpp"
 
 #include <caf/fwd.hpp>
 
@@ -37,6 +38,13 @@ struct agent_socket_settings {
   /// Response timeouts (the deadline each event frame carries).
   agents_config agents;
   std::shared_ptr<agent_socket_stats> stats;
+  /// The services' ingest backlogs: a report past a full one is refused
+  /// (busy), as POST /api/v1/calls would wait.
+  std::vector<std::shared_ptr<ingest_backlog>> backlogs;
+  /// The key the connection was opened with; when set, the registration
+  /// must use it (empty token: it is used), so that revoking that key ends
+  /// the registration and one key cannot register with another's token.
+  std::string connection_key;
 };
 
 /// What a WebSocket route hands to the connection.

@@ -8,12 +8,12 @@
 #include "runtime/core/log.hpp"
 #include "runtime/core/wall_time.hpp"
 #include "runtime/metrics/histogram.hpp"
-#include "runtime/webhooks/signatures/sign.hpp"
 #include "runtime/webhooks/webhook_queue.hpp"
 
 #include <boost/json.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
+#include <caf/spawn_options.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include <deque>
@@ -87,6 +87,8 @@ struct endpoint_state {
   /// Settled this round: entries to delete, dead letters to add.
   write_ops settled;
   bool flush_pending = false;
+  /// Messages in a store batch not yet answered (count toward max_queued).
+  std::size_t storing = 0;
   /// Handed to the sender, not yet answered.
   uint32_t submitted = 0;
   std::minstd_rand rng{std::random_device{}()};
@@ -118,14 +120,9 @@ void dispatch(endpoint_pointer self) {
       continue;
     auto& m = i->second;
     ++m.attempts;
-    auto signed_headers = signatures::sign_standard_webhooks(
-      st.settings.endpoint.secret, m.id, epoch_ms_now() / 1000, m.body);
-    outbound_request req{id, m.body, {}};
-    if (signed_headers) {
-      req.headers = {{"webhook-id", signed_headers->id},
-                     {"webhook-timestamp", signed_headers->timestamp},
-                     {"webhook-signature", signed_headers->signature}};
-    }
+    // Signed by the sender thread just before it sends: a request that
+    // waited behind a slow endpoint still carries a fresh timestamp.
+    outbound_request req{id, m.id, m.body};
     st.sent_at[id] = std::chrono::steady_clock::now();
     ++st.submitted;
     st.sender->submit(std::move(req));
@@ -211,9 +208,11 @@ void flush(endpoint_pointer self) {
       store::write_op::make_xadd(queue_key(st.settings), to_fields(m)));
   if (ops.empty())
     return;
+  st.storing += taken.size();
   self->request(st.store, store_timeout, write_atom_v, std::move(ops))
     .then(
       [self, taken, first_new](write_results& rs) mutable {
+        self->state.storing -= taken.size();
         for (std::size_t i = 0; i < taken.size(); ++i) {
           auto& [m, rp] = taken[i];
           auto k = first_new + i;
@@ -228,6 +227,7 @@ void flush(endpoint_pointer self) {
         }
       },
       [self, taken](caf::error& err) mutable {
+        self->state.storing -= taken.size();
         // Settled entries not deleted are sent again after a restart (at
         // least once); new ones are refused: their sender offers them
         // again (webhooks) or counts them (events).
@@ -278,28 +278,26 @@ delivery_endpoint(endpoint_pointer self, delivery_endpoint_settings settings,
   st.settings = std::move(settings);
   st.store = std::move(store);
   std::string why;
+  // The config was checked at start (read_endpoint).
   st.url = *parse_endpoint_url(st.settings.endpoint.url, why);
   st.stats.name = st.settings.endpoint.name;
   st.stats.url = st.url.display();
   auto me = caf::actor_cast<delivery_endpoint_actor>(self);
   st.sender = std::make_unique<endpoint_sender>(
     st.url, std::chrono::seconds{st.settings.endpoint.timeout_s},
-    st.settings.endpoint.max_in_flight,
+    st.settings.endpoint.max_in_flight, st.settings.endpoint.ca_file,
+    st.settings.endpoint.secret,
     [weak = caf::actor_cast<caf::weak_actor_ptr>(me)](
       std::string id, int status, std::string why) {
       if (auto strong = weak.lock())
         caf::anon_send(caf::actor_cast<delivery_endpoint_actor>(strong),
                        respond_atom_v, std::move(id), status, std::move(why));
     });
-  self->attach_functor([self] {
-    if (self->state.sender)
-      self->state.sender->stop();
-  });
   self->send(self, recover_atom_v);
   return {
     [self](deliver_atom, outbound_message& m) -> caf::result<bool> {
       auto& st = self->state;
-      if (st.held.size() + st.to_store.size()
+      if (st.held.size() + st.to_store.size() + st.storing
           >= st.settings.endpoint.max_queued) {
         ++st.stats.refused;
         return false;
@@ -394,7 +392,11 @@ delivery_endpoint(endpoint_pointer self, delivery_endpoint_settings settings,
 delivery_endpoint_actor spawn_delivery_endpoint(caf::actor_system& sys,
                                                 delivery_endpoint_settings s,
                                                 store_actor store) {
-  return sys.spawn(delivery_endpoint, std::move(s), std::move(store));
+  // Detached: at its end the state's sender joins its threads (a try in
+  // flight may take up to timeout_s), on this actor's own thread rather
+  // than one of the scheduler's.
+  return sys.spawn<caf::detached>(delivery_endpoint, std::move(s),
+                                  std::move(store));
 }
 
 } // namespace streamb

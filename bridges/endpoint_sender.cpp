@@ -1,12 +1,16 @@
 #include "bridges/endpoint_sender.hpp"
 
+#include "runtime/webhooks/signatures/sign.hpp"
+
 #include <httplib.h>
 
 namespace streamb {
 
 endpoint_sender::endpoint_sender(endpoint_url url, std::chrono::seconds timeout,
-                                 std::size_t threads, outbound_done done)
-  : url_(std::move(url)), timeout_(timeout), done_(std::move(done)) {
+                                 std::size_t threads, std::string ca_file,
+                                 std::string secret, outbound_done done)
+  : url_(std::move(url)), timeout_(timeout), ca_file_(std::move(ca_file)),
+    secret_(std::move(secret)), done_(std::move(done)) {
   clients_.resize(threads);
   for (std::size_t i = 0; i < threads; ++i)
     threads_.emplace_back([this, i] { run(i); });
@@ -53,8 +57,11 @@ void endpoint_sender::run(std::size_t index) {
   client->set_tcp_nodelay(true);
   // A redirect would send the signed body somewhere not configured.
   client->set_follow_location(false);
-  if (url_.tls)
+  if (url_.tls) {
     client->enable_server_certificate_verification(true);
+    if (!ca_file_.empty())
+      client->set_ca_cert_path(ca_file_.c_str());
+  }
   {
     std::lock_guard<std::mutex> guard{mtx_};
     clients_[index] = client;
@@ -70,8 +77,15 @@ void endpoint_sender::run(std::size_t index) {
       queue_.pop_front();
     }
     httplib::Headers headers{{"User-Agent", "streamb"}};
-    for (auto& [k, v] : req.headers)
-      headers.emplace(k, v);
+    auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    if (auto h = signatures::sign_standard_webhooks(secret_, req.id, now_s,
+                                                    req.body)) {
+      headers.emplace("webhook-id", std::move(h->id));
+      headers.emplace("webhook-timestamp", std::move(h->timestamp));
+      headers.emplace("webhook-signature", std::move(h->signature));
+    }
     auto res = client->Post(url_.path.c_str(), headers, req.body,
                             "application/json");
     if (!res) {

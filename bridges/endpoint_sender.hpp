@@ -26,8 +26,8 @@ namespace streamb {
 
 struct outbound_request {
   std::string entry_id;
+  std::string id; // webhook-id
   std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 /// entry id, HTTP status (0: no answer), what went wrong (empty on 2xx).
@@ -35,8 +35,11 @@ using outbound_done = std::function<void(std::string, int, std::string)>;
 
 class endpoint_sender {
 public:
+  /// `ca_file`: PEM CAs to trust for https instead of the system's;
+  /// `secret`: what each request is signed with (Standard Webhooks).
   endpoint_sender(endpoint_url url, std::chrono::seconds timeout,
-                  std::size_t threads, outbound_done done);
+                  std::size_t threads, std::string ca_file, std::string secret,
+                  outbound_done done);
   ~endpoint_sender();
 
   endpoint_sender(const endpoint_sender&) = delete;
@@ -53,6 +56,8 @@ private:
 
   endpoint_url url_;
   std::chrono::seconds timeout_;
+  std::string ca_file_;
+  std::string secret_;
   outbound_done done_;
   std::mutex mtx_;
   std::condition_variable cv_;

@@ -384,7 +384,7 @@ private:
     if (closed_)
       return;
     if (listener_ && !listener_->ready()) {
-      read_pause_.expires_after(std::chrono::milliseconds{1});
+      read_pause_.expires_after(std::chrono::milliseconds{5});
       read_pause_.async_wait([self = ws_self()](beast::error_code ec) {
         if (!ec)
           self->read_loop();
@@ -424,6 +424,12 @@ private:
     if (closed_ || closing_)
       return;
     end_reason_ = std::string{utf8_cut(reason)};
+    // A client that stopped reading never drains the queue: cut it then.
+    close_deadline_.expires_after(limits_.write_timeout + close_grace);
+    close_deadline_.async_wait([self = ws_self()](beast::error_code ec) {
+      if (!ec)
+        self->close_now();
+    });
     if (!writing_ && queue_.empty())
       drained();
   }

@@ -150,20 +150,28 @@ void agents_status(const http_context& ctx, const http_request&,
 }
 
 /// GET /api/v1/agents/ws: an agent over WebSocket (docs/agent-protocol.md).
-void agent_websocket(const http_context& ctx, const http_request&,
+void agent_websocket(const http_context& ctx, const http_request& req,
                      http_response& res) {
   auto& stats = *ctx.agent_sockets;
-  if (stats.open >= ctx.cfg.agents.max_websocket_agents) {
+  // Counted here, before the actor exists, so that a burst of upgrades
+  // cannot pass the cap; the actor's end uncounts it.
+  if (stats.open.fetch_add(1) >= ctx.cfg.agents.max_websocket_agents) {
+    --stats.open;
     ++stats.refused;
     res.set_header("Retry-After", "5");
     return reply_error(res, 503, "unavailable",
                        "the node holds as many WebSocket agents as it is "
                        "configured to (agents.max_websocket_agents)");
   }
-  auto link = open_agent_socket(
-    *ctx.system,
-    agent_socket_settings{ctx.hub, ctx.service_names, ctx.cfg.agents,
-                          ctx.agent_sockets});
+  agent_socket_settings settings{ctx.hub,        ctx.service_names,
+                                 ctx.cfg.agents, ctx.agent_sockets,
+                                 ctx.backlogs,   {}};
+  // The gate admitted this key as an agent credential (or the node is
+  // open): the registration must use the same one.
+  auto header = req.get_header_value("Authorization");
+  if (header.rfind("Bearer ", 0) == 0)
+    settings.connection_key = header.substr(7);
+  auto link = open_agent_socket(*ctx.system, std::move(settings));
   res.stream = stream_kind::websocket;
   res.listener = std::move(link.listener);
   res.attach = std::move(link.attach);

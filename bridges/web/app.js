@@ -157,10 +157,17 @@ function updateCharts(doc) {
   sp.update();
   // Webhooks: rates from the counters of two snapshots in a row.
   if (doc.webhooks) {
-    let received = 0, rejected = 0;
+    let received = 0, rejected = 0, pending = 0, awaiting = 0;
     for (const w of Object.values(doc.webhooks)) {
       received += w.received; rejected += w.rejected;
+      pending += w.pending || 0; awaiting += w.awaitingConsumer || 0;
     }
+    // Stored and not yet delivered; some of them have no agent or endpoint
+    // to go to (they wait for one).
+    const waiting = $('webhook-waiting');
+    waiting.textContent = pending === 0 ? ''
+      : pending + ' pending' + (awaiting ? ', ' + awaiting + ' waiting for a consumer' : '');
+    waiting.classList.toggle('warn', awaiting > 0);
     const now = Date.parse(doc.generatedAt);
     const prev = ui.lastWebhooks;
     if (prev && now > prev.at) {

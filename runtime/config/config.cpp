@@ -1295,6 +1295,13 @@ void read_endpoint(checker& c, const json::value& v, std::string path,
     c.add(r.path_of("events"),
           "an endpoint takes at least one event type or webhook service");
   read_uint(r, "timeout_s", out.timeout_s, 1, 300);
+  if (read_string(r, "ca_file", out.ca_file) && !out.ca_file.empty()) {
+    struct stat st {};
+    if (::stat(out.ca_file.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+      c.add(r.path_of("ca_file"), "is not a readable file");
+    else if (out.url.rfind("https://", 0) != 0)
+      c.add(r.path_of("ca_file"), "applies to https:// URLs only");
+  }
   read_delays(r, "retry_delays_s", out.retry_delays_s);
   read_uint(r, "max_in_flight", out.max_in_flight, 1, 64);
   read_uint(r, "max_queued", out.max_queued, 1, 1000000);

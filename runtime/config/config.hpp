@@ -272,6 +272,9 @@ struct delivery_endpoint_config {
   /// "whsec_" + base64 (or base64): receivers verify with it.
   std::string secret;
   uint32_t timeout_s = 10;
+  /// https: a PEM file of the CAs to trust instead of the system's (a
+  /// private CA). The endpoint's certificate is always verified.
+  std::string ca_file;
   /// The wait before each retry (full jitter); then a dead letter.
   std::vector<uint32_t> retry_delays_s{5, 30, 120, 600, 1800, 3600};
   /// Requests to the endpoint at once (its own threads).

@@ -118,7 +118,7 @@ private:
 
 auto fields(const delivery_endpoint_config& x) {
   return std::tie(x.name, x.url, x.events, x.webhooks, x.secret, x.timeout_s,
-                  x.retry_delays_s, x.max_in_flight, x.max_queued);
+                  x.ca_file, x.retry_delays_s, x.max_in_flight, x.max_queued);
 }
 
 bool same_endpoints(const std::vector<delivery_endpoint_config>& a,

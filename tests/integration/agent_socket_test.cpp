@@ -55,7 +55,10 @@ std::string all_types() {
 } // namespace
 
 TEST_CASE("WebSocket agents and CAF agents get events of every type alike") {
-  agents_config_file cfg{"ws-types", fast_agents()};
+  auto agents = fast_agents();
+  // Answers must not time out on a loaded machine: this is about routing.
+  agents["response_timeout_s"] = 30;
+  agents_config_file cfg{"ws-types", agents};
   running_node node{{}, cfg.path};
   auto actor_port = node.process.actor_port();
   REQUIRE(actor_port != 0);
@@ -97,7 +100,10 @@ TEST_CASE("WebSocket agents and CAF agents get events of every type alike") {
 
 TEST_CASE("a killed Python agent is disconnected within a second and its "
           "event goes to another agent of its role") {
-  agents_config_file cfg{"ws-kill", fast_agents()};
+  auto agents = fast_agents();
+  // p1 holds its event for 5 s: only its death may end that delivery.
+  agents["response_timeout_s"] = 30;
+  agents_config_file cfg{"ws-kill", agents};
   running_node node{{}, cfg.path};
   // p1 sits on the event (5 s) so that it is in flight when p1 dies.
   agent_process p1{agent_process::python_tag{},
@@ -189,6 +195,16 @@ TEST_CASE("bad agent frames are answered with an error frame, counted, and "
     {R"({"v":1,"op":"register","name":"a","role":"r","subscriptions":"x"})",
      "invalid_frame"},
     {register_frame("bad name!", "r", R"(["webhook"])"), "invalid_argument"},
+    // More answers than agents.max_in_flight (8) deliveries can be out.
+    {[] {
+       json::array xs;
+       for (int i = 0; i < 9; ++i)
+         xs.push_back(
+           json::object{{"eventId", "e"}, {"delivery", i}, {"status", "ok"}});
+       return json::serialize(
+         json::object{{"v", 1}, {"op", "answer"}, {"answers", xs}});
+     }(),
+     "invalid_frame"},
     {register_frame("a", "r", R"(["no_such_type"])"), "invalid_argument"},
   };
   for (auto& c : cases) {

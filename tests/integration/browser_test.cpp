@@ -7,6 +7,7 @@
 #include "tests/integration/devtools_browser.hpp"
 #include "tests/integration/redis_config_file.hpp"
 #include "tests/integration/running_node.hpp"
+#include "tests/integration/stripe_signing.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
@@ -35,6 +36,9 @@ struct browser_config {
       read_file(STREAMB_SOURCE_DIR "/config/streamb.json"));
     doc.at("metrics").as_object()["dashboard_interval_s"] = 1;
     doc.at("agents").as_object()["expected"] = {"role:frontend"};
+    // A webhook that no agent or endpoint takes: it waits, and says so.
+    doc.at("services").at("stripe").as_object()["webhook"] = {
+      {"scheme", "stripe"}, {"secrets", {"whsec_browser"}}};
     write_file(path, boost::json::serialize(doc));
   }
 
@@ -64,6 +68,15 @@ TEST_CASE("the web dashboard shows the node's numbers live in a real browser") {
     node.post(sample_batch("stripe", 25, 0, "200", 300, ",\"costUsd\":0.1"))
       ->status
     == 202);
+  {
+    auto body = stripe_event("evt_browser");
+    httplib::Headers headers{
+      {"Stripe-Signature", stripe_signature("whsec_browser", body, now_s())}};
+    auto res = node.client.Post("/webhooks/stripe", headers, body,
+                                "application/json");
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+  }
   // The node has taken them before the page opens.
   for (int i = 0; i < 50; ++i) {
     auto doc = node.get_json(std::string{prefix} + "/dashboard");
@@ -82,6 +95,10 @@ TEST_CASE("the web dashboard shows the node's numbers live in a real browser") {
     "document.body && Number(document.body.dataset.streamSnapshots || 0) >= 2",
     15s));
   CHECK(browser.eval("document.getElementById('live').textContent") == "live");
+  CHECK(
+    browser.wait_until("document.getElementById('webhook-waiting').textContent"
+                       " === '1 pending, 1 waiting for a consumer'",
+                       5s));
 
   // A frontend_update reaches the page as the seed's Frontend agent would
   // get it.

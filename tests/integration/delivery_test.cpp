@@ -8,6 +8,7 @@
 #include "tests/integration/redis_process.hpp"
 #include "tests/integration/running_node.hpp"
 #include "tests/integration/stripe_signing.hpp"
+#include "tests/integration/test_certificate.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -202,12 +203,13 @@ TEST_CASE("an endpoint that answers 500 twice gets the event on the third "
   CHECK(wh.body.at("kind") == "webhook");
   CHECK(wh.body.at("webhook").at("service") == "stripe");
   CHECK(wh.body.at("webhook").at("payload").at("id") == "evt_to_endpoint");
-  auto metrics = node.client.Get("/metrics");
-  REQUIRE(metrics);
-  CHECK(
-    metrics->body.find("streamb_endpoint_delivered_total{endpoint=\"recv\"} "
-                       "2")
-    != std::string::npos);
+  CHECK(eventually(5s, [&] {
+    auto metrics = node.client.Get("/metrics");
+    return metrics
+      && metrics->body.find(
+           "streamb_endpoint_delivered_total{endpoint=\"recv\"} 2")
+      != std::string::npos;
+  }));
 }
 
 TEST_CASE("an endpoint that never answers does not delay another, and what "
@@ -231,7 +233,7 @@ TEST_CASE("an endpoint that never answers does not delay another, and what "
                             + "}}"));
   // The good endpoint has all of them long before the hanging one's first
   // timeout (2 s) could have freed anything.
-  REQUIRE(eventually(1500ms, [&] { return good.requests().size() >= 20; }));
+  REQUIRE(eventually(3s, [&] { return good.requests().size() >= 20; }));
   std::set<std::string> seen;
   for (auto& r : good.requests())
     seen.insert(r.id);
@@ -323,4 +325,49 @@ TEST_CASE("kill -9 mid-delivery on Redis: every webhook acknowledged to "
   CHECK(eventually(10s, [&] {
     return endpoint_stats_of(node, "recv").at("queued").as_int64() == 0;
   }));
+}
+
+TEST_CASE("an https endpoint is delivered to when its certificate is trusted, "
+          "and never when it is not") {
+  test_certificate cert;
+  httplib::SSLServer server{cert.cert.c_str(), cert.key.c_str()};
+  std::atomic<int> got{0};
+  server.Post(
+    "/hook", [&](const httplib::Request& req, httplib::Response& res) {
+      signatures::webhook_request wr;
+      for (auto& [k, v] : req.headers)
+        wr.headers.emplace_back(k, v);
+      wr.body = req.body;
+      wr.now_s = now_s();
+      if (signatures::verify_standard_webhooks(wr, {{secret}, 300}).valid)
+        ++got;
+      res.status = 200;
+    });
+  auto port = server.bind_to_any_port("127.0.0.1");
+  std::thread t{[&] { server.listen_after_bind(); }};
+  auto url = "https://127.0.0.1:" + std::to_string(port) + "/hook";
+  auto trusted = endpoint("trusted", url, {"database_coordination"});
+  trusted["ca_file"] = cert.cert;
+  auto untrusted = endpoint("untrusted", url, {"database_coordination"});
+  delivery_config cfg{"deliver-tls", {trusted, untrusted}};
+  {
+    running_node node{{}, cfg.path};
+    send_event(node, R"({"type":"database_coordination","payload":{}})");
+    CHECK(eventually(10s, [&] {
+      return endpoint_stats_of(node, "trusted").at("delivered").as_int64() == 1;
+    }));
+    CHECK(eventually(10s, [&] {
+      return endpoint_stats_of(node, "untrusted")
+               .at("failedAttempts")
+               .as_int64()
+        >= 1;
+    }));
+    auto u = endpoint_stats_of(node, "untrusted");
+    INFO(json::serialize(u));
+    CHECK(u.at("delivered").as_int64() == 0);
+    CHECK(u.at("lastStatus").as_int64() == 0);
+  }
+  CHECK(got == 1); // only the trusted endpoint's request arrived
+  server.stop();
+  t.join();
 }

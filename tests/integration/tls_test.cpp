@@ -7,6 +7,7 @@
 #include "tests/integration/redis_config_file.hpp"
 #include "tests/integration/running_node.hpp"
 #include "tests/integration/stripe_signing.hpp"
+#include "tests/integration/test_certificate.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -32,32 +33,6 @@ namespace {
 
 constexpr const char* secret = "whsec_tls_test";
 constexpr const char* prefix = "/api/v1/stream-b-coordination";
-
-/// A self-signed certificate for 127.0.0.1 (and a second, unrelated key),
-/// made with the openssl command for this test run.
-struct test_certificate {
-  std::string dir = "/tmp/streamb-tls-" + std::to_string(getpid());
-  std::string cert = dir + "/cert.pem";
-  std::string key = dir + "/key.pem";
-  std::string other_key = dir + "/other-key.pem";
-
-  test_certificate() {
-    auto cmd = "mkdir -p " + dir
-      + " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256"
-        " -nodes -days 1 -subj /CN=127.0.0.1"
-        " -addext subjectAltName=IP:127.0.0.1 -keyout "
-      + key + " -out " + cert
-      + " 2>/dev/null && openssl genpkey -algorithm EC -pkeyopt"
-        " ec_paramgen_curve:P-256 -out "
-      + other_key + " 2>/dev/null";
-    REQUIRE(std::system(cmd.c_str()) == 0);
-  }
-
-  ~test_certificate() {
-    auto cmd = "rm -rf " + dir;
-    [[maybe_unused]] auto rc = std::system(cmd.c_str());
-  }
-};
 
 /// The default config with TLS, Stripe webhooks and `http` in node.http.
 std::string tls_config(const test_certificate& c, const std::string& key,

@@ -525,15 +525,15 @@ class RealNodeTest(unittest.TestCase):
             self.assertEqual(status, 201, key)
             headers = {"Authorization": "Bearer " + key["key"]}
             async with self.connect(extra_headers=headers) as ws:
-                # An agent key exists: registrations need a token now.
+                # The connection was opened with the key: another token is
+                # refused, and without one the key itself is used.
                 await self.send(ws, {"v": 1, "op": "register",
                                      "name": "schema-db-3", "role": "database",
-                                     "subscriptions": []})
+                                     "subscriptions": [], "token": "other"})
                 err = await self.recv(ws)
                 self.assertEqual((err["code"], err["frame"]),
                                  ("unauthorized", "register"))
-                await self.register(ws, "schema-db-3", subscriptions=(),
-                                    token=key["key"])
+                await self.register(ws, "schema-db-3", subscriptions=())
                 status, body = await self.http(
                     "DELETE", "/api/v1/admin/keys/" + key["id"])
                 self.assertEqual(status, 200, body)

@@ -576,7 +576,8 @@ TEST_CASE("deliveries.endpoints are read and checked at start") {
     R"({"services": {"stripe": {"budget_usd_month": 50}},
     "deliveries": {"endpoints": [
       {"name": "a", "url": "ftp://x/", "secret": "not base64!",
-       "events": ["nope"], "webhooks": ["stripe"], "colour": 1},
+       "events": ["nope", "webhook"], "webhooks": ["stripe"], "colour": 1,
+       "ca_file": "/nonexistent/ca.pem"},
       {"name": "a", "url": "http://x/", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}]}})");
   auto at = [](int i, const char* key) {
     return "$.deliveries.endpoints[" + std::to_string(i) + "]." + key;
@@ -587,6 +588,8 @@ TEST_CASE("deliveries.endpoints are read and checked at start") {
   // stripe has no webhook in this config
   CHECK_THAT(problems, has_problem_at(at(0, "webhooks") + "[0]", "stripe"));
   CHECK_THAT(problems, has_problem_at(at(0, "colour")));
+  CHECK_THAT(problems, has_problem_at(at(0, "events") + "[1]", "by service"));
+  CHECK_THAT(problems, has_problem_at(at(0, "ca_file"), "readable"));
   CHECK_THAT(problems, has_problem_at(at(1, "name"), "repeats"));
   CHECK_THAT(problems, has_problem_at(at(1, "events"), "at least one"));
 }
