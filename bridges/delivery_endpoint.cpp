@@ -89,6 +89,7 @@ struct endpoint_state {
   bool flush_pending = false;
   /// Messages in a store batch not yet answered (count toward max_queued).
   std::size_t storing = 0;
+  bool recover_scheduled = false;
   /// Handed to the sender, not yet answered.
   uint32_t submitted = 0;
   std::minstd_rand rng{std::random_device{}()};
@@ -194,6 +195,8 @@ void on_sent(endpoint_pointer self, const std::string& id, int status,
   dispatch(self);
 }
 
+void recover_later(endpoint_pointer self, std::chrono::seconds delay);
+
 /// Stores what this round took (one XADD each, one batch) and writes what
 /// it settled. A message is the endpoint's once its XADD is in: then its
 /// promise says true, and it goes out.
@@ -235,6 +238,8 @@ void flush(endpoint_pointer self) {
                     self->state.settings.endpoint.name
                       + ": store batch failed: " + error_text(err));
         self->state.stats.last_error = "store: " + error_text(err);
+        // The store may have applied the batch all the same.
+        recover_later(self, std::chrono::seconds{5});
         for (auto& [m, rp] : taken) {
           ++self->state.stats.refused;
           rp.deliver(false);
@@ -242,8 +247,18 @@ void flush(endpoint_pointer self) {
       });
 }
 
+/// Reads the stored queue again later: it may hold entries this actor
+/// does not (more than max_queued after a restart, or an XADD the store
+/// applied after its answer timed out).
+void recover_later(endpoint_pointer self, std::chrono::seconds delay) {
+  if (std::exchange(self->state.recover_scheduled, true))
+    return;
+  self->delayed_send(self, delay, recover_atom_v);
+}
+
 void recover(endpoint_pointer self) {
   auto& st = self->state;
+  st.recover_scheduled = false;
   self
     ->request(st.store, store_timeout, xrange_atom_v, queue_key(st.settings),
               std::string{"-"}, std::string{"+"},
@@ -252,22 +267,32 @@ void recover(endpoint_pointer self) {
       [self](stream_entries& xs) {
         auto& st = self->state;
         std::size_t n = 0;
-        for (auto& e : xs)
+        bool full = false;
+        for (auto& e : xs) {
+          if (st.held.size() >= st.settings.endpoint.max_queued) {
+            full = true;
+            break;
+          }
           if (auto m = from_entry(e); m && st.held.count(m->entry_id) == 0) {
             accept(self, std::move(*m));
             ++n;
           }
+        }
         if (n > 0)
           log_info("delivery_endpoint",
                    st.settings.endpoint.name + ": " + std::to_string(n)
-                     + " deliveries left by a previous run are sent again");
+                     + " stored deliveries taken up (left by a previous run "
+                       "or by a store write whose answer was lost)");
+        // A full read may have left more behind: look again once sent.
+        if (full || xs.size() >= st.settings.endpoint.max_queued)
+          recover_later(self, std::chrono::seconds{2});
       },
       [self](caf::error& err) {
         log_warning("delivery_endpoint",
                     self->state.settings.endpoint.name
                       + ": cannot read back the queue (retrying in 5 s): "
                       + error_text(err));
-        self->delayed_send(self, std::chrono::seconds{5}, recover_atom_v);
+        recover_later(self, std::chrono::seconds{5});
       });
 }
 

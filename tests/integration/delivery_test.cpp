@@ -371,3 +371,31 @@ TEST_CASE("an https endpoint is delivered to when its certificate is trusted, "
   server.stop();
   t.join();
 }
+
+TEST_CASE("a stored queue longer than max_queued is sent in turns, none "
+          "left behind") {
+  receiver recv{[](int) { return 200; }};
+  auto small = endpoint("recv", recv.url(), {"database_coordination"});
+  small["max_queued"] = 5;
+  delivery_config cfg{"deliver-backlog", {small}, true};
+  // What a previous run of this node left: 12 deliveries in the store.
+  for (int i = 0; i < 12; ++i) {
+    auto cmd = "redis-cli -u " + test_redis_url() + " XADD " + cfg.prefix
+      + "deliveries:local:recv:queue '*' id left-" + std::to_string(i)
+      + " kind event type database_coordination body '{\"n\":"
+      + std::to_string(i) + "}' queued_ms 0 > /dev/null";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+  }
+  running_node node{{}, cfg.path};
+  std::set<std::string> ok;
+  CHECK(eventually(15s, [&] {
+    ok.clear();
+    for (auto& r : recv.requests())
+      if (r.signature_ok)
+        ok.insert(r.id);
+    return ok.size() == 12;
+  }));
+  CHECK(eventually(5s, [&] {
+    return endpoint_stats_of(node, "recv").at("queued").as_int64() == 0;
+  }));
+}
