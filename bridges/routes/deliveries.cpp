@@ -3,6 +3,7 @@
 #include "bridges/http_context.hpp"
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
+#include "runtime/core/wall_time.hpp"
 
 #include <boost/json.hpp>
 
@@ -48,6 +49,9 @@ void list_dead(const http_context& ctx, const http_request& req,
       {"type", field("type")},
       {"attempts", std::strtoull(field("attempts").c_str(), nullptr, 10)},
       {"lastError", field("last_error")},
+      // When it was first queued: how long the endpoint was tried.
+      {"queuedAt",
+       iso8601_utc(std::strtoll(field("queued_ms").c_str(), nullptr, 10))},
       {"deadAt", field("dead_at")}});
   }
   reply_json(res, 200,

@@ -315,11 +315,7 @@ TEST_CASE("a webhook no consumer takes waits, counted pending, and reaches "
   write_file(path, json::serialize(doc));
   running_node node{{}, path, true};
   unlink(path.c_str());
-  auto body = stripe_event("evt_waits");
-  httplib::Headers headers{
-    {"Stripe-Signature", stripe_signature("whsec_wait", body, now_s())}};
-  auto res = node.client.Post("/webhooks/stripe", headers, body,
-                              "application/json");
+  auto res = post_stripe_event(node.client, "whsec_wait", "evt_waits");
   REQUIRE(res);
   REQUIRE(res->status == 200); // stored: the provider is done
   json::value stripe;

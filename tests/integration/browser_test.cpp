@@ -69,11 +69,7 @@ TEST_CASE("the web dashboard shows the node's numbers live in a real browser") {
       ->status
     == 202);
   {
-    auto body = stripe_event("evt_browser");
-    httplib::Headers headers{
-      {"Stripe-Signature", stripe_signature("whsec_browser", body, now_s())}};
-    auto res = node.client.Post("/webhooks/stripe", headers, body,
-                                "application/json");
+    auto res = post_stripe_event(node.client, "whsec_browser", "evt_browser");
     REQUIRE(res);
     REQUIRE(res->status == 200);
   }

@@ -8,6 +8,7 @@
 #include "runtime/core/wall_time.hpp"
 
 #include <catch2/catch.hpp>
+#include <httplib.h>
 
 #include <cstdint>
 #include <string>
@@ -32,6 +33,16 @@ inline std::string stripe_event(const std::string& id,
                                 const std::string& type = "charge.succeeded") {
   return R"({"id":")" + id + R"(","object":"event","type":")" + type
     + R"(","data":{"object":{"amount":1200}}})";
+}
+
+/// POSTs the Stripe event `id`, signed now with `secret`, to the node.
+inline httplib::Result post_stripe_event(httplib::Client& client,
+                                         const std::string& secret,
+                                         const std::string& id) {
+  auto body = stripe_event(id);
+  httplib::Headers headers{
+    {"Stripe-Signature", stripe_signature(secret, body, now_s())}};
+  return client.Post("/webhooks/stripe", headers, body, "application/json");
 }
 
 } // namespace streamb::test
