@@ -547,6 +547,13 @@ TEST_CASE("after a restart, events for agents that have not reconnected yet "
     actor_port = first.process.actor_port();
     agent_process w{actor_port, "w", "worker", "database_coordination"};
     REQUIRE(w.registered());
+    // The node remembers an agent once its record is stored, a store round
+    // trip after the welcome; a kill before that forgets it.
+    auto db = cfg.backend();
+    REQUIRE(test::eventually(10s, [&] {
+      auto known = db.hget("coord:agents:local", "w");
+      return known && known->has_value();
+    }));
     w.process.signal(SIGKILL);
     first.process.signal(SIGKILL);
     first.process.stop(SIGKILL, 5s);
