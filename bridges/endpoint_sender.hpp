@@ -1,26 +1,18 @@
 #pragma once
 
-// The threads that POST to one delivery endpoint. cpp-httplib's client
-// blocks, so each endpoint has threads of its own (max_in_flight of them):
-// an endpoint that hangs holds only its own threads, for at most its
-// timeout.
+// What POSTs to one delivery endpoint: an asynchronous HTTP/1.1 client
+// (Boost.Beast) on a thread of the endpoint's own, with max_in_flight
+// keep-alive connections. An endpoint that hangs holds only its own
+// connections, each for at most its timeout; requests never wait for a
+// thread to be free or wake one per request.
 
 #include "runtime/deliveries/endpoint_url.hpp"
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
+#include <cstddef>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <utility>
-#include <vector>
-
-namespace httplib {
-class Client;
-}
 
 namespace streamb {
 
@@ -36,36 +28,26 @@ using outbound_done = std::function<void(std::string, int, std::string)>;
 class endpoint_sender {
 public:
   /// `ca_file`: PEM CAs to trust for https instead of the system's;
-  /// `secret`: what each request is signed with (Standard Webhooks).
+  /// `secret`: what each request is signed with (Standard Webhooks);
+  /// `connections`: how many requests are on the wire at most.
   endpoint_sender(endpoint_url url, std::chrono::seconds timeout,
-                  std::size_t threads, std::string ca_file, std::string secret,
-                  outbound_done done);
+                  std::size_t connections, std::string ca_file,
+                  std::string secret, outbound_done done);
   ~endpoint_sender();
 
   endpoint_sender(const endpoint_sender&) = delete;
   endpoint_sender& operator=(const endpoint_sender&) = delete;
 
-  /// Queues a request; a free thread sends it.
+  /// Queues a request; the next free connection sends it.
   void submit(outbound_request req);
 
-  /// Aborts the requests in flight and joins the threads.
+  /// Cuts the requests in flight (not reported) and joins the thread.
   void stop();
 
-private:
-  void run(std::size_t index);
+  struct impl;
 
-  endpoint_url url_;
-  std::chrono::seconds timeout_;
-  std::string ca_file_;
-  std::string secret_;
-  outbound_done done_;
-  std::mutex mtx_;
-  std::condition_variable cv_;
-  std::deque<outbound_request> queue_; // guarded by mtx_
-  bool stopping_ = false;              // guarded by mtx_
-  /// One client per thread, so that stop() can abort a hanging request.
-  std::vector<std::shared_ptr<httplib::Client>> clients_; // guarded by mtx_
-  std::vector<std::thread> threads_;
+private:
+  std::unique_ptr<impl> impl_;
 };
 
 } // namespace streamb
