@@ -12,6 +12,7 @@
 
 #include "runtime/app/node.hpp"
 #include "runtime/config/config.hpp"
+#include "runtime/deliveries/outbound.hpp"
 #include "runtime/messages.hpp"
 
 #include <caf/actor_system.hpp>
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   uint64_t events = 20000;
   int runs = 3;
   uint32_t in_flight = 8;
+  bool direct = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     std::string v = argv[i + 1];
@@ -45,6 +47,8 @@ int main(int argc, char** argv) {
       events = std::strtoull(v.c_str(), nullptr, 10);
     else if (flag == "--runs")
       runs = std::atoi(v.c_str());
+    else if (flag == "--direct")
+      direct = v == "1";
     else if (flag == "--in-flight")
       in_flight = static_cast<uint32_t>(std::atoi(v.c_str()));
     else {
@@ -99,7 +103,10 @@ int main(int argc, char** argv) {
       ev.created_ms = 1795766822519;
       ev.payload
         = R"({"service":"maps","action":"lower_sustained_limit","to":900})";
-      caf::anon_send(hub, publish_atom_v, std::move(ev));
+      if (direct)
+        caf::anon_send(endpoint, deliver_atom_v, outbound_event(ev));
+      else
+        caf::anon_send(hub, publish_atom_v, std::move(ev));
     }
     done += events;
     auto deadline = start + std::chrono::seconds{300};

@@ -264,28 +264,25 @@ agent_socket(agent_socket_pointer self, agent_socket_settings settings,
   });
   self->monitor(st.settings.hub);
   // Not registered in time: the connection is closed (the actor ends).
-  self->delayed_send(self, register_within, leave_atom_v,
-                     std::string{"register_timeout"});
+  self->delayed_send(self, register_within, reg_due_atom_v);
   self->set_down_handler([self](caf::down_msg& dm) { self->quit(dm.reason); });
   return {
     [self](ws_frame_atom, const std::string& text) { on_frame(self, text); },
     [self](assign_atom, std::vector<coordination_event>& evs) {
       send_events(self, std::move(evs));
     },
-    [self](leave_atom, const std::string& reason) {
+    [self](reg_due_atom) {
       auto& st = self->state;
-      if (reason == "register_timeout") {
-        // The timer set at the start: only a connection that never
-        // registered is closed.
-        if (st.ever_registered || st.registering)
-          return;
-        push(self,
-             error_frame(
-               {"register_timeout", "no register frame within 30 s", ""}));
-        if (auto sink = st.shared->get())
-          sink->close("register within 30 s");
+      // Only a connection that never registered is closed.
+      if (st.ever_registered || st.registering)
         return;
-      }
+      push(
+        self,
+        error_frame({"register_timeout", "no register frame within 30 s", ""}));
+      if (auto sink = st.shared->get())
+        sink->close("register within 30 s");
+    },
+    [self](leave_atom, const std::string& reason) {
       // The node ended the registration (its key was revoked): tell the
       // client and close.
       self->state.session.clear();

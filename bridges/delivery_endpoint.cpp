@@ -312,11 +312,10 @@ delivery_endpoint(endpoint_pointer self, delivery_endpoint_settings settings,
     st.url, std::chrono::seconds{st.settings.endpoint.timeout_s},
     st.settings.endpoint.max_in_flight, st.settings.endpoint.ca_file,
     st.settings.endpoint.secret,
-    [weak = caf::actor_cast<caf::weak_actor_ptr>(me)](
-      std::string id, int status, std::string why) {
+    [weak = caf::actor_cast<caf::weak_actor_ptr>(me)] {
       if (auto strong = weak.lock())
         caf::anon_send(caf::actor_cast<delivery_endpoint_actor>(strong),
-                       respond_atom_v, std::move(id), status, std::move(why));
+                       respond_atom_v);
     });
   self->send(self, recover_atom_v);
   return {
@@ -335,8 +334,10 @@ delivery_endpoint(endpoint_pointer self, delivery_endpoint_settings settings,
       return rp;
     },
     [self](flush_atom) { flush(self); },
-    [self](respond_atom, const std::string& id, int status,
-           const std::string& why) { on_sent(self, id, status, why); },
+    [self](respond_atom) {
+      for (auto& x : self->state.sender->take_outcomes())
+        on_sent(self, x.entry_id, x.status, x.why);
+    },
     [self](wh_retry_atom, std::string& id) {
       if (self->state.held.count(id) > 0) {
         self->state.ready.push_back(std::move(id));

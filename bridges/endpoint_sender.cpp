@@ -9,17 +9,18 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace streamb {
@@ -42,6 +43,24 @@ bool is_ip_literal(const std::string& host) {
   return !ec;
 }
 
+bool is_header_value(const std::string& x) {
+  for (unsigned char c : x)
+    if (c < 0x20 || c == 0x7f)
+      return false;
+  return true;
+}
+
+/// The request head up to the signature headers.
+std::string request_head(const endpoint_url& url) {
+  auto default_port = url.tls ? 443 : 80;
+  auto host = url.host.find(':') != std::string::npos ? "[" + url.host + "]"
+                                                      : url.host;
+  if (url.port != default_port)
+    host += ":" + std::to_string(url.port);
+  return "POST " + url.path + " HTTP/1.1\r\nHost: " + host
+    + "\r\nUser-Agent: streamb\r\nContent-Type: application/json\r\n";
+}
+
 int64_t unix_seconds_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
            std::chrono::system_clock::now().time_since_epoch())
@@ -54,8 +73,7 @@ int64_t unix_seconds_now() {
 /// only.
 class sender_connection {
 public:
-  explicit sender_connection(endpoint_sender::impl& owner) : owner_(owner) {
-  }
+  explicit sender_connection(endpoint_sender::impl& owner) : owner_(owner) {}
 
   /// Takes the next queued request, or goes idle.
   void next();
@@ -77,7 +95,7 @@ private:
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
   std::optional<tcp::resolver> resolver_;
   beast::flat_buffer buffer_;
-  http::request<http::string_body> request_;
+  std::string request_;
   std::optional<http::response_parser<http::string_body>> parser_;
   outbound_request current_;
   bool connected_ = false;
@@ -94,19 +112,32 @@ struct endpoint_sender::impl {
   endpoint_url url;
   std::chrono::seconds timeout;
   std::string secret;
-  outbound_done done;
+  std::string head;
+  std::function<void()> ring;
   std::optional<asio::ssl::context> tls;
   /// Why https cannot be used (a ca_file that does not load); every
   /// request fails with it.
   std::string tls_error;
   std::vector<std::unique_ptr<sender_connection>> connections;
   std::mutex mtx;
-  std::deque<outbound_request> queue;          // guarded by mtx
-  std::vector<sender_connection*> idle;        // guarded by mtx
-  bool stopping = false;                       // guarded by mtx
+  std::deque<outbound_request> queue;     // guarded by mtx
+  std::vector<sender_connection*> idle;   // guarded by mtx
+  std::vector<outbound_outcome> outcomes; // guarded by mtx
+  bool stopping = false;                  // guarded by mtx
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
     work;
   std::thread thread;
+
+  void done(std::string id, int status, std::string why) {
+    bool first = false;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      first = outcomes.empty();
+      outcomes.push_back({std::move(id), status, std::move(why)});
+    }
+    if (first)
+      ring();
+  }
 
   /// The request for `c` to send, or nothing (then `c` is idle).
   std::optional<outbound_request> take(sender_connection* c) {
@@ -162,30 +193,25 @@ void sender_connection::next() {
     owner_.done(std::move(id), 0, owner_.tls_error);
     return next();
   }
-  request_ = {};
-  request_.method(http::verb::post);
-  request_.target(owner_.url.path);
-  request_.version(11);
-  auto default_port = owner_.url.tls ? 443 : 80;
-  auto host = owner_.url.host.find(':') != std::string::npos
-                ? "[" + owner_.url.host + "]"
-                : owner_.url.host;
-  if (owner_.url.port != default_port)
-    host += ":" + std::to_string(owner_.url.port);
-  request_.set(http::field::host, host);
-  request_.set(http::field::user_agent, "streamb");
-  request_.set(http::field::content_type, "application/json");
+  if (!is_header_value(current_.id)) {
+    // Ids come from the node and from providers' payloads: one that would
+    // break the header is never put on the wire.
+    auto id = std::move(current_.entry_id);
+    owner_.done(std::move(id), 0, "the webhook-id is not a valid header value");
+    return next();
+  }
+  // One buffer, one write: the head is fixed but for the signature.
+  request_.assign(owner_.head);
   // Signed just before it goes: a request that waited behind a slow
   // endpoint still carries a fresh timestamp.
   if (auto h = signatures::sign_standard_webhooks(
         owner_.secret, current_.id, unix_seconds_now(), current_.body)) {
-    request_.set("webhook-id", h->id);
-    request_.set("webhook-timestamp", h->timestamp);
-    request_.set("webhook-signature", h->signature);
+    request_ += "webhook-id: " + h->id + "\r\nwebhook-timestamp: "
+      + h->timestamp + "\r\nwebhook-signature: " + h->signature + "\r\n";
   }
-  request_.keep_alive(true);
-  request_.body() = std::move(current_.body);
-  request_.prepare_payload();
+  request_ += "Content-Length: " + std::to_string(current_.body.size())
+    + "\r\n\r\n";
+  request_ += current_.body;
   if (connected_)
     write();
   else
@@ -202,21 +228,20 @@ void sender_connection::connect() {
     [this](const error_code& ec, tcp::resolver::results_type results) {
       if (ec)
         return finish(ec, "resolve");
-      tcp_->async_connect(results,
-                          [this](const error_code& ec, const tcp::endpoint&) {
-                            if (ec)
-                              return finish(ec, "connect");
-                            // Head and body may be two writes: without
-                            // this, Nagle and the receiver's delayed ACK
-                            // hold a request ~40 ms.
-                            error_code ignored;
-                            tcp_->socket().set_option(tcp::no_delay{true},
-                                                      ignored);
-                            if (owner_.url.tls)
-                              return handshake();
-                            connected_ = true;
-                            write();
-                          });
+      tcp_->async_connect(
+        results, [this](const error_code& ec, const tcp::endpoint&) {
+          if (ec)
+            return finish(ec, "connect");
+          // Head and body may be two writes: without
+          // this, Nagle and the receiver's delayed ACK
+          // hold a request ~40 ms.
+          error_code ignored;
+          tcp_->socket().set_option(tcp::no_delay{true}, ignored);
+          if (owner_.url.tls)
+            return handshake();
+          connected_ = true;
+          write();
+        });
     });
 }
 
@@ -240,7 +265,7 @@ void sender_connection::handshake() {
 void sender_connection::write() {
   lowest().expires_after(owner_.timeout);
   on_stream([this](auto& s) {
-    http::async_write(s, request_,
+    asio::async_write(s, asio::buffer(request_),
                       [this](const error_code& ec, std::size_t) {
                         if (ec)
                           return finish(ec, "write");
@@ -274,8 +299,7 @@ void sender_connection::finish(const error_code& ec, const char* stage) {
   if (!answered) {
     parser_.reset();
     close();
-    owner_.done(std::move(id), 0,
-                std::string{stage} + ": " + ec.message());
+    owner_.done(std::move(id), 0, std::string{stage} + ": " + ec.message());
     return next();
   }
   auto status = static_cast<int>(parser_->get().result_int());
@@ -294,20 +318,20 @@ void sender_connection::finish(const error_code& ec, const char* stage) {
 
 endpoint_sender::endpoint_sender(endpoint_url url, std::chrono::seconds timeout,
                                  std::size_t connections, std::string ca_file,
-                                 std::string secret, outbound_done done)
+                                 std::string secret, std::function<void()> ring)
   : impl_(std::make_unique<impl>()) {
   auto& m = *impl_;
   m.url = std::move(url);
+  m.head = request_head(m.url);
   m.timeout = timeout;
   m.secret = std::move(secret);
-  m.done = std::move(done);
+  m.ring = std::move(ring);
   if (m.url.tls) {
     m.tls.emplace(asio::ssl::context::tls_client);
-    m.tls->set_options(asio::ssl::context::default_workarounds
-                       | asio::ssl::context::no_sslv2
-                       | asio::ssl::context::no_sslv3
-                       | asio::ssl::context::no_tlsv1
-                       | asio::ssl::context::no_tlsv1_1);
+    m.tls->set_options(
+      asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2
+      | asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1
+      | asio::ssl::context::no_tlsv1_1);
     error_code ec;
     if (ca_file.empty())
       m.tls->set_default_verify_paths(ec);
@@ -315,7 +339,7 @@ endpoint_sender::endpoint_sender(endpoint_url url, std::chrono::seconds timeout,
       m.tls->load_verify_file(ca_file, ec);
     if (ec)
       m.tls_error = "TLS trust (" + (ca_file.empty() ? "system" : ca_file)
-                    + "): " + ec.message();
+        + "): " + ec.message();
   }
   for (std::size_t i = 0; i < std::max<std::size_t>(connections, 1); ++i) {
     m.connections.push_back(std::make_unique<sender_connection>(m));
@@ -346,6 +370,11 @@ void endpoint_sender::submit(outbound_request req) {
   }
   if (wake != nullptr)
     asio::post(m.io, [wake] { wake->next(); });
+}
+
+std::vector<outbound_outcome> endpoint_sender::take_outcomes() {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  return std::exchange(impl_->outcomes, {});
 }
 
 void endpoint_sender::stop() {

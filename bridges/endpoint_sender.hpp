@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace streamb {
 
@@ -22,17 +23,22 @@ struct outbound_request {
   std::string body;
 };
 
-/// entry id, HTTP status (0: no answer), what went wrong (empty on 2xx).
-using outbound_done = std::function<void(std::string, int, std::string)>;
+struct outbound_outcome {
+  std::string entry_id;
+  int status = 0;  // HTTP status; 0: no answer
+  std::string why; // empty on 2xx
+};
 
 class endpoint_sender {
 public:
   /// `ca_file`: PEM CAs to trust for https instead of the system's;
   /// `secret`: what each request is signed with (Standard Webhooks);
-  /// `connections`: how many requests are on the wire at most.
+  /// `connections`: how many requests are on the wire at most;
+  /// `ring`: called (on the sender's thread) when an outcome waits and
+  /// none did before, so the owner takes them all with one wake-up.
   endpoint_sender(endpoint_url url, std::chrono::seconds timeout,
                   std::size_t connections, std::string ca_file,
-                  std::string secret, outbound_done done);
+                  std::string secret, std::function<void()> ring);
   ~endpoint_sender();
 
   endpoint_sender(const endpoint_sender&) = delete;
@@ -40,6 +46,9 @@ public:
 
   /// Queues a request; the next free connection sends it.
   void submit(outbound_request req);
+
+  /// The outcomes of the sends finished since the last call.
+  std::vector<outbound_outcome> take_outcomes();
 
   /// Cuts the requests in flight (not reported) and joins the thread.
   void stop();

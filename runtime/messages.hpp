@@ -104,6 +104,7 @@ CAF_ADD_ATOM(streamb, streamb, reconfig_atom, "reconfig")
 CAF_ADD_ATOM(streamb, streamb, observe_atom, "observe")
 CAF_ADD_ATOM(streamb, streamb, finding_atom, "finding")
 CAF_ADD_ATOM(streamb, streamb, ws_frame_atom, "ws_frame")
+CAF_ADD_ATOM(streamb, streamb, reg_due_atom, "reg_due")
 
 namespace streamb {
 
@@ -949,7 +950,9 @@ using coordination_gateway_actor = caf::typed_actor<
 /// the hub sends its events to, which also takes the frames its client
 /// sends, in order, and speaks for it to the hub as a CAF agent would.
 using agent_socket_actor = agent_endpoint_actor::extend<
-  caf::reacts_to<ws_frame_atom, std::string>>;
+  caf::reacts_to<ws_frame_atom, std::string>,
+  // Timer set at the start: a connection not registered by then closes.
+  caf::reacts_to<reg_due_atom>>;
 
 /// Watches the hub as things happen (the live streams): every event it
 /// takes (alerts, cost alerts, frontend_update, ...), every change of an
@@ -1039,8 +1042,9 @@ using delivery_endpoint_actor = caf::typed_actor<
   // Stores the message in the endpoint's queue; true once it is durable
   // (false: the queue is full or the store refused it).
   caf::replies_to<deliver_atom, outbound_message>::with<bool>,
-  // A send finished: entry id, HTTP status (0: no answer), error text.
-  caf::reacts_to<respond_atom, std::string, int, std::string>,
+  // Sends finished: their outcomes wait in the sender (one message for
+  // however many finished before the endpoint looked).
+  caf::reacts_to<respond_atom>,
   // Timer: try this entry again.
   caf::reacts_to<wh_retry_atom, std::string>,
   // Reads back what a previous run of this node left in the queue.
