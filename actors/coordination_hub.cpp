@@ -390,7 +390,7 @@ void route_webhook(coordination_hub_pointer self, webhook_event wh,
                                  + wh.service));
     return;
   }
-  request_watched(self, st.fallback_deadlines, std::chrono::seconds{10},
+  request_watched(self, st.deadlines, std::chrono::seconds{10},
                   st.settings.fallback, deliver_atom_v, std::move(wh))
     .then([rp](bool ok) mutable { rp.deliver(ok); },
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
@@ -427,7 +427,8 @@ caf::result<bool> deliver_webhook(coordination_hub_pointer self,
       route_webhook(self, std::move(wh), true, rp);
   };
   for (auto& t : takers)
-    self->request(t, std::chrono::seconds{10}, deliver_atom_v, msg)
+    request_watched(self, self->state.deadlines, std::chrono::seconds{10}, t,
+                    deliver_atom_v, msg)
       .then([done](bool ok) mutable { done(ok); },
             [done](caf::error&) mutable { done(false); });
   return rp;
@@ -509,7 +510,7 @@ void end_revoked_registrations(coordination_hub_pointer self, int64_t now) {
 
 void tick(coordination_hub_pointer self) {
   auto& st = self->state;
-  st.fallback_deadlines.expire(self);
+  st.deadlines.expire(self);
   auto now = now_ms(self);
   for (auto& x : st.agents->mark_stale(now))
     log_warning(component,
@@ -815,6 +816,7 @@ coordination_hub(coordination_hub_pointer self,
     st.settings.now_ms = [self] { return epoch_ms(self->clock()); };
   st.store = std::move(store);
   st.writer.emplace(make_writer(self));
+  st.writer->watch_with(st.deadlines);
   st.agents = std::make_unique<agent_registry>(st.settings.agents);
   st.router = std::make_unique<event_router>(
     router_settings{st.settings.node, st.settings.agents,

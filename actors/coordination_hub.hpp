@@ -87,9 +87,10 @@ struct coordination_hub_state {
 
   coordination_hub_settings settings;
   store_actor store;
-  /// Timeouts of the webhooks handed to the fallback subscriber, checked on
-  /// every tick (one per webhook: CAF's own would wake its clock thread).
-  request_deadlines fallback_deadlines;
+  /// Timeouts of the requests on the hot paths (store batches, webhooks
+  /// handed to endpoints or the fallback subscriber), checked on every
+  /// tick: CAF's own would wake its clock thread twice per request.
+  request_deadlines deadlines;
 
   // Built from the settings when the actor starts; the router keeps a
   // reference to the registry.

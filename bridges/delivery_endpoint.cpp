@@ -1,5 +1,6 @@
 #include "bridges/delivery_endpoint.hpp"
 
+#include "actors/request_deadlines.hpp"
 #include "bridges/endpoint_sender.hpp"
 #include "runtime/coordination/coordination_codec.hpp"
 #include "runtime/core/audit.hpp"
@@ -90,6 +91,10 @@ struct endpoint_state {
   /// Messages in a store batch not yet answered (count toward max_queued).
   std::size_t storing = 0;
   bool recover_scheduled = false;
+  /// Store batches' timeouts, kept here: CAF's would wake its clock thread
+  /// twice per batch. Checked by a tick that runs while any is out.
+  request_deadlines deadlines;
+  bool tick_scheduled = false;
   /// Handed to the sender, not yet answered.
   uint32_t submitted = 0;
   std::minstd_rand rng{std::random_device{}()};
@@ -212,7 +217,10 @@ void flush(endpoint_pointer self) {
   if (ops.empty())
     return;
   st.storing += taken.size();
-  self->request(st.store, store_timeout, write_atom_v, std::move(ops))
+  if (!std::exchange(st.tick_scheduled, true))
+    self->delayed_send(self, std::chrono::seconds{1}, ep_tick_atom_v);
+  request_watched(self, st.deadlines, store_timeout, st.store, write_atom_v,
+                  std::move(ops))
     .then(
       [self, taken, first_new](write_results& rs) mutable {
         self->state.storing -= taken.size();
@@ -334,6 +342,13 @@ delivery_endpoint(endpoint_pointer self, delivery_endpoint_settings settings,
       return rp;
     },
     [self](flush_atom) { flush(self); },
+    [self](ep_tick_atom) {
+      auto& st = self->state;
+      st.deadlines.expire(self);
+      st.tick_scheduled = st.deadlines.open() > 0;
+      if (st.tick_scheduled)
+        self->delayed_send(self, std::chrono::seconds{1}, ep_tick_atom_v);
+    },
     [self](respond_atom) {
       for (auto& x : self->state.sender->take_outcomes())
         on_sent(self, x.entry_id, x.status, x.why);
@@ -418,11 +433,9 @@ delivery_endpoint(endpoint_pointer self, delivery_endpoint_settings settings,
 delivery_endpoint_actor spawn_delivery_endpoint(caf::actor_system& sys,
                                                 delivery_endpoint_settings s,
                                                 store_actor store) {
-  // Detached: at its end the state's sender joins its threads (a try in
-  // flight may take up to timeout_s), on this actor's own thread rather
-  // than one of the scheduler's.
-  return sys.spawn<caf::detached>(delivery_endpoint, std::move(s),
-                                  std::move(store));
+  // Scheduled like any actor: at its end the sender cuts what is in flight
+  // and joins its io thread at once.
+  return sys.spawn(delivery_endpoint, std::move(s), std::move(store));
 }
 
 } // namespace streamb

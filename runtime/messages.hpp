@@ -105,6 +105,7 @@ CAF_ADD_ATOM(streamb, streamb, observe_atom, "observe")
 CAF_ADD_ATOM(streamb, streamb, finding_atom, "finding")
 CAF_ADD_ATOM(streamb, streamb, ws_frame_atom, "ws_frame")
 CAF_ADD_ATOM(streamb, streamb, reg_due_atom, "reg_due")
+CAF_ADD_ATOM(streamb, streamb, ep_tick_atom, "ep_tick")
 
 namespace streamb {
 
@@ -1051,6 +1052,8 @@ using delivery_endpoint_actor = caf::typed_actor<
   caf::reacts_to<recover_atom>,
   // Writes what this mailbox round queued and settled, in one store batch.
   caf::reacts_to<flush_atom>,
+  // Timer while store batches are out: answers those past their deadline.
+  caf::reacts_to<ep_tick_atom>,
   caf::replies_to<wh_stats_atom>::with<endpoint_stats>,
   // Dead letters of this endpoint, oldest first.
   caf::replies_to<wh_dead_atom>::with<stream_entries>,
