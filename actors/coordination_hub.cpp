@@ -263,10 +263,29 @@ void disconnect(coordination_hub_pointer self, const std::string& name,
 /// Routes a new event and, unless `durable` is false (webhooks, whose queue
 /// is the processor's), stores it: in the open-events stream while routed,
 /// as a record when not.
+bool contains(const std::vector<std::string>& xs, const std::string& x) {
+  return std::find(xs.begin(), xs.end(), x) != xs.end();
+}
+
+/// How many HTTP delivery endpoints take events of `type`.
+std::size_t endpoints_taking(coordination_hub_pointer self,
+                             const std::string& type) {
+  std::size_t n = 0;
+  for (auto& e : self->state.settings.endpoints)
+    if (contains(e.event_types, type))
+      ++n;
+  return n;
+}
+
 routed_event take_event(coordination_hub_pointer self, coordination_event ev,
-                        bool durable) {
+                        bool durable, std::size_t endpoints = 0) {
   auto& st = self->state;
-  auto routed = st.router->open(std::move(ev), now_ms(self));
+  // No agent may have it but endpoints do: the record says where it went
+  // (the endpoints' own stats say how that went).
+  auto note = endpoints == 0
+    ? std::string{}
+    : "; handed to " + std::to_string(endpoints) + " HTTP endpoint(s)";
+  auto routed = st.router->open(std::move(ev), now_ms(self), note);
   if (!durable)
     return routed;
   if (!routed.routed()) {
@@ -328,10 +347,6 @@ void on_store_refused(coordination_hub_pointer self, const std::string& id,
   st.router->start(id, {}, now_ms(self));
 }
 
-bool contains(const std::vector<std::string>& xs, const std::string& x) {
-  return std::find(xs.begin(), xs.end(), x) != xs.end();
-}
-
 /// Hands a new event to the endpoints that take its type. Each keeps it
 /// in its own queue and retries on its own: what one refuses (its queue is
 /// full) it counts; nothing here waits.
@@ -346,10 +361,13 @@ void publish_internal(coordination_hub_pointer self, coordination_event ev) {
     log_warning(component, "dropped an internal event: " + *why);
     return;
   }
-  auto routed = take_event(self, std::move(ev), true);
+  auto endpoints = endpoints_taking(self, ev.type);
+  auto routed = take_event(self, std::move(ev), true, endpoints);
   observe_event(self, routed.record.event);
   to_endpoints(self, routed.record.event);
-  if (!routed.routed())
+  // An event only endpoints take is routine; a line each would flood the
+  // log (and cost a write per event).
+  if (!routed.routed() && endpoints == 0)
     log_info(component,
              "event " + routed.id() + " not routed: " + routed.record.detail);
 }
@@ -868,7 +886,8 @@ coordination_hub(coordination_hub_pointer self,
         return caf::make_error(error_code::invalid_argument, *why);
       if (auto why = self->state.router->refuse_new(ev))
         return caf::make_error(error_code::capacity, *why);
-      auto routed = take_event(self, std::move(ev), true);
+      auto endpoints = endpoints_taking(self, ev.type);
+      auto routed = take_event(self, std::move(ev), true, endpoints);
       observe_event(self, routed.record.event);
       to_endpoints(self, routed.record.event);
       if (!routed.routed())

@@ -54,7 +54,8 @@ std::vector<delivery_target> event_router::route(const coordination_event& ev,
   return units;
 }
 
-routed_event event_router::open(coordination_event ev, int64_t now_ms) {
+routed_event event_router::open(coordination_event ev, int64_t now_ms,
+                                std::string_view unrouted_note) {
   if (ev.id.empty())
     ev.id = settings_.node + "-" + std::to_string(now_ms) + "-"
       + std::to_string(++next_event_);
@@ -70,6 +71,7 @@ routed_event event_router::open(coordination_event ev, int64_t now_ms) {
     result.record.event = std::move(ev);
     result.record.state = event_state::unrouted;
     result.record.detail = why;
+    result.record.detail += unrouted_note;
     result.record.finished_ms = now_ms;
     remember_finished(result.record);
     return result;

@@ -27,6 +27,7 @@
 #include <queue>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -108,8 +109,9 @@ public:
 
   /// Routes a new event (filling in its id and creation time when empty)
   /// and keeps it open until start() or abandon(); an unrouted event is
-  /// finished at once.
-  routed_event open(coordination_event ev, int64_t now_ms);
+  /// finished at once, `unrouted_note` added to its record's detail.
+  routed_event open(coordination_event ev, int64_t now_ms,
+                    std::string_view unrouted_note = {});
 
   /// Queues the units of an open event: it is stored under `open_entry`
   /// (empty: not stored). Takes effect at the next dispatch.

@@ -196,6 +196,12 @@ TEST_CASE("an endpoint that answers 500 twice gets the event on the third "
   CHECK(s.at("queued").as_int64() == 0);
   CHECK(s.at("lastStatus").as_int64() == 200);
   CHECK(s.at("url").as_string() == recv.url());
+  // No agent took it: its record says where it went instead.
+  auto rec = node.get_json("/api/v1/coordination/events/" + id);
+  CHECK(rec.at("state").as_string() == "unrouted");
+  CHECK(std::string{rec.at("detail").as_string()}.find(
+          "handed to 1 HTTP endpoint(s)")
+        != std::string::npos);
 
   // A verified Stripe webhook goes there too, as kind "webhook".
   REQUIRE(post_stripe(node.client, "evt_to_endpoint")->status == 200);
