@@ -1,12 +1,13 @@
 // HTTP delivery endpoints: coordination events published to the hub of a
 // real node (in this process, memory store) and delivered to one endpoint
-// (deliveries.endpoints: its queue in the store, its sender threads, a
+// (deliveries.endpoints: its queue in the store, its keep-alive connections, a
 // Standard Webhooks signature per request), timed from the first publish
 // until the endpoint counted every 2xx. bench/run_deliveries compares it
 // with a plain load generator (wrk) against the same receiver in the same
 // run.
 //
 //   delivery_bench --url URL [--events N] [--runs R] [--in-flight K]
+//                  [--direct 1]   (to the endpoint itself, without the hub)
 //
 // Prints "run N deliveries_per_s X" lines, then the median.
 
