@@ -2,6 +2,7 @@
 
 #include "bridges/agent_frames.hpp"
 #include "bridges/call_sample_parser.hpp"
+#include "runtime/auth/api_key.hpp"
 #include "runtime/core/crypto.hpp"
 #include "runtime/core/error_code.hpp"
 #include "runtime/core/error_text.hpp"
@@ -128,6 +129,14 @@ void on_register(agent_socket_pointer self, agent_registration& reg) {
                      "the token must be the key this connection was "
                      "opened with",
                      "register"});
+  } else if (!st.settings.connection_key_hash.empty()
+             && !equal_constant_time(auth::key_hash(reg.token),
+                                     st.settings.connection_key_hash)) {
+    return refuse(self,
+                  {"unauthorized",
+                   "the token must be the key the ticket was asked "
+                   "for with",
+                   "register"});
   }
   st.registering = true;
   self

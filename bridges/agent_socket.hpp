@@ -45,6 +45,9 @@ struct agent_socket_settings {
   /// must use it (empty token: it is used), so that revoking that key ends
   /// the registration and one key cannot register with another's token.
   std::string connection_key;
+  /// Opened with an agent ticket (a browser): the hash of the key that
+  /// asked for it; the registration must carry that key as its token.
+  std::string connection_key_hash;
 };
 
 /// What a WebSocket route hands to the connection.

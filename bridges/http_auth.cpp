@@ -38,13 +38,16 @@ std::optional<std::string_view> bearer_token(std::string_view header) {
   return token;
 }
 
-/// The live-stream routes, the only ones a ticket opens (browsers cannot
-/// send a header there). Not the agents' WebSocket: a ticket carries the
-/// role of an HTTP key, and agent keys open no ticket route.
+/// The live-stream routes, which a stream ticket opens (browsers cannot
+/// send a header there).
 bool is_stream_path(std::string_view path) {
   return path == "/api/v1/stream-b-coordination/stream"
     || path == "/api/v1/stream-b-coordination/ws";
 }
+
+/// The agents' WebSocket, which only an agent ticket opens (a browser
+/// agent: POST /api/v1/agents/ws/ticket with its agent key).
+constexpr std::string_view agent_socket_path = "/api/v1/agents/ws";
 
 std::string_view message_of(refusal why) {
   switch (why) {
@@ -58,8 +61,9 @@ std::string_view message_of(refusal why) {
       return "managed keys cannot be checked now: the store has not "
              "answered lately; retry, or use a bootstrap key";
     case refusal::wrong_kind:
-      return "agent keys register agents; the only HTTP route they open is "
-             "GET /api/v1/agents/ws (and it takes nothing else)";
+      return "agent keys register agents; the only HTTP routes they open "
+             "are GET /api/v1/agents/ws and POST /api/v1/agents/ws/ticket "
+             "(and those take nothing else)";
     default: return "the key is not valid";
   }
 }
@@ -81,20 +85,25 @@ void refuse(http_response& res, int status, std::string_view code,
                             {"path", "Authorization"}}}});
 }
 
-/// A stream request that carries `?ticket=`: the ticket is used up, and
-/// the request goes on with the role of the key that asked for it.
-bool admit_ticket(const http_context& ctx, const http_request& req,
-                  auth::role needed, http_response& res) {
-  auto who = ctx.stream_tickets->redeem(req.get_param_value("ticket"),
-                                        epoch_ms_now());
-  if (!who) {
+/// A request that carries `?ticket=` where a ticket of `scope` opens it:
+/// the ticket is used up, and the request goes on with the role of the key
+/// that asked for it (an agent ticket: bound to that key).
+bool admit_ticket(const http_context& ctx, http_request& req, auth::role needed,
+                  auth::ticket_scope scope, http_response& res) {
+  auto grant = ctx.stream_tickets->redeem(req.get_param_value("ticket"),
+                                          epoch_ms_now(), scope);
+  if (!grant) {
     ctx.credentials->note_refused("", "ticket", req.remote_addr);
     refuse(res, 401, "unauthenticated", "ticket",
-           "the ticket is unknown, used or expired: ask POST "
-           ".../stream/ticket for a new one");
+           scope == auth::ticket_scope::streams
+             ? "the ticket is unknown, used or expired: ask POST "
+               ".../stream/ticket for a new one"
+             : "the ticket is unknown, used or expired (or not an agent "
+               "ticket): ask POST /api/v1/agents/ws/ticket for a new one");
     return false;
   }
-  if (!auth::grants(who->r, needed)) {
+  req.ticket_key_hash = std::move(grant->key_hash);
+  if (!auth::grants(grant->who.r, needed)) {
     refuse(res, 403, "forbidden", "role", "the ticket's key lacks the role");
     return false;
   }
@@ -103,7 +112,7 @@ bool admit_ticket(const http_context& ctx, const http_request& req,
 
 } // namespace
 
-bool admit_request(const http_context& ctx, const http_request& req,
+bool admit_request(const http_context& ctx, http_request& req,
                    http_response& res) {
   // HEAD is served by the GET handlers. (Not a ?: expression: its common
   // type with a std::string is a temporary std::string.)
@@ -133,9 +142,16 @@ bool admit_request(const http_context& ctx, const http_request& req,
     if (creds->allow_unauthenticated()
         || (route->role == auth::role::viewer && creds->open_reads()))
       return true;
-    // A live stream opened with a one-time ticket instead of a header.
-    if (is_stream_path(req.path) && req.has_param("ticket"))
-      return admit_ticket(ctx, req, route->role, res);
+    // A live stream, or a browser agent's socket, opened with a one-time
+    // ticket instead of a header.
+    if (req.has_param("ticket")) {
+      if (is_stream_path(req.path))
+        return admit_ticket(ctx, req, route->role, auth::ticket_scope::streams,
+                            res);
+      if (req.path == agent_socket_path)
+        return admit_ticket(ctx, req, route->role,
+                            auth::ticket_scope::agent_socket, res);
+    }
     ctx.credentials->note_refused("", "missing", req.remote_addr);
     refuse(res, 401, "unauthenticated", "missing",
            message_of(refusal::missing));

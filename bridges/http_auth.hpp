@@ -19,7 +19,7 @@ struct http_context;
 
 /// True when the request may go on to its handler; otherwise `res` holds
 /// the 401 / 403 / 404 / 405 answer.
-bool admit_request(const http_context& ctx, const http_request& req,
+bool admit_request(const http_context& ctx, http_request& req,
                    http_response& res);
 
 /// The key the request carries, if it is valid now.

@@ -43,8 +43,8 @@ const std::vector<route_spec>& route_table() {
     {"GET", "/api/v1/webhooks/events/{id...}", needs, role::viewer,
      "a webhook event"},
     {"GET", "/api/v1/audit", needs, role::viewer, "audit trail"},
-    {"GET", "/api/v1/deliveries/{endpoint}/dead-letters", needs,
-     role::viewer, "an HTTP delivery endpoint's dead letters"},
+    {"GET", "/api/v1/deliveries/{endpoint}/dead-letters", needs, role::viewer,
+     "an HTTP delivery endpoint's dead letters"},
     {"GET", P "/stream", needs, role::viewer,
      "live events as server-sent events"},
     {"GET", P "/ws", needs, role::viewer, "live events over a WebSocket"},
@@ -53,6 +53,8 @@ const std::vector<route_spec>& route_table() {
     // agent: agents in any language (docs/agent-protocol.md)
     {"GET", "/api/v1/agents/ws", needs, role::agent,
      "an agent's WebSocket (register, events, answers)"},
+    {"POST", "/api/v1/agents/ws/ticket", needs, role::agent,
+     "a one-time ticket to open the agents' WebSocket from a browser"},
     // reporter: the clients' path
     {"POST", "/api/v1/calls", needs, role::reporter, "call samples"},
     {"POST", "/api/v1/admission/{service}", needs, role::reporter, "admission"},

@@ -40,6 +40,9 @@ struct http_request {
   /// What the head handler made of the request (the route-table row), for
   /// http_handlers::on_answered; opaque to the edge.
   const void* route = nullptr;
+  /// Set by the gate when an agent ticket opened the request: the hash of
+  /// the agent key that asked for the ticket.
+  std::string ticket_key_hash;
 
   /// The first value of header `key`, or `fallback`.
   std::string get_header_value(const std::string& key,

@@ -5,6 +5,8 @@
 #include "bridges/json_response.hpp"
 #include "bridges/routes/routes.hpp"
 #include "bridges/status_json.hpp"
+#include "runtime/auth/api_key.hpp"
+#include "runtime/auth/credential_registry.hpp"
 #include "runtime/budget/priority.hpp"
 #include "runtime/coordination/coordination_codec.hpp"
 #include "runtime/coordination/delivery_target.hpp"
@@ -163,18 +165,57 @@ void agent_websocket(const http_context& ctx, const http_request& req,
                        "the node holds as many WebSocket agents as it is "
                        "configured to (agents.max_websocket_agents)");
   }
-  agent_socket_settings settings{ctx.hub,        ctx.service_names,
-                                 ctx.cfg.agents, ctx.agent_sockets,
-                                 ctx.backlogs,   {}};
-  // The gate admitted this key as an agent credential (or the node is
-  // open): the registration must use the same one.
+  agent_socket_settings settings{ctx.hub,
+                                 ctx.service_names,
+                                 ctx.cfg.agents,
+                                 ctx.agent_sockets,
+                                 ctx.backlogs,
+                                 {},
+                                 {}};
+  // The gate admitted this key as an agent credential, or an agent ticket
+  // asked for with one (or the node is open): the registration must use
+  // the same key.
   auto header = req.get_header_value("Authorization");
   if (header.rfind("Bearer ", 0) == 0)
     settings.connection_key = header.substr(7);
+  else
+    settings.connection_key_hash = req.ticket_key_hash;
   auto link = open_agent_socket(*ctx.system, std::move(settings));
   res.stream = stream_kind::websocket;
   res.listener = std::move(link.listener);
   res.attach = std::move(link.attach);
+}
+
+/// POST /api/v1/agents/ws/ticket: a one-time ticket for a browser agent
+/// (its WebSocket cannot send a header), bound to the key that asked.
+void agent_ticket(const http_context& ctx, const http_request& req,
+                  http_response& res) {
+  auto now = epoch_ms_now();
+  auto who = auth::identity{"anonymous", "anonymous", auth::role::agent, false};
+  std::string key_hash;
+  auto header = req.get_header_value("Authorization");
+  if (header.rfind("Bearer ", 0) == 0) {
+    // The gate checked it as an agent key already.
+    auto token = header.substr(7);
+    auto result = ctx.credentials->current()->authenticate_agent_key(token,
+                                                                     now);
+    if (!result)
+      return reply_error(res, 401, "unauthenticated", "the key is not valid");
+    who = *result.who;
+    key_hash = auth::key_hash(token);
+  }
+  auto ticket = ctx.stream_tickets->issue(
+    std::move(who), now, auth::ticket_scope::agent_socket, std::move(key_hash));
+  if (!ticket) {
+    res.set_header("Retry-After", "5");
+    return reply_error(res, 429, "too_many_tickets",
+                       "too many unused tickets; retry in a few seconds");
+  }
+  reply_json(
+    res, 201,
+    json::object{{"ticket", *ticket},
+                 {"expiresAt", iso8601_utc(now + ctx.stream_tickets->ttl_ms())},
+                 {"uses", 1}});
 }
 
 /// POST .../coordination/send-event: 202 once the hub has stored the event.
@@ -221,6 +262,8 @@ void add_coordination_routes(router& r, http_context_ptr ctx) {
         with_context(ctx, agents_status));
   // Spawns the connection's actor and never waits: on the io thread.
   r.get("/api/v1/agents/ws", with_context(ctx, agent_websocket),
+        route_thread::io);
+  r.add("POST", "/api/v1/agents/ws/ticket", with_context(ctx, agent_ticket),
         route_thread::io);
   r.post(std::string{prefix} + "/coordination/send-event",
          with_context(ctx, send_event));

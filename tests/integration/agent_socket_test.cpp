@@ -351,3 +351,63 @@ TEST_CASE("a webhook no consumer takes waits, counted pending, and reaches "
   CHECK(stripe.at("pending").to_number<int64_t>() == 0);
   CHECK(stripe.at("awaitingConsumer").to_number<int64_t>() == 0);
 }
+
+TEST_CASE("a browser agent opens the WebSocket with a one-time agent ticket "
+          "bound to the agent key that asked for it") {
+  auth_config cfg{"ws-ticket"};
+  running_node node{{}, cfg.path};
+  auto admin = cfg.keys.at("admin");
+  auto agent_key = text_of(create_key(node.client, admin, "agent", "ws-t"),
+                           "key");
+  auto other_key = text_of(create_key(node.client, admin, "agent", "ws-u"),
+                           "key");
+  auto ticket_of = [&](const std::string& key, int expect = 201) {
+    auto res = send(node.client, "POST", "/api/v1/agents/ws/ticket", key);
+    REQUIRE(res);
+    INFO(res->body);
+    CHECK(res->status == expect);
+    return res->status == 201
+      ? text_of(json::parse(res->body).as_object(), "ticket")
+      : std::string{};
+  };
+  // Only an agent key gets one.
+  ticket_of("", 401);
+  ticket_of(cfg.keys.at("viewer"), 403);
+  ticket_of(admin, 403);
+  // A stream ticket does not open the agents' socket, and is spent there.
+  auto stream_ticket = send(node.client, "POST",
+                            "/api/v1/stream-b-coordination/stream/ticket",
+                            cfg.keys.at("viewer"));
+  REQUIRE(stream_ticket);
+  REQUIRE(stream_ticket->status == 201);
+  ws_client by_stream_ticket;
+  CHECK_FALSE(by_stream_ticket.open(
+    node.port,
+    std::string{agent_ws} + "?ticket="
+      + text_of(json::parse(stream_ticket->body).as_object(), "ticket")));
+  CHECK(by_stream_ticket.status == 401);
+  // An agent ticket does not open a live stream.
+  auto t0 = ticket_of(agent_key);
+  auto live = node.client.Get("/api/v1/stream-b-coordination/stream?ticket="
+                              + t0);
+  REQUIRE(live);
+  CHECK(live->status == 401);
+
+  // Opened with a ticket, the registration must carry the key that asked.
+  auto t1 = ticket_of(agent_key);
+  ws_client ws;
+  REQUIRE(ws.open(node.port, std::string{agent_ws} + "?ticket=" + t1));
+  REQUIRE(ws.send(register_frame("browser-1", "frontend",
+                                 R"(["frontend_update"])", other_key)));
+  CHECK(frame_of(ws.recv()).at("code").as_string() == "unauthorized");
+  REQUIRE(
+    ws.send(register_frame("browser-1", "frontend", R"(["frontend_update"])")));
+  CHECK(frame_of(ws.recv()).at("code").as_string() == "unauthorized");
+  REQUIRE(ws.send(register_frame("browser-1", "frontend",
+                                 R"(["frontend_update"])", agent_key)));
+  CHECK(frame_of(ws.recv()).at("op").as_string() == "welcome");
+  // Used up: the same ticket opens nothing again.
+  ws_client again;
+  CHECK_FALSE(again.open(node.port, std::string{agent_ws} + "?ticket=" + t1));
+  CHECK(again.status == 401);
+}
