@@ -1,13 +1,16 @@
-# Writes OUT, a C++ file holding the web dashboard's files (bridges/web/ and
-# Chart.js from Debian's libjs-chart.js) as byte arrays, so that the node
+# Writes OUT, a C++ file holding the web dashboard's files (bridges/web/,
+# the JavaScript agent library of clients/js and Chart.js from Debian's
+# libjs-chart.js) as byte arrays, so that the node
 # serves its dashboard without files beside the binary or a CDN.
-# Run at build time: cmake -DWEB_DIR=... -DCHARTJS=... -DOUT=... -P this.
+# Run at build time: cmake -DWEB_DIR=... -DCHARTJS=... -DAGENT_JS=...
+# -DOUT=... -P this.
 
 set(assets
   "/|text/html|${WEB_DIR}/index.html"
   "/ui/app.js|text/javascript|${WEB_DIR}/app.js"
   "/ui/style.css|text/css|${WEB_DIR}/style.css"
-  "/ui/chart.js|text/javascript|${CHARTJS}")
+  "/ui/chart.js|text/javascript|${CHARTJS}"
+  "/ui/streamb-agent.mjs|text/javascript|${AGENT_JS}")
 
 set(arrays "")
 set(rows "")

@@ -363,5 +363,73 @@ async function start() {
   connect();
 }
 
+// -- this page as an agent -----------------------------------------------------
+// The page registers over the agents' WebSocket with the JavaScript agent
+// library (clients/js, served as /ui/streamb-agent.mjs), role frontend,
+// subscribed to frontend_update: the seed's Frontend agent. Each event is
+// shown and answered ok. In a browser the library opens the socket with a
+// one-time agent ticket asked with the agent key.
+
+const pageAgent = {agent: null, received: 0};
+
+function setPageAgentState(text) {
+  $('page-agent-state').textContent = text;
+  document.body.dataset.pageAgent = text;
+}
+
+async function connectPageAgent() {
+  const {Agent, Answer} = await import('/ui/streamb-agent.mjs');
+  const key = $('page-agent-key').value.trim();
+  const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+  const name = 'dashboard-' + Math.random().toString(16).slice(2, 8);
+  const agent = new Agent({
+    urls: [scheme + location.host + '/api/v1/agents/ws'],
+    name, role: 'frontend', subscriptions: ['frontend_update'],
+    key: key || undefined,
+    handler: (event) => {
+      pageAgent.received += 1;
+      document.body.dataset.pageAgentEvents = String(pageAgent.received);
+      const view = JSON.stringify(event.payload ?? null);
+      const li = el('li', {data: {id: event.id}},
+        el('span', {class: 'when'}, clock(event.createdAt)),
+        event.type + ' from ' + event.source + ': ' + view.slice(0, 300));
+      $('page-agent-events').prepend(li);
+      while ($('page-agent-events').children.length > FEED_ITEMS)
+        $('page-agent-events').lastChild.remove();
+      return new Answer('ok', {shown: true, by: name});
+    },
+    onConnection: (what, detail) => {
+      if (what === 'registered') setPageAgentState('registered as ' + name);
+      else if (what === 'disconnected') setPageAgentState('reconnecting');
+      else if (what === 'refused') setPageAgentState('refused: ' + detail);
+    },
+  });
+  pageAgent.agent = agent;
+  $('page-agent-connect').textContent = 'Disconnect';
+  setPageAgentState('connecting');
+  try {
+    await agent.run();
+  } catch (e) {
+    setPageAgentState('refused: ' + (e && e.message ? e.message : e));
+  }
+  if (pageAgent.agent === agent) {
+    pageAgent.agent = null;
+    $('page-agent-connect').textContent = 'Connect';
+  }
+}
+
+$('page-agent-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const running = pageAgent.agent;
+  if (running) {
+    pageAgent.agent = null;
+    await running.stop();
+    $('page-agent-connect').textContent = 'Connect';
+    setPageAgentState('not connected');
+    return;
+  }
+  connectPageAgent();
+});
+
 makeCharts();
 start();

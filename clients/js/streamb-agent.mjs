@@ -89,6 +89,41 @@ function platformSendsHeaders() {
   return typeof globalThis.process?.versions?.node === "string";
 }
 
+/**
+ * A one-time ticket for the agents' WebSocket at `wsUrl`, asked with an
+ * agent key (POST /api/v1/agents/ws/ticket): how a browser, whose
+ * WebSocket cannot send an Authorization header, opens it. A ticket opens
+ * one connection; the registration on it must carry the same key.
+ * Rejects with AgentRefused when the node refuses the key (401/403).
+ * @param {string} wsUrl ws:// or wss:// URL of the agents' endpoint
+ * @param {string} key an agent key
+ * @param {typeof fetch} [fetchImpl]
+ * @returns {Promise<string>}
+ */
+export async function agentTicket(wsUrl, key, fetchImpl = globalThis.fetch) {
+  const u = new URL(wsUrl);
+  u.protocol = u.protocol === "wss:" ? "https:" : "http:";
+  u.pathname = `${u.pathname.replace(/\/+$/, "")}/ticket`;
+  u.search = "";
+  const res = await fetchImpl(u.toString(), {
+    method: "POST",
+    headers: { Authorization: `Bearer ${key}` },
+  });
+  let body = null;
+  try {
+    body = await res.json();
+  } catch {
+    // reported below
+  }
+  if (res.status === 401 || res.status === 403)
+    throw new AgentRefused(
+      body?.error?.code ?? "unauthorized",
+      body?.error?.message ?? `HTTP ${res.status}`);
+  if (res.status !== 201 || typeof body?.ticket !== "string")
+    throw new Error(`no agent ticket: HTTP ${res.status}`);
+  return body.ticket;
+}
+
 function compact(obj) {
   return JSON.stringify(obj);
 }
@@ -111,7 +146,9 @@ function compact(obj) {
  * @property {string} role
  * @property {string[]} subscriptions event types
  * @property {string} [key] an agent key: sent as `Authorization: Bearer`
- *   (Node only); also the registration token unless `token` is given
+ *   (Node), or in a browser used to ask a one-time agent ticket for every
+ *   connection (agentTicket); also the registration token unless `token`
+ *   is given
  * @property {string|(() => string|Promise<string>)} [ticket] a one-time
  *   ticket appended as `?ticket=`, for browsers; a ticket opens one
  *   connection, so give a function to get a new one for every connection
@@ -172,13 +209,14 @@ export class Agent {
       throw new TypeError(
         "no WebSocket class: on Node 20 run with --experimental-websocket " +
           "(Node 22+ has it), or pass options.WebSocket");
-    // Failing at once beats a connection refused (401) forever.
-    if (this.key && !o.WebSocket && !platformSendsHeaders())
-      throw new TypeError(
-        "a browser's WebSocket cannot send an Authorization header: leave " +
-          "'key' out (a node with auth.allow_unauthenticated, or a proxy " +
-          "that adds the header; 'ticket' and 'token' are sent) or run " +
-          "the agent in Node");
+    // A browser's WebSocket cannot send an Authorization header: with a
+    // key and no ticket of its own, it asks the node for a one-time agent
+    // ticket before every connection and registers with the key.
+    this._headers = Boolean(this.key) && (Boolean(o.WebSocket) || platformSendsHeaders());
+    if (this.key && !this._headers && this.ticket === null) {
+      const key = this.key;
+      this.ticket = (url) => agentTicket(url, key);
+    }
     /** @type {string|null} */
     this.agentId = null;
     /** @type {string|null} */
@@ -301,7 +339,7 @@ export class Agent {
 
   _open(url) {
     const Ws = this.WebSocket;
-    const ws = this.key
+    const ws = this._headers
       ? new Ws(url, { headers: { Authorization: `Bearer ${this.key}` } })
       : new Ws(url);
     return new Promise((resolve, reject) => {

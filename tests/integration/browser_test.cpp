@@ -1,7 +1,8 @@
 // The web dashboard in a real browser (headless Chromium over DevTools): it
 // loads from the node alone, goes live over the stream, shows the numbers
-// GET .../dashboard shows, receives frontend_update events, and logs no
-// error. Its screenshot is kept in build/artifacts/dashboard.png.
+// GET .../dashboard shows, receives frontend_update events, becomes the
+// Frontend agent itself (the JavaScript agent library), and logs no error. Its
+// screenshot is kept in build/artifacts/dashboard.png.
 
 #include "tests/integration/agent_process.hpp"
 #include "tests/integration/devtools_browser.hpp"
@@ -172,6 +173,42 @@ TEST_CASE("the web dashboard shows the node's numbers live in a real browser") {
         == true);
   CHECK(browser.eval("Chart.getChart('latency-chart').data.datasets.length")
         == 12);
+
+  // The page itself becomes the Frontend agent, through the JavaScript
+  // agent library the node serves: it registers, gets a frontend_update,
+  // shows it and answers it.
+  browser.eval("document.getElementById('page-agent-connect').click()");
+  REQUIRE(browser.wait_until(
+    "(document.body.dataset.pageAgent || '').startsWith('registered as "
+    "dashboard-')",
+    10s));
+  auto to_page = node.client.Post(
+    (std::string{prefix} + "/coordination/send-event").c_str(),
+    R"({"type":"frontend_update","payload":{"view":"page-agent-marker"}})",
+    "application/json");
+  REQUIRE(to_page);
+  REQUIRE(to_page->status == 202);
+  auto page_event = std::string{
+    boost::json::parse(to_page->body).at("id").as_string()};
+  CHECK(browser.wait_until(
+    "[...document.querySelectorAll('#page-agent-events li')]"
+    ".some(li => li.textContent.includes('page-agent-marker'))",
+    10s));
+  boost::json::value rec;
+  for (int i = 0; i < 100; ++i) {
+    rec = node.get_json("/api/v1/coordination/events/" + page_event);
+    if (rec.at("state").as_string() == "completed")
+      break;
+    std::this_thread::sleep_for(100ms);
+  }
+  INFO(boost::json::serialize(rec));
+  CHECK(rec.at("state").as_string() == "completed");
+  CHECK(boost::json::serialize(rec).find("\"shown\":true")
+        != std::string::npos);
+  CHECK(browser.wait_until("[...document.querySelectorAll('#agents tbody tr')]"
+                           ".some(tr => tr.cells[1].textContent === 'frontend'"
+                           " && tr.cells[2].textContent === 'active')",
+                           5s));
   CHECK(browser.eval("Chart.getChart('spend-chart').data.labels.length") == 6);
 
   auto png = browser.screenshot_png();

@@ -19,7 +19,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { Agent, AgentRefused, Answer } from "../streamb-agent.mjs";
+import { Agent, AgentRefused, Answer, agentTicket } from "../streamb-agent.mjs";
 
 const SOURCE_DIR = process.env.STREAMB_SOURCE_DIR
   || fileURLToPath(new URL("../../..", import.meta.url));
@@ -546,7 +546,35 @@ describe("against a node that needs an agent key", { timeout: 60000 }, () => {
     });
   });
 
-  test("a ticket goes in the URL (it does not open this route in v1)",
+  test("an agent ticket asked with the key opens the socket without a header",
+       { timeout: TEST_MS }, async () => {
+    const opened = [];
+    class Recording extends WebSocket {
+      constructor(url, ...rest) {
+        super(url, ...rest);
+        opened.push({ url, rest });
+      }
+    }
+    // What a browser's Agent does with a key (see the test below).
+    await withAgent({
+      urls: [node.ws],
+      name: "js-browser",
+      role: "js-browser",
+      subscriptions: ["webhook"],
+      ticket: (url) => agentTicket(url, agentKey),
+      token: agentKey,
+      WebSocket: Recording,
+    }, async (agent) => {
+      assert.equal(await agent.waitRegistered(5000), "agent-js-browser");
+      assert.match(new URL(opened[0].url).searchParams.get("ticket"),
+                   /^sbt_/);
+      assert.deepEqual(opened[0].rest, []);
+    });
+    // A key the node does not take is refused for good, not retried.
+    await assert.rejects(agentTicket(node.ws, "wrong"), AgentRefused);
+  });
+
+  test("a ticket function is asked for every connection, into the URL",
        { timeout: TEST_MS }, async () => {
     const opened = [];
     class Recording extends WebSocket {
@@ -574,18 +602,21 @@ describe("against a node that needs an agent key", { timeout: 60000 }, () => {
   });
 });
 
-test("a browser's WebSocket cannot send the key: the constructor says so",
+test("in a browser a key asks for an agent ticket before each connection",
      async () => {
   const versions = process.versions;
   // As in a browser: no process.versions.node.
   Object.defineProperty(process, "versions", { value: {}, configurable: true });
   try {
-    assert.throws(
-      () => new Agent({ urls: "ws://127.0.0.1:1/", name: "b", role: "b",
-                        subscriptions: [], key: "k" }),
-      /ticket/);
-    new Agent({ urls: "ws://127.0.0.1:1/", name: "b", role: "b",
-                subscriptions: [], ticket: "t" });
+    const a = new Agent({ urls: "ws://127.0.0.1:1/", name: "b", role: "b",
+                          subscriptions: [], key: "k" });
+    assert.equal(typeof a.ticket, "function");
+    assert.equal(a.token, "k");
+    assert.equal(a._headers, false);
+    // A ticket of its own is kept.
+    const b = new Agent({ urls: "ws://127.0.0.1:1/", name: "b", role: "b",
+                          subscriptions: [], key: "k", ticket: "t" });
+    assert.equal(b.ticket, "t");
   } finally {
     Object.defineProperty(process, "versions", { value: versions,
                                                  configurable: true });
