@@ -371,23 +371,79 @@ void on_failed(webhook_processor_pointer self, webhook_event ev,
 }
 
 /// Nothing takes the event now (no agent, endpoint or log subscriber): it
-/// waits, without using up its retries, and is offered again every
-/// `await_interval` until a consumer takes it or its retention ends.
+/// waits, without using up its retries, until a consumer takes it or its
+/// retention ends. One waiting event per service (the probe) is offered
+/// again every `await_interval`; the others are parked until the probe is
+/// taken, then all go at once.
 void await_consumer(webhook_processor_pointer self, webhook_event ev,
                     const std::string& why) {
   auto& st = self->state;
   auto now = epoch_ms(self->clock());
-  if (now - ev.received_ms > queue_retention_ms(self))
-    return dead_letter(self, ev,
-                       "no consumer within webhooks.queue_retention_h: " + why);
+  if (now - ev.received_ms > queue_retention_ms(self)) {
+    dead_letter(self, ev,
+                "no consumer within webhooks.queue_retention_h: " + why);
+    // The probe is gone: the next parked event (if any) takes its place.
+    if (auto p = st.probe.find(ev.service);
+        p != st.probe.end() && p->second == ev.id) {
+      st.probe.erase(p);
+      auto i = st.parked.find(ev.service);
+      if (i != st.parked.end() && !i->second.empty()) {
+        auto next = std::move(i->second.front());
+        i->second.pop_front();
+        st.probe[next.service] = next.id;
+        self->send(self, wh_retry_atom_v, std::move(next));
+      }
+    }
+    return;
+  }
   if (st.awaiting.emplace(ev.id, ev.service).second && st.awaiting.size() == 1)
     log_warning("webhook_processor",
                 "webhooks wait for a consumer: " + why
                   + " (connect an agent subscribed to \"webhook\", add a "
                     "deliveries endpoint, or set webhooks.log_deliveries)");
   --ev.attempts; // an offer nobody could take is no try
+  auto& probe = st.probe[ev.service];
+  if (!probe.empty() && probe != ev.id) {
+    st.parked[ev.service].push_back(std::move(ev));
+    return;
+  }
+  probe = ev.id;
   self->delayed_send(self, st.settings.await_interval, wh_retry_atom_v,
                      std::move(ev));
+}
+
+/// The probe of `ev`'s service is back: past their retention, parked
+/// events become dead letters (oldest first, as they were parked).
+void expire_parked(webhook_processor_pointer self, const std::string& service) {
+  auto& st = self->state;
+  auto i = st.parked.find(service);
+  if (i == st.parked.end())
+    return;
+  auto now = epoch_ms(self->clock());
+  auto& q = i->second;
+  while (!q.empty() && now - q.front().received_ms > queue_retention_ms(self)) {
+    auto ev = std::move(q.front());
+    q.pop_front();
+    dead_letter(self, ev,
+                "no consumer within webhooks.queue_retention_h (waiting)");
+  }
+}
+
+/// `ev` found a consumer (or a failure that is not the lack of one): if it
+/// was its service's probe, the parked events of that service go now.
+void probe_settled(webhook_processor_pointer self, const webhook_event& ev) {
+  auto& st = self->state;
+  auto p = st.probe.find(ev.service);
+  if (p == st.probe.end() || p->second != ev.id)
+    return;
+  st.probe.erase(p);
+  auto i = st.parked.find(ev.service);
+  if (i == st.parked.end())
+    return;
+  auto q = std::move(i->second);
+  st.parked.erase(i);
+  for (auto& x : q)
+    self->send(self, wh_retry_atom_v, std::move(x));
 }
 
 /// Hands an event (counted in flight by `dispatch`) to the subscriber.
@@ -400,6 +456,7 @@ void deliver(webhook_processor_pointer self, webhook_event ev) {
     .then(
       [self, ev](bool handled) {
         self->state.deliveries.finished();
+        probe_settled(self, ev);
         if (handled)
           on_delivered(self, ev);
         else
@@ -408,10 +465,12 @@ void deliver(webhook_processor_pointer self, webhook_event ev) {
       },
       [self, ev](caf::error& err) {
         self->state.deliveries.finished();
-        if (err == error_code::no_consumer)
+        if (err == error_code::no_consumer) {
           await_consumer(self, ev, error_text(err));
-        else
+        } else {
+          probe_settled(self, ev);
           on_failed(self, ev, error_text(err));
+        }
         dispatch(self);
       });
 }
@@ -428,6 +487,7 @@ void deliver_checked(webhook_processor_pointer self, webhook_event ev) {
           return deliver(self, std::move(ev));
         auto& st = self->state;
         st.deliveries.finished();
+        probe_settled(self, ev);
         st.awaiting.erase(ev.id);
         st.deliveries.release(ev);
         write_ops ops;
@@ -831,6 +891,9 @@ webhook_processor(webhook_processor_pointer self,
                          wh_poll_atom_v);
     },
     [=](wh_retry_atom, webhook_event& ev) {
+      if (auto p = self->state.probe.find(ev.service);
+          p != self->state.probe.end() && p->second == ev.id)
+        expire_parked(self, ev.service);
       self->state.deliveries.requeue(std::move(ev));
       dispatch(self);
     },

@@ -11,6 +11,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <optional>
 #include <random>
@@ -86,6 +87,11 @@ struct webhook_processor_state {
   std::map<std::string, webhook_counters> counters;
   /// Events that found no consumer, by id: their service.
   std::map<std::string, std::string> awaiting;
+  /// Per service, one waiting event is offered again every await_interval
+  /// (the probe, by id); the others wait here until the probe finds a
+  /// consumer, so that N waiting events cost one offer a second, not N.
+  std::map<std::string, std::string> probe;
+  std::map<std::string, std::deque<webhook_event>> parked;
   std::minstd_rand rng{std::random_device{}()};
 };
 

@@ -18,8 +18,8 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <deque>
-#include <map>
 #include <random>
+#include <unordered_map>
 
 namespace streamb {
 
@@ -74,19 +74,25 @@ struct endpoint_state {
   endpoint_url url;
   store_actor store;
   std::unique_ptr<endpoint_sender> sender;
+  struct held_message {
+    outbound_message m;
+    /// When its current try went out.
+    std::chrono::steady_clock::time_point sent_at{};
+  };
   /// Every message held, by queue entry id.
-  std::map<std::string, outbound_message> held;
+  std::unordered_map<std::string, held_message> held;
   /// Entries ready to go (a retry that came due, or new).
   std::deque<std::string> ready;
-  std::map<std::string, std::chrono::steady_clock::time_point> sent_at;
   endpoint_stats stats;
   histogram latency_us;
   /// Taken this mailbox round, to store in one batch: the message and
   /// the promise that answers once it is stored.
   std::vector<std::pair<outbound_message, caf::typed_response_promise<bool>>>
     to_store;
-  /// Settled this round: entries to delete, dead letters to add.
+  /// Settled this round: dead letters to add (and their entries to
+  /// delete), and the entries delivered, deleted in one XDEL.
   write_ops settled;
+  std::vector<std::string> delivered_ids;
   bool flush_pending = false;
   /// Messages in a store batch not yet answered (count toward max_queued).
   std::size_t storing = 0;
@@ -124,12 +130,12 @@ void dispatch(endpoint_pointer self) {
     auto i = st.held.find(id);
     if (i == st.held.end())
       continue;
-    auto& m = i->second;
-    ++m.attempts;
+    auto& h = i->second;
+    ++h.m.attempts;
     // Signed by the sender thread just before it sends: a request that
     // waited behind a slow endpoint still carries a fresh timestamp.
-    outbound_request req{id, m.id, m.body};
-    st.sent_at[id] = std::chrono::steady_clock::now();
+    outbound_request req{id, h.m.id, h.m.body};
+    h.sent_at = std::chrono::steady_clock::now();
     ++st.submitted;
     st.sender->submit(std::move(req));
   }
@@ -139,7 +145,7 @@ void accept(endpoint_pointer self, outbound_message m) {
   auto& st = self->state;
   ++st.stats.accepted;
   auto id = m.entry_id;
-  st.held.emplace(id, std::move(m));
+  st.held.emplace(id, endpoint_state::held_message{std::move(m), {}});
   st.ready.push_back(std::move(id));
   dispatch(self);
 }
@@ -150,15 +156,10 @@ void on_sent(endpoint_pointer self, const std::string& id, int status,
   if (st.submitted > 0)
     --st.submitted;
   auto i = st.held.find(id);
-  auto sent = st.sent_at.find(id);
-  std::chrono::steady_clock::time_point started{};
-  if (sent != st.sent_at.end()) {
-    started = sent->second;
-    st.sent_at.erase(sent);
-  }
   if (i == st.held.end())
     return dispatch(self);
-  auto& m = i->second;
+  auto& m = i->second.m;
+  auto started = i->second.sent_at;
   st.stats.last_status = status;
   if (status >= 200 && status <= 299) {
     ++st.stats.delivered;
@@ -166,8 +167,7 @@ void on_sent(endpoint_pointer self, const std::string& id, int status,
                 std::chrono::steady_clock::now() - started)
                 .count();
     st.latency_us.record(static_cast<uint64_t>(std::max<int64_t>(us, 0)));
-    st.settled.push_back(
-      store::write_op::make_xdel(queue_key(st.settings), {id}));
+    st.delivered_ids.push_back(id);
     schedule_flush(self);
     st.held.erase(i);
     return dispatch(self);
@@ -210,6 +210,9 @@ void flush(endpoint_pointer self) {
   st.flush_pending = false;
   auto taken = std::exchange(st.to_store, {});
   auto ops = std::exchange(st.settled, {});
+  if (!st.delivered_ids.empty())
+    ops.push_back(store::write_op::make_xdel(
+      queue_key(st.settings), std::exchange(st.delivered_ids, {})));
   auto first_new = ops.size();
   for (auto& [m, rp] : taken)
     ops.push_back(

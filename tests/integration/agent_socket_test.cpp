@@ -315,18 +315,22 @@ TEST_CASE("a webhook no consumer takes waits, counted pending, and reaches "
   write_file(path, json::serialize(doc));
   running_node node{{}, path, true};
   unlink(path.c_str());
-  auto res = post_stripe_event(node.client, "whsec_wait", "evt_waits");
-  REQUIRE(res);
-  REQUIRE(res->status == 200); // stored: the provider is done
+  // Three wait: one is offered again every second, the others are parked
+  // until it is taken; all go then.
+  for (auto id : {"evt_waits", "evt_waits_2", "evt_waits_3"}) {
+    auto res = post_stripe_event(node.client, "whsec_wait", id);
+    REQUIRE(res);
+    REQUIRE(res->status == 200); // stored: the provider is done
+  }
   json::value stripe;
   REQUIRE(eventually(5s, [&] {
     stripe = node.get_json("/api/v1/stream-b-coordination/webhooks/stats")
                .at("services")
                .at("stripe");
-    return stripe.at("awaitingConsumer").to_number<int64_t>() == 1;
+    return stripe.at("awaitingConsumer").to_number<int64_t>() == 3;
   }));
   INFO(json::serialize(stripe));
-  CHECK(stripe.at("pending").to_number<int64_t>() == 1);
+  CHECK(stripe.at("pending").to_number<int64_t>() == 3);
   CHECK(stripe.at("delivered").to_number<int64_t>() == 0);
   // Offered again and again without using up its retries.
   std::this_thread::sleep_for(2500ms);
@@ -342,11 +346,13 @@ TEST_CASE("a webhook no consumer takes waits, counted pending, and reaches "
                    "billing", "webhook"};
   REQUIRE(py.registered());
   REQUIRE(py.received("webhook:stripe:evt_waits"));
+  REQUIRE(py.received("webhook:stripe:evt_waits_2"));
+  REQUIRE(py.received("webhook:stripe:evt_waits_3"));
   REQUIRE(eventually(5s, [&] {
     stripe = node.get_json("/api/v1/stream-b-coordination/webhooks/stats")
                .at("services")
                .at("stripe");
-    return stripe.at("delivered").to_number<int64_t>() == 1;
+    return stripe.at("delivered").to_number<int64_t>() == 3;
   }));
   CHECK(stripe.at("pending").to_number<int64_t>() == 0);
   CHECK(stripe.at("awaitingConsumer").to_number<int64_t>() == 0);

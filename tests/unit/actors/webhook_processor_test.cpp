@@ -5,6 +5,7 @@
 #include "actors/webhook_processor.hpp"
 
 #include "actors/store_actor.hpp"
+#include "runtime/core/actor_wall_clock.hpp"
 #include "runtime/core/audit.hpp"
 #include "runtime/webhooks/webhook_queue.hpp"
 #include "tests/unit/actor_fixture.hpp"
@@ -21,7 +22,7 @@ namespace {
 
 /// What the test subscriber saw, and how it answers.
 struct subscriber_log {
-  enum mode_t { accept, refuse, hold } mode = accept;
+  enum mode_t { accept, refuse, hold, absent } mode = accept;
   std::vector<webhook_event> got;
   std::vector<caf::typed_response_promise<bool>> held;
 
@@ -45,6 +46,8 @@ test_subscriber(test_subscriber_actor::pointer self, log_ptr log) {
   return {
     [=](deliver_atom, const webhook_event& ev) -> caf::result<bool> {
       log->got.push_back(ev);
+      if (log->mode == subscriber_log::absent)
+        return caf::make_error(error_code::no_consumer, "nobody takes it");
       if (log->mode == subscriber_log::hold) {
         auto promise = self->make_response_promise<bool>();
         log->held.push_back(promise);
@@ -362,4 +365,51 @@ TEST_CASE_METHOD(fixture,
     db->inner.xpending_count(webhook_keys::normal_queue, webhook_keys::group)
       .value()
     == 0);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "waiting for a consumer, one event per service is offered "
+                 "again each second, the rest go when it is taken") {
+  log->mode = subscriber_log::absent;
+  auto now = epoch_ms(sys().clock());
+  for (auto id : {"evt_w1", "evt_w2", "evt_w3"}) {
+    auto ev = event(id);
+    ev.received_ms = now;
+    accept({ev});
+  }
+  // Each was offered once; two are parked behind the first.
+  REQUIRE(log->got.size() == 3);
+  CHECK(stats().awaiting_consumer == 3);
+  advance(1s);
+  CHECK(log->got.size() == 4);
+  advance(1s);
+  CHECK(log->got.size() == 5);
+  CHECK(log->got.back().id == "stripe:evt_w1");
+  CHECK(stats().counts.retried == 0);
+  // A consumer appears: the probe is taken, and the parked ones follow.
+  log->mode = subscriber_log::accept;
+  advance(1s);
+  for (auto id : {"stripe:evt_w1", "stripe:evt_w2", "stripe:evt_w3"})
+    CHECK(status_of(id) == "delivered");
+  CHECK(log->got.size() == 8);
+  CHECK(stats().awaiting_consumer == 0);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "waiting events past the queue's retention become dead "
+                 "letters, parked ones too") {
+  log->mode = subscriber_log::absent;
+  auto now = epoch_ms(sys().clock());
+  for (auto id : {"evt_r1", "evt_r2"}) {
+    auto ev = event(id);
+    ev.received_ms = now;
+    accept({ev});
+  }
+  REQUIRE(stats().awaiting_consumer == 2);
+  // The default retention is 48 h; the simulated clock jumps past it.
+  advance(std::chrono::hours{48} + 2s);
+  CHECK(status_of("stripe:evt_r1") == "dead_lettered");
+  CHECK(status_of("stripe:evt_r2") == "dead_lettered");
+  CHECK(stats().awaiting_consumer == 0);
+  CHECK(stats().counts.dead_lettered == 2);
 }
