@@ -44,14 +44,16 @@ std::optional<cli_store> open_cli_store(const std::string& config_path,
     exit_code = 1;
     return std::nullopt;
   }
-  auto opts = store::parse_redis_url(url ? *url : out.cfg.store.url);
+  // The config's credentials go with either URL, as for `streamb run`.
+  auto& sc = out.cfg.store;
+  auto opts = store::redis_options_for(url ? *url : sc.url, sc.username,
+                                       sc.password, sc.prefix);
   if (!opts) {
     std::cerr << "streamb: bad store URL: "
               << caf::to_string(opts.error().context()) << '\n';
     exit_code = 2;
     return std::nullopt;
   }
-  opts->prefix = out.cfg.store.prefix;
   out.db = std::make_unique<store::redis_backend>(std::move(*opts));
   return out;
 }

@@ -56,10 +56,11 @@ caf::expected<uint16_t> node::start() {
   // reports "degraded", and the backend reconnects with backoff.
   std::shared_ptr<store::backend> backend;
   if (ctx.cfg.store.kind == "redis") {
-    auto opts = store::parse_redis_url(ctx.cfg.store.url);
+    auto& sc = ctx.cfg.store;
+    auto opts = store::redis_options_for(sc.url, sc.username, sc.password,
+                                         sc.prefix);
     if (!opts)
       return std::move(opts.error());
-    opts->prefix = ctx.cfg.store.prefix;
     store_detail_ = "redis " + opts->host + ":" + std::to_string(opts->port)
       + "/" + std::to_string(opts->db) + " (durable)";
     backend = std::make_shared<store::redis_backend>(std::move(*opts));

@@ -89,7 +89,10 @@ std::string apply_overrides(config& cfg, const run_options& opts) {
   }
   // The config file's URL too: a bad one is the same mistake as a bad flag.
   if (cfg.store.kind == "redis") {
-    if (auto opts = store::parse_redis_url(cfg.store.url); !opts)
+    if (auto opts = store::redis_options_for(cfg.store.url, cfg.store.username,
+                                             cfg.store.password,
+                                             cfg.store.prefix);
+        !opts)
       return "bad store URL: " + caf::to_string(opts.error().context());
   }
   return {};

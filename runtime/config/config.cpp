@@ -1,9 +1,11 @@
 #include "runtime/config/config.hpp"
+#include "runtime/core/error_text.hpp"
 #include "runtime/core/json_strict.hpp"
 
 #include "runtime/coordination/event_types.hpp"
 #include "runtime/core/valid_name.hpp"
 #include "runtime/deliveries/endpoint_url.hpp"
+#include "runtime/store/redis_backend.hpp"
 #include "runtime/webhooks/signatures/sign.hpp"
 
 #include <boost/json.hpp>
@@ -778,6 +780,8 @@ void read_store(checker& c, const json::value& v, std::string path,
           "must be \"memory\" or \"redis\", got "
             + c.show(r.path_of("kind"), out.kind));
   bool has_url = read_string(r, "url", out.url);
+  read_string(r, "username", out.username);
+  read_string(r, "password", out.password);
   read_string(r, "prefix", out.prefix);
   read_uint(r, "audit_retention_days", out.audit_retention_days, 1, 3650);
   read_uint(r, "memory_max_keys", out.memory_max_keys, 100);
@@ -788,6 +792,16 @@ void read_store(checker& c, const json::value& v, std::string path,
     else if (has_url
              && (!starts_with(out.url, "redis://") || out.url.size() == 8))
       c.add(url_path, "must be a redis:// URL, e.g. redis://127.0.0.1:6379/0");
+    else if (has_url) {
+      // The whole check: credentials twice, a user without a password, a
+      // bad escape (the message never repeats a credential).
+      auto opts = store::redis_options_for(out.url, out.username, out.password,
+                                           out.prefix);
+      if (!opts)
+        c.add(url_path, error_text(opts.error()));
+    }
+  } else if (!out.username.empty() || !out.password.empty()) {
+    c.add(r.path_of("password"), "is for a redis store (kind \"redis\")");
   }
   r.finish();
 }

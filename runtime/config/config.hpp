@@ -96,6 +96,10 @@ struct node_config {
 struct store_config {
   std::string kind = "memory"; // "memory" | "redis"
   std::string url;             // redis://host:port/db when kind == "redis"
+  /// AUTH credentials, when not in the URL: the password usually as
+  /// "${env:NAME}" (no escaping needed, never in the file). Never logged.
+  std::string username;
+  std::string password;
   std::string prefix = "streamb:";
   /// Audit records older than this are trimmed from the audit stream.
   uint32_t audit_retention_days = 90;

@@ -299,6 +299,36 @@ std::string redact(std::string url) {
   return url.substr(0, start) + "***" + url.substr(at);
 }
 
+/// Strict percent-decoding of URL user info: `%XX` with two hex digits;
+/// nullopt on a bad escape.
+std::optional<std::string> decode_userinfo(std::string_view in) {
+  auto hex = [](char ch) -> int {
+    if (ch >= '0' && ch <= '9')
+      return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+      return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+      return ch - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size())
+      return std::nullopt;
+    int hi = hex(in[i + 1]);
+    int lo = hex(in[i + 2]);
+    if (hi < 0 || lo < 0)
+      return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
 /// Digits only, no sign or spaces, at most `max`.
 bool parse_number(std::string_view str, int max, int& result) {
   if (str.empty() || str.size() > 10)
@@ -332,20 +362,38 @@ bool valid_host(std::string_view host, bool ipv6) {
 
 caf::expected<redis_options> parse_redis_url(const std::string& url) {
   auto fail = [&url](const std::string& why) {
-    return caf::make_error(error_code::invalid_argument,
-                           "invalid Redis URL \"" + redact(url) + "\": " + why
-                             + " (expected redis://host[:port][/db])");
+    return caf::make_error(
+      error_code::invalid_argument,
+      "invalid Redis URL \"" + redact(url) + "\": " + why
+        + " (expected redis://[[user]:password@]host[:port]"
+          "[/db])");
   };
   constexpr std::string_view scheme = "redis://";
   if (!starts_with(url, scheme))
     return fail("the scheme must be redis://");
   std::string_view rest{url};
   rest.remove_prefix(scheme.size());
-  if (rest.find('@') != std::string_view::npos)
-    return fail("credentials are not supported");
   if (rest.find_first_of("?#") != std::string_view::npos)
     return fail("query parameters and fragments are not supported");
   redis_options result;
+  // User info ends at the last '@' before the path: a password may hold '@'
+  // only percent-encoded, but a raw one still parses as the operator meant.
+  if (auto at = rest.substr(0, rest.find('/')).rfind('@');
+      at != std::string_view::npos) {
+    auto info = rest.substr(0, at);
+    rest.remove_prefix(at + 1);
+    auto colon = info.find(':');
+    if (colon == std::string_view::npos)
+      return fail("user info needs a password: user:password@ or :password@");
+    auto user = decode_userinfo(info.substr(0, colon));
+    auto password = decode_userinfo(info.substr(colon + 1));
+    if (!user || !password)
+      return fail("a bad %-escape in the user or password");
+    if (password->empty())
+      return fail("the password is empty");
+    result.username = std::move(*user);
+    result.password = std::move(*password);
+  }
   auto slash = rest.find('/');
   auto authority = rest.substr(0, slash);
   std::string_view host;
@@ -381,6 +429,28 @@ caf::expected<redis_options> parse_redis_url(const std::string& url) {
       return fail("the database must be a number, as in /0");
   }
   return result;
+}
+
+caf::expected<redis_options> redis_options_for(const std::string& url,
+                                               const std::string& username,
+                                               const std::string& password,
+                                               const std::string& prefix) {
+  auto opts = parse_redis_url(url);
+  if (!opts)
+    return opts;
+  if (!password.empty() || !username.empty()) {
+    if (!opts->password.empty())
+      return caf::make_error(error_code::invalid_argument,
+                             "the Redis credentials are given twice: in the "
+                             "URL and in store.username/store.password");
+    if (password.empty())
+      return caf::make_error(error_code::invalid_argument,
+                             "store.username needs store.password");
+    opts->username = username;
+    opts->password = password;
+  }
+  opts->prefix = prefix;
+  return opts;
 }
 
 // -- connection ---------------------------------------------------------------
@@ -493,6 +563,38 @@ private:
     if (redisSetTimeout(ctx_, to_timeval(opts_.command_timeout)) != REDIS_OK)
       return fail_locked("cannot set the command timeout: "
                          + std::string{ctx_->errstr});
+    if (!opts_.password.empty()) {
+      sigpipe_guard no_sigpipe;
+      std::vector<const char*> args{"AUTH"};
+      std::vector<size_t> sizes{4};
+      if (!opts_.username.empty()) {
+        args.push_back(opts_.username.c_str());
+        sizes.push_back(opts_.username.size());
+      }
+      args.push_back(opts_.password.c_str());
+      sizes.push_back(opts_.password.size());
+      reply_ptr reply{static_cast<redisReply*>(redisCommandArgv(
+        ctx_, static_cast<int>(args.size()), args.data(), sizes.data()))};
+      if (reply == nullptr)
+        return fail_locked(describe_failure());
+      // The server's words (WRONGPASS ...) never hold the password.
+      if (reply->type == REDIS_REPLY_ERROR)
+        return fail_locked("AUTH: " + text(*reply));
+    } else {
+      // A server that needs a password answers every command NOAUTH: say
+      // so once, as the store being unavailable, not per command.
+      sigpipe_guard no_sigpipe;
+      const char* args[] = {"PING"};
+      size_t sizes[] = {4};
+      reply_ptr reply{
+        static_cast<redisReply*>(redisCommandArgv(ctx_, 1, args, sizes))};
+      if (reply == nullptr)
+        return fail_locked(describe_failure());
+      if (reply->type == REDIS_REPLY_ERROR)
+        return fail_locked(text(*reply)
+                           + " (give the password in the URL or in "
+                             "store.password)");
+    }
     if (opts_.db != 0) {
       sigpipe_guard no_sigpipe;
       auto db = std::to_string(opts_.db);

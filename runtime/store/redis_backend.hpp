@@ -34,6 +34,11 @@ struct redis_options {
   int port = 6379;
   /// Selected on every new connection.
   int db = 0;
+  /// AUTH on every new connection when `password` is set: `AUTH password`
+  /// (the default user), or `AUTH username password` (an ACL user). Never
+  /// logged.
+  std::string username;
+  std::string password;
   /// Prepended to every key, so that several deployments can share one
   /// database and `keys` can list ours alone.
   std::string prefix = "streamb:";
@@ -47,11 +52,20 @@ struct redis_options {
   std::chrono::milliseconds backoff_max{5000};
 };
 
-/// Parses `redis://host[:port][/db]` (host may be a bracketed IPv6 address);
-/// everything else (other schemes, credentials, queries, an empty port or
-/// database) is an error_code::invalid_argument naming what is wrong. Error
-/// messages never repeat credentials.
+/// Parses `redis://[[user]:password@]host[:port][/db]` (host may be a
+/// bracketed IPv6 address; user and password percent-encoded); everything
+/// else (other schemes, a user without a password, queries, an empty port
+/// or database) is an error_code::invalid_argument naming what is wrong.
+/// Error messages never repeat credentials.
 caf::expected<redis_options> parse_redis_url(const std::string& url);
+
+/// The options for a store config: `url` parsed, then `password` (and
+/// `username`) from the config when set, and `prefix`. Credentials in both
+/// the URL and the config are an error (which to use would be a guess).
+caf::expected<redis_options> redis_options_for(const std::string& url,
+                                               const std::string& username,
+                                               const std::string& password,
+                                               const std::string& prefix);
 
 /// The store on a Redis 7 server, safe to call from several threads.
 class redis_backend final : public backend {

@@ -1,10 +1,12 @@
 // The real `streamb` binary over real HTTP on loopback.
 
 #include "tests/integration/node_process.hpp"
+#include "tests/integration/redis_config_file.hpp"
 #include "tests/integration/redis_process.hpp"
 #include "tests/integration/running_node.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <catch2/catch.hpp>
 #include <httplib.h>
@@ -260,4 +262,58 @@ TEST_CASE("the CLI explains itself") {
   CHECK(out.find("streamb ") == 0);
   out.clear();
   CHECK(test::node_process::run_to_exit({"frobnicate"}, out) == 2);
+}
+
+TEST_CASE("a node logs in to a Redis that needs a password with "
+          "store.password from the environment; a wrong one leaves it "
+          "degraded with Redis' reason; credentials twice are refused") {
+  test::redis_process redis;
+  redis.extra_args = {"--requirepass", "node-s3cret"};
+  auto redis_port = test::start_on_free_port(redis);
+  auto url = "redis://127.0.0.1:" + std::to_string(redis_port) + "/0";
+  auto config_with = [&](const std::string& store) {
+    auto doc = boost::json::parse(
+      test::read_file(STREAMB_SOURCE_DIR "/config/streamb.json"));
+    doc.as_object()["store"] = boost::json::parse(store);
+    auto path = "/tmp/streamb-auth-redis-" + std::to_string(getpid()) + "-"
+      + std::to_string(std::hash<std::string>{}(store)) + ".json";
+    test::write_file(path, boost::json::serialize(doc));
+    return path;
+  };
+  auto readiness = [](running_node& node) {
+    auto res = node.client.Get("/readyz");
+    REQUIRE(res);
+    return boost::json::parse(res->body).at("status").as_string();
+  };
+  setenv("STREAMB_TEST_REDIS_PASSWORD", "node-s3cret", 1);
+  setenv("STREAMB_TEST_REDIS_WRONG", "not-the-password", 1);
+  auto good = config_with(
+    R"({"kind": "redis", "url": ")" + url
+    + R"(", "password": "${env:STREAMB_TEST_REDIS_PASSWORD}"})");
+  auto bad = config_with(
+    R"({"kind": "redis", "url": ")" + url
+    + R"(", "password": "${env:STREAMB_TEST_REDIS_WRONG}"})");
+  {
+    running_node node{{}, good};
+    CHECK(test::eventually(5s, [&] { return readiness(node) == "ready"; }));
+  }
+  {
+    running_node node{{}, bad, true};
+    CHECK(test::eventually(5s, [&] { return readiness(node) == "degraded"; }));
+    auto log = node.process.drain(500ms);
+    CHECK(log.find("WRONGPASS") != std::string::npos);
+    CHECK(log.find("not-the-password") == std::string::npos);
+  }
+  auto twice = config_with(
+    R"({"kind": "redis", "url": "redis://:in-url-s3cret@127.0.0.1:1/0",)"
+    R"( "password": "${env:STREAMB_TEST_REDIS_PASSWORD}"})");
+  std::string out;
+  CHECK(test::node_process::run_to_exit({"check-config", twice}, out) == 1);
+  CHECK(out.find("given twice") != std::string::npos);
+  CHECK(out.find("in-url-s3cret") == std::string::npos);
+  CHECK(out.find("node-s3cret") == std::string::npos);
+  for (auto& p : {good, bad, twice})
+    unlink(p.c_str());
+  unsetenv("STREAMB_TEST_REDIS_PASSWORD");
+  unsetenv("STREAMB_TEST_REDIS_WRONG");
 }

@@ -39,6 +39,7 @@ using streamb::store::field_list;
 using streamb::store::parse_redis_url;
 using streamb::store::redis_backend;
 using streamb::store::redis_options;
+using streamb::store::redis_options_for;
 using streamb::store::stream_entry;
 using streamb::store::testing::get_or_nil;
 using streamb::store::testing::ok;
@@ -404,8 +405,8 @@ TEST_CASE("a failed incr_by with a TTL leaves the key's expiry as it was",
   CHECK(get_or_nil(st, "s") == "abc");
 }
 
-TEST_CASE("parse_redis_url accepts host, port and database and rejects "
-          "anything else",
+TEST_CASE("parse_redis_url accepts credentials, host, port and database and "
+          "rejects anything else",
           "[store][redis]") {
   struct good_url {
     const char* url;
@@ -427,7 +428,20 @@ TEST_CASE("parse_redis_url accepts host, port and database and rejects "
     CHECK(opts->port == port);
     CHECK(opts->db == db);
     CHECK(opts->prefix == "streamb:");
+    CHECK(opts->password.empty());
   }
+  // Credentials: percent-encoded; the last '@' before the path ends them.
+  auto with_user = parse_redis_url("redis://streamb:p%40ss%2Fw%3Ard@h:7/1");
+  REQUIRE(with_user);
+  CHECK(with_user->username == "streamb");
+  CHECK(with_user->password == "p@ss/w:rd");
+  CHECK(with_user->host == "h");
+  CHECK(with_user->db == 1);
+  auto default_user = parse_redis_url("redis://:raw@pw@h");
+  REQUIRE(default_user);
+  CHECK(default_user->username.empty());
+  CHECK(default_user->password == "raw@pw");
+  CHECK(default_user->host == "h");
   for (auto url : {"",
                    "localhost:6379",
                    "http://localhost",
@@ -454,16 +468,19 @@ TEST_CASE("parse_redis_url accepts host, port and database and rejects "
                    "redis://[::1",
                    "redis://[::1]x",
                    "redis://a:b:c",
-                   "redis://user:s3cret@host:6379/0",
-                   "redis://:s3cret@host",
-                   "redis://s3cret@host"}) {
+                   "redis://s3cret@host",
+                   "redis://user:@host",
+                   "redis://:s3cret%zz@host",
+                   "redis://:s3cret%4@host",
+                   "redis://:s3cret@",
+                   "redis://:s3cret@host?x"}) {
     CAPTURE(url);
     auto opts = parse_redis_url(url);
     CHECK(outcome(opts) == "invalid_argument");
     if (!opts) {
       auto message = caf::to_string(opts.error());
       CAPTURE(message);
-      CHECK(contains(message, "redis://host[:port][/db]"));
+      CHECK(contains(message, "host[:port][/db]"));
       CHECK_FALSE(contains(message, "s3cret"));
     }
   }
@@ -584,4 +601,47 @@ TEST_CASE("calls fail with store_unavailable while Redis is gone and succeed "
   ok(st.set("k", "after"));
   CHECK(get_or_nil(st, "k") == "after");
   CHECK(ok(st.incr_by("n", 1, 1'000)) == 1);
+}
+
+TEST_CASE("a Redis that needs a password: the backend logs in with the "
+          "default user or an ACL user, and a wrong password is refused "
+          "with the server's reason, never the password",
+          "[store][redis]") {
+  redis_process server;
+  server.extra_args = {"--requirepass", "s3cr@t/pw", "--user", "streamb", "on",
+                       ">acl-s3cret",   "~*",        "&*",     "+@all"};
+  auto port = start_on_free_port(server);
+  auto base = "127.0.0.1:" + std::to_string(port);
+  auto backend_for = [&](const std::string& url, const std::string& user = "",
+                         const std::string& password = "") {
+    auto opts = redis_options_for(url, user, password, unique_prefix());
+    REQUIRE(opts);
+    opts->connect_timeout = 500ms;
+    opts->command_timeout = 500ms;
+    return std::make_unique<redis_backend>(std::move(*opts));
+  };
+  // The default user, the password percent-encoded in the URL.
+  auto by_url = backend_for("redis://:s3cr%40t%2Fpw@" + base + "/0");
+  ok(by_url->set("k", "v"));
+  CHECK(get_or_nil(*by_url, "k") == "v");
+  // An ACL user, from the config's username and password, on database 2.
+  auto by_config = backend_for("redis://" + base + "/2", "streamb",
+                               "acl-s3cret");
+  ok(by_config->set("k", "in db 2"));
+  CHECK(get_or_nil(*by_config, "k") == "in db 2");
+  // No password, and a wrong one: store_unavailable with Redis' reason.
+  auto none = backend_for("redis://" + base + "/0");
+  CHECK(outcome(none->get("k")) == "store_unavailable");
+  CHECK(contains(none->last_error(), "NOAUTH"));
+  auto wrong = backend_for("redis://" + base + "/0", "streamb", "not-it");
+  auto refused = wrong->get("k");
+  CHECK(outcome(refused) == "store_unavailable");
+  CHECK(contains(wrong->last_error(), "WRONGPASS"));
+  CHECK_FALSE(contains(wrong->last_error(), "not-it"));
+  CHECK_FALSE(contains(caf::to_string(refused.error()), "not-it"));
+  // Credentials twice are refused before any connection.
+  auto twice = redis_options_for("redis://:a@" + base, "", "b", "p:");
+  REQUIRE_FALSE(twice);
+  CHECK(contains(caf::to_string(twice.error()), "given twice"));
+  CHECK_FALSE(contains(caf::to_string(twice.error()), ":a@"));
 }

@@ -78,6 +78,7 @@ bool redis_process::start(uint16_t port) {
                "",       "--appendonly", "no",
                "--dir",  dir_,           "--daemonize",
                "no",     "--loglevel",   "warning"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;
   for (auto& arg : args)
     argv.push_back(arg.data());
@@ -131,7 +132,10 @@ bool redis_process::answers_ping() const {
   if (ctx != nullptr && ctx->err == 0) {
     redisSetTimeout(ctx, {0, 200'000});
     auto reply = static_cast<redisReply*>(redisCommand(ctx, "PING"));
-    ok = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
+    // NOAUTH from a server that needs a password is an answer too.
+    ok = reply != nullptr
+      && (reply->type == REDIS_REPLY_STATUS
+          || reply->type == REDIS_REPLY_ERROR);
     if (reply != nullptr)
       freeReplyObject(reply);
   }

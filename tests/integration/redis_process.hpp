@@ -11,6 +11,7 @@
 #include <string>
 #include <sys/types.h>
 #include <thread>
+#include <vector>
 
 namespace streamb::test {
 
@@ -48,6 +49,9 @@ public:
   /// Starts redis-server on `port` and waits (at most 10 s) until it answers
   /// PING. False if it exited first, e.g. because the port was taken.
   bool start(uint16_t port);
+
+  /// More redis-server options for the next start (e.g. --requirepass).
+  std::vector<std::string> extra_args;
 
   void kill();
 
