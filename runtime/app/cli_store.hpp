@@ -3,6 +3,7 @@
 // The store a CLI command works on: the one of --config FILE, or --store URL.
 // Only Redis: a memory store lives inside one node's process.
 
+#include "runtime/app/config_path.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/store/store_backend.hpp"
 
@@ -23,7 +24,7 @@ struct cli_store {
 
 /// `--config FILE` and `--store URL`: where a command finds its store.
 struct store_flags {
-  std::string config_path = "config/streamb.json";
+  std::string config_path = default_config_path();
   std::optional<std::string> url;
 };
 

@@ -1,5 +1,6 @@
 #include "runtime/app/run_cli.hpp"
 
+#include "runtime/app/config_path.hpp"
 #include "runtime/app/node.hpp"
 #include "runtime/app/scheduler_tuning.hpp"
 #include "runtime/config/config.hpp"
@@ -14,6 +15,7 @@
 #include <caf/io/middleman.hpp>
 
 #include <sys/resource.h>
+#include <systemd/sd-daemon.h>
 
 #include <algorithm>
 #include <csignal>
@@ -51,7 +53,7 @@ void raise_descriptor_limit(uint32_t max_connections) {
 
 /// The command line of `run`; every value overrides the config file's.
 struct run_options {
-  std::string config_path = "config/streamb.json";
+  std::string config_path = default_config_path();
   std::optional<std::string> node_name;
   std::optional<uint16_t> http_port;
   std::optional<uint16_t> actor_port;
@@ -180,13 +182,19 @@ int run_node(const run_options& opts) {
               n.cfg().node.actor.host.c_str(),
               static_cast<unsigned>(n.actor_port()));
   std::fflush(stdout);
+  // systemd (Type=notify): the node serves now. Without NOTIFY_SOCKET
+  // (not under systemd) these calls do nothing.
+  sd_notify(0, "READY=1\nSTATUS=serving");
   int sig = 0;
   for (;;) {
     sigwait(&stop_signals, &sig);
     if (sig != SIGHUP)
       break;
+    sd_notify(0, "RELOADING=1");
     reload(n, opts);
+    sd_notify(0, "READY=1\nSTATUS=serving");
   }
+  sd_notify(0, "STOPPING=1");
   log_info("main",
            std::string{"received "} + (sig == SIGINT ? "SIGINT" : "SIGTERM")
              + ", stopping");
@@ -220,7 +228,11 @@ const CLI::Validator& store_url() {
 void add_run_command(cli::program& p) {
   auto opts = std::make_shared<run_options>();
   auto& cmd = p.add_command(p.app(), "run", "start a node");
-  cmd.add_option("--config", opts->config_path, "config file")
+  cmd
+    .add_option("--config", opts->config_path,
+                "config file (default: $STREAMB_CONFIG, else "
+                "/etc/streamb/streamb.json if it exists, else "
+                "config/streamb.json)")
     ->type_name("FILE")
     ->capture_default_str();
   cmd

@@ -317,3 +317,18 @@ TEST_CASE("a node logs in to a Redis that needs a password with "
   unsetenv("STREAMB_TEST_REDIS_PASSWORD");
   unsetenv("STREAMB_TEST_REDIS_WRONG");
 }
+
+TEST_CASE("without --config a node reads $STREAMB_CONFIG") {
+  auto doc = boost::json::parse(
+    test::read_file(STREAMB_SOURCE_DIR "/config/streamb.json"));
+  doc.at("node").as_object()["name"] = "from-env";
+  auto path = "/tmp/streamb-env-config-" + std::to_string(getpid()) + ".json";
+  test::write_file(path, boost::json::serialize(doc));
+  setenv("STREAMB_CONFIG", path.c_str(), 1);
+  test::node_process node{
+    STREAMB_BINARY, {"run", "--http-port", "0", "--actor-port", "0"}};
+  unsetenv("STREAMB_CONFIG");
+  REQUIRE(node.wait_for_port() != 0);
+  CHECK(node.output().find("streamb node 'from-env'") != std::string::npos);
+  unlink(path.c_str());
+}

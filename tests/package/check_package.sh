@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The .deb as an operator gets it: CPack builds it from this build directory
+# (never installed here), it holds the binaries, the config as a conffile, the
+# unit, the dashboard's files and the clients, depends on Debian's runtime
+# packages, and its unit passes `systemd-analyze verify` in a root made of the
+# package plus the system's own units (so that ExecStart= must exist in it).
+#   tests/package/check_package.sh BUILD_DIR
+set -euo pipefail
+build=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "check_package: $*" >&2; exit 1; }
+
+(cd "$build" && cpack -G DEB -B "$work/out") >"$work/cpack.log" 2>&1 ||
+  { cat "$work/cpack.log" >&2; fail "cpack failed"; }
+debs=("$work"/out/*.deb)
+[[ ${#debs[@]} -eq 1 && -f ${debs[0]} ]] || fail "no single .deb in $work/out"
+deb=${debs[0]}
+
+contents=$(dpkg-deb --contents "$deb" | awk '{print $6}')
+for f in ./usr/bin/streamb ./usr/bin/streamb-agent ./etc/streamb/streamb.json \
+         ./lib/systemd/system/streamb.service ./usr/share/streamb/web/index.html \
+         ./usr/share/streamb/web/app.js ./usr/share/streamb/web/style.css \
+         ./usr/share/streamb/clients/js/streamb-agent.mjs \
+         ./usr/share/streamb/clients/python/streamb_agent/__init__.py \
+         ./usr/share/doc/streamb/README.md; do
+  grep -qxF "$f" <<<"$contents" || fail "the package lacks $f"
+done
+depends=$(dpkg-deb --field "$deb" Depends)
+for p in libcaf-core0.17 libcaf-io0.17 libboost-json1.81.0 libhiredis0.14 libssl3 libsystemd0; do
+  grep -qw "$p" <<<"$depends" || fail "Depends lacks $p: $depends"
+done
+dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qxF /etc/streamb/streamb.json ||
+  fail "/etc/streamb/streamb.json is not a conffile"
+
+root=$work/root
+dpkg-deb -x "$deb" "$root"
+[[ -x $root/usr/bin/streamb ]] || fail "/usr/bin/streamb is not executable"
+# The packaged config is one the packaged binary accepts.
+"$build/streamb" check-config "$root/etc/streamb/streamb.json" >/dev/null ||
+  fail "the packaged config does not pass check-config"
+mkdir -p "$root/usr/lib/systemd" "$root/bin"
+cp -a /usr/lib/systemd/system "$root/usr/lib/systemd/"
+cp /usr/bin/kill "$root/bin/kill"
+out=$(systemd-analyze verify --root="$root" /lib/systemd/system/streamb.service 2>&1) ||
+  { echo "$out" >&2; fail "systemd-analyze verify failed"; }
+[[ -z $out ]] || { echo "$out" >&2; fail "systemd-analyze verify warned"; }
+echo "check_package: $(basename "$deb") ok ($(du -h "$deb" | cut -f1))"
