@@ -265,8 +265,10 @@ agent_socket(agent_socket_pointer self, agent_socket_settings settings,
   // The route counted the connection open before spawning (so that a burst
   // of upgrades cannot pass the cap); the actor's end uncounts it.
   ++st.settings.stats->opened;
-  self->attach_functor([stats = st.settings.stats, shared = st.shared] {
+  self->attach_functor([stats = st.settings.stats, shared = st.shared,
+                        key = st.settings.counted_key] {
     --stats->open;
+    stats->release_key(key);
     // The hub is gone or the client too slow: close the connection.
     if (auto sink = shared->get(); sink && !sink->gone())
       sink->close("the agent's session ended");

@@ -16,7 +16,9 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace streamb {
@@ -29,6 +31,32 @@ struct agent_socket_stats {
   std::atomic<uint64_t> frames_in{0};
   std::atomic<uint64_t> frames_refused{0}; // answered with an error frame
   std::atomic<uint64_t> events_out{0};
+  std::atomic<uint64_t> refused_per_key{0}; // turned away at the key's cap
+
+  /// Counts a connection of `key` (a key hash; empty: none, not capped);
+  /// false when `key` holds `cap` already.
+  bool take_key(const std::string& key, uint32_t cap) {
+    if (key.empty())
+      return true;
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto& n = per_key_[key];
+    if (n >= cap)
+      return false;
+    ++n;
+    return true;
+  }
+
+  void release_key(const std::string& key) {
+    if (key.empty())
+      return;
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (auto i = per_key_.find(key); i != per_key_.end() && --i->second == 0)
+      per_key_.erase(i);
+  }
+
+private:
+  std::mutex mtx_;
+  std::unordered_map<std::string, uint32_t> per_key_; // guarded by mtx_
 };
 
 struct agent_socket_settings {
@@ -48,6 +76,9 @@ struct agent_socket_settings {
   /// Opened with an agent ticket (a browser): the hash of the key that
   /// asked for it; the registration must carry that key as its token.
   std::string connection_key_hash;
+  /// Counted against agents.max_websocket_agents_per_key (released at the
+  /// actor's end).
+  std::string counted_key;
 };
 
 /// What a WebSocket route hands to the connection.

@@ -120,6 +120,7 @@ json::object websocket_json(const agent_socket_stats& s) {
   return {{"open", s.open.load()},
           {"opened", s.opened.load()},
           {"refused", s.refused.load()},
+          {"refusedPerKey", s.refused_per_key.load()},
           {"framesIn", s.frames_in.load()},
           {"framesRefused", s.frames_refused.load()},
           {"eventsOut", s.events_out.load()}};
@@ -171,15 +172,28 @@ void agent_websocket(const http_context& ctx, const http_request& req,
                                  ctx.agent_sockets,
                                  ctx.backlogs,
                                  {},
+                                 {},
                                  {}};
   // The gate admitted this key as an agent credential, or an agent ticket
   // asked for with one (or the node is open): the registration must use
   // the same key.
   auto header = req.get_header_value("Authorization");
-  if (header.rfind("Bearer ", 0) == 0)
+  if (header.rfind("Bearer ", 0) == 0) {
     settings.connection_key = header.substr(7);
-  else
+    settings.counted_key = auth::key_hash(settings.connection_key);
+  } else {
     settings.connection_key_hash = req.ticket_key_hash;
+    settings.counted_key = req.ticket_key_hash;
+  }
+  if (!stats.take_key(settings.counted_key,
+                      ctx.cfg.agents.max_websocket_agents_per_key)) {
+    --stats.open;
+    ++stats.refused_per_key;
+    res.set_header("Retry-After", "5");
+    return reply_error(res, 429, "too_many_connections",
+                       "this key holds as many WebSocket agents as one key "
+                       "may (agents.max_websocket_agents_per_key)");
+  }
   auto link = open_agent_socket(*ctx.system, std::move(settings));
   res.stream = stream_kind::websocket;
   res.listener = std::move(link.listener);

@@ -66,6 +66,9 @@ void write_agent_sockets(prometheus_text& p, const agent_socket_stats& s) {
   p.single("streamb_agent_websocket_frames_refused_total", "counter",
            "Frames of WebSocket agents answered with an error frame.",
            static_cast<double>(s.frames_refused));
+  p.single("streamb_agent_websockets_refused_total", "counter",
+           "WebSocket agent connections turned away at a cap (node or key).",
+           static_cast<double>(s.refused + s.refused_per_key));
 }
 
 void write_calls(prometheus_text& p, const std::vector<call_totals>& xs) {

@@ -888,6 +888,8 @@ void read_agents(checker& c, const json::value& v, std::string path,
   read_uint(r, "max_open_payload_bytes", out.max_open_payload_bytes, 1024);
   read_uint(r, "max_finished_payload_bytes", out.max_finished_payload_bytes, 0);
   read_uint(r, "max_websocket_agents", out.max_websocket_agents, 0, 100000);
+  read_uint(r, "max_websocket_agents_per_key", out.max_websocket_agents_per_key,
+            1, 100000);
   read_string_array(r, "expected", out.expected);
   for (std::size_t i = 0; i < out.expected.size(); ++i) {
     auto& x = out.expected[i];

@@ -174,6 +174,10 @@ struct agents_config {
   std::vector<std::string> expected;
   /// Agents connected over WebSocket at once; past it the upgrade is 503.
   uint32_t max_websocket_agents = 1000;
+  /// Of those, at most this many opened with one key (agent key, ticket of
+  /// one, or the agents.token_sha256 token): one leaked key cannot take
+  /// every slot.
+  uint32_t max_websocket_agents_per_key = 200;
 };
 
 struct cost_config {

@@ -417,3 +417,50 @@ TEST_CASE("a browser agent opens the WebSocket with a one-time agent ticket "
   CHECK_FALSE(again.open(node.port, std::string{agent_ws} + "?ticket=" + t1));
   CHECK(again.status == 401);
 }
+
+TEST_CASE("one key holds at most agents.max_websocket_agents_per_key "
+          "WebSocket agents; another key still gets in") {
+  auth_config cfg{"ws-per-key"};
+  cfg.replace(R"("agents": {)",
+              R"("agents": {"max_websocket_agents_per_key": 2, )");
+  cfg.save();
+  running_node node{{}, cfg.path};
+  auto admin = cfg.keys.at("admin");
+  auto key_a = text_of(create_key(node.client, admin, "agent", "fleet-a"),
+                       "key");
+  auto key_b = text_of(create_key(node.client, admin, "agent", "fleet-b"),
+                       "key");
+  ws_client a1, a2, a3, b1;
+  REQUIRE(a1.open(node.port, agent_ws, key_a));
+  REQUIRE(a2.open(node.port, agent_ws, key_a));
+  CHECK_FALSE(a3.open(node.port, agent_ws, key_a));
+  CHECK(a3.status == 429);
+  // Tickets of the same key count against it too.
+  auto t = send(node.client, "POST", "/api/v1/agents/ws/ticket", key_a);
+  REQUIRE(t);
+  REQUIRE(t->status == 201);
+  ws_client by_ticket;
+  CHECK_FALSE(
+    by_ticket.open(node.port,
+                   std::string{agent_ws} + "?ticket="
+                     + text_of(json::parse(t->body).as_object(), "ticket")));
+  CHECK(by_ticket.status == 429);
+  REQUIRE(b1.open(node.port, agent_ws, key_b));
+  auto res = send(node.client, "GET",
+                  "/api/v1/stream-b-coordination/agents/status",
+                  cfg.keys.at("viewer"));
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  CHECK(json::parse(res->body)
+          .at("websocket")
+          .at("refusedPerKey")
+          .to_number<int64_t>()
+        == 2);
+  // A connection that ends gives its slot back.
+  a1.close();
+  std::unique_ptr<ws_client> again;
+  CHECK(eventually(5s, [&] {
+    again = std::make_unique<ws_client>();
+    return again->open(node.port, agent_ws, key_a);
+  }));
+}
