@@ -152,20 +152,27 @@ void agents_status(const http_context& ctx, const http_request&,
                {"websocket", websocket_json(*ctx.agent_sockets)}});
 }
 
+/// An upgrade turned away at a cap: uncounted from the open ones, counted
+/// in `refusals`, told when to try again.
+void refuse_at_cap(agent_socket_stats& stats, std::atomic<uint64_t>& refusals,
+                   http_response& res, int status, const char* code,
+                   const char* message) {
+  --stats.open;
+  ++refusals;
+  res.set_header("Retry-After", "5");
+  reply_error(res, status, code, message);
+}
+
 /// GET /api/v1/agents/ws: an agent over WebSocket (docs/agent-protocol.md).
 void agent_websocket(const http_context& ctx, const http_request& req,
                      http_response& res) {
   auto& stats = *ctx.agent_sockets;
   // Counted here, before the actor exists, so that a burst of upgrades
   // cannot pass the cap; the actor's end uncounts it.
-  if (stats.open.fetch_add(1) >= ctx.cfg.agents.max_websocket_agents) {
-    --stats.open;
-    ++stats.refused;
-    res.set_header("Retry-After", "5");
-    return reply_error(res, 503, "unavailable",
-                       "the node holds as many WebSocket agents as it is "
-                       "configured to (agents.max_websocket_agents)");
-  }
+  if (stats.open.fetch_add(1) >= ctx.cfg.agents.max_websocket_agents)
+    return refuse_at_cap(stats, stats.refused, res, 503, "unavailable",
+                         "the node holds as many WebSocket agents as it is "
+                         "configured to (agents.max_websocket_agents)");
   agent_socket_settings settings{ctx.hub,
                                  ctx.service_names,
                                  ctx.cfg.agents,
@@ -186,14 +193,11 @@ void agent_websocket(const http_context& ctx, const http_request& req,
     settings.counted_key = req.ticket_key_hash;
   }
   if (!stats.take_key(settings.counted_key,
-                      ctx.cfg.agents.max_websocket_agents_per_key)) {
-    --stats.open;
-    ++stats.refused_per_key;
-    res.set_header("Retry-After", "5");
-    return reply_error(res, 429, "too_many_connections",
-                       "this key holds as many WebSocket agents as one key "
-                       "may (agents.max_websocket_agents_per_key)");
-  }
+                      ctx.cfg.agents.max_websocket_agents_per_key))
+    return refuse_at_cap(stats, stats.refused_per_key, res, 429,
+                         "too_many_connections",
+                         "this key holds as many WebSocket agents as one key "
+                         "may (agents.max_websocket_agents_per_key)");
   auto link = open_agent_socket(*ctx.system, std::move(settings));
   res.stream = stream_kind::websocket;
   res.listener = std::move(link.listener);
