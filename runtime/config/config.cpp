@@ -756,6 +756,7 @@ void read_actor_endpoint(checker& c, const json::value& v, std::string path,
   if (read_string(r, "host", out.host) && out.host.empty())
     c.add(r.path_of("host"), "must not be empty");
   read_uint(r, "port", out.port); // 0: let the OS pick a free port
+  read_bool(r, "allow_plaintext_remote", out.allow_plaintext_remote);
   r.finish();
 }
 
@@ -1474,6 +1475,16 @@ std::vector<config_problem> exposure_problems(const config& cfg) {
                        "bootstrap admin key (streamb keys hash --name N "
                        "--role admin) or set auth.allow_unauthenticated"});
   auto& actor = cfg.node.actor;
+  if (!is_loopback_host(actor.host) && !actor.allow_plaintext_remote)
+    out.push_back({"$.node.actor.host",
+                   "the actor port " + actor.host
+                     + " is not loopback and has no TLS: any peer that reaches "
+                       "it can make the node reserve gigabytes before a "
+                       "handshake. Keep it on 127.0.0.1 and connect remote "
+                       "agents over WebSocket (GET /api/v1/agents/ws, with "
+                       "node.http.tls), or set "
+                       "node.actor.allow_plaintext_remote on a network only "
+                       "trusted hosts reach"});
   if (!is_loopback_host(actor.host) && cfg.agents.token_sha256.empty()
       && !cfg.agents.require_token)
     out.push_back({"$.agents.token_sha256",

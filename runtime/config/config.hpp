@@ -85,6 +85,10 @@ struct http_config {
 struct actor_endpoint_config {
   std::string host = "127.0.0.1";
   uint16_t port = 4242;
+  /// The actor port has no TLS yet, and CAF 0.17 reserves what a BASP
+  /// header claims (up to 4 GiB) before any handshake: off loopback the
+  /// node refuses to start unless this says the network is trusted.
+  bool allow_plaintext_remote = false;
 };
 
 struct node_config {

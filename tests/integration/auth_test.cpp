@@ -391,6 +391,33 @@ TEST_CASE("a node off loopback without keys refuses to start and "
   CHECK(out.find("warning: auth.allow_unauthenticated") != std::string::npos);
 }
 
+TEST_CASE("an actor port off loopback has no TLS: the node refuses to "
+          "start unless the network is declared trusted") {
+  redis_config_file cfg{"actor-exposed"};
+  cfg.replace(R"("actor": {"host": "127.0.0.1")",
+              R"("actor": {"host": "0.0.0.0")");
+  cfg.replace(R"("agents": {)", R"("agents": {"require_token": true, )");
+  cfg.save();
+  std::string out;
+  CHECK(node_process::run_to_exit({"check-config", cfg.path}, out) == 1);
+  CHECK(out.find("$.node.actor.host") != std::string::npos);
+  CHECK(out.find("no TLS") != std::string::npos);
+  out.clear();
+  CHECK(node_process::run_to_exit({"run", "--config", cfg.path, "--http-port",
+                                   "0", "--actor-port", "0"},
+                                  out)
+        == 1);
+  CHECK(out.find("refusing to start") != std::string::npos);
+  redis_config_file trusted{"actor-trusted"};
+  trusted.replace(
+    R"("actor": {"host": "127.0.0.1")",
+    R"("actor": {"host": "0.0.0.0", "allow_plaintext_remote": true)");
+  trusted.replace(R"("agents": {)", R"("agents": {"require_token": true, )");
+  trusted.save();
+  out.clear();
+  CHECK(node_process::run_to_exit({"check-config", trusted.path}, out) == 0);
+}
+
 TEST_CASE("the body of a refused request is never taken for a second "
           "request on the same connection") {
   auth_config cfg{"smuggling"};

@@ -302,8 +302,13 @@ TEST_CASE("durations, strict JSON and exposure checks") {
   cfg.auth.allow_unauthenticated = true;
   CHECK(exposure_problems(cfg).empty());
   CHECK(exposure_warnings(cfg).size() == 1);
+  // Off loopback the actor port needs both: no TLS there, and agents
+  // without a token would be let in.
   cfg.node.actor.host = "10.1.2.3";
-  CHECK(exposure_problems(cfg).size() == 1);
+  CHECK(exposure_problems(cfg).size() == 2);
   cfg.agents.require_token = true;
+  REQUIRE(exposure_problems(cfg).size() == 1);
+  CHECK(exposure_problems(cfg)[0].path == "$.node.actor.host");
+  cfg.node.actor.allow_plaintext_remote = true;
   CHECK(exposure_problems(cfg).empty());
 }
