@@ -1,12 +1,15 @@
 #include "actors/agent_gateway.hpp"
 
+#include "runtime/core/error_code.hpp"
+#include "runtime/core/log.hpp"
+
 #include <caf/scheduled_actor.hpp>
 
 namespace streamb {
 
 coordination_gateway_actor::behavior_type
 agent_gateway(coordination_gateway_actor::pointer self,
-              coordination_hub_actor hub) {
+              coordination_hub_actor hub, cluster::cluster_state_ptr cluster) {
   // Peers may send any message to a published actor, exit messages too: the
   // gateway ends with the hub and ignores every exit message. One of reason
   // `kill` cannot be ignored (CAF 0.17); the hub then publishes a new one.
@@ -38,6 +41,20 @@ agent_gateway(coordination_gateway_actor::pointer self,
     },
     [self, hub](leave_atom a, std::string& session) {
       self->send(hub, a, std::move(session));
+    },
+    [cluster](cluster_atom, const std::string& peer,
+              const std::string& secret) -> caf::result<cluster_directory> {
+      if (!cluster)
+        return caf::make_error(error_code::unsupported,
+                               "this node is not in a cluster");
+      if (!cluster->secret_matches(secret)) {
+        // Named, not the secret: an operator sees who knocks.
+        log_warning("cluster", "refused peer '" + peer.substr(0, 64)
+                                 + "': wrong cluster secret");
+        return caf::make_error(error_code::unauthorized,
+                               "wrong cluster secret");
+      }
+      return cluster->directory();
     },
   };
 }

@@ -5,6 +5,7 @@
 // the agents' messages to the hub and nothing else, and the hub sends its
 // events as the gateway, so agents never learn the hub's own address.
 
+#include "runtime/cluster/cluster_state.hpp"
 #include "runtime/messages.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
@@ -12,9 +13,11 @@
 namespace streamb {
 
 /// Forwards the gateway messages to `hub` and ignores exit and down
-/// messages that come from other nodes; ends with the hub.
+/// messages that come from other nodes; ends with the hub. In a cluster
+/// (`cluster` not null) it answers peers that present the cluster secret
+/// with what this node owns.
 coordination_gateway_actor::behavior_type
 agent_gateway(coordination_gateway_actor::pointer self,
-              coordination_hub_actor hub);
+              coordination_hub_actor hub, cluster::cluster_state_ptr cluster);
 
 } // namespace streamb

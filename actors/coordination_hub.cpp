@@ -781,7 +781,8 @@ void replace_gateway(coordination_hub_pointer self) {
     log_warning(component,
                 "unpublishing the dead gateway: " + error_text(done.error()));
   auto g = self->system().spawn(agent_gateway,
-                                caf::actor_cast<coordination_hub_actor>(self));
+                                caf::actor_cast<coordination_hub_actor>(self),
+                                st.settings.cluster);
   auto published = caf::io::publish(g, st.gateway_port, st.gateway_host.c_str(),
                                     true);
   if (!published) {
@@ -870,6 +871,13 @@ coordination_hub(coordination_hub_pointer self,
         disconnect(self, a->name, "left");
         dispatch(self);
       }
+    },
+    // Peers ask the gateway, which answers itself; the hub is never
+    // published.
+    [](cluster_atom, const std::string&,
+       const std::string&) -> caf::result<cluster_directory> {
+      return caf::make_error(error_code::unsupported,
+                             "ask the node's published gateway");
     },
     [self](gateway_atom, coordination_gateway_actor& gateway, std::string& host,
            uint16_t port) {

@@ -469,7 +469,11 @@ service_monitor(service_monitor_pointer self, service_config service,
       }
       if (st.budget)
         self->send(st.budget, spend_atom_v, std::move(spend));
-      if (st.backlog)
+      // Samples from a peer (a router elsewhere sends them as itself) were
+      // counted in that node's backlog, not in this one's.
+      auto from = self->current_sender();
+      bool from_peer = from && from->node() != self->node();
+      if (st.backlog && !from_peer)
         st.backlog->release(xs.size());
     },
     [=](metrics_atom, metrics_window w) { return metrics_now(self, w); },

@@ -9,6 +9,7 @@
 #include "bridges/snapshot_cache.hpp"
 #include "runtime/auth/credential_registry.hpp"
 #include "runtime/auth/stream_tickets.hpp"
+#include "runtime/cluster/cluster_state.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/metrics/ingest_backlog.hpp"
@@ -79,6 +80,9 @@ struct http_context {
   std::shared_ptr<auth::credential_registry> credentials;
   /// Creates, rotates and revokes managed credentials.
   credential_keeper_actor keeper;
+  /// In a cluster: who owns each service, the peers (null outside one).
+  /// `monitors` and `budgets` are then routers to each service's owner.
+  cluster::cluster_state_ptr cluster;
   /// Where agents connect (the published hub); 0 when not published.
   uint16_t actor_port = 0;
   /// How long a handler waits for an actor's answer.

@@ -55,6 +55,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<event_response>>("event_responses");
   cfg.add_message_type<agent_registration>("agent_registration");
   cfg.add_message_type<agent_welcome>("agent_welcome");
+  cfg.add_message_type<cluster_directory>("cluster_directory");
   cfg.add_message_type<agent_status>("agent_status");
   cfg.add_message_type<event_type_stats>("event_type_stats");
   cfg.add_message_type<coordination_status>("coordination_status");

@@ -106,6 +106,10 @@ CAF_ADD_ATOM(streamb, streamb, finding_atom, "finding")
 CAF_ADD_ATOM(streamb, streamb, ws_frame_atom, "ws_frame")
 CAF_ADD_ATOM(streamb, streamb, reg_due_atom, "reg_due")
 CAF_ADD_ATOM(streamb, streamb, ep_tick_atom, "ep_tick")
+CAF_ADD_ATOM(streamb, streamb, cluster_atom, "cluster")
+CAF_ADD_ATOM(streamb, streamb, owner_atom, "owner")
+CAF_ADD_ATOM(streamb, streamb, peer_atom, "peer")
+CAF_ADD_ATOM(streamb, streamb, cl_tick_atom, "cl_tick")
 
 namespace streamb {
 
@@ -933,6 +937,22 @@ using agent_endpoint_actor = caf::typed_actor<
   // register again, which the node refuses if the key is gone.
   caf::reacts_to<leave_atom, std::string>>;
 
+/// What a cluster node answers a peer that presented the cluster secret:
+/// the services it owns now and their actors (`monitors[i]` and
+/// `budgets[i]` serve `services[i]`).
+struct cluster_directory {
+  std::string node;
+  std::vector<std::string> services;
+  std::vector<caf::strong_actor_ptr> monitors;
+  std::vector<caf::strong_actor_ptr> budgets;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_directory& x) {
+  return f(caf::meta::type_name("cluster_directory"), x.node, x.services,
+           x.monitors, x.budgets);
+}
+
 /// What the node publishes on node.actor.port for agents (a gateway actor
 /// of its own that forwards to the hub, so a peer reaches nothing else):
 /// register (an error for a wrong token or a name already live); then, with
@@ -945,7 +965,11 @@ using coordination_gateway_actor = caf::typed_actor<
   caf::replies_to<heartbeat_atom, std::string>::with<bool>,
   caf::reacts_to<respond_atom, std::string, std::vector<event_response>>,
   caf::reacts_to<record_atom, std::string, std::string, call_samples>,
-  caf::reacts_to<leave_atom, std::string>>;
+  caf::reacts_to<leave_atom, std::string>,
+  // A cluster peer: its node name and the cluster secret -> what this node
+  // owns (unauthorized for a wrong secret, unsupported outside a cluster).
+  caf::replies_to<cluster_atom, std::string,
+                  std::string>::with<cluster_directory>>;
 
 /// A WebSocket agent inside the node (bridges/agent_socket): the endpoint
 /// the hub sends its events to, which also takes the frames its client

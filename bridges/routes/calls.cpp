@@ -41,6 +41,21 @@ void report_calls(const http_context& ctx, const http_request& req,
   // monitor catches up), or take none: a batch is accepted whole or not
   // at all.
   auto& parts = batch.by_service;
+  // In a cluster a batch for a service whose owner cannot be reached is
+  // refused whole, before anything is reserved: 202 means it is on its way.
+  if (ctx.cluster)
+    for (std::size_t i = 0; i < parts.size(); ++i)
+      if (!parts[i].empty() && !ctx.cluster->reachable(i)) {
+        auto owner = ctx.cluster->owner(i);
+        res.set_header("Retry-After", "1");
+        return reply_error(
+          res, 503, "unavailable",
+          "no node that owns '" + ctx.service_names[i] + "' is reachable"
+            + (owner.node.empty() ? std::string{}
+                                  : " (owner '" + owner.node + "')")
+            + "; retry later",
+          "");
+      }
   auto deadline = std::chrono::steady_clock::now() + ctx.ask_timeout;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     if (parts[i].empty() || ctx.backlogs[i]->reserve(parts[i].size(), deadline))

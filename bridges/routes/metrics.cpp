@@ -40,8 +40,17 @@ void reply_realtime(const http_context& ctx, metrics_window window,
                     realtime_answers& a, http_response& res) {
   boost::json::object services;
   for (std::size_t i = 0; i < a.metrics.size(); ++i) {
-    if (!a.metrics[i])
+    if (!a.metrics[i]) {
+      // In a cluster a service whose owner is gone says so; the others
+      // still show.
+      if (ctx.cluster && !ctx.cluster->reachable(i)) {
+        services[ctx.service_names[i]] = boost::json::object{
+          {"service", ctx.service_names[i]},
+          {"unavailable", caf::to_string(a.metrics[i].error().context())}};
+        continue;
+      }
       return reply_error(res, a.metrics[i].error());
+    }
     // Best effort: a budget that does not answer leaves its fields 0 (and
     // the advisor's silence leaves no actions) rather than failing the
     // metrics; /readyz is where an actor that does not answer shows.

@@ -8,6 +8,8 @@
 #include "actors/advisor.hpp"
 #include "actors/agent_gateway.hpp"
 #include "actors/budget_controller.hpp"
+#include "actors/cluster_member.hpp"
+#include "actors/service_router.hpp"
 #include "actors/coordination_hub.hpp"
 #include "actors/credential_keeper.hpp"
 #include "actors/service_monitor.hpp"
@@ -116,6 +118,22 @@ caf::expected<uint16_t> node::start() {
   if (ctx.cfg.webhooks.log_deliveries)
     subscriber_ = system_.spawn(log_subscriber, ctx.cfg.node.name);
   auto routes = std::make_shared<service_routes>();
+  bool clustered = !ctx.cfg.cluster.nodes.empty();
+  if (clustered && ctx.cfg.cluster.find_node(ctx.cfg.node.name) == nullptr)
+    return caf::make_error(error_code::invalid_argument,
+                           "node '" + ctx.cfg.node.name
+                             + "' is not in cluster.nodes: start it with "
+                               "--node NAME");
+  if (clustered)
+    ctx.cluster = std::make_shared<cluster::cluster_state>(
+      ctx.cfg.node.name,
+      [&] {
+        std::vector<std::string> names;
+        for (auto& svc : ctx.cfg.services)
+          names.push_back(svc.name);
+        return names;
+      }(),
+      ctx.cfg.cluster.secret);
   coordination_hub_settings hub_settings;
   hub_settings.node = ctx.cfg.node.name;
   hub_settings.agents = ctx.cfg.agents;
@@ -123,6 +141,7 @@ caf::expected<uint16_t> node::start() {
   hub_settings.services = routes;
   hub_settings.fallback = subscriber_;
   hub_settings.credentials = ctx.credentials;
+  hub_settings.cluster = ctx.cluster;
   for (auto& e : ctx.cfg.deliveries.endpoints) {
     auto ep = spawn_delivery_endpoint(
       system_,
@@ -138,16 +157,49 @@ caf::expected<uint16_t> node::start() {
   budget_settings.node = ctx.cfg.node.name;
   budget_settings.audit_retention_ms = audit_retention_ms();
   budget_settings.events = hub_;
+  // A service's actors: here, at the start, or (in a cluster) when this
+  // node becomes its owner.
+  auto start_service = [this, settings, budget_settings](std::size_t i) {
+    auto& ctx = *context_;
+    auto& svc = ctx.cfg.services[i];
+    local_service x;
+    x.budget = system_.spawn(budget_controller, svc, budget_settings, store_);
+    x.monitor = system_.spawn(service_monitor, svc, settings,
+                              alert_sink_actor{hub_}, ctx.backlogs[i], store_,
+                              x.budget);
+    return x;
+  };
   for (auto& svc : ctx.cfg.services) {
     ctx.service_names.push_back(svc.name);
-    ctx.budgets.push_back(
-      system_.spawn(budget_controller, svc, budget_settings, store_));
-    auto backlog = std::make_shared<ingest_backlog>(
-      ctx.cfg.metrics.max_queued_samples);
-    ctx.backlogs.push_back(backlog);
-    ctx.monitors.push_back(system_.spawn(service_monitor, svc, settings,
-                                         alert_sink_actor{hub_}, backlog,
-                                         store_, ctx.budgets.back()));
+    ctx.backlogs.push_back(
+      std::make_shared<ingest_backlog>(ctx.cfg.metrics.max_queued_samples));
+  }
+  if (!clustered) {
+    for (std::size_t i = 0; i < ctx.service_names.size(); ++i) {
+      auto x = start_service(i);
+      ctx.monitors.push_back(x.monitor);
+      ctx.budgets.push_back(x.budget);
+    }
+  } else {
+    // Everything here talks to routers; the member points them at each
+    // service's owner, on this node or a peer.
+    cluster_member_settings member;
+    member.self = ctx.cfg.node.name;
+    member.cluster = ctx.cfg.cluster;
+    member.services = ctx.service_names;
+    member.start_service = start_service;
+    member.state = ctx.cluster;
+    for (std::size_t i = 0; i < ctx.service_names.size(); ++i) {
+      member.monitor_routers.push_back(system_.spawn(
+        service_router, ctx.service_names[i], ctx.backlogs[i]));
+      member.budget_routers.push_back(
+        system_.spawn(service_router, ctx.service_names[i], nullptr));
+      ctx.monitors.push_back(caf::actor_cast<service_monitor_actor>(
+        member.monitor_routers.back()));
+      ctx.budgets.push_back(
+        caf::actor_cast<budget_controller_actor>(member.budget_routers.back()));
+    }
+    member_ = system_.spawn(cluster_member, std::move(member));
   }
   routes->names = ctx.service_names;
   routes->monitors = ctx.monitors;
@@ -177,7 +229,7 @@ caf::expected<uint16_t> node::start() {
   // Agents connect here; the port is bound before HTTP starts so that a
   // node that cannot take it fails its start instead of running deaf.
   auto& actor = ctx.cfg.node.actor;
-  gateway_ = system_.spawn(agent_gateway, hub_);
+  gateway_ = system_.spawn(agent_gateway, hub_, ctx.cluster);
   auto published = caf::io::publish(gateway_, actor.port, actor.host.c_str(),
                                     true);
   if (!published)
@@ -202,7 +254,11 @@ caf::expected<uint16_t> node::start() {
       std::chrono::seconds{ctx.cfg.metrics.dashboard_interval_s});
     log_info("node",
              "node '" + ctx.cfg.node.name + "' started "
-               + std::to_string(ctx.monitors.size()) + " service monitors");
+               + (member_ ? std::string{"as a cluster member (services "
+                                        "run where cluster.placement puts "
+                                        "them)"}
+                          : std::to_string(ctx.monitors.size())
+                     + " service monitors"));
   }
   return port;
 }
@@ -404,6 +460,9 @@ void node::stop() {
                            "audit record of the stop not stored: "
                              + error_text(err));
              });
+  // In a cluster the member stops this node's service actors with it.
+  if (member_)
+    self->send_exit(member_, caf::exit_reason::user_shutdown);
   for (auto& m : context_->monitors)
     self->send_exit(m, caf::exit_reason::user_shutdown);
   self->send_exit(ctx.advisor, caf::exit_reason::user_shutdown);
@@ -465,9 +524,36 @@ readiness_report node::readiness() const {
                             : "agents at " + ctx.cfg.node.actor.host + ":"
             + std::to_string(ctx.actor_port));
   for (std::size_t i = 0; i < ctx.monitors.size(); ++i) {
-    probe(ctx.monitors[i], "service_monitor/" + ctx.service_names[i], "");
-    probe(ctx.budgets[i], "budget_controller/" + ctx.service_names[i], "");
+    std::string where;
+    if (ctx.cluster) {
+      auto owner = ctx.cluster->owner(i);
+      where = owner.node.empty() ? "no owner" : "on " + owner.node;
+    }
+    probe(ctx.monitors[i], "service_monitor/" + ctx.service_names[i], where);
+    probe(ctx.budgets[i], "budget_controller/" + ctx.service_names[i], where);
   }
+  // A peer that is down degrades this node (its services move here or to
+  // another peer); it does not make this node unready.
+  if (ctx.cluster)
+    for (auto& p : ctx.cluster->peers()) {
+      component_health c{"peer/" + p.name, health_state::ok, {}};
+      if (p.alive) {
+        c.detail = p.owns.empty() ? "up, owns nothing"
+                                  : "up, owns " + [&] {
+                                      std::string xs;
+                                      for (auto& x : p.owns)
+                                        xs += (xs.empty() ? "" : ", ") + x;
+                                      return xs;
+                                    }();
+      } else {
+        c.status = health_state::degraded;
+        report.degraded = true;
+        c.detail = "unreachable for "
+          + std::to_string((epoch_ms_now() - p.down_since_ms) / 1000)
+          + " s: " + (p.last_error.empty() ? "not seen yet" : p.last_error);
+      }
+      report.components.push_back(std::move(c));
+    }
   return report;
 }
 

@@ -90,6 +90,8 @@ private:
   caf::actor dashboard_;
   /// Hears the hub's events, agent changes and findings for the streams.
   hub_observer_actor live_events_;
+  /// This node's part in the cluster; null outside one.
+  caf::actor member_;
   bool started_ = false;
 };
 

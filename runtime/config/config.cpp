@@ -59,6 +59,14 @@ config_error::config_error(std::vector<config_problem> problems)
   // nop
 }
 
+const cluster_node_config*
+cluster_config::find_node(const std::string& name) const {
+  for (auto& n : nodes)
+    if (n.name == name)
+      return &n;
+  return nullptr;
+}
+
 const service_config* config::find_service(const std::string& name) const {
   for (const auto& s : services)
     if (s.name == name)
@@ -1230,10 +1238,36 @@ void read_cluster(checker& c, const json::value& v, std::string path,
       for (const auto& kvp : *obj) {
         std::string service{kvp.key()};
         auto entry_path = member_path(placement_path, service);
-        std::string node;
-        if (!to_string(c, entry_path, kvp.value(), node))
-          continue;
+        // One node name, or the nodes in order of preference.
+        std::vector<std::string> order;
+        if (auto list = kvp.value().if_array()) {
+          bool strings = true;
+          for (std::size_t i = 0; i < list->size(); ++i) {
+            std::string name;
+            if (to_string(c, element_path(entry_path, i), (*list)[i], name))
+              order.push_back(std::move(name));
+            else
+              strings = false;
+          }
+          if (!strings)
+            continue;
+        } else {
+          std::string name;
+          if (!to_string(c, entry_path, kvp.value(), name))
+            continue;
+          order.push_back(std::move(name));
+        }
         bool ok = true;
+        if (order.empty()) {
+          c.add(entry_path, "must name at least one node");
+          ok = false;
+        }
+        std::set<std::string> seen;
+        for (auto& name : order)
+          if (!seen.insert(name).second) {
+            c.add(entry_path, "names node " + quoted(name) + " twice");
+            ok = false;
+          }
         auto by_name = [&](const service_config& s) {
           return s.name == service;
         };
@@ -1243,17 +1277,19 @@ void read_cluster(checker& c, const json::value& v, std::string path,
                   + ", which is not configured in services");
           ok = false;
         }
-        auto node_named = [&](const cluster_node_config& n) {
-          return n.name == node;
-        };
-        if (std::none_of(out.nodes.begin(), out.nodes.end(), node_named)) {
-          c.add(entry_path,
-                "node " + c.show(entry_path, node)
-                  + " is not one of cluster.nodes");
-          ok = false;
+        for (auto& node : order) {
+          auto node_named = [&](const cluster_node_config& n) {
+            return n.name == node;
+          };
+          if (std::none_of(out.nodes.begin(), out.nodes.end(), node_named)) {
+            c.add(entry_path,
+                  "node " + c.show(entry_path, node)
+                    + " is not one of cluster.nodes");
+            ok = false;
+          }
         }
         if (ok)
-          out.placement.emplace(std::move(service), std::move(node));
+          out.placement.emplace(std::move(service), std::move(order));
       }
       // With a cluster, a service placed nowhere would be unreachable.
       if (!out.nodes.empty())
@@ -1263,13 +1299,22 @@ void read_cluster(checker& c, const json::value& v, std::string path,
                   "service " + quoted(s.name) + " is not placed on any node");
     } else {
       c.add(placement_path,
-            std::string{"expected an object (service -> node name), got "}
+            std::string{"expected an object (service -> node names), got "}
               + kind_name(*x));
     }
   } else if (!out.nodes.empty() && r.ok()) {
     c.add(r.path_of("placement"),
           "is required when cluster.nodes is not empty");
   }
+  if (read_string(r, "secret", out.secret) && !out.secret.empty()
+      && out.secret.size() < 16)
+    c.add(r.path_of("secret"), "must be at least 16 characters");
+  if (!out.nodes.empty() && out.secret.empty() && r.ok())
+    c.add(r.path_of("secret"),
+          "is required when cluster.nodes is not empty (peers present it "
+          "to learn each other's services; use ${env:NAME})");
+  read_uint(r, "failover_ms", out.failover_ms, 100);
+  read_uint(r, "heartbeat_ms", out.heartbeat_ms, 50);
   r.finish();
 }
 

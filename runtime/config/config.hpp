@@ -334,7 +334,20 @@ struct cluster_node_config {
 
 struct cluster_config {
   std::vector<cluster_node_config> nodes;
-  std::map<std::string, std::string> placement; // service -> node name
+  /// service -> the nodes that may own it, in order of preference: the
+  /// first live one runs its monitor and budget controller.
+  std::map<std::string, std::vector<std::string>> placement;
+  /// What a peer presents to learn this node's services (compared as
+  /// SHA-256, constant-time); required with nodes.
+  std::string secret;
+  /// A service moves to the next node of its placement once every node
+  /// before it has been unreachable this long.
+  uint32_t failover_ms = 3000;
+  /// How often a node asks each peer what it owns (also its heartbeat).
+  uint32_t heartbeat_ms = 500;
+
+  /// The node `name`'s entry, or nullptr.
+  const cluster_node_config* find_node(const std::string& name) const;
 };
 
 /// How the advisor judges and how cost/optimize applies its advice.

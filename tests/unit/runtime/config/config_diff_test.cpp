@@ -93,7 +93,7 @@ TEST_CASE("restart_only_changes names the keys a restart applies, without "
   after.metrics.snapshot_interval_s = 5;
   after.agents.max_attempts = 5;
   after.webhooks.retry_delays_s = {1, 2};
-  after.cluster.placement["stripe"] = "node-b";
+  after.cluster.placement["stripe"] = {"node-b"};
   after.services[0].webhook->scheme = "standard";
   after.services[0].webhook->max_body_bytes = 1024;
   after.services[0].webhook->dedup_ttl_s = 60;

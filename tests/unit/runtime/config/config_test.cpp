@@ -89,8 +89,9 @@ TEST_CASE("the embedded default config is valid") {
     names.push_back(s.name);
     CHECK_FALSE(s.webhook.has_value());
     CHECK_FALSE(s.hard_cap);
-    CHECK(cfg.cluster.placement.at(s.name) == "local");
   }
+  // One node, no cluster: every service runs here.
+  CHECK(cfg.cluster.nodes.empty());
   CHECK(names
         == std::vector<std::string>{"stripe", "twilio", "sendgrid", "samsara",
                                     "maps", "airtable"});
@@ -107,8 +108,7 @@ TEST_CASE("the embedded default config is valid") {
   CHECK(stripe->alerts.p95_ms == 800);
   CHECK(cfg.find_service("maps")->cost.per_call_usd == Approx(0.005));
   CHECK(cfg.find_service("nope") == nullptr);
-  REQUIRE(cfg.cluster.nodes.size() == 1);
-  CHECK(cfg.cluster.nodes[0].name == "local");
+  CHECK(cfg.cluster.nodes.empty());
 }
 
 TEST_CASE("the production example is valid once its variables are set") {
@@ -182,7 +182,7 @@ TEST_CASE("a value of the wrong type is reported with its path") {
     "metrics": {"retention_h": true},
     "services": {"stripe": {"budget_usd_month": "50", "hard_cap": "yes"}},
     "cluster": {"nodes": [{"name": "a", "actor_port": 0}],
-                "placement": {"stripe": "a"}}})");
+                "secret": "0123456789abcdef", "placement": {"stripe": "a"}}})");
   CHECK_THAT(ps, has_problem_at("$.node.http.port", "expected an integer"));
   CHECK_THAT(ps, has_problem_at("$.node.http.threads", "expected an integer"));
   CHECK_THAT(ps, has_problem_at("$.node.actor.port", "65535"));
@@ -414,12 +414,37 @@ TEST_CASE("placement must name configured services and nodes") {
     "services": {"stripe": {"budget_usd_month": 1},
                  "maps": {"budget_usd_month": 1}},
     "cluster": {"nodes": [{"name": "a"}, {"name": "a", "actor_port": 4243}],
-                "placement": {"stripe": "b", "ghost": "a"}}})");
+                "secret": "0123456789abcdef",
+                "placement": {"stripe": ["a", "b"], "ghost": "a"}}})");
   CHECK_THAT(ps, has_problem_at("$.cluster.placement.stripe", "\"b\""));
   CHECK_THAT(ps, has_problem_at("$.cluster.placement.ghost", "ghost"));
   CHECK_THAT(ps, has_problem_at("$.cluster.nodes[1].name", "duplicate"));
   CHECK_THAT(ps, has_problem_at("$.cluster.placement", "\"maps\""));
   CHECK(ps.size() == 4);
+}
+
+TEST_CASE("a cluster places each service on nodes in order and has a secret") {
+  auto ps = problems_in(R"({
+    "services": {"stripe": {"budget_usd_month": 1},
+                 "maps": {"budget_usd_month": 1}},
+    "cluster": {"nodes": [{"name": "a"}, {"name": "b", "actor_port": 4243}],
+                "placement": {"stripe": ["a", "a"], "maps": []}}})");
+  CHECK_THAT(ps, has_problem_at("$.cluster.placement.stripe", "twice"));
+  CHECK_THAT(ps, has_problem_at("$.cluster.placement.maps", "at least one"));
+  CHECK_THAT(ps, has_problem_at("$.cluster.secret", "required"));
+  CHECK(ps.size() == 3);
+  auto cfg = load_config_text(R"({
+    "services": {"stripe": {"budget_usd_month": 1},
+                 "maps": {"budget_usd_month": 1}},
+    "cluster": {"nodes": [{"name": "a"}, {"name": "b", "actor_port": 4243}],
+                "secret": "0123456789abcdef", "failover_ms": 2000,
+                "placement": {"stripe": ["b", "a"], "maps": "a"}}})");
+  CHECK(cfg.cluster.placement.at("stripe")
+        == std::vector<std::string>{"b", "a"});
+  CHECK(cfg.cluster.placement.at("maps") == std::vector<std::string>{"a"});
+  CHECK(cfg.cluster.failover_ms == 2000);
+  REQUIRE(cfg.cluster.find_node("b") != nullptr);
+  CHECK(cfg.cluster.find_node("b")->actor_port == 4243);
 }
 
 TEST_CASE("every problem in a file is reported, not only the first") {

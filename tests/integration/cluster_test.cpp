@@ -1,0 +1,229 @@
+// Three real nodes from one config on the test's redis-server: placement,
+// forwarding to the owner over CAF remote messages, failover after kill -9.
+
+#include "tests/integration/redis_config_file.hpp"
+#include "tests/integration/redis_process.hpp"
+#include "tests/integration/running_node.hpp"
+
+#include <csignal>
+#include <map>
+#include <memory>
+
+using namespace streamb;
+using namespace streamb::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// One node of the test cluster, its log in its output.
+struct cluster_node {
+  std::string name;
+  node_process process;
+  uint16_t port = 0;
+  std::unique_ptr<httplib::Client> client;
+
+  cluster_node(std::string node, const std::string& config)
+    : name(std::move(node)),
+      process(STREAMB_BINARY,
+              {"run", "--config", config, "--node", name, "--http-port", "0"},
+              true) {}
+
+  void connect() {
+    port = process.wait_for_port();
+    REQUIRE(port != 0);
+    client = std::make_unique<httplib::Client>("127.0.0.1", port);
+    client->set_connection_timeout(5, 0);
+    client->set_read_timeout(10, 0);
+  }
+
+  int status(const std::string& path) {
+    auto res = client->Get(path.c_str());
+    return res ? res->status : -1;
+  }
+
+  boost::json::value get_json(const std::string& path) {
+    auto res = client->Get(path.c_str());
+    REQUIRE(res);
+    INFO(res->body);
+    REQUIRE(res->status == 200);
+    return boost::json::parse(res->body);
+  }
+
+  httplib::Result admit(const std::string& service, double cost) {
+    return client->Post(("/api/v1/admission/" + service).c_str(),
+                        R"({"priority": "high", "estimatedCostUsd": )"
+                          + std::to_string(cost) + "}",
+                        "application/json");
+  }
+
+  httplib::Result report(const std::string& service, int n) {
+    return client->Post("/api/v1/calls",
+                        sample_batch(service.c_str(), n, 0, "500", 10),
+                        "application/json");
+  }
+
+  /// The component `name` of health/comprehensive: {status, detail}.
+  boost::json::object component(const std::string& component_name) {
+    auto doc = get_json("/api/v1/stream-b-coordination/health/comprehensive");
+    for (auto& c : doc.at("components").as_array())
+      if (c.at("name").as_string() == component_name)
+        return c.as_object();
+    FAIL("no component " << component_name);
+    return {};
+  }
+
+  int64_t calls(const std::string& service) {
+    auto m = get_json("/api/v1/stream-b-coordination/metrics/realtime");
+    return m.at("services").at(service).at("calls").to_number<int64_t>();
+  }
+};
+
+std::string cluster_section(const std::vector<uint16_t>& actor_ports) {
+  std::string nodes;
+  for (std::size_t i = 0; i < actor_ports.size(); ++i)
+    nodes += std::string{i == 0 ? "" : ", "} + R"({"name": "n)"
+      + std::to_string(i + 1) + R"(", "host": "127.0.0.1", "actor_port": )"
+      + std::to_string(actor_ports[i]) + R"(, "http_port": 1})";
+  return R"(,
+  "cluster": {
+    "secret": "a-cluster-secret-for-the-tests",
+    "failover_ms": 1500, "heartbeat_ms": 200,
+    "nodes": [)"
+    + nodes + R"(],
+    "placement": {"stripe": ["n1", "n2", "n3"], "twilio": ["n2", "n3", "n1"],
+                  "sendgrid": ["n3", "n1", "n2"], "samsara": "n1",
+                  "maps": "n2", "airtable": "n3"}
+  }
+})";
+}
+
+void add_cluster(redis_config_file& cfg, const std::vector<uint16_t>& ports) {
+  auto end = cfg.text.rfind('}');
+  REQUIRE(end != std::string::npos);
+  cfg.text = cfg.text.substr(0, end);
+  while (!cfg.text.empty()
+         && (cfg.text.back() == '\n' || cfg.text.back() == ' '))
+    cfg.text.pop_back();
+  cfg.text += cluster_section(ports);
+  cfg.save();
+}
+
+int64_t spend_units(redis_config_file& cfg, const std::string& service) {
+  auto db = cfg.backend();
+  auto keys = db.keys("budget:spend:" + service + ":");
+  REQUIRE(keys);
+  if (keys->empty())
+    return 0;
+  REQUIRE(keys->size() == 1);
+  auto spend = db.get(keys->front());
+  REQUIRE(spend);
+  return std::stoll(spend->value_or("0"));
+}
+
+} // namespace
+
+TEST_CASE("three nodes from one config: each service runs on its owner, "
+          "calls and admissions on any node land there, and a killed "
+          "owner's services move to the next node") {
+  redis_config_file cfg{"cluster"};
+  std::vector<uint16_t> ports{free_loopback_port(), free_loopback_port(),
+                              free_loopback_port()};
+  add_cluster(cfg, ports);
+  std::vector<std::unique_ptr<cluster_node>> nodes;
+  for (auto name : {"n1", "n2", "n3"})
+    nodes.push_back(std::make_unique<cluster_node>(name, cfg.path));
+  for (auto& n : nodes)
+    n->connect();
+  auto& n1 = *nodes[0];
+  auto& n2 = *nodes[1];
+  auto& n3 = *nodes[2];
+  // Ready once every service has a reachable owner.
+  for (auto& n : nodes)
+    CHECK(eventually(20s, [&] { return n->status("/readyz") == 200; }));
+  // Each service's actors run on the first node of its placement only.
+  n1.process.drain();
+  n2.process.drain();
+  n3.process.drain();
+  CHECK(n1.process.output().find("runs service 'stripe'") != std::string::npos);
+  CHECK(n1.process.output().find("runs service 'samsara'")
+        != std::string::npos);
+  CHECK(n2.process.output().find("runs service 'stripe'") == std::string::npos);
+  CHECK(n3.process.output().find("runs service 'stripe'") == std::string::npos);
+  CHECK(n2.process.output().find("runs service 'twilio'") != std::string::npos);
+  CHECK(n1.process.output().find("runs service 'twilio'") == std::string::npos);
+  CHECK(n3.component("service_monitor/stripe").at("detail") == "on n1");
+  CHECK(n1.component("service_monitor/sendgrid").at("detail") == "on n3");
+  auto peer = n1.component("peer/n2");
+  CHECK(peer.at("status") == "ok");
+  CHECK(peer.at("detail").as_string().find("twilio") != std::string::npos);
+
+  // Calls reported to any node reach stripe's monitor on n1; any node's
+  // metrics ask it.
+  for (auto [node, count] : {std::pair{&n2, 30}, {&n3, 20}, {&n1, 5}}) {
+    auto res = node->report("stripe", count);
+    REQUIRE(res);
+    INFO(node->name << ": " << res->body);
+    CHECK(res->status == 202);
+  }
+  CHECK(eventually(10s, [&] { return n1.calls("stripe") == 55; }));
+  CHECK(n3.calls("stripe") == 55);
+  CHECK(n2.calls("stripe") == 55);
+
+  // Admissions on every node are decided by stripe's one budget: exact
+  // spend, 1 cent = 10 000 units (24 high-priority calls: inside the burst
+  // of 25).
+  int granted = 0;
+  for (auto* n : {&n1, &n2, &n3})
+    for (int i = 0; i < 8; ++i) {
+      auto res = n->admit("stripe", 0.01);
+      REQUIRE(res);
+      INFO(n->name << ": " << res->body);
+      CHECK(res->status == 200);
+      granted += res->status == 200 ? 1 : 0;
+    }
+  CHECK(granted == 24);
+  CHECK(spend_units(cfg, "stripe") == 24 * 10'000);
+
+  // kill -9 of stripe's owner: n2, next in its placement, takes it within
+  // 10 s; samsara, placed on n1 alone, has no owner and says so.
+  auto killed_at = std::chrono::steady_clock::now();
+  n1.process.signal(SIGKILL);
+  CHECK(n1.process.stop(SIGKILL, 5s) == 128 + SIGKILL);
+  bool moved = eventually(10s, [&] {
+    auto res = n3.admit("stripe", 0.01);
+    return res && res->status == 200;
+  });
+  CHECK(moved);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - killed_at);
+  INFO("stripe admitted again " << took.count() << " ms after the kill");
+  CHECK(took < 10s);
+  CHECK(n2.component("service_monitor/stripe").at("detail") == "on n2");
+  n2.process.drain();
+  CHECK(n2.process.output().find("runs service 'stripe'") != std::string::npos);
+  // The budget restored its month from Redis: spend stays exact.
+  auto res = n2.admit("stripe", 0.01);
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(spend_units(cfg, "stripe") == 26 * 10'000);
+  // Ingest resumes (after the spend check: a reported call's cost replaces
+  // an open reservation).
+  CHECK(eventually(5s, [&] {
+    auto res = n3.report("stripe", 7);
+    return res && res->status == 202;
+  }));
+  CHECK(eventually(10s, [&] { return n2.calls("stripe") >= 7; }));
+  // Nobody may take samsara: 503 with the reason, for calls and admission.
+  auto refused = n3.report("samsara", 3);
+  REQUIRE(refused);
+  INFO(refused->body);
+  CHECK(refused->status == 503);
+  CHECK(refused->body.find("samsara") != std::string::npos);
+  auto denied = n2.admit("samsara", 0.01);
+  REQUIRE(denied);
+  INFO(denied->body);
+  CHECK(denied->status == 503);
+  CHECK(denied->body.find("samsara") != std::string::npos);
+  auto gone = n2.component("peer/n1");
+  CHECK(gone.at("status") == "degraded");
+}
