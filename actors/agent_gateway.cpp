@@ -42,18 +42,21 @@ agent_gateway(coordination_gateway_actor::pointer self,
     [self, hub](leave_atom a, std::string& session) {
       self->send(hub, a, std::move(session));
     },
-    [cluster](cluster_atom, const std::string& peer,
-              const std::string& secret) -> caf::result<cluster_directory> {
+    [cluster](
+      cluster_atom, const std::string& peer, const std::string& secret,
+      caf::strong_actor_ptr& peer_gateway) -> caf::result<cluster_directory> {
       if (!cluster)
         return caf::make_error(error_code::unsupported,
                                "this node is not in a cluster");
       if (!cluster->secret_matches(secret)) {
         // Named, not the secret: an operator sees who knocks.
-        log_warning("cluster", "refused peer '" + peer.substr(0, 64)
-                                 + "': wrong cluster secret");
+        log_warning("cluster",
+                    "refused peer '" + peer.substr(0, 64)
+                      + "': wrong cluster secret");
         return caf::make_error(error_code::unauthorized,
                                "wrong cluster secret");
       }
+      cluster->offer_gateway(peer, std::move(peer_gateway));
       return cluster->directory();
     },
   };

@@ -1,5 +1,7 @@
 #include "actors/cluster_member.hpp"
 
+#include "actors/actor_port.hpp"
+
 #include "runtime/core/error_text.hpp"
 #include "runtime/core/log.hpp"
 #include "runtime/core/wall_time.hpp"
@@ -26,6 +28,13 @@ struct link_state {
   std::string secret;
   caf::actor member;
   milliseconds heartbeat{500};
+  bool tls = false;
+  /// One connection per pair of nodes: the node whose name sorts first
+  /// connects and hands over its own gateway; the other waits for it. (Two
+  /// TLS connections between the same two nodes made CAF 0.17 drop one
+  /// and the peer flapped up and down every second.)
+  bool connects = true;
+  caf::strong_actor_ptr own_gateway;
   coordination_gateway_actor gateway;
   bool asking = false;
 };
@@ -47,15 +56,24 @@ caf::behavior peer_link(caf::event_based_actor* self,
   self->set_exit_handler([self](caf::exit_msg& x) { self->quit(x.reason); });
   self->send(self, cl_tick_atom_v);
   return {
+    // The peer connected to this node and gave its gateway.
+    [self, st](peer_atom, caf::strong_actor_ptr& gateway) {
+      if (st->connects || st->gateway || !gateway)
+        return;
+      st->gateway = caf::actor_cast<coordination_gateway_actor>(gateway);
+      self->monitor(st->gateway);
+    },
     [self, st](cl_tick_atom) {
       self->delayed_send(self, st->heartbeat, cl_tick_atom_v);
       if (st->asking)
         return; // the last heartbeat is still out: its timeout reports
+      if (!st->gateway && !st->connects) {
+        report(*st, false, {}, "waiting for it to connect");
+        return;
+      }
       if (!st->gateway) {
-        auto gw = self->system()
-                    .middleman()
-                    .remote_actor<coordination_gateway_actor>(
-                      st->peer.host, st->peer.actor_port);
+        auto gw = connect_gateway(self->system(), st->peer.host,
+                                  st->peer.actor_port, st->tls);
         if (!gw) {
           report(*st, false, {}, error_text(gw.error()));
           return;
@@ -65,7 +83,9 @@ caf::behavior peer_link(caf::event_based_actor* self,
       }
       st->asking = true;
       auto timeout = std::max(st->heartbeat * 2, milliseconds{1000});
-      self->request(st->gateway, timeout, cluster_atom_v, st->self, st->secret)
+      self
+        ->request(st->gateway, timeout, cluster_atom_v, st->self, st->secret,
+                  st->own_gateway)
         .then(
           [st](cluster_directory& dir) {
             st->asking = false;
@@ -88,7 +108,8 @@ struct member_state {
   std::map<std::string, cluster_directory> directories;
   std::vector<std::optional<local_service>> local;
   std::vector<caf::strong_actor_ptr> monitor_targets;
-  std::vector<caf::actor> links;
+  /// By peer name.
+  std::map<std::string, caf::actor> links;
 };
 
 std::string join(const std::vector<std::string>& xs) {
@@ -206,14 +227,17 @@ caf::behavior cluster_member(caf::event_based_actor* self,
     link->secret = st->cfg.cluster.secret;
     link->member = caf::actor_cast<caf::actor>(self);
     link->heartbeat = milliseconds{st->cfg.cluster.heartbeat_ms};
-    st->links.push_back(
-      self->system().spawn<caf::detached>(peer_link, std::move(link)));
+    link->tls = st->cfg.actor_tls;
+    link->connects = st->cfg.self < n.name;
+    link->own_gateway = st->cfg.own_gateway;
+    st->links.emplace(
+      n.name, self->system().spawn<caf::detached>(peer_link, std::move(link)));
   }
   st->local.resize(st->cfg.services.size());
   st->monitor_targets.resize(st->cfg.services.size());
   self->set_exit_handler([self, st](caf::exit_msg& x) {
     for (auto& l : st->links)
-      caf::anon_send_exit(l, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(l.second, caf::exit_reason::user_shutdown);
     for (auto& l : st->local)
       if (l) {
         caf::anon_send_exit(l->monitor, caf::exit_reason::user_shutdown);
@@ -227,6 +251,12 @@ caf::behavior cluster_member(caf::event_based_actor* self,
       self->delayed_send(self, milliseconds{st->cfg.cluster.heartbeat_ms},
                          cl_tick_atom_v);
       recompute(self, *st);
+    },
+    // From the gateway (the peer presented the secret): its gateway, for
+    // the link that waits for it.
+    [st](peer_atom, const std::string& name, caf::strong_actor_ptr& gw) {
+      if (auto i = st->links.find(name); i != st->links.end())
+        caf::anon_send(i->second, peer_atom_v, std::move(gw));
     },
     [self, st](peer_atom, const std::string& name, bool alive,
                cluster_directory& dir, const std::string& why) {

@@ -38,6 +38,10 @@ struct cluster_member_settings {
   /// store, as at a node's start).
   std::function<local_service(std::size_t)> start_service;
   cluster::cluster_state_ptr state;
+  /// Peers' actor ports are on mutual TLS (all nodes share node.actor.tls).
+  bool actor_tls = false;
+  /// This node's published gateway, handed to the peers it connects to.
+  caf::strong_actor_ptr own_gateway;
 };
 
 /// Ends (and stops this node's service actors) on an exit message.

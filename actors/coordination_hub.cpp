@@ -1,5 +1,7 @@
 #include "actors/coordination_hub.hpp"
 
+#include "actors/actor_port.hpp"
+
 #include "runtime/auth/api_key.hpp"
 #include "runtime/coordination/agent_findings.hpp"
 #include "runtime/coordination/agent_token.hpp"
@@ -783,8 +785,8 @@ void replace_gateway(coordination_hub_pointer self) {
   auto g = self->system().spawn(agent_gateway,
                                 caf::actor_cast<coordination_hub_actor>(self),
                                 st.settings.cluster);
-  auto published = caf::io::publish(g, st.gateway_port, st.gateway_host.c_str(),
-                                    true);
+  auto published = publish_gateway(g, st.gateway_host, st.gateway_port,
+                                   st.settings.actor_tls);
   if (!published) {
     log_error(component,
               "cannot publish the agent gateway: "
@@ -874,8 +876,8 @@ coordination_hub(coordination_hub_pointer self,
     },
     // Peers ask the gateway, which answers itself; the hub is never
     // published.
-    [](cluster_atom, const std::string&,
-       const std::string&) -> caf::result<cluster_directory> {
+    [](cluster_atom, const std::string&, const std::string&,
+       const caf::strong_actor_ptr&) -> caf::result<cluster_directory> {
       return caf::make_error(error_code::unsupported,
                              "ask the node's published gateway");
     },

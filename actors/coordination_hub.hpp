@@ -48,6 +48,8 @@ struct coordination_hub_settings {
   std::string node = "local";
   agents_config agents;
   int64_t audit_retention_ms = int64_t{90} * 24 * 3600 * 1000;
+  /// The actor port is on mutual TLS (a replaced gateway is published so).
+  bool actor_tls = false;
   /// This node's view of the cluster (null outside one), for the gateway.
   cluster::cluster_state_ptr cluster;
   /// Where call samples reported by agents go; may be null.

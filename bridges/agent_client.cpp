@@ -1,5 +1,7 @@
 #include "bridges/agent_client.hpp"
 
+#include "actors/actor_port.hpp"
+
 #include "runtime/core/error_text.hpp"
 #include "runtime/core/log.hpp"
 
@@ -34,9 +36,11 @@ endpoint_behavior(agent_endpoint_actor::pointer self, agent_client* client) {
 
 } // namespace
 
-void agent_client::prepare(caf::actor_system_config& cfg) {
+void agent_client::prepare(caf::actor_system_config& cfg,
+                           const actor_tls_config& tls) {
   register_message_types(cfg);
   cfg.load<caf::io::middleman>();
+  configure_actor_tls(cfg, tls);
 }
 
 agent_client::agent_client(caf::actor_system& sys, agent_options opts,
@@ -204,8 +208,8 @@ void agent_client::run() {
   agent_registration reg{opts_.name, opts_.role, opts_.subscriptions,
                          opts_.token};
   while (!stopping_) {
-    auto gw = sys_.middleman().remote_actor<coordination_gateway_actor>(
-      opts_.host, opts_.port);
+    auto gw = connect_gateway(sys_, opts_.host, opts_.port,
+                              opts_.tls.enabled());
     if (!gw) {
       sleep_backoff();
       continue;

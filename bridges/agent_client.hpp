@@ -40,6 +40,10 @@ struct agent_options {
   std::string role;
   std::vector<std::string> subscriptions;
   std::string token;
+  /// The node's actor port is on mutual TLS (node.actor.tls): this agent's
+  /// certificate, key and the CA the node's certificate is signed by. Give
+  /// the same to `prepare`.
+  actor_tls_config tls;
   /// Waits between connection attempts: doubling from the first, capped.
   std::chrono::milliseconds first_backoff{100};
   std::chrono::milliseconds max_backoff{2000};
@@ -64,7 +68,8 @@ class agent_client {
 public:
   /// Registers the message types and loads the middleman: call on the
   /// config before constructing the actor system.
-  static void prepare(caf::actor_system_config& cfg);
+  static void prepare(caf::actor_system_config& cfg,
+                      const actor_tls_config& tls = {});
 
   agent_client(caf::actor_system& sys, agent_options opts,
                event_callback on_event, connection_callback on_connection = {});

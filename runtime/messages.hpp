@@ -966,10 +966,11 @@ using coordination_gateway_actor = caf::typed_actor<
   caf::reacts_to<respond_atom, std::string, std::vector<event_response>>,
   caf::reacts_to<record_atom, std::string, std::string, call_samples>,
   caf::reacts_to<leave_atom, std::string>,
-  // A cluster peer: its node name and the cluster secret -> what this node
-  // owns (unauthorized for a wrong secret, unsupported outside a cluster).
-  caf::replies_to<cluster_atom, std::string,
-                  std::string>::with<cluster_directory>>;
+  // A cluster peer: its node name, the cluster secret and its own gateway
+  // (so that one connection serves both directions) -> what this node owns
+  // (unauthorized for a wrong secret, unsupported outside a cluster).
+  caf::replies_to<cluster_atom, std::string, std::string,
+                  caf::strong_actor_ptr>::with<cluster_directory>>;
 
 /// A WebSocket agent inside the node (bridges/agent_socket): the endpoint
 /// the hub sends its events to, which also takes the frames its client

@@ -67,6 +67,17 @@ const CLI::Validator& event_types() {
 }
 
 /// Any JSON object.
+/// An existing file; no description, so that --help shows the type name
+/// alone (CLI11 appends a validator's description to it).
+const CLI::Validator& existing_file() {
+  static const CLI::Validator v = [] {
+    CLI::Validator x = CLI::ExistingFile;
+    x.description("");
+    return x;
+  }();
+  return v;
+}
+
 const CLI::Validator& json_object() {
   static const CLI::Validator v{[](std::string& x) -> std::string {
                                   boost::json::error_code ec;
@@ -75,7 +86,7 @@ const CLI::Validator& json_object() {
                                     ? ""
                                     : "must be a JSON object";
                                 },
-                                "JSON"};
+                                ""};
   return v;
 }
 
@@ -98,6 +109,9 @@ struct agent_cli_options {
   std::string role;
   std::string subscribe;
   std::string token;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
   std::string reply = "ok";
   /// A JSON object whose members every answer carries (e.g. findings).
   std::string answer;
@@ -124,6 +138,8 @@ int run_agent(const agent_cli_options& cli_opts) {
   opts.role = cli_opts.role;
   opts.subscriptions = split(cli_opts.subscribe, ',');
   opts.token = cli_opts.token;
+  opts.tls = actor_tls_config{cli_opts.tls_cert, cli_opts.tls_key,
+                              cli_opts.tls_ca};
   if (opts.token.empty())
     if (auto env = std::getenv("STREAMB_AGENT_TOKEN"))
       opts.token = env;
@@ -139,7 +155,7 @@ int run_agent(const agent_cli_options& cli_opts) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   caf::actor_system_config cfg;
-  agent_client::prepare(cfg);
+  agent_client::prepare(cfg, opts.tls);
   caf::actor_system sys{cfg};
   auto name = opts.name;
   boost::json::object answer_extra;
@@ -219,6 +235,25 @@ int main(int argc, char** argv) {
                 "the registration token (or env STREAMB_AGENT_TOKEN, which "
                 "ps does not show)")
     ->type_name("TOKEN");
+  auto* cert = app
+                 .add_option("--tls-cert", opts->tls_cert,
+                             "this agent's certificate (PEM), for a node "
+                             "whose actor port has node.actor.tls")
+                 ->check(existing_file())
+                 ->type_name("FILE");
+  auto* key = app
+                .add_option("--tls-key", opts->tls_key,
+                            "the certificate's private key (PEM)")
+                ->check(existing_file())
+                ->type_name("FILE");
+  auto* ca = app
+               .add_option("--tls-ca", opts->tls_ca,
+                           "the CA that signed the node's certificate (PEM)")
+               ->check(existing_file())
+               ->type_name("FILE");
+  cert->needs(key)->needs(ca);
+  key->needs(cert);
+  ca->needs(cert);
   app
     .add_option("--reply", opts->reply,
                 "answer every event ok, failed, or ok after MS "
@@ -231,8 +266,8 @@ int main(int argc, char** argv) {
                 "a JSON object whose members every answer carries, e.g. "
                 "{\"findings\":[{\"service\":\"stripe\",\"title\":"
                 "\"...\"}]}")
-    ->type_name("JSON")
-    ->check(json_object());
+    ->check(json_object())
+    ->type_name("JSON");
   app.footer("Event types: performance_optimization, database_coordination, "
              "innovation_insight,\n"
              "frontend_update, cost_alert, system_optimization, webhook.\n"

@@ -5,14 +5,15 @@
 #include "bridges/live_events.hpp"
 #include "runtime/core/error_text.hpp"
 
+#include "actors/actor_port.hpp"
 #include "actors/advisor.hpp"
 #include "actors/agent_gateway.hpp"
 #include "actors/budget_controller.hpp"
 #include "actors/cluster_member.hpp"
-#include "actors/service_router.hpp"
 #include "actors/coordination_hub.hpp"
 #include "actors/credential_keeper.hpp"
 #include "actors/service_monitor.hpp"
+#include "actors/service_router.hpp"
 #include "actors/store_actor.hpp"
 #include "actors/webhook_processor.hpp"
 #include "bridges/ask.hpp"
@@ -142,6 +143,7 @@ caf::expected<uint16_t> node::start() {
   hub_settings.fallback = subscriber_;
   hub_settings.credentials = ctx.credentials;
   hub_settings.cluster = ctx.cluster;
+  hub_settings.actor_tls = ctx.cfg.node.actor.tls.enabled();
   for (auto& e : ctx.cfg.deliveries.endpoints) {
     auto ep = spawn_delivery_endpoint(
       system_,
@@ -153,6 +155,8 @@ caf::expected<uint16_t> node::start() {
   }
   hub_ = system_.spawn(coordination_hub, std::move(hub_settings), store_);
   ctx.hub = hub_;
+  // Published below, once everything it forwards to exists.
+  gateway_ = system_.spawn(agent_gateway, hub_, ctx.cluster);
   budget_controller_settings budget_settings;
   budget_settings.node = ctx.cfg.node.name;
   budget_settings.audit_retention_ms = audit_retention_ms();
@@ -189,17 +193,25 @@ caf::expected<uint16_t> node::start() {
     member.services = ctx.service_names;
     member.start_service = start_service;
     member.state = ctx.cluster;
+    member.actor_tls = ctx.cfg.node.actor.tls.enabled();
+    member.own_gateway = caf::actor_cast<caf::strong_actor_ptr>(gateway_);
     for (std::size_t i = 0; i < ctx.service_names.size(); ++i) {
-      member.monitor_routers.push_back(system_.spawn(
-        service_router, ctx.service_names[i], ctx.backlogs[i]));
+      member.monitor_routers.push_back(
+        system_.spawn(service_router, ctx.service_names[i], ctx.backlogs[i]));
       member.budget_routers.push_back(
         system_.spawn(service_router, ctx.service_names[i], nullptr));
-      ctx.monitors.push_back(caf::actor_cast<service_monitor_actor>(
-        member.monitor_routers.back()));
+      ctx.monitors.push_back(
+        caf::actor_cast<service_monitor_actor>(member.monitor_routers.back()));
       ctx.budgets.push_back(
         caf::actor_cast<budget_controller_actor>(member.budget_routers.back()));
     }
     member_ = system_.spawn(cluster_member, std::move(member));
+    ctx.cluster->on_peer_gateway = [to = caf::actor_cast<caf::actor_addr>(
+                                      member_)](const std::string& peer,
+                                                caf::strong_actor_ptr gw) {
+      if (auto m = caf::actor_cast<caf::actor>(to))
+        caf::anon_send(m, peer_atom_v, peer, std::move(gw));
+    };
   }
   routes->names = ctx.service_names;
   routes->monitors = ctx.monitors;
@@ -229,9 +241,8 @@ caf::expected<uint16_t> node::start() {
   // Agents connect here; the port is bound before HTTP starts so that a
   // node that cannot take it fails its start instead of running deaf.
   auto& actor = ctx.cfg.node.actor;
-  gateway_ = system_.spawn(agent_gateway, hub_, ctx.cluster);
-  auto published = caf::io::publish(gateway_, actor.port, actor.host.c_str(),
-                                    true);
+  auto published = publish_gateway(gateway_, actor.host, actor.port,
+                                   actor.tls.enabled());
   if (!published)
     return caf::make_error(error_code::unavailable,
                            "cannot publish the coordination hub on "
@@ -258,7 +269,7 @@ caf::expected<uint16_t> node::start() {
                                         "run where cluster.placement puts "
                                         "them)"}
                           : std::to_string(ctx.monitors.size())
-                     + " service monitors"));
+                      + " service monitors"));
   }
   return port;
 }
@@ -538,13 +549,12 @@ readiness_report node::readiness() const {
     for (auto& p : ctx.cluster->peers()) {
       component_health c{"peer/" + p.name, health_state::ok, {}};
       if (p.alive) {
-        c.detail = p.owns.empty() ? "up, owns nothing"
-                                  : "up, owns " + [&] {
-                                      std::string xs;
-                                      for (auto& x : p.owns)
-                                        xs += (xs.empty() ? "" : ", ") + x;
-                                      return xs;
-                                    }();
+        c.detail = p.owns.empty() ? "up, owns nothing" : "up, owns " + [&] {
+          std::string xs;
+          for (auto& x : p.owns)
+            xs += (xs.empty() ? "" : ", ") + x;
+          return xs;
+        }();
       } else {
         c.status = health_state::degraded;
         report.degraded = true;

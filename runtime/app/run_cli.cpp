@@ -11,6 +11,8 @@
 #include "runtime/store/redis_backend.hpp"
 
 #include <caf/actor_system.hpp>
+#include "actors/actor_port.hpp"
+
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
 
@@ -163,6 +165,7 @@ int run_node(const run_options& opts) {
   caf::actor_system_config sys_cfg;
   register_message_types(sys_cfg);
   sys_cfg.load<caf::io::middleman>();
+  configure_actor_tls(sys_cfg, cfg.node.actor.tls);
   tune_scheduler(sys_cfg);
   caf::actor_system system{sys_cfg};
   node n{system, std::move(cfg)};

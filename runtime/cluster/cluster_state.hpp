@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,6 +51,15 @@ public:
   /// Lock-free: asked once per ingest request.
   bool reachable(std::size_t service) const noexcept {
     return service < services_ && reachable_[service].load();
+  }
+
+  /// A peer that presented the secret also gave its own gateway: handed to
+  /// the node's cluster member (set before the gateway is published).
+  std::function<void(const std::string&, caf::strong_actor_ptr)>
+    on_peer_gateway;
+  void offer_gateway(const std::string& peer, caf::strong_actor_ptr gateway) {
+    if (on_peer_gateway && gateway)
+      on_peer_gateway(peer, std::move(gateway));
   }
 
   void set_peers(std::vector<peer_view> xs);

@@ -765,6 +765,18 @@ void read_actor_endpoint(checker& c, const json::value& v, std::string path,
     c.add(r.path_of("host"), "must not be empty");
   read_uint(r, "port", out.port); // 0: let the OS pick a free port
   read_bool(r, "allow_plaintext_remote", out.allow_plaintext_remote);
+  if (auto x = r.get("tls")) {
+    object_reader t{c, *x, r.path_of("tls")};
+    auto& tls = out.tls;
+    if (read_string(t, "cert_file", tls.cert_file, true))
+      require_readable_file(t, "cert_file", tls.cert_file, c);
+    if (read_string(t, "key_file", tls.key_file, true))
+      require_readable_file(t, "key_file", tls.key_file, c);
+    // Without a CA every certificate would do: mutual TLS needs it.
+    if (read_string(t, "ca_file", tls.ca_file, true))
+      require_readable_file(t, "ca_file", tls.ca_file, c);
+    t.finish();
+  }
   r.finish();
 }
 
@@ -1520,7 +1532,8 @@ std::vector<config_problem> exposure_problems(const config& cfg) {
                        "bootstrap admin key (streamb keys hash --name N "
                        "--role admin) or set auth.allow_unauthenticated"});
   auto& actor = cfg.node.actor;
-  if (!is_loopback_host(actor.host) && !actor.allow_plaintext_remote)
+  if (!is_loopback_host(actor.host) && !actor.tls.enabled()
+      && !actor.allow_plaintext_remote)
     out.push_back({"$.node.actor.host",
                    "the actor port " + actor.host
                      + " is not loopback and has no TLS: any peer that reaches "

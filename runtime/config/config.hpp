@@ -82,12 +82,26 @@ struct http_config {
   http_tls_config tls;
 };
 
+/// Mutual TLS on the actor port (caf_openssl): this node's certificate and
+/// key, and the CA every peer's and agent's certificate must be signed by.
+struct actor_tls_config {
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;
+  bool enabled() const {
+    return !cert_file.empty();
+  }
+};
+
 struct actor_endpoint_config {
   std::string host = "127.0.0.1";
   uint16_t port = 4242;
-  /// The actor port has no TLS yet, and CAF 0.17 reserves what a BASP
-  /// header claims (up to 4 GiB) before any handshake: off loopback the
-  /// node refuses to start unless this says the network is trusted.
+  /// With it, a connection that does not present a certificate signed by
+  /// ca_file is closed in the TLS handshake, before CAF reads a byte of
+  /// BASP (which reserves what a header claims, up to 4 GiB).
+  actor_tls_config tls;
+  /// Without TLS, off loopback the node refuses to start unless this says
+  /// the network is trusted.
   bool allow_plaintext_remote = false;
 };
 

@@ -1,13 +1,17 @@
 // Three real nodes from one config on the test's redis-server: placement,
 // forwarding to the owner over CAF remote messages, failover after kill -9.
 
+#include "tests/integration/raw_connection.hpp"
 #include "tests/integration/redis_config_file.hpp"
 #include "tests/integration/redis_process.hpp"
 #include "tests/integration/running_node.hpp"
+#include "tests/integration/test_certificate.hpp"
 
 #include <csignal>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <thread>
 
 using namespace streamb;
 using namespace streamb::test;
@@ -78,7 +82,13 @@ struct cluster_node {
   }
 };
 
-std::string cluster_section(const std::vector<uint16_t>& actor_ports) {
+const char* three_node_placement =
+  R"({"stripe": ["n1", "n2", "n3"], "twilio": ["n2", "n3", "n1"],
+      "sendgrid": ["n3", "n1", "n2"], "samsara": "n1",
+      "maps": "n2", "airtable": "n3"})";
+
+std::string cluster_section(const std::vector<uint16_t>& actor_ports,
+                            const std::string& placement) {
   std::string nodes;
   for (std::size_t i = 0; i < actor_ports.size(); ++i)
     nodes += std::string{i == 0 ? "" : ", "} + R"({"name": "n)"
@@ -90,22 +100,44 @@ std::string cluster_section(const std::vector<uint16_t>& actor_ports) {
     "failover_ms": 1500, "heartbeat_ms": 200,
     "nodes": [)"
     + nodes + R"(],
-    "placement": {"stripe": ["n1", "n2", "n3"], "twilio": ["n2", "n3", "n1"],
-                  "sendgrid": ["n3", "n1", "n2"], "samsara": "n1",
-                  "maps": "n2", "airtable": "n3"}
+    "placement": )"
+    + placement + R"(
   }
 })";
 }
 
-void add_cluster(redis_config_file& cfg, const std::vector<uint16_t>& ports) {
+void add_cluster(redis_config_file& cfg, const std::vector<uint16_t>& ports,
+                 const std::string& placement = three_node_placement) {
   auto end = cfg.text.rfind('}');
   REQUIRE(end != std::string::npos);
   cfg.text = cfg.text.substr(0, end);
   while (!cfg.text.empty()
          && (cfg.text.back() == '\n' || cfg.text.back() == ' '))
     cfg.text.pop_back();
-  cfg.text += cluster_section(ports);
+  cfg.text += cluster_section(ports, placement);
   cfg.save();
+}
+
+/// VmRSS of `pid` in bytes.
+std::size_t rss_of(int pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stoull(line.substr(6)) * 1024;
+  return 0;
+}
+
+/// A BASP header (CAF 0.17: operation, 3 bytes, payload length, operation
+/// data, source and destination actor; network byte order) that claims a
+/// payload of `claimed` bytes: on a plain actor port CAF reserves that much
+/// before any handshake.
+std::string basp_header_claiming(uint32_t claimed) {
+  std::string h(32, '\0');
+  h[0] = 1; // client handshake
+  for (int i = 0; i < 4; ++i)
+    h[4 + i] = static_cast<char>((claimed >> (24 - 8 * i)) & 0xff);
+  return h;
 }
 
 int64_t spend_units(redis_config_file& cfg, const std::string& service) {
@@ -226,4 +258,69 @@ TEST_CASE("three nodes from one config: each service runs on its owner, "
   CHECK(denied->body.find("samsara") != std::string::npos);
   auto gone = n2.component("peer/n1");
   CHECK(gone.at("status") == "degraded");
+}
+
+TEST_CASE("cluster peers and agents on a TLS actor port: the cluster forms "
+          "over mutual TLS, and a client without a certificate is cut in "
+          "the handshake without the node's memory growing") {
+  test_certificate tls; // self-signed: its own CA
+  redis_config_file cfg{"cluster-tls"};
+  cfg.replace(R"("actor": {)",
+              R"("actor": {"tls": {"cert_file": ")" + tls.cert
+                + R"(", "key_file": ")" + tls.key + R"(", "ca_file": ")"
+                + tls.cert + R"("}, )");
+  std::vector<uint16_t> ports{free_loopback_port(), free_loopback_port()};
+  add_cluster(cfg, ports,
+              R"({"stripe": ["n1", "n2"], "twilio": "n2", "sendgrid": "n2",
+                  "samsara": "n2", "maps": "n2", "airtable": "n2"})");
+  cluster_node n1{"n1", cfg.path};
+  cluster_node n2{"n2", cfg.path};
+  n1.connect();
+  n2.connect();
+  CHECK(eventually(20s, [&] { return n1.status("/readyz") == 200; }));
+  CHECK(eventually(20s, [&] { return n2.status("/readyz") == 200; }));
+  // n2 reaches stripe's budget on n1 over the TLS link.
+  CHECK(n2.component("peer/n1").at("status") == "ok");
+  auto res = n2.admit("stripe", 0.01);
+  REQUIRE(res);
+  INFO(res->body);
+  CHECK(res->status == 200);
+  CHECK(res->body.find("n1:stripe") != std::string::npos);
+
+  // Three clients that claim a 1 GiB BASP payload each: cut in the TLS
+  // handshake, nothing reserved (on a plain actor port the same three
+  // bytes make the node reserve over 1 GiB).
+  auto before = rss_of(n1.process.pid());
+  std::vector<std::unique_ptr<raw_connection>> intruders;
+  for (int i = 0; i < 3; ++i) {
+    intruders.push_back(std::make_unique<raw_connection>(ports[0]));
+    REQUIRE(intruders.back()->connected());
+    intruders.back()->send(basp_header_claiming(0x40000000)
+                           + std::string(4096, 'x'));
+  }
+  for (auto& c : intruders)
+    CHECK(c->closed_within(5s));
+  auto after = rss_of(n1.process.pid());
+  INFO("RSS " << before / 1024 << " KiB -> " << after / 1024 << " KiB");
+  CHECK(after < before + 64 * 1024 * 1024);
+
+  // An agent without a certificate never registers; with one it does.
+  auto agents = [&] {
+    return n1.get_json("/api/v1/stream-b-coordination/agents/status")
+      .at("agents")
+      .as_array()
+      .size();
+  };
+  node_process plain{STREAMB_AGENT_BINARY,
+                     {"--connect", "127.0.0.1:" + std::to_string(ports[0]),
+                      "--name", "no-cert", "--role", "r"}};
+  std::this_thread::sleep_for(2s);
+  CHECK(agents() == 0);
+  node_process with_cert{STREAMB_AGENT_BINARY,
+                         {"--connect", "127.0.0.1:" + std::to_string(ports[0]),
+                          "--name", "with-cert", "--role", "r", "--tls-cert",
+                          tls.cert, "--tls-key", tls.key, "--tls-ca",
+                          tls.cert}};
+  CHECK(with_cert.wait_for("registered", 10s));
+  CHECK(agents() == 1);
 }

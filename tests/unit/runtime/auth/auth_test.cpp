@@ -311,4 +311,8 @@ TEST_CASE("durations, strict JSON and exposure checks") {
   CHECK(exposure_problems(cfg)[0].path == "$.node.actor.host");
   cfg.node.actor.allow_plaintext_remote = true;
   CHECK(exposure_problems(cfg).empty());
+  // Mutual TLS on the actor port is the other way to bind it off loopback.
+  cfg.node.actor.allow_plaintext_remote = false;
+  cfg.node.actor.tls = {"node.pem", "node.key", "ca.pem"};
+  CHECK(exposure_problems(cfg).empty());
 }
