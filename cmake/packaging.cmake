@@ -32,7 +32,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 # Debian 12's runtime packages of what the binaries link (ldd build/streamb).
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libc6, libstdc++6, libgcc-s1, libcaf-core0.17, libcaf-io0.17, libboost-json1.81.0, libhiredis0.14, libssl3, libdate-tz3, libjemalloc2, libsystemd0, tzdata")
+    "libc6, libstdc++6, libgcc-s1, libcaf-core0.17, libcaf-io0.17, libcaf-openssl0.17, libboost-json1.81.0, libhiredis0.14, libssl3, libdate-tz3, libjemalloc2, libsystemd0, tzdata")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "redis-server")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${CMAKE_CURRENT_SOURCE_DIR}/packaging/conffiles)
 # gzip: a package built in a test in seconds, not xz's minutes on 2 cores.
