@@ -30,15 +30,27 @@ depends=$(dpkg-deb --field "$deb" Depends)
 for p in libcaf-core0.17 libcaf-io0.17 libboost-json1.81.0 libhiredis0.14 libssl3 libsystemd0; do
   grep -qw "$p" <<<"$depends" || fail "Depends lacks $p: $depends"
 done
-# Every shared library the binaries load comes from a package in Depends.
+# Every shared library the binaries link comes from a package in Depends.
 for bin in "$build/streamb" "$build/streamb-agent"; do
   while read -r lib; do
-    owner=$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | head -1 | cut -d: -f1) ||
-      fail "no package owns $lib (needed by $bin)"
+    # dpkg knows a file by the path its package installed (/lib or /usr/lib
+    # on a merged-/usr system; the link or its target).
+    owner=""
+    real=$(readlink -f "$lib")
+    for path in "$lib" "$real" "${lib#/usr}" "${real#/usr}" "/usr$lib" "/usr$real"; do
+      owner=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1) || owner=""
+      [[ -n $owner ]] && break
+    done
     [[ -n $owner ]] || fail "no package owns $lib (needed by $bin)"
     grep -qw "$owner" <<<"$depends" ||
       fail "$(basename "$bin") needs $lib from $owner, which Depends lacks: $depends"
-  done < <(ldd "$bin" | awk '/=> \//{print $3}')
+  done < <(
+    # Its own NEEDED entries (what they pull in is their packages' business),
+    # each where the loader finds it.
+    needed=$(objdump -p "$bin" | awk '/NEEDED/{print $2}')
+    ldd "$bin" | awk -v needed="$needed" \
+      'BEGIN{split(needed, n, "\n"); for (i in n) want[n[i]]=1}
+       $2 == "=>" && ($1 in want) {print $3}')
 done
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qxF /etc/streamb/streamb.json ||
   fail "/etc/streamb/streamb.json is not a conffile"
