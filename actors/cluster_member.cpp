@@ -205,6 +205,10 @@ void recompute(caf::event_based_actor* self, member_state& st) {
   }
   cfg.state->set_directory(std::move(mine));
   cfg.state->set_peers(st.peers);
+  std::vector<cluster_directory> live;
+  for (auto& d : st.directories)
+    live.push_back(d.second);
+  cfg.state->set_peer_hubs(std::move(live));
 }
 
 } // namespace

@@ -377,8 +377,8 @@ void publish_internal(coordination_hub_pointer self, coordination_event ev) {
 /// Hands a webhook to the agents that subscribe to webhooks, or when none
 /// does and no endpoint took it, to the node's log.
 void route_webhook(coordination_hub_pointer self, webhook_event wh,
-                   bool endpoints_took_it,
-                   caf::typed_response_promise<bool> rp) {
+                   bool endpoints_took_it, caf::typed_response_promise<bool> rp,
+                   bool from_peer = false) {
   auto& st = self->state;
   auto id = "webhook:" + wh.id;
   if (st.router->find_open(id) != nullptr) {
@@ -395,6 +395,24 @@ void route_webhook(coordination_hub_pointer self, webhook_event wh,
     st.webhook_promises[id].push_back(rp);
     st.router->start(id, {}, now);
     dispatch(self);
+    return;
+  }
+  // No agent here wants it: an agent on a cluster peer may (the peer
+  // answers whether its agents took it; a webhook from a peer goes no
+  // further).
+  if (!from_peer && st.settings.cluster)
+    if (auto hub = st.settings.cluster->peer_hub_for("webhook")) {
+      request_watched(self, st.deadlines, std::chrono::seconds{10},
+                      caf::actor_cast<caf::actor>(hub), peer_atom_v,
+                      std::move(wh))
+        .then([rp](bool ok) mutable { rp.deliver(ok); },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return;
+    }
+  if (from_peer) {
+    rp.deliver(caf::make_error(error_code::no_consumer,
+                               "no agent on this node subscribes to "
+                               "webhooks"));
     return;
   }
   // No agent wants webhooks: the endpoints have it, or the node's log
@@ -538,6 +556,19 @@ void tick(coordination_hub_pointer self) {
                   + std::to_string(x.silent_ms) + " ms");
   apply(self, st.router->expire(now));
   end_revoked_registrations(self, now);
+  // What this node's agents take, for the cluster's other hubs.
+  if (st.settings.cluster) {
+    std::vector<std::string> types;
+    for (auto& kv : st.agents->all()) {
+      auto& a = kv.second;
+      if (a.state == agent_state::disconnected)
+        continue;
+      for (auto& t : a.subscriptions)
+        if (std::find(types.begin(), types.end(), t) == types.end())
+          types.push_back(t);
+    }
+    st.settings.cluster->set_local_agent_types(std::move(types));
+  }
   observe_agents(self);
   // Checked once a second, since it walks the queues.
   if (++st.ticks % 10 == 0)
@@ -894,6 +925,23 @@ coordination_hub(coordination_hub_pointer self,
     [self](assign_atom, coordination_event& ev) -> caf::result<std::string> {
       if (auto why = event_error(ev))
         return caf::make_error(error_code::invalid_argument, *why);
+      auto& st = self->state;
+      // No agent here takes it, one on a cluster peer does: the peer's hub
+      // routes it (its id, its record); this node's endpoints still get it.
+      if (st.settings.cluster && !st.router->routable(ev))
+        if (auto hub = st.settings.cluster->peer_hub_for(ev.type)) {
+          to_endpoints(self, ev);
+          observe_event(self, ev);
+          auto rp = self->make_response_promise<std::string>();
+          self
+            ->request(caf::actor_cast<caf::actor>(hub),
+                      std::chrono::seconds{10}, peer_atom_v, std::move(ev))
+            .then([rp](std::string& id) mutable { rp.deliver(std::move(id)); },
+                  [rp](caf::error& err) mutable {
+                    rp.deliver(std::move(err));
+                  });
+          return rp;
+        }
       if (auto why = self->state.router->refuse_new(ev))
         return caf::make_error(error_code::capacity, *why);
       auto endpoints = endpoints_taking(self, ev.type);
@@ -908,6 +956,24 @@ coordination_hub(coordination_hub_pointer self,
     },
     [self](publish_atom, coordination_event& ev) {
       publish_internal(self, std::move(ev));
+    },
+    [self](peer_atom, coordination_event& ev) -> caf::result<std::string> {
+      if (auto why = event_error(ev))
+        return caf::make_error(error_code::invalid_argument, *why);
+      if (auto why = self->state.router->refuse_new(ev))
+        return caf::make_error(error_code::capacity, *why);
+      auto routed = take_event(self, std::move(ev), true, 0);
+      observe_event(self, routed.record.event);
+      if (!routed.routed())
+        return routed.id();
+      auto rp = self->make_response_promise<std::string>();
+      self->state.stored_promises[routed.id()].push_back(rp);
+      return rp;
+    },
+    [self](peer_atom, webhook_event& wh) -> caf::result<bool> {
+      auto rp = self->make_response_promise<bool>();
+      route_webhook(self, std::move(wh), false, rp, true);
+      return rp;
     },
     [self](agents_atom) { return status(self); },
     [self](event_atom, const std::string& id) { return find_event(self, id); },

@@ -207,11 +207,24 @@ void agent_client::run() {
   };
   agent_registration reg{opts_.name, opts_.role, opts_.subscriptions,
                          opts_.token};
+  // The nodes in order; after a failure or a lost connection, the next one
+  // (the whole list before backing off).
+  std::vector<std::pair<std::string, uint16_t>> nodes{{opts_.host, opts_.port}};
+  nodes.insert(nodes.end(), opts_.more_nodes.begin(), opts_.more_nodes.end());
+  std::size_t current = 0;
+  std::size_t failed_in_a_row = 0;
+  auto next_node = [&] {
+    current = (current + 1) % nodes.size();
+    if (++failed_in_a_row >= nodes.size()) {
+      failed_in_a_row = 0;
+      sleep_backoff();
+    }
+  };
   while (!stopping_) {
-    auto gw = connect_gateway(sys_, opts_.host, opts_.port,
+    auto gw = connect_gateway(sys_, nodes[current].first, nodes[current].second,
                               opts_.tls.enabled());
     if (!gw) {
-      sleep_backoff();
+      next_node();
       continue;
     }
     caf::scoped_actor self{sys_};
@@ -244,10 +257,11 @@ void agent_client::run() {
       }
       notify(agent_connection_event::disconnected,
              "registration failed: " + sys_.render(refused));
-      sleep_backoff();
+      next_node();
       continue;
     }
     backoff = opts_.first_backoff;
+    failed_in_a_row = 0;
     {
       std::lock_guard<std::mutex> guard{mtx_};
       gateway_ = *gw;

@@ -36,6 +36,9 @@ namespace streamb {
 struct agent_options {
   std::string host = "127.0.0.1";
   uint16_t port = 4242;
+  /// Further nodes of a cluster (host, port) to try, in order, after
+  /// host:port: a connection that fails or drops moves to the next one.
+  std::vector<std::pair<std::string, uint16_t>> more_nodes;
   std::string name;
   std::string role;
   std::vector<std::string> subscriptions;

@@ -945,12 +945,17 @@ struct cluster_directory {
   std::vector<std::string> services;
   std::vector<caf::strong_actor_ptr> monitors;
   std::vector<caf::strong_actor_ptr> budgets;
+  /// The node's coordination hub, for events and webhooks its agents take.
+  caf::strong_actor_ptr hub;
+  /// The event types at least one of its agents (not disconnected)
+  /// subscribes to ("webhook" for webhooks).
+  std::vector<std::string> agent_types;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cluster_directory& x) {
   return f(caf::meta::type_name("cluster_directory"), x.node, x.services,
-           x.monitors, x.budgets);
+           x.monitors, x.budgets, x.hub, x.agent_types);
 }
 
 /// What the node publishes on node.actor.port for agents (a gateway actor
@@ -993,6 +998,10 @@ using hub_observer_actor = caf::typed_actor<
 using coordination_hub_actor = coordination_gateway_actor::extend<
   // Routes an event; replies with its id once it is stored.
   caf::replies_to<assign_atom, coordination_event>::with<std::string>,
+  // From a cluster peer whose agents do not take it: for this node's agents
+  // only (the peer's endpoints have it already, and it goes no further).
+  caf::replies_to<peer_atom, coordination_event>::with<std::string>,
+  caf::replies_to<peer_atom, webhook_event>::with<bool>,
   // The same, one way: alerts from monitors and budget controllers.
   caf::reacts_to<publish_atom, coordination_event>,
   caf::replies_to<agents_atom>::with<coordination_status>,

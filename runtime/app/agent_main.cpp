@@ -40,13 +40,15 @@ std::vector<std::string> split(const std::string& text, char sep) {
 const CLI::Validator& endpoint() {
   static const CLI::Validator validator{
     [](std::string& text) -> std::string {
-      auto colon = text.rfind(':');
-      if (colon == std::string::npos || colon == 0)
-        return "needs HOST:PORT";
-      auto port = text.substr(colon + 1);
-      if (!streamb::cli::digits(port, 5) || std::stoul(port) == 0
-          || std::stoul(port) > 65535)
-        return "needs a port 1..65535";
+      for (auto& one : split(text, ',')) {
+        auto colon = one.rfind(':');
+        if (colon == std::string::npos || colon == 0)
+          return "needs HOST:PORT[,HOST:PORT...]";
+        auto port = one.substr(colon + 1);
+        if (!streamb::cli::digits(port, 5) || std::stoul(port) == 0
+            || std::stoul(port) > 65535)
+          return "needs a port 1..65535";
+      }
       return {};
     },
     ""};
@@ -129,11 +131,20 @@ void print_line(const boost::json::object& obj) {
 int run_agent(const agent_cli_options& cli_opts) {
   using namespace streamb;
   agent_options opts;
-  // endpoint() checked the shape.
-  auto colon = cli_opts.connect.rfind(':');
-  opts.host = cli_opts.connect.substr(0, colon);
-  opts.port = static_cast<uint16_t>(
-    std::stoul(cli_opts.connect.substr(colon + 1)));
+  // endpoint() checked the shape: the first node, then the others of a
+  // cluster to fail over to.
+  auto nodes = split(cli_opts.connect, ',');
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    auto colon = nodes[i].rfind(':');
+    auto host = nodes[i].substr(0, colon);
+    auto port = static_cast<uint16_t>(std::stoul(nodes[i].substr(colon + 1)));
+    if (i == 0) {
+      opts.host = host;
+      opts.port = port;
+    } else {
+      opts.more_nodes.emplace_back(host, port);
+    }
+  }
   opts.name = cli_opts.name;
   opts.role = cli_opts.role;
   opts.subscriptions = split(cli_opts.subscribe, ',');
@@ -210,8 +221,9 @@ int main(int argc, char** argv) {
   auto& app = p.app();
   app
     .add_option("--connect", opts->connect,
-                "the node's actor endpoint (node.actor in its config)")
-    ->type_name("HOST:PORT")
+                "the node's actor endpoint (node.actor in its config); in a "
+                "cluster several, tried in order when one fails")
+    ->type_name("HOST:PORT[,...]")
     ->required()
     ->check(endpoint());
   app

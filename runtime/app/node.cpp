@@ -155,6 +155,8 @@ caf::expected<uint16_t> node::start() {
   }
   hub_ = system_.spawn(coordination_hub, std::move(hub_settings), store_);
   ctx.hub = hub_;
+  if (ctx.cluster)
+    ctx.cluster->set_local_hub(caf::actor_cast<caf::strong_actor_ptr>(hub_));
   // Published below, once everything it forwards to exists.
   gateway_ = system_.spawn(agent_gateway, hub_, ctx.cluster);
   budget_controller_settings budget_settings;

@@ -2,6 +2,8 @@
 
 #include "runtime/core/crypto.hpp"
 
+#include <algorithm>
+
 namespace streamb::cluster {
 
 cluster_state::cluster_state(std::string self,
@@ -27,12 +29,46 @@ bool cluster_state::secret_matches(std::string_view presented) const {
 
 void cluster_state::set_directory(cluster_directory x) {
   std::lock_guard<std::mutex> guard{mtx_};
-  directory_ = std::move(x);
+  // The hub and its agents' types are the hub's to set.
+  directory_.node = std::move(x.node);
+  directory_.services = std::move(x.services);
+  directory_.monitors = std::move(x.monitors);
+  directory_.budgets = std::move(x.budgets);
 }
 
 cluster_directory cluster_state::directory() const {
   std::lock_guard<std::mutex> guard{mtx_};
   return directory_;
+}
+
+void cluster_state::set_local_hub(caf::strong_actor_ptr hub) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  directory_.hub = std::move(hub);
+}
+
+void cluster_state::set_local_agent_types(std::vector<std::string> types) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  directory_.agent_types = std::move(types);
+}
+
+caf::strong_actor_ptr cluster_state::peer_hub_for(const std::string& type) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto n = peer_hubs_.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    auto& p = peer_hubs_[(next_peer_hub_ + k) % n];
+    if (p.hub
+        && std::find(p.agent_types.begin(), p.agent_types.end(), type)
+          != p.agent_types.end()) {
+      next_peer_hub_ = (next_peer_hub_ + k + 1) % n;
+      return p.hub;
+    }
+  }
+  return nullptr;
+}
+
+void cluster_state::set_peer_hubs(std::vector<cluster_directory> live_peers) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  peer_hubs_ = std::move(live_peers);
 }
 
 void cluster_state::set_owner(std::size_t service, service_owner x) {

@@ -42,7 +42,8 @@ public:
   /// Whether a peer presented the cluster secret (constant-time).
   bool secret_matches(std::string_view presented) const;
 
-  /// What this node owns, for its peers.
+  /// What this node owns, for its peers (services and their actors; the
+  /// hub's part is set with set_local_hub / set_local_agent_types).
   void set_directory(cluster_directory x);
   cluster_directory directory() const;
 
@@ -62,6 +63,15 @@ public:
       on_peer_gateway(peer, std::move(gateway));
   }
 
+  /// This node's hub and what its agents take, for the directory.
+  void set_local_hub(caf::strong_actor_ptr hub);
+  void set_local_agent_types(std::vector<std::string> types);
+
+  /// A live peer's hub whose agents take `type` (round robin over such
+  /// peers), or null.
+  caf::strong_actor_ptr peer_hub_for(const std::string& type);
+  void set_peer_hubs(std::vector<cluster_directory> live_peers);
+
   void set_peers(std::vector<peer_view> xs);
   std::vector<peer_view> peers() const;
 
@@ -74,6 +84,8 @@ private:
   cluster_directory directory_;
   std::vector<service_owner> owners_;
   std::vector<peer_view> peers_;
+  std::vector<cluster_directory> peer_hubs_;
+  std::size_t next_peer_hub_ = 0;
 };
 
 using cluster_state_ptr = std::shared_ptr<cluster_state>;

@@ -5,12 +5,14 @@
 #include "tests/integration/redis_config_file.hpp"
 #include "tests/integration/redis_process.hpp"
 #include "tests/integration/running_node.hpp"
+#include "tests/integration/stripe_signing.hpp"
 #include "tests/integration/test_certificate.hpp"
 
 #include <csignal>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 using namespace streamb;
@@ -323,4 +325,96 @@ TEST_CASE("cluster peers and agents on a TLS actor port: the cluster forms "
                           tls.cert}};
   CHECK(with_cert.wait_for("registered", 10s));
   CHECK(agents() == 1);
+}
+
+TEST_CASE("an agent connected to one node takes events sent on another and "
+          "webhooks received on a third") {
+  redis_config_file cfg{"cluster-agents"};
+  cfg.replace(R"("stripe": {)",
+              R"("stripe": {"webhook": {"scheme": "stripe", "secrets": )"
+              R"(["whsec_cluster"], "tolerance_s": 300},)");
+  std::vector<uint16_t> ports{free_loopback_port(), free_loopback_port(),
+                              free_loopback_port()};
+  add_cluster(cfg, ports);
+  std::vector<std::unique_ptr<cluster_node>> nodes;
+  for (auto name : {"n1", "n2", "n3"})
+    nodes.push_back(std::make_unique<cluster_node>(name, cfg.path));
+  for (auto& n : nodes)
+    n->connect();
+  for (auto& n : nodes)
+    CHECK(eventually(20s, [&] { return n->status("/readyz") == 200; }));
+  auto& n2 = *nodes[1];
+  auto& n3 = *nodes[2];
+  // The only agent: on n1, for cost alerts and webhooks.
+  // (It knows n2 too, for when n1 goes.)
+  node_process agent{STREAMB_AGENT_BINARY,
+                     {"--connect",
+                      "127.0.0.1:" + std::to_string(ports[0])
+                        + ",127.0.0.1:" + std::to_string(ports[1]),
+                      "--name", "ops-1", "--role", "ops", "--subscribe",
+                      "cost_alert,webhook"}};
+  REQUIRE(agent.wait_for("registered", 10s));
+  // The other hubs learn what n1's agents take with the next heartbeat.
+  bool sent = false;
+  std::string id;
+  CHECK(eventually(10s, [&] {
+    auto res = n3.client->Post(
+      "/api/v1/stream-b-coordination/coordination/send-event",
+      R"({"type": "cost_alert", "payload": {"from": "n3"}})",
+      "application/json");
+    if (!res || res->status != 202)
+      return false;
+    auto doc = boost::json::parse(res->body);
+    id = std::string{doc.at("id").as_string()};
+    // Sent before n3 knew of the agent, n3 keeps it (unrouted, an n3 id);
+    // once it knows, n1 routes it and the id is n1's.
+    sent = id.rfind("n1-", 0) == 0;
+    return sent;
+  }));
+  REQUIRE(sent);
+  CHECK(agent.wait_for(R"("from":"n3")", 10s));
+  // Its record is n1's (where the agent took it), readable on n3 too.
+  CHECK(eventually(10s, [&] {
+    auto got = n3.client->Get(("/api/v1/coordination/events/" + id).c_str());
+    return got && got->status == 200
+      && boost::json::parse(got->body).at("state").as_string() == "completed";
+  }));
+
+  // A Stripe webhook received on n2 reaches the agent on n1, once.
+  auto res = post_stripe_event(*n2.client, "whsec_cluster", "evt_cluster_1");
+  REQUIRE(res);
+  INFO(res->body);
+  CHECK(res->status == 200);
+  CHECK(agent.wait_for("evt_cluster_1", 10s));
+  std::this_thread::sleep_for(1s);
+  agent.drain();
+  // One event line for it (each line names the id in several fields).
+  std::size_t seen = 0;
+  std::istringstream lines{agent.output()};
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("evt_cluster_1") != std::string::npos)
+      ++seen;
+  CHECK(seen == 1);
+  CHECK(eventually(5s, [&] {
+    auto st = n2.get_json("/api/v1/stream-b-coordination/webhooks/stats");
+    return boost::json::serialize(st).find(R"("delivered":1)")
+      != std::string::npos;
+  }));
+
+  // kill -9 of n1: the agent registers with n2, the next node it was
+  // given, and events sent on n3 reach it there.
+  nodes[0]->process.signal(SIGKILL);
+  CHECK(nodes[0]->process.stop(SIGKILL, 5s) == 128 + SIGKILL);
+  CHECK(agent.wait_for("registered", 15s, 2));
+  CHECK(eventually(15s, [&] {
+    auto res = n3.client->Post(
+      "/api/v1/stream-b-coordination/coordination/send-event",
+      R"({"type": "cost_alert", "payload": {"after": "failover"}})",
+      "application/json");
+    if (!res || res->status != 202)
+      return false;
+    auto doc = boost::json::parse(res->body);
+    return std::string{doc.at("id").as_string()}.rfind("n2-", 0) == 0;
+  }));
+  CHECK(agent.wait_for(R"("after":"failover")", 10s));
 }
