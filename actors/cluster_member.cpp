@@ -13,6 +13,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <set>
 
 namespace streamb {
 
@@ -110,6 +111,10 @@ struct member_state {
   std::vector<caf::strong_actor_ptr> monitor_targets;
   /// By peer name.
   std::map<std::string, caf::actor> links;
+  /// Peers seen up at least once, and those whose events were handed to the
+  /// hub to take over during their current outage.
+  std::set<std::string> seen;
+  std::set<std::string> adopted;
 };
 
 std::string join(const std::vector<std::string>& xs) {
@@ -145,6 +150,19 @@ void stop_local(caf::event_based_actor* self, local_service x) {
 void recompute(caf::event_based_actor* self, member_state& st) {
   auto& cfg = st.cfg;
   auto now = epoch_ms_now();
+  // A peer that was up and is down for its failover delay: its open events
+  // go to a survivor (the hubs race for a lease; once per outage here).
+  for (auto& p : st.peers) {
+    if (p.alive) {
+      st.adopted.erase(p.name);
+      continue;
+    }
+    if (cfg.hub && st.seen.count(p.name) > 0 && st.adopted.count(p.name) == 0
+        && now - p.down_since_ms >= cfg.cluster.failover_ms) {
+      st.adopted.insert(p.name);
+      caf::anon_send(cfg.hub, adopt_atom_v, p.name);
+    }
+  }
   cluster_directory mine;
   mine.node = cfg.self;
   for (std::size_t i = 0; i < cfg.services.size(); ++i) {
@@ -274,6 +292,8 @@ caf::behavior cluster_member(caf::event_based_actor* self,
         if (!alive && p.alive)
           p.down_since_ms = epoch_ms_now();
         p.alive = alive;
+        if (alive)
+          st->seen.insert(name);
         p.owns = alive ? dir.services : std::vector<std::string>{};
         if (alive)
           st->directories[name] = std::move(dir);

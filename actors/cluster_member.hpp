@@ -42,6 +42,9 @@ struct cluster_member_settings {
   bool actor_tls = false;
   /// This node's published gateway, handed to the peers it connects to.
   caf::strong_actor_ptr own_gateway;
+  /// Told (adopt) when a peer has been down for failover_ms, to take over
+  /// its open events.
+  coordination_hub_actor hub;
 };
 
 /// Ends (and stops this node's service actors) on an exit message.

@@ -43,6 +43,10 @@ std::string known_agents(const std::string& node) {
   return "coord:agents:" + node;
 }
 
+std::string adopt_lease(const std::string& node) {
+  return "coord:adopt:" + node;
+}
+
 } // namespace coordination_keys
 
 namespace {
@@ -623,6 +627,75 @@ void recover_open_events(coordination_hub_pointer self) {
 
 /// Agents this node knew before a restart: disconnected until they
 /// register again, but known, so that events for them wait for them.
+/// Moves the open events of the dead node `dead` into this node's stream
+/// (XADD here and XDEL there in one transaction per event) and routes them
+/// as after a restart: delivered again, at least once. One survivor does it:
+/// the one that sets the lease (SET NX, 60 s); the dead node, restarted,
+/// finds its stream emptied.
+void adopt_open_events(coordination_hub_pointer self, const std::string& dead) {
+  auto& st = self->state;
+  if (dead == st.settings.node)
+    return;
+  write_ops lease{store::write_op::make_set_nx(
+    coordination_keys::adopt_lease(dead), st.settings.node, 60'000)};
+  self
+    ->request(st.store, std::chrono::seconds{10}, write_atom_v,
+              std::move(lease))
+    .then(
+      [self, dead](write_results& rs) {
+        if (rs.size() != 1 || rs[0].error || rs[0].integer != 1)
+          return; // another survivor has them (or the store is down)
+        auto& st = self->state;
+        self
+          ->request(st.store, std::chrono::seconds{10}, xrange_atom_v,
+                    coordination_keys::open_events(dead), std::string{"-"},
+                    std::string{"+"}, uint64_t{0})
+          .then(
+            [self, dead](stream_entries& xs) {
+              for (auto& x : xs) {
+                auto& st = self->state;
+                write_ops move{
+                  store::write_op::make_xadd(
+                    coordination_keys::open_events(st.settings.node), x.fields),
+                  store::write_op::make_xdel(
+                    coordination_keys::open_events(dead), {x.id})};
+                auto fields = x.fields;
+                self
+                  ->request(st.store, std::chrono::seconds{10}, write_atom_v,
+                            std::move(move))
+                  .then(
+                    [self, fields](write_results& moved) {
+                      if (moved.size() != 2 || moved[0].error)
+                        return;
+                      auto decoded = decode_open_event(
+                        store::find_field(fields, "event"));
+                      if (!decoded)
+                        return;
+                      auto& [ev, units] = *decoded;
+                      auto id = ev.id;
+                      if (self->state.router->recover(std::move(ev), units,
+                                                      moved[0].text,
+                                                      now_ms(self))) {
+                        log_info(component, "took over open event " + id);
+                        dispatch(self);
+                      }
+                    },
+                    [](caf::error&) {});
+              }
+              if (!xs.empty())
+                log_info(component,
+                         "taking over " + std::to_string(xs.size())
+                           + " open events of node '" + dead + "'");
+            },
+            [](caf::error&) {});
+      },
+      [](caf::error& err) {
+        log_warning(component,
+                    "cannot take over a dead node's events: "
+                      + error_text(err));
+      });
+}
+
 void recover(coordination_hub_pointer self) {
   auto& st = self->state;
   self
@@ -969,6 +1042,9 @@ coordination_hub(coordination_hub_pointer self,
       auto rp = self->make_response_promise<std::string>();
       self->state.stored_promises[routed.id()].push_back(rp);
       return rp;
+    },
+    [self](adopt_atom, const std::string& dead) {
+      adopt_open_events(self, dead);
     },
     [self](peer_atom, webhook_event& wh) -> caf::result<bool> {
       auto rp = self->make_response_promise<bool>();

@@ -84,6 +84,8 @@ std::string open_events(const std::string& node);
 std::string known_agents(const std::string& node);
 /// The record of a finished event (JSON; see record_to_json), with a TTL.
 std::string event(const std::string& id);
+/// SET NX lease: the survivor that takes over a dead node's open events.
+std::string adopt_lease(const std::string& node);
 } // namespace coordination_keys
 
 struct coordination_hub_state {

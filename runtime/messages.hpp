@@ -110,6 +110,7 @@ CAF_ADD_ATOM(streamb, streamb, cluster_atom, "cluster")
 CAF_ADD_ATOM(streamb, streamb, owner_atom, "owner")
 CAF_ADD_ATOM(streamb, streamb, peer_atom, "peer")
 CAF_ADD_ATOM(streamb, streamb, cl_tick_atom, "cl_tick")
+CAF_ADD_ATOM(streamb, streamb, adopt_atom, "adopt")
 
 namespace streamb {
 
@@ -1002,6 +1003,9 @@ using coordination_hub_actor = coordination_gateway_actor::extend<
   // only (the peer's endpoints have it already, and it goes no further).
   caf::replies_to<peer_atom, coordination_event>::with<std::string>,
   caf::replies_to<peer_atom, webhook_event>::with<bool>,
+  // A cluster peer is gone (for its failover delay): take over the events
+  // it had open, unless another survivor holds the lease for them.
+  caf::reacts_to<adopt_atom, std::string>,
   // The same, one way: alerts from monitors and budget controllers.
   caf::reacts_to<publish_atom, coordination_event>,
   caf::replies_to<agents_atom>::with<coordination_status>,

@@ -197,6 +197,7 @@ caf::expected<uint16_t> node::start() {
     member.state = ctx.cluster;
     member.actor_tls = ctx.cfg.node.actor.tls.enabled();
     member.own_gateway = caf::actor_cast<caf::strong_actor_ptr>(gateway_);
+    member.hub = hub_;
     for (std::size_t i = 0; i < ctx.service_names.size(); ++i) {
       member.monitor_routers.push_back(
         system_.spawn(service_router, ctx.service_names[i], ctx.backlogs[i]));

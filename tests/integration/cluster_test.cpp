@@ -142,6 +142,26 @@ std::string basp_header_claiming(uint32_t claimed) {
   return h;
 }
 
+/// n1 and n2 on `cfg`: stripe placed on n1 then n2, the rest on n2; both
+/// ready when constructed.
+struct two_nodes {
+  std::vector<uint16_t> ports{free_loopback_port(), free_loopback_port()};
+  std::unique_ptr<cluster_node> n1;
+  std::unique_ptr<cluster_node> n2;
+
+  explicit two_nodes(redis_config_file& cfg) {
+    add_cluster(cfg, ports,
+                R"({"stripe": ["n1", "n2"], "twilio": "n2", "sendgrid": "n2",
+                    "samsara": "n2", "maps": "n2", "airtable": "n2"})");
+    n1 = std::make_unique<cluster_node>("n1", cfg.path);
+    n2 = std::make_unique<cluster_node>("n2", cfg.path);
+    n1->connect();
+    n2->connect();
+    CHECK(eventually(20s, [&] { return n1->status("/readyz") == 200; }));
+    CHECK(eventually(20s, [&] { return n2->status("/readyz") == 200; }));
+  }
+};
+
 int64_t spend_units(redis_config_file& cfg, const std::string& service) {
   auto db = cfg.backend();
   auto keys = db.keys("budget:spend:" + service + ":");
@@ -271,16 +291,10 @@ TEST_CASE("cluster peers and agents on a TLS actor port: the cluster forms "
               R"("actor": {"tls": {"cert_file": ")" + tls.cert
                 + R"(", "key_file": ")" + tls.key + R"(", "ca_file": ")"
                 + tls.cert + R"("}, )");
-  std::vector<uint16_t> ports{free_loopback_port(), free_loopback_port()};
-  add_cluster(cfg, ports,
-              R"({"stripe": ["n1", "n2"], "twilio": "n2", "sendgrid": "n2",
-                  "samsara": "n2", "maps": "n2", "airtable": "n2"})");
-  cluster_node n1{"n1", cfg.path};
-  cluster_node n2{"n2", cfg.path};
-  n1.connect();
-  n2.connect();
-  CHECK(eventually(20s, [&] { return n1.status("/readyz") == 200; }));
-  CHECK(eventually(20s, [&] { return n2.status("/readyz") == 200; }));
+  two_nodes cluster{cfg};
+  auto& n1 = *cluster.n1;
+  auto& n2 = *cluster.n2;
+  auto& ports = cluster.ports;
   // n2 reaches stripe's budget on n1 over the TLS link.
   CHECK(n2.component("peer/n1").at("status") == "ok");
   auto res = n2.admit("stripe", 0.01);
@@ -417,4 +431,43 @@ TEST_CASE("an agent connected to one node takes events sent on another and "
     return std::string{doc.at("id").as_string()}.rfind("n2-", 0) == 0;
   }));
   CHECK(agent.wait_for(R"("after":"failover")", 10s));
+}
+
+TEST_CASE("the open events of a killed node are taken over by a survivor and "
+          "finished there") {
+  redis_config_file cfg{"cluster-adopt"};
+  two_nodes cluster{cfg};
+  auto& n1 = *cluster.n1;
+  auto& n2 = *cluster.n2;
+  auto& ports = cluster.ports;
+  // An agent that takes 3 s per event, and knows both nodes.
+  node_process agent{STREAMB_AGENT_BINARY,
+                     {"--connect",
+                      "127.0.0.1:" + std::to_string(ports[0])
+                        + ",127.0.0.1:" + std::to_string(ports[1]),
+                      "--name", "slow-1", "--role", "ops", "--subscribe",
+                      "cost_alert", "--reply", "delay:3000"}};
+  REQUIRE(agent.wait_for("registered", 10s));
+  auto res = n1.client->Post(
+    "/api/v1/stream-b-coordination/coordination/send-event",
+    R"({"type": "cost_alert", "payload": {"open": "at the kill"}})",
+    "application/json");
+  REQUIRE(res);
+  REQUIRE(res->status == 202);
+  auto id = std::string{boost::json::parse(res->body).at("id").as_string()};
+  // The agent is working on it when n1 dies.
+  REQUIRE(agent.wait_for(R"("open":"at the kill")", 5s));
+  n1.process.signal(SIGKILL);
+  CHECK(n1.process.stop(SIGKILL, 5s) == 128 + SIGKILL);
+  // n2 takes it over after the failover delay, the agent (now on n2) gets
+  // it again and answers: finished on n2.
+  CHECK(eventually(20s, [&] {
+    auto got = n2.client->Get(("/api/v1/coordination/events/" + id).c_str());
+    return got && got->status == 200
+      && boost::json::parse(got->body).at("state").as_string() == "completed";
+  }));
+  n2.process.drain();
+  CHECK(n2.process.output().find("took over open event " + id)
+        != std::string::npos);
+  CHECK(agent.wait_for(R"("open":"at the kill")", 1s, 2));
 }
