@@ -173,7 +173,8 @@ void recompute(caf::event_based_actor* self, member_state& st) {
                                                             : placed->second;
     auto choice = cluster::choose_owner(name, placement, cfg.self,
                                         st.local[i].has_value(), st.peers, now,
-                                        cfg.cluster.failover_ms);
+                                        cfg.cluster.failover_ms,
+                                        cfg.cluster.failback);
     if (choice.here && !st.local[i]) {
       st.local[i] = cfg.start_service(i);
       log_info("cluster",

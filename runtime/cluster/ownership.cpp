@@ -25,9 +25,9 @@ owner_choice choose_owner(const std::string& service,
                           const std::vector<std::string>& placement,
                           const std::string& self, bool self_owns,
                           const std::vector<peer_view>& peers, int64_t now_ms,
-                          int64_t failover_ms) {
+                          int64_t failover_ms, bool failback) {
   // Someone owns it: the earliest owner in the placement keeps it.
-  for (auto& name : placement) {
+  for (auto& name : failback ? std::vector<std::string>{} : placement) {
     if (name == self) {
       if (self_owns)
         return {self, true};

@@ -41,10 +41,13 @@ struct owner_choice {
 /// Otherwise the first node of the placement that is alive takes it; a node
 /// passes over a dead one only after that one has been unreachable for
 /// `failover_ms`, so that a restart or a slow start does not move services.
+///
+/// With `failback` the first live node of the placement owns the service
+/// even when another node has it now (that one hands it back).
 owner_choice choose_owner(const std::string& service,
                           const std::vector<std::string>& placement,
                           const std::string& self, bool self_owns,
                           const std::vector<peer_view>& peers, int64_t now_ms,
-                          int64_t failover_ms);
+                          int64_t failover_ms, bool failback = false);
 
 } // namespace streamb::cluster

@@ -1327,6 +1327,7 @@ void read_cluster(checker& c, const json::value& v, std::string path,
           "to learn each other's services; use ${env:NAME})");
   read_uint(r, "failover_ms", out.failover_ms, 100);
   read_uint(r, "heartbeat_ms", out.heartbeat_ms, 50);
+  read_bool(r, "failback", out.failback);
   r.finish();
 }
 

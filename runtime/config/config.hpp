@@ -359,6 +359,9 @@ struct cluster_config {
   uint32_t failover_ms = 3000;
   /// How often a node asks each peer what it owns (also its heartbeat).
   uint32_t heartbeat_ms = 500;
+  /// A service moves back to an earlier node of its placement when that
+  /// node returns (off: it stays where it is until its owner goes).
+  bool failback = false;
 
   /// The node `name`'s entry, or nullptr.
   const cluster_node_config* find_node(const std::string& name) const;

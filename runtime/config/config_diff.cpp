@@ -253,6 +253,11 @@ std::vector<std::string> restart_only_changes(const config& a,
     diff("http.tls.key_file", x.http.tls.key_file, y.http.tls.key_file);
     diff("actor.host", x.actor.host, y.actor.host);
     diff("actor.port", x.actor.port, y.actor.port);
+    diff("actor.allow_plaintext_remote", x.actor.allow_plaintext_remote,
+         y.actor.allow_plaintext_remote);
+    diff("actor.tls.cert_file", x.actor.tls.cert_file, y.actor.tls.cert_file);
+    diff("actor.tls.key_file", x.actor.tls.key_file, y.actor.tls.key_file);
+    diff("actor.tls.ca_file", x.actor.tls.ca_file, y.actor.tls.ca_file);
   }
   {
     key_list diff{out, "store."};
@@ -362,6 +367,15 @@ std::vector<std::string> restart_only_changes(const config& a,
     out.emplace_back("cluster.nodes");
   if (a.cluster.placement != b.cluster.placement)
     out.emplace_back("cluster.placement");
+  {
+    key_list diff{out, "cluster."};
+    auto &x = a.cluster, &y = b.cluster;
+    // The secret's name only: the list goes to the log and the audit.
+    diff("secret", x.secret, y.secret);
+    diff("failover_ms", x.failover_ms, y.failover_ms);
+    diff("heartbeat_ms", x.heartbeat_ms, y.heartbeat_ms);
+    diff("failback", x.failback, y.failback);
+  }
   return out;
 }
 

@@ -88,3 +88,19 @@ TEST_CASE("a node outside a service's placement never takes it") {
   CHECK(x.owner.empty());
   CHECK_FALSE(x.here);
 }
+
+TEST_CASE("with failback a returning node takes its service back") {
+  // b owns stripe since a died; a is back.
+  auto at_b = choose_owner("stripe", order, "b", true, {up("a"), up("c")}, 9000,
+                           3000, true);
+  CHECK(at_b.owner == "a");
+  CHECK_FALSE(at_b.here);
+  auto at_a = choose_owner("stripe", order, "a", false,
+                           {up("b", {"stripe"}), up("c")}, 9000, 3000, true);
+  CHECK(at_a.owner == "a");
+  CHECK(at_a.here);
+  // A dead first node is still passed over only after its delay.
+  auto waiting = choose_owner("stripe", order, "b", false,
+                              {down("a", 8000), up("c")}, 9000, 3000, true);
+  CHECK(waiting.owner.empty());
+}

@@ -93,7 +93,10 @@ TEST_CASE("restart_only_changes names the keys a restart applies, without "
   after.metrics.snapshot_interval_s = 5;
   after.agents.max_attempts = 5;
   after.webhooks.retry_delays_s = {1, 2};
+  after.node.actor.tls.ca_file = "/etc/streamb/tls/ca.pem";
   after.cluster.placement["stripe"] = {"node-b"};
+  after.cluster.secret = "a-new-cluster-secret-0123";
+  after.cluster.failback = true;
   after.services[0].webhook->scheme = "standard";
   after.services[0].webhook->max_body_bytes = 1024;
   after.services[0].webhook->dedup_ttl_s = 60;
@@ -101,15 +104,19 @@ TEST_CASE("restart_only_changes names the keys a restart applies, without "
   after.services[1].webhook = webhook_config{};
   auto changes = restart_only_changes(before, after);
   CHECK(changes
-        == strings{"node.http.port", "store.url", "metrics.snapshot_interval_s",
+        == strings{"node.http.port", "node.actor.tls.ca_file", "store.url",
+                   "metrics.snapshot_interval_s",
                    "agents.max_attempts", "webhooks.retry_delays_s",
                    "services.stripe.webhook.scheme",
                    "services.stripe.webhook.max_body_bytes",
                    "services.stripe.webhook.dedup_ttl_s",
                    "services.stripe.webhook.tolerance_s",
-                   "services.twilio.webhook", "cluster.placement"});
-  for (auto& key : changes)
+                   "services.twilio.webhook", "cluster.placement",
+                   "cluster.secret", "cluster.failback"});
+  for (auto& key : changes) {
     CHECK(key.find("password") == std::string::npos);
+    CHECK(key.find("a-new-cluster-secret") == std::string::npos);
+  }
 }
 
 TEST_CASE("restart_only_changes names services when one is added, removed "
