@@ -471,3 +471,36 @@ TEST_CASE("the open events of a killed node are taken over by a survivor and "
         != std::string::npos);
   CHECK(agent.wait_for(R"("open":"at the kill")", 1s, 2));
 }
+
+TEST_CASE("webhooks a killed node acknowledged reach an agent through a "
+          "survivor") {
+  redis_config_file cfg{"cluster-webhooks"};
+  cfg.replace(R"("stripe": {)",
+              R"("stripe": {"webhook": {"scheme": "stripe", "secrets": )"
+              R"(["whsec_cluster"], "tolerance_s": 300},)");
+  // Entries a dead node holds are claimed after 2 s of silence.
+  cfg.replace(R"("agents": {)",
+              R"("webhooks": {"claim_idle_s": 2}, "agents": {)");
+  two_nodes cluster{cfg};
+  auto& n1 = *cluster.n1;
+  // No consumer anywhere yet: n1 acknowledges (stored), they wait.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back("evt_wait_" + std::to_string(i));
+    auto res = post_stripe_event(*n1.client, "whsec_cluster", ids.back());
+    REQUIRE(res);
+    INFO(res->body);
+    REQUIRE(res->status == 200);
+  }
+  n1.process.signal(SIGKILL);
+  CHECK(n1.process.stop(SIGKILL, 5s) == 128 + SIGKILL);
+  // A consumer appears on the survivor: every acknowledged webhook gets
+  // to it.
+  node_process agent{STREAMB_AGENT_BINARY,
+                     {"--connect",
+                      "127.0.0.1:" + std::to_string(cluster.ports[1]), "--name",
+                      "hooks-1", "--role", "hooks", "--subscribe", "webhook"}};
+  REQUIRE(agent.wait_for("registered", 10s));
+  for (auto& id : ids)
+    CHECK(agent.wait_for(id, 30s));
+}
