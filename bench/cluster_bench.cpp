@@ -258,31 +258,9 @@ int main(int argc, char** argv) {
   caf::actor_system sys{cfg};
   if (peer_port != 0)
     return run_events(sys, port, peer_port, secret, tls, seconds, window, runs);
-  auto gw = connect_gateway(sys, "127.0.0.1", port, tls.enabled());
-  if (!gw) {
-    std::fprintf(stderr, "cluster_bench: cannot connect: %s\n",
-                 sys.render(gw.error()).c_str());
-    return 1;
-  }
   cluster_directory dir;
-  {
-    caf::scoped_actor self{sys};
-    bool ok = false;
-    self
-      ->request(*gw, std::chrono::seconds{5}, cluster_atom_v,
-                std::string{"bench"}, secret, caf::strong_actor_ptr{})
-      .receive(
-        [&](cluster_directory& d) {
-          dir = std::move(d);
-          ok = true;
-        },
-        [&](caf::error& err) {
-          std::fprintf(stderr, "cluster_bench: directory: %s\n",
-                       sys.render(err).c_str());
-        });
-    if (!ok)
-      return 1;
-  }
+  if (!directory_of(sys, port, secret, tls.enabled(), dir))
+    return 1;
   caf::strong_actor_ptr budget;
   for (std::size_t i = 0; i < dir.services.size(); ++i)
     if (dir.services[i] == service)
