@@ -33,8 +33,11 @@ done
 # Every shared library the binaries link comes from a package in Depends.
 # A sanitizer build (scripts/test --sanitize) is never shipped and links
 # what a release does not: only a release build is held to it.
+# (Read whole first: `grep -q` in a pipe under pipefail fails the pipe when
+# objdump is cut off by SIGPIPE, and the check would never see the answer.)
 sanitized=0
-objdump -p "$build/streamb" | grep -q 'NEEDED.*libasan' && sanitized=1
+headers=$(objdump -p "$build/streamb")
+grep -q 'NEEDED.*libasan' <<<"$headers" && sanitized=1
 for bin in "$build/streamb" "$build/streamb-agent"; do
   [[ $sanitized == 1 ]] && break
   while read -r lib; do
