@@ -41,6 +41,8 @@ store_service(store_pointer self, std::shared_ptr<store::backend> backend) {
     },
     [=](kv_setnx_atom, const std::string& key, const std::string& value,
         int64_t ttl_ms) { return lift(db().set_nx(key, value, ttl_ms)); },
+    [=](kv_expif_atom, const std::string& key, const std::string& value,
+        int64_t ttl_ms) { return lift(db().expire_if(key, value, ttl_ms)); },
     [=](incr_atom, const std::string& key, int64_t delta, int64_t ttl_ms) {
       return lift(db().incr_by(key, delta, ttl_ms));
     },
@@ -76,6 +78,9 @@ store_service(store_pointer self, std::shared_ptr<store::backend> backend) {
     [=](xautoclaim_atom, const std::string& stream, const std::string& group,
         const std::string& consumer, int64_t min_idle_ms, uint64_t count) {
       return lift(db().xautoclaim(stream, group, consumer, min_idle_ms, count));
+    },
+    [=](xtrim_atom, const std::string& stream, const store::stream_trim& trim) {
+      return lift(db().xtrim(stream, trim));
     },
     [=](write_atom, const write_ops& ops) { return lift(db().write(ops)); },
   };

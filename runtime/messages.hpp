@@ -111,6 +111,10 @@ CAF_ADD_ATOM(streamb, streamb, owner_atom, "owner")
 CAF_ADD_ATOM(streamb, streamb, peer_atom, "peer")
 CAF_ADD_ATOM(streamb, streamb, cl_tick_atom, "cl_tick")
 CAF_ADD_ATOM(streamb, streamb, adopt_atom, "adopt")
+CAF_ADD_ATOM(streamb, streamb, kv_expif_atom, "kv_expif")
+CAF_ADD_ATOM(streamb, streamb, xtrim_atom, "xtrim")
+CAF_ADD_ATOM(streamb, streamb, lease_atom, "lease")
+CAF_ADD_ATOM(streamb, streamb, hk_tick_atom, "hk_tick")
 
 namespace streamb {
 
@@ -375,6 +379,8 @@ using store_actor = caf::typed_actor<
   caf::replies_to<kv_set_atom, std::string, std::string, int64_t>::with<bool>,
   // SET key value NX PX ttl_ms -> whether it was set (idempotency, dedup)
   caf::replies_to<kv_setnx_atom, std::string, std::string, int64_t>::with<bool>,
+  // If key holds value: PEXPIRE key ttl_ms (<= 0: DEL) -> whether it did
+  caf::replies_to<kv_expif_atom, std::string, std::string, int64_t>::with<bool>,
   // INCRBY key delta (+ expiry when the key had none) -> new value
   caf::replies_to<incr_atom, std::string, int64_t, int64_t>::with<int64_t>,
   // XADD stream [trim] * fields... -> entry id
@@ -403,6 +409,8 @@ using store_actor = caf::typed_actor<
   // XAUTOCLAIM stream group consumer min_idle_ms 0 COUNT n
   caf::replies_to<xautoclaim_atom, std::string, std::string, std::string,
                   int64_t, uint64_t>::with<stream_entries>,
+  // XTRIM stream MINID id | MAXLEN n -> entries removed
+  caf::replies_to<xtrim_atom, std::string, store::stream_trim>::with<uint64_t>,
   // MULTI op... EXEC in one round trip: several writes at the cost of one
   caf::replies_to<write_atom, write_ops>::with<write_results>>;
 
@@ -735,6 +743,15 @@ using advisor_actor = caf::typed_actor<
   caf::replies_to<undo_atom, std::string, std::string>::with<limit_change>,
   // The changes made, newest first.
   caf::replies_to<changes_atom>::with<limit_changes>>;
+
+/// Runs the cluster's singleton jobs (the retention sweep) on the one node
+/// that holds the housekeeping lease; on every other node it only keeps
+/// trying for the lease.
+using housekeeper_actor = caf::typed_actor<
+  caf::replies_to<ping_atom>::with<bool>,
+  // -> whether this node holds the lease, and a line for the health report
+  caf::replies_to<lease_atom>::with<bool, std::string>,
+  caf::reacts_to<hk_tick_atom>>;
 
 // -- coordination -------------------------------------------------------------
 

@@ -12,6 +12,7 @@
 #include "actors/cluster_member.hpp"
 #include "actors/coordination_hub.hpp"
 #include "actors/credential_keeper.hpp"
+#include "actors/housekeeper.hpp"
 #include "actors/service_monitor.hpp"
 #include "actors/service_router.hpp"
 #include "actors/store_actor.hpp"
@@ -26,6 +27,7 @@
 #include "runtime/core/wall_time.hpp"
 #include "runtime/store/memory_backend.hpp"
 #include "runtime/store/redis_backend.hpp"
+#include "runtime/webhooks/webhook_queue.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/io/publish.hpp>
@@ -90,6 +92,19 @@ caf::expected<uint16_t> node::start() {
                           std::make_shared<const config>(ctx.cfg),
                           keeper_settings, store_, ctx.credentials);
   ctx.keeper = keeper_;
+  {
+    housekeeper_settings hk;
+    hk.node = ctx.cfg.node.name;
+    hk.lease_ttl_ms = ctx.cfg.cluster.failover_ms;
+    hk.renew_interval = std::chrono::milliseconds{ctx.cfg.cluster.heartbeat_ms};
+    hk.sweep_interval = std::chrono::seconds{ctx.cfg.store.sweep_interval_s};
+    hk.streams = {{audit_stream, audit_retention_ms()},
+                  {webhook_keys::dead,
+                   int64_t{ctx.cfg.webhooks.dead_letter_retention_days} * 24
+                     * 3600 * 1000}};
+    housekeeper_ = system_.spawn(housekeeper, std::move(hk),
+                                 lease_token(ctx.cfg.node.name), store_);
+  }
   // Agents and HTTP are served once managed credentials are known (until
   // then they are refused as unavailable): wait a little for the first read.
   for (int i = 0; i < 400 && !ctx.credentials->current()->loaded(); ++i)
@@ -491,6 +506,7 @@ void node::stop() {
   if (subscriber_)
     self->send_exit(subscriber_, caf::exit_reason::user_shutdown);
   self->send_exit(keeper_, caf::exit_reason::user_shutdown);
+  self->send_exit(housekeeper_, caf::exit_reason::user_shutdown);
   // Store last: the actors above may still write while they wind down.
   self->send_exit(store_, caf::exit_reason::user_shutdown);
   http_ = nullptr;
@@ -526,6 +542,13 @@ readiness_report node::readiness() const {
     report.components.push_back(std::move(c));
   };
   probe(store_, "store", store_detail_);
+  {
+    std::string line;
+    self->request(housekeeper_, std::chrono::seconds{2}, lease_atom_v)
+      .receive([&](bool, std::string& x) { line = std::move(x); },
+               [&](caf::error& err) { line = error_text(err); });
+    probe(housekeeper_, "housekeeping", std::move(line));
+  }
   {
     std::string why;
     auto box = auth::secret_box::from_environment(why);

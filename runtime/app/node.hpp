@@ -79,6 +79,8 @@ private:
 
   caf::actor_system& system_;
   credential_keeper_actor keeper_;
+  /// Runs the singleton jobs while this node holds the lease.
+  housekeeper_actor housekeeper_;
   std::shared_ptr<http_context> context_;
   store_actor store_;
   webhook_subscriber_actor subscriber_;

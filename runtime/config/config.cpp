@@ -805,6 +805,7 @@ void read_store(checker& c, const json::value& v, std::string path,
   read_string(r, "password", out.password);
   read_string(r, "prefix", out.prefix);
   read_uint(r, "audit_retention_days", out.audit_retention_days, 1, 3650);
+  read_uint(r, "sweep_interval_s", out.sweep_interval_s, 1, 86400);
   read_uint(r, "memory_max_keys", out.memory_max_keys, 100);
   if (out.kind == "redis") {
     auto url_path = r.path_of("url");
@@ -1142,6 +1143,8 @@ void read_webhooks(checker& c, const json::value& v, std::string path,
   read_uint(r, "max_in_flight", out.max_in_flight, 1, 10000);
   read_uint(r, "claim_idle_s", out.claim_idle_s, 1);
   read_uint(r, "queue_retention_h", out.queue_retention_h, 1);
+  read_uint(r, "dead_letter_retention_days", out.dead_letter_retention_days, 1,
+            3650);
   read_bool(r, "log_deliveries", out.log_deliveries);
   r.finish();
 }

@@ -121,6 +121,9 @@ struct store_config {
   std::string prefix = "streamb:";
   /// Audit records older than this are trimmed from the audit stream.
   uint32_t audit_retention_days = 90;
+  /// How often the node that holds the housekeeping lease trims the shared
+  /// streams (audit, dead letters) to their retention.
+  uint32_t sweep_interval_s = 300;
   /// Keys the memory store holds at most (webhook ids, events, records);
   /// past it writes that add a key fail with `capacity` (webhooks: 429).
   uint32_t memory_max_keys = 200000;
@@ -281,6 +284,8 @@ struct webhooks_config {
   /// Queue entries are trimmed after this; longer than the retry schedule.
   /// A webhook no consumer took by then is dead-lettered.
   uint32_t queue_retention_h = 48;
+  /// Dead letters are kept this long for replay, then swept.
+  uint32_t dead_letter_retention_days = 30;
   /// Prints every webhook no agent or endpoint takes as a JSON line on
   /// stdout and counts it delivered: a debugging aid, not a consumer.
   bool log_deliveries = false;

@@ -268,6 +268,7 @@ std::vector<std::string> restart_only_changes(const config& a,
     diff("audit_retention_days", x.audit_retention_days,
          y.audit_retention_days);
     diff("memory_max_keys", x.memory_max_keys, y.memory_max_keys);
+    diff("sweep_interval_s", x.sweep_interval_s, y.sweep_interval_s);
   }
   {
     key_list diff{out, "metrics."};
@@ -317,6 +318,8 @@ std::vector<std::string> restart_only_changes(const config& a,
     diff("max_in_flight", x.max_in_flight, y.max_in_flight);
     diff("claim_idle_s", x.claim_idle_s, y.claim_idle_s);
     diff("queue_retention_h", x.queue_retention_h, y.queue_retention_h);
+    diff("dead_letter_retention_days", x.dead_letter_retention_days,
+         y.dead_letter_retention_days);
     diff("log_deliveries", x.log_deliveries, y.log_deliveries);
   }
   // Each endpoint's actor and senders are made at start.

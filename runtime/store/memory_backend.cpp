@@ -481,6 +481,18 @@ caf::expected<bool> memory_backend::expire(const std::string& key,
   return true;
 }
 
+caf::expected<bool> memory_backend::expire_if(const std::string& key,
+                                              const std::string& value,
+                                              int64_t ttl_ms) {
+  std::lock_guard<std::recursive_mutex> guard{mtx_};
+  auto current = get(key);
+  if (!current)
+    return current.error();
+  if (!*current || **current != value)
+    return false;
+  return expire(key, ttl_ms);
+}
+
 caf::expected<int64_t> memory_backend::ttl_ms(const std::string& key) {
   std::lock_guard<std::recursive_mutex> guard{mtx_};
   auto& st = state_->begin(now_ms_());

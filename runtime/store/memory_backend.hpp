@@ -40,6 +40,9 @@ public:
 
   caf::expected<bool> expire(const std::string& key, int64_t ttl_ms) override;
 
+  caf::expected<bool> expire_if(const std::string& key,
+                                const std::string& value,
+                                int64_t ttl_ms) override;
   caf::expected<int64_t> ttl_ms(const std::string& key) override;
 
   caf::expected<int64_t> incr_by(const std::string& key, int64_t delta,

@@ -794,6 +794,27 @@ caf::expected<bool> redis_backend::expire(const std::string& k,
   return *n > 0;
 }
 
+caf::expected<bool> redis_backend::expire_if(const std::string& k,
+                                             const std::string& value,
+                                             int64_t ttl_ms) {
+  if (ttl_ms <= 0)
+    ttl_ms = 0;
+  else if (auto err = check_ttl(ttl_ms))
+    return err;
+  // GET and PEXPIRE must be one step: between them the key may expire and
+  // another node take it, whose lease a plain PEXPIRE would then extend.
+  static constexpr const char* script
+    = "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end "
+      "if tonumber(ARGV[2]) <= 0 then return redis.call('DEL', KEYS[1]) end "
+      "return redis.call('PEXPIRE', KEYS[1], ARGV[2])";
+  auto n = integer_of(
+    conn_->call({"EVAL", script, "1", key(k), value, std::to_string(ttl_ms)}),
+    "EVAL (expire_if)");
+  if (!n)
+    return n.error();
+  return *n > 0;
+}
+
 caf::expected<int64_t> redis_backend::ttl_ms(const std::string& k) {
   return integer_of(conn_->call({"PTTL", key(k)}), "PTTL");
 }

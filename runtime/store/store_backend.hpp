@@ -217,6 +217,14 @@ public:
   virtual caf::expected<bool>
   expire(const std::string& key, int64_t ttl_ms) = 0;
 
+  /// If key holds exactly `value`: PEXPIRE key ttl_ms (a TTL <= 0 deletes
+  /// it), atomically (a Lua script in Redis). Whether it held the value.
+  /// Renews or gives up a lease only while this holder still has it.
+  virtual caf::expected<bool> expire_if(const std::string& key,
+                                        const std::string& value,
+                                        int64_t ttl_ms)
+    = 0;
+
   /// PTTL key: remaining milliseconds, -1 without expiry, -2 when missing.
   virtual caf::expected<int64_t> ttl_ms(const std::string& key) = 0;
 

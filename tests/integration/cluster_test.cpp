@@ -8,6 +8,8 @@
 #include "tests/integration/stripe_signing.hpp"
 #include "tests/integration/test_certificate.hpp"
 
+#include <hiredis/hiredis.h>
+
 #include <csignal>
 #include <fstream>
 #include <map>
@@ -172,6 +174,33 @@ int64_t spend_units(redis_config_file& cfg, const std::string& service) {
   auto spend = db.get(keys->front());
   REQUIRE(spend);
   return std::stoll(spend->value_or("0"));
+}
+
+/// XADD with an explicit (old) entry ID, which the store's API never
+/// makes: an entry as if written long ago, for the retention sweep.
+void add_old_entry(redis_config_file& cfg, const std::string& stream,
+                   const std::string& id) {
+  auto opts = store::parse_redis_url(cfg.url);
+  REQUIRE(opts);
+  auto* c = redisConnect(opts->host.c_str(), opts->port);
+  REQUIRE(c);
+  REQUIRE(c->err == 0);
+  auto key = cfg.prefix + stream;
+  auto* reply = static_cast<redisReply*>(
+    redisCommand(c, "XADD %s %s id stripe:evt_old", key.c_str(), id.c_str()));
+  REQUIRE(reply);
+  INFO((reply->str ? reply->str : ""));
+  CHECK(reply->type == REDIS_REPLY_STRING);
+  freeReplyObject(reply);
+  redisFree(c);
+}
+
+/// The node that holds the housekeeping lease, from the store ("" if none).
+std::string lease_holder(redis_config_file& cfg) {
+  auto db = cfg.backend();
+  auto v = db.get("lease:housekeeping");
+  REQUIRE(v);
+  return v->has_value() ? (*v)->substr(0, (*v)->find(' ')) : std::string{};
 }
 
 } // namespace
@@ -503,4 +532,76 @@ TEST_CASE("webhooks a killed node acknowledged reach an agent through a "
   REQUIRE(agent.wait_for("registered", 10s));
   for (auto& id : ids)
     CHECK(agent.wait_for(id, 30s));
+}
+
+TEST_CASE("exactly one node holds the housekeeping lease and runs the "
+          "retention sweep; when it is killed another node takes both") {
+  redis_config_file cfg{"cluster-lease"};
+  cfg.replace(R"("store": {"kind": "redis")",
+              R"("store": {"sweep_interval_s": 1, "kind": "redis")");
+  std::vector<uint16_t> ports{free_loopback_port(), free_loopback_port(),
+                              free_loopback_port()};
+  add_cluster(cfg, ports);
+  std::map<std::string, std::unique_ptr<cluster_node>> nodes;
+  for (auto name : {"n1", "n2", "n3"})
+    nodes[name] = std::make_unique<cluster_node>(name, cfg.path);
+  for (auto& [name, n] : nodes) {
+    n->connect();
+    CHECK(eventually(20s, [&] { return n->status("/readyz") == 200; }));
+  }
+  std::string holder;
+  REQUIRE(
+    eventually(10s, [&] { return !(holder = lease_holder(cfg)).empty(); }));
+  // Every node's health report agrees on who holds it.
+  auto agree = [&](const std::string& who) {
+    for (auto& [name, n] : nodes) {
+      if (!n)
+        continue;
+      auto detail = std::string{
+        n->component("housekeeping").at("detail").as_string()};
+      INFO(name << ": " << detail);
+      if (name == who) {
+        if (detail.find("this node holds the lease") != 0)
+          return false;
+      } else if (detail != "node " + who + " holds the lease") {
+        return false;
+      }
+    }
+    return true;
+  };
+  CHECK(eventually(5s, [&] { return agree(holder); }));
+  // A dead letter past its retention (as if from 1970) is swept; a new one
+  // stays.
+  auto db = cfg.backend();
+  add_old_entry(cfg, "webhooks:dead", "1000-0");
+  REQUIRE(db.xadd("webhooks:dead", {{"id", "stripe:evt_new"}}));
+  auto only_new_left = [&] {
+    auto xs = db.xrange("webhooks:dead", "-", "+", 10);
+    return xs && xs->size() == 1
+      && xs->front().fields.front().second == "stripe:evt_new";
+  };
+  CHECK(eventually(10s, only_new_left));
+  // The holder dies without giving the lease back: another node takes it
+  // after its TTL (failover_ms 1500) and sweeps in its place.
+  REQUIRE(nodes.count(holder) == 1);
+  auto& dead = *nodes[holder];
+  dead.process.signal(SIGKILL);
+  CHECK(dead.process.stop(SIGKILL, 5s) == 128 + SIGKILL);
+  nodes[holder].reset();
+  REQUIRE(db.del("webhooks:dead"));
+  add_old_entry(cfg, "webhooks:dead", "2000-0");
+  REQUIRE(db.xadd("webhooks:dead", {{"id", "stripe:evt_new"}}));
+  std::string next;
+  CHECK(eventually(10s, [&] {
+    next = lease_holder(cfg);
+    return !next.empty() && next != holder;
+  }));
+  CHECK(eventually(10s, only_new_left));
+  CHECK(eventually(5s, [&] { return agree(next); }));
+  REQUIRE(nodes.count(next) == 1);
+  auto& taker = *nodes[next];
+  taker.process.drain();
+  CHECK(taker.process.output().find("node '" + next
+                                    + "' holds the housekeeping lease")
+        != std::string::npos);
 }

@@ -234,6 +234,21 @@ void run_backend_suite() {
     CHECK(ok(st.keys("")).empty());
   }
 
+  SECTION("expire_if renews or deletes a key only while it holds the value "
+          "(a lease)") {
+    CHECK(ok(st.set_nx("lease", "n1 a", 200)));
+    CHECK_FALSE(ok(st.expire_if("lease", "n2 b", 10'000)));
+    CHECK(ok(st.ttl_ms("lease")) <= 200);
+    CHECK(ok(st.expire_if("lease", "n1 a", 10'000)));
+    CHECK(ok(st.ttl_ms("lease")) > 200);
+    CHECK_FALSE(ok(st.expire_if("lease", "n2 b", 0)));
+    CHECK(get_or_nil(st, "lease") == "n1 a");
+    CHECK(ok(st.expire_if("lease", "n1 a", 0)));
+    CHECK(get_or_nil(st, "lease") == "(nil)");
+    CHECK_FALSE(ok(st.expire_if("lease", "n1 a", 10'000)));
+    CHECK(get_or_nil(st, "lease") == "(nil)");
+  }
+
   SECTION("negative TTLs are invalid arguments") {
     CHECK(outcome(st.set("k", "v", -1)) == "invalid_argument");
     CHECK(outcome(st.set_nx("k", "v", -1)) == "invalid_argument");

@@ -24,6 +24,7 @@ public:
   caf::expected<bool> set_nx(const std::string& k, const std::string& v, int64_t t) override { return pass([&] { return inner.set_nx(k, v, t); }); }
   caf::expected<bool> del(const std::string& k) override { return pass([&] { return inner.del(k); }); }
   caf::expected<bool> expire(const std::string& k, int64_t t) override { return pass([&] { return inner.expire(k, t); }); }
+  caf::expected<bool> expire_if(const std::string& k, const std::string& v, int64_t t) override { return pass([&] { return inner.expire_if(k, v, t); }); }
   caf::expected<int64_t> ttl_ms(const std::string& k) override { return pass([&] { return inner.ttl_ms(k); }); }
   caf::expected<int64_t> incr_by(const std::string& k, int64_t d, int64_t t) override { return pass([&] { return inner.incr_by(k, d, t); }); }
   caf::expected<uint64_t> hset(const std::string& k, const field_list& f) override { return pass([&] { return inner.hset(k, f); }); }
