@@ -312,8 +312,9 @@ TEST_CASE("three nodes from one config: each service runs on its owner, "
 }
 
 TEST_CASE("cluster peers and agents on a TLS actor port: the cluster forms "
-          "over mutual TLS, and a client without a certificate is cut in "
-          "the handshake without the node's memory growing") {
+          "over mutual TLS; a client or peer without a certificate is cut "
+          "in the handshake without the node's memory growing or the "
+          "genuine link breaking") {
   test_certificate tls; // self-signed: its own CA
   redis_config_file cfg{"cluster-tls"};
   cfg.replace(R"("actor": {)",
@@ -368,6 +369,36 @@ TEST_CASE("cluster peers and agents on a TLS actor port: the cluster forms "
                           tls.cert}};
   CHECK(with_cert.wait_for("registered", 10s));
   CHECK(agents() == 1);
+
+  // A peer node without a certificate (same cluster secret, plain actor
+  // port) never joins: its links to n1 are cut in the handshake, so it sees
+  // n1 down and cannot reach stripe, which n1 owns. In its config it is
+  // "n1" and the TLS node "n2", so that it is the side that connects. Its
+  // failed handshakes do not disturb the genuine link (before
+  // runtime/app/openssl_error_queue.cpp each one cut n1-n2 and n2 took
+  // stripe over).
+  redis_config_file plain_cfg{"cluster-tls-plain"};
+  add_cluster(plain_cfg, {free_loopback_port(), ports[0]},
+              R"({"stripe": "n2", "twilio": "n1", "sendgrid": "n1",
+                  "samsara": "n1", "maps": "n1", "airtable": "n1"})");
+  cluster_node rogue{"n1", plain_cfg.path};
+  rogue.connect();
+  for (int i = 0; i < 5; ++i) {
+    std::this_thread::sleep_for(1s);
+    CHECK(n1.component("peer/n2").at("status") == "ok");
+    CHECK(n2.component("peer/n1").at("status") == "ok");
+  }
+  auto seen = rogue.component("peer/n2");
+  INFO(boost::json::serialize(seen));
+  CHECK(seen.at("status") == "degraded");
+  auto refused = rogue.admit("stripe", 0.01);
+  REQUIRE(refused);
+  CHECK(refused->status == 503);
+  auto still = n2.admit("stripe", 0.01);
+  REQUIRE(still);
+  CHECK(still->status == 200);
+  CHECK(still->body.find("n1:stripe") != std::string::npos);
+  CHECK(rss_of(n1.process.pid()) < before + 64 * 1024 * 1024);
 }
 
 TEST_CASE("an agent connected to one node takes events sent on another and "
