@@ -36,8 +36,19 @@ owner_choice choose_owner(const std::string& service,
     if (auto p = find_peer(peers, name); p != nullptr && claims(*p, service))
       return {name, false};
   }
-  // Nobody does: the first node that is alive, passing over the dead only
-  // once their failover delay is over.
+  // Nobody does, as far as this node knows. A node it has not heard from
+  // within the failover delay (a node that just started has heard from
+  // nobody) may own it: wait, or a restarted node would take back every
+  // service it is first for, with or without failback.
+  for (auto& name : placement) {
+    if (name == self)
+      continue;
+    auto p = find_peer(peers, name);
+    if (p != nullptr && !p->alive && now_ms - p->down_since_ms < failover_ms)
+      return {};
+  }
+  // The first node that is alive takes it (the dead are passed over: their
+  // failover delay is over).
   for (auto& name : placement) {
     if (name == self)
       return {self, true};
@@ -46,8 +57,6 @@ owner_choice choose_owner(const std::string& service,
       continue; // not a node of the cluster (check-config refuses this)
     if (p->alive)
       return {name, false}; // it takes the service at its next look
-    if (now_ms - p->down_since_ms < failover_ms)
-      return {}; // maybe back in a moment: wait
   }
   return {};
 }

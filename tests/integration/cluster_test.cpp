@@ -151,10 +151,15 @@ struct two_nodes {
   std::unique_ptr<cluster_node> n1;
   std::unique_ptr<cluster_node> n2;
 
-  explicit two_nodes(redis_config_file& cfg) {
+  explicit two_nodes(redis_config_file& cfg, bool failback = false) {
     add_cluster(cfg, ports,
                 R"({"stripe": ["n1", "n2"], "twilio": "n2", "sendgrid": "n2",
                     "samsara": "n2", "maps": "n2", "airtable": "n2"})");
+    if (failback) {
+      cfg.replace(R"("failover_ms": 1500)",
+                  R"("failback": true, "failover_ms": 1500)");
+      cfg.save();
+    }
     n1 = std::make_unique<cluster_node>("n1", cfg.path);
     n2 = std::make_unique<cluster_node>("n2", cfg.path);
     n1->connect();
@@ -635,4 +640,42 @@ TEST_CASE("exactly one node holds the housekeeping lease and runs the "
   CHECK(taker.process.output().find("node '" + next
                                     + "' holds the housekeeping lease")
         != std::string::npos);
+}
+
+TEST_CASE("a node that returns after a failover gets its services back only "
+          "with cluster.failback") {
+  for (bool failback : {false, true}) {
+    INFO("failback " << failback);
+    redis_config_file cfg{failback ? "cluster-failback" : "cluster-stay"};
+    two_nodes cluster{cfg, failback};
+    auto stripe_on = [](cluster_node& n) {
+      return std::string{
+        n.component("budget_controller/stripe").at("detail").as_string()};
+    };
+    auto& n2 = *cluster.n2;
+    CHECK(eventually(10s, [&] { return stripe_on(n2) == "on n1"; }));
+    cluster.n1->process.signal(SIGKILL);
+    CHECK(cluster.n1->process.stop(SIGKILL, 5s) == 128 + SIGKILL);
+    CHECK(eventually(10s, [&] { return stripe_on(n2) == "on n2"; }));
+    // n1 comes back on the same ports.
+    cluster.n1 = std::make_unique<cluster_node>("n1", cfg.path);
+    auto& n1 = *cluster.n1;
+    n1.connect();
+    CHECK(eventually(20s, [&] { return n1.status("/readyz") == 200; }));
+    CHECK(eventually(10s, [&] {
+      return n1.component("peer/n2").at("status") == "ok";
+    }));
+    auto expected = failback ? "on n1" : "on n2";
+    if (!failback)
+      std::this_thread::sleep_for(3s); // time in which it would have moved
+    CHECK(eventually(10s, [&] {
+      return stripe_on(n1) == expected && stripe_on(n2) == expected;
+    }));
+    auto res = n1.admit("stripe", 0.01);
+    REQUIRE(res);
+    INFO(res->body);
+    CHECK(res->status == 200);
+    CHECK(res->body.find(failback ? "n1:stripe" : "n2:stripe")
+          != std::string::npos);
+  }
 }

@@ -70,6 +70,31 @@ TEST_CASE("a returning node does not take its service back") {
   CHECK(at_b.here);
 }
 
+TEST_CASE("a node that just started takes nothing until it has heard from "
+          "the nodes of the placement or their failover delay is over") {
+  // a restarts at t=9000 (peers not heard from count as down since then)
+  // while b owns stripe: a waits instead of taking it as first in line...
+  auto starting = choose_owner("stripe", order, "a", false,
+                               {down("b", 9000), down("c", 9000)}, 9100, 3000);
+  CHECK(starting.owner.empty());
+  CHECK_FALSE(starting.here);
+  // ...hears from b, which owns it, and routes there.
+  auto heard = choose_owner("stripe", order, "a", false,
+                            {up("b", {"stripe"}), down("c", 9000)}, 9200, 3000);
+  CHECK(heard.owner == "b");
+  CHECK_FALSE(heard.here);
+  // Alone after the delay (b and c really are down), it takes it.
+  auto alone = choose_owner("stripe", order, "a", false,
+                            {down("b", 9000), down("c", 9000)}, 12000, 3000);
+  CHECK(alone.owner == "a");
+  CHECK(alone.here);
+  // A node later in the placement that it has not heard from makes it wait
+  // too: it may be the one that owns the service.
+  auto later = choose_owner("stripe", order, "a", false,
+                            {up("b"), down("c", 9000)}, 9100, 3000);
+  CHECK(later.owner.empty());
+}
+
 TEST_CASE("of two owners the earlier in the placement keeps the service") {
   // a and b both took it while they could not see each other.
   auto at_b = choose_owner("stripe", order, "b", true,
