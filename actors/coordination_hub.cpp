@@ -269,6 +269,30 @@ void disconnect(coordination_hub_pointer self, const std::string& name,
 /// Routes a new event and, unless `durable` is false (webhooks, whose queue
 /// is the processor's), stores it: in the open-events stream while routed,
 /// as a record when not.
+/// The roles here that would take `ev` when none of their agents has a
+/// free delivery slot now (the event would wait); empty when one has room,
+/// when none takes it, or when it names an agent (which stays its own).
+std::vector<std::string> busy_roles(coordination_hub_pointer self,
+                                    const coordination_event& ev) {
+  auto target = delivery_target::parse(ev.target).value_or(delivery_target{});
+  if (target.kind == delivery_target::kind_t::agent)
+    return {};
+  auto wanted = target.kind == delivery_target::kind_t::role ? target.name
+                                                             : std::string{};
+  auto& agents = *self->state.agents;
+  std::vector<std::string> roles;
+  for (auto& kv : agents.all()) {
+    auto& a = kv.second;
+    if (!a.subscribes(ev.type) || (!wanted.empty() && a.role != wanted))
+      continue;
+    if (a.state == agent_state::active && a.in_flight < agents.max_in_flight())
+      return {};
+    if (std::find(roles.begin(), roles.end(), a.role) == roles.end())
+      roles.push_back(a.role);
+  }
+  return roles;
+}
+
 bool contains(const std::vector<std::string>& xs, const std::string& x) {
   return std::find(xs.begin(), xs.end(), x) != xs.end();
 }
@@ -563,15 +587,21 @@ void tick(coordination_hub_pointer self) {
   // What this node's agents take, for the cluster's other hubs.
   if (st.settings.cluster) {
     std::vector<std::string> types;
+    std::map<std::string, uint32_t> spare;
+    auto slots = st.agents->max_in_flight();
     for (auto& kv : st.agents->all()) {
       auto& a = kv.second;
       if (a.state == agent_state::disconnected)
         continue;
-      for (auto& t : a.subscriptions)
+      for (auto& t : a.subscriptions) {
         if (std::find(types.begin(), types.end(), t) == types.end())
           types.push_back(t);
+        if (a.state == agent_state::active && a.in_flight < slots)
+          spare[a.role + '\t' + t] += slots - a.in_flight;
+      }
     }
-    st.settings.cluster->set_local_agent_types(std::move(types));
+    st.settings.cluster->set_local_agent_types(std::move(types),
+                                               std::move(spare));
   }
   observe_agents(self);
   // Checked once a second, since it walks the queues.
@@ -999,22 +1029,28 @@ coordination_hub(coordination_hub_pointer self,
       if (auto why = event_error(ev))
         return caf::make_error(error_code::invalid_argument, *why);
       auto& st = self->state;
-      // No agent here takes it, one on a cluster peer does: the peer's hub
-      // routes it (its id, its record); this node's endpoints still get it.
-      if (st.settings.cluster && !st.router->routable(ev))
-        if (auto hub = st.settings.cluster->peer_hub_for(ev.type)) {
-          to_endpoints(self, ev);
-          observe_event(self, ev);
-          auto rp = self->make_response_promise<std::string>();
-          self
-            ->request(caf::actor_cast<caf::actor>(hub),
-                      std::chrono::seconds{10}, peer_atom_v, std::move(ev))
-            .then([rp](std::string& id) mutable { rp.deliver(std::move(id)); },
-                  [rp](caf::error& err) mutable {
-                    rp.deliver(std::move(err));
-                  });
-          return rp;
-        }
+      // No agent here takes it, one on a cluster peer does; or every agent
+      // here that would take it is busy and a peer has agents of the same
+      // roles with room: the peer's hub routes it (its id, its record);
+      // this node's endpoints still get it.
+      caf::strong_actor_ptr peer_hub;
+      if (st.settings.cluster) {
+        if (!st.router->routable(ev))
+          peer_hub = st.settings.cluster->peer_hub_for(ev.type);
+        else if (auto roles = busy_roles(self, ev); !roles.empty())
+          peer_hub = st.settings.cluster->peer_hub_with_room(roles, ev.type);
+      }
+      if (auto hub = std::move(peer_hub)) {
+        to_endpoints(self, ev);
+        observe_event(self, ev);
+        auto rp = self->make_response_promise<std::string>();
+        self
+          ->request(caf::actor_cast<caf::actor>(hub), std::chrono::seconds{10},
+                    peer_atom_v, std::move(ev))
+          .then([rp](std::string& id) mutable { rp.deliver(std::move(id)); },
+                [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
+      }
       if (auto why = self->state.router->refuse_new(ev))
         return caf::make_error(error_code::capacity, *why);
       auto endpoints = endpoints_taking(self, ev.type);

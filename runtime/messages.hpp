@@ -968,12 +968,16 @@ struct cluster_directory {
   /// The event types at least one of its agents (not disconnected)
   /// subscribes to ("webhook" for webhooks).
   std::vector<std::string> agent_types;
+  /// Free delivery slots (agents.max_in_flight minus deliveries in flight)
+  /// of its active agents, by role and event type: key "role\ttype". A
+  /// node whose own agents are all busy hands an event to a peer with room.
+  std::map<std::string, uint32_t> agent_spare;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cluster_directory& x) {
   return f(caf::meta::type_name("cluster_directory"), x.node, x.services,
-           x.monitors, x.budgets, x.hub, x.agent_types);
+           x.monitors, x.budgets, x.hub, x.agent_types, x.agent_spare);
 }
 
 /// What the node publishes on node.actor.port for agents (a gateway actor

@@ -3,6 +3,7 @@
 #include "runtime/core/crypto.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace streamb::cluster {
 
@@ -46,9 +47,35 @@ void cluster_state::set_local_hub(caf::strong_actor_ptr hub) {
   directory_.hub = std::move(hub);
 }
 
-void cluster_state::set_local_agent_types(std::vector<std::string> types) {
+void cluster_state::set_local_agent_types(
+  std::vector<std::string> types, std::map<std::string, uint32_t> spare) {
   std::lock_guard<std::mutex> guard{mtx_};
   directory_.agent_types = std::move(types);
+  directory_.agent_spare = std::move(spare);
+}
+
+caf::strong_actor_ptr
+cluster_state::peer_hub_with_room(const std::vector<std::string>& roles,
+                                  const std::string& type) {
+  if (roles.empty())
+    return nullptr;
+  std::lock_guard<std::mutex> guard{mtx_};
+  caf::strong_actor_ptr best;
+  uint32_t best_room = 0;
+  for (auto& p : peer_hubs_) {
+    if (!p.hub)
+      continue;
+    uint32_t room = UINT32_MAX;
+    for (auto& role : roles) {
+      auto i = p.agent_spare.find(role + '\t' + type);
+      room = std::min(room, i == p.agent_spare.end() ? 0u : i->second);
+    }
+    if (room > best_room) {
+      best_room = room;
+      best = p.hub;
+    }
+  }
+  return best;
 }
 
 caf::strong_actor_ptr cluster_state::peer_hub_for(const std::string& type) {

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -65,11 +66,17 @@ public:
 
   /// This node's hub and what its agents take, for the directory.
   void set_local_hub(caf::strong_actor_ptr hub);
-  void set_local_agent_types(std::vector<std::string> types);
+  void set_local_agent_types(std::vector<std::string> types,
+                             std::map<std::string, uint32_t> spare = {});
 
   /// A live peer's hub whose agents take `type` (round robin over such
   /// peers), or null.
   caf::strong_actor_ptr peer_hub_for(const std::string& type);
+  /// A live peer's hub with a free slot for `type` in every one of `roles`
+  /// (the most room first), or null.
+  caf::strong_actor_ptr
+  peer_hub_with_room(const std::vector<std::string>& roles,
+                     const std::string& type);
   void set_peer_hubs(std::vector<cluster_directory> live_peers);
 
   void set_peers(std::vector<peer_view> xs);

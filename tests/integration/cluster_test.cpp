@@ -679,3 +679,48 @@ TEST_CASE("a node that returns after a failover gets its services back only "
           != std::string::npos);
   }
 }
+
+TEST_CASE("an event whose agents on this node are all busy goes to an agent "
+          "of the same role on a peer with room") {
+  redis_config_file cfg{"cluster-room"};
+  cfg.replace(R"("max_in_flight": 8)", R"("max_in_flight": 1)");
+  two_nodes cluster{cfg};
+  auto& n1 = *cluster.n1;
+  auto& ports = cluster.ports;
+  // On n1 an agent that takes 6 s per event; on n2 one of the same role
+  // that answers at once.
+  node_process slow{STREAMB_AGENT_BINARY,
+                    {"--connect", "127.0.0.1:" + std::to_string(ports[0]),
+                     "--name", "slow-1", "--role", "ops", "--subscribe",
+                     "cost_alert", "--reply", "delay:6000"}};
+  node_process quick{STREAMB_AGENT_BINARY,
+                     {"--connect", "127.0.0.1:" + std::to_string(ports[1]),
+                      "--name", "quick-1", "--role", "ops", "--subscribe",
+                      "cost_alert"}};
+  REQUIRE(slow.wait_for("registered", 10s));
+  REQUIRE(quick.wait_for("registered", 10s));
+  std::this_thread::sleep_for(1s); // n2's room reaches n1 with a heartbeat
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto res = n1.client->Post(
+      "/api/v1/stream-b-coordination/coordination/send-event",
+      R"({"type": "cost_alert", "payload": {"n": )" + std::to_string(i) + "}}",
+      "application/json");
+    REQUIRE(res);
+    INFO(res->body);
+    REQUIRE(res->status == 202);
+    ids.emplace_back(boost::json::parse(res->body).at("id").as_string());
+  }
+  // The first takes n1's only slot; the others do not wait 6 and 12 s
+  // behind it: n2's agent answers them.
+  auto completed = [&](const std::string& id) {
+    auto got = n1.client->Get(("/api/v1/coordination/events/" + id).c_str());
+    return got && got->status == 200
+      && boost::json::parse(got->body).at("state").as_string() == "completed";
+  };
+  CHECK(eventually(3s, [&] { return completed(ids[1]) && completed(ids[2]); }));
+  CHECK(quick.wait_for(R"("n":1)", 1s));
+  CHECK(quick.wait_for(R"("n":2)", 1s));
+  CHECK(slow.wait_for(R"("n":0)", 1s));
+  CHECK(eventually(10s, [&] { return completed(ids[0]); }));
+}
