@@ -1330,6 +1330,15 @@ void read_cluster(checker& c, const json::value& v, std::string path,
           "to learn each other's services; use ${env:NAME})");
   read_uint(r, "failover_ms", out.failover_ms, 100);
   read_uint(r, "heartbeat_ms", out.heartbeat_ms, 50);
+  // A peer is given up, and the housekeeping lease expires, failover_ms
+  // after the last answer: fewer than three heartbeats in that time and one
+  // late answer moves services or loses the lease.
+  if (uint64_t{out.failover_ms} < 3 * uint64_t{out.heartbeat_ms})
+    c.add(r.path_of("failover_ms"),
+          "must be at least 3 x heartbeat_ms ("
+            + std::to_string(3 * uint64_t{out.heartbeat_ms})
+            + "): peers and the housekeeping lease are given up after "
+              "failover_ms without a heartbeat");
   read_bool(r, "failback", out.failback);
   r.finish();
 }

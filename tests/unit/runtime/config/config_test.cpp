@@ -445,6 +445,18 @@ TEST_CASE("a cluster places each service on nodes in order and has a secret") {
   CHECK(cfg.cluster.failover_ms == 2000);
   REQUIRE(cfg.cluster.find_node("b") != nullptr);
   CHECK(cfg.cluster.find_node("b")->actor_port == 4243);
+  // Fewer than three heartbeats per failover delay: one late answer would
+  // move services and lose the housekeeping lease.
+  auto tight = problems_in(R"({
+    "services": {"stripe": {"budget_usd_month": 1}},
+    "cluster": {"failover_ms": 1000, "heartbeat_ms": 500}})");
+  CHECK_THAT(tight,
+             has_problem_at("$.cluster.failover_ms", "3 x heartbeat_ms"));
+  CHECK(tight.size() == 1);
+  auto three = load_config_text(R"({
+    "services": {"stripe": {"budget_usd_month": 1}},
+    "cluster": {"failover_ms": 1500, "heartbeat_ms": 500}})");
+  CHECK(three.cluster.failover_ms == 1500);
 }
 
 TEST_CASE("every problem in a file is reported, not only the first") {
