@@ -99,7 +99,9 @@ void tick(housekeeper_pointer self) {
   auto failed = [self](caf::error& err) {
     auto& st = self->state;
     st.asking = false;
-    st.lease->failed();
+    // No answer (store unreachable, timeout): the key may still be ours, so
+    // the next tick renews; held() stops the jobs near the last confirmed
+    // expiry.
     st.last_error = "lease: " + error_text(err);
   };
   if (l.next() == cluster::lease::step::acquire)

@@ -12,11 +12,6 @@ void lease::answered(bool ok, int64_t asked_ms) {
   valid_until_ms_ = ok ? asked_ms + ttl_ms_ : 0;
 }
 
-void lease::failed() {
-  // Keep trying to renew (the key may still be ours); held() stops the jobs
-  // once the last confirmed expiry is near.
-}
-
 bool lease::held(int64_t now_ms) const {
   return believed_ && now_ms < valid_until_ms_ - ttl_ms_ / 10;
 }

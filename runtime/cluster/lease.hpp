@@ -37,10 +37,6 @@ public:
   /// asked_ms + ttl, because the store set its TTL after that moment.
   void answered(bool ok, int64_t asked_ms);
 
-  /// The store did not answer (unreachable, timeout): the lease may still be
-  /// this node's, but only until its last known expiry.
-  void failed();
-
   /// Whether this node may run the singleton jobs at `now_ms`: it holds the
   /// lease with a margin before the expiry it knows of (a tenth of the TTL,
   /// for clock rate differences and a job already under way).

@@ -12,7 +12,6 @@
 
 #include <csignal>
 #include <fstream>
-#include <map>
 #include <memory>
 #include <sstream>
 #include <thread>
@@ -169,6 +168,33 @@ struct two_nodes {
   }
 };
 
+/// n1, n2 and n3 on `cfg` with three_node_placement; each ready (every
+/// service has a reachable owner) when constructed.
+struct three_nodes {
+  std::vector<uint16_t> ports{free_loopback_port(), free_loopback_port(),
+                              free_loopback_port()};
+  std::vector<std::unique_ptr<cluster_node>> nodes;
+
+  explicit three_nodes(redis_config_file& cfg) {
+    add_cluster(cfg, ports);
+    for (auto name : {"n1", "n2", "n3"})
+      nodes.push_back(std::make_unique<cluster_node>(name, cfg.path));
+    for (auto& n : nodes)
+      n->connect();
+    for (auto& n : nodes)
+      CHECK(eventually(20s, [&] { return n->status("/readyz") == 200; }));
+  }
+
+  /// The node named `name` (null once reset).
+  std::unique_ptr<cluster_node>& named(const std::string& name) {
+    for (auto& n : nodes)
+      if (n && n->name == name)
+        return n;
+    FAIL("no running node " << name);
+    return nodes.front();
+  }
+};
+
 int64_t spend_units(redis_config_file& cfg, const std::string& service) {
   auto db = cfg.backend();
   auto keys = db.keys("budget:spend:" + service + ":");
@@ -214,20 +240,12 @@ TEST_CASE("three nodes from one config: each service runs on its owner, "
           "calls and admissions on any node land there, and a killed "
           "owner's services move to the next node") {
   redis_config_file cfg{"cluster"};
-  std::vector<uint16_t> ports{free_loopback_port(), free_loopback_port(),
-                              free_loopback_port()};
-  add_cluster(cfg, ports);
-  std::vector<std::unique_ptr<cluster_node>> nodes;
-  for (auto name : {"n1", "n2", "n3"})
-    nodes.push_back(std::make_unique<cluster_node>(name, cfg.path));
-  for (auto& n : nodes)
-    n->connect();
+  // Ready once every service has a reachable owner.
+  three_nodes cluster{cfg};
+  auto& nodes = cluster.nodes;
   auto& n1 = *nodes[0];
   auto& n2 = *nodes[1];
   auto& n3 = *nodes[2];
-  // Ready once every service has a reachable owner.
-  for (auto& n : nodes)
-    CHECK(eventually(20s, [&] { return n->status("/readyz") == 200; }));
   // Each service's actors run on the first node of its placement only.
   n1.process.drain();
   n2.process.drain();
@@ -412,16 +430,9 @@ TEST_CASE("an agent connected to one node takes events sent on another and "
   cfg.replace(R"("stripe": {)",
               R"("stripe": {"webhook": {"scheme": "stripe", "secrets": )"
               R"(["whsec_cluster"], "tolerance_s": 300},)");
-  std::vector<uint16_t> ports{free_loopback_port(), free_loopback_port(),
-                              free_loopback_port()};
-  add_cluster(cfg, ports);
-  std::vector<std::unique_ptr<cluster_node>> nodes;
-  for (auto name : {"n1", "n2", "n3"})
-    nodes.push_back(std::make_unique<cluster_node>(name, cfg.path));
-  for (auto& n : nodes)
-    n->connect();
-  for (auto& n : nodes)
-    CHECK(eventually(20s, [&] { return n->status("/readyz") == 200; }));
+  three_nodes cluster{cfg};
+  auto& nodes = cluster.nodes;
+  auto& ports = cluster.ports;
   auto& n2 = *nodes[1];
   auto& n3 = *nodes[2];
   // The only agent: on n1, for cost alerts and webhooks.
@@ -575,24 +586,16 @@ TEST_CASE("exactly one node holds the housekeeping lease and runs the "
   redis_config_file cfg{"cluster-lease"};
   cfg.replace(R"("store": {"kind": "redis")",
               R"("store": {"sweep_interval_s": 1, "kind": "redis")");
-  std::vector<uint16_t> ports{free_loopback_port(), free_loopback_port(),
-                              free_loopback_port()};
-  add_cluster(cfg, ports);
-  std::map<std::string, std::unique_ptr<cluster_node>> nodes;
-  for (auto name : {"n1", "n2", "n3"})
-    nodes[name] = std::make_unique<cluster_node>(name, cfg.path);
-  for (auto& [name, n] : nodes) {
-    n->connect();
-    CHECK(eventually(20s, [&] { return n->status("/readyz") == 200; }));
-  }
+  three_nodes cluster{cfg};
   std::string holder;
   REQUIRE(
     eventually(10s, [&] { return !(holder = lease_holder(cfg)).empty(); }));
   // Every node's health report agrees on who holds it.
   auto agree = [&](const std::string& who) {
-    for (auto& [name, n] : nodes) {
+    for (auto& n : cluster.nodes) {
       if (!n)
         continue;
+      auto& name = n->name;
       auto detail = std::string{
         n->component("housekeeping").at("detail").as_string()};
       INFO(name << ": " << detail);
@@ -619,11 +622,10 @@ TEST_CASE("exactly one node holds the housekeeping lease and runs the "
   CHECK(eventually(10s, only_new_left));
   // The holder dies without giving the lease back: another node takes it
   // after its TTL (failover_ms 1500) and sweeps in its place.
-  REQUIRE(nodes.count(holder) == 1);
-  auto& dead = *nodes[holder];
+  auto& dead = *cluster.named(holder);
   dead.process.signal(SIGKILL);
   CHECK(dead.process.stop(SIGKILL, 5s) == 128 + SIGKILL);
-  nodes[holder].reset();
+  cluster.named(holder).reset();
   REQUIRE(db.del("webhooks:dead"));
   add_old_entry(cfg, "webhooks:dead", "2000-0");
   REQUIRE(db.xadd("webhooks:dead", {{"id", "stripe:evt_new"}}));
@@ -634,8 +636,7 @@ TEST_CASE("exactly one node holds the housekeeping lease and runs the "
   }));
   CHECK(eventually(10s, only_new_left));
   CHECK(eventually(5s, [&] { return agree(next); }));
-  REQUIRE(nodes.count(next) == 1);
-  auto& taker = *nodes[next];
+  auto& taker = *cluster.named(next);
   taker.process.drain();
   CHECK(taker.process.output().find("node '" + next
                                     + "' holds the housekeeping lease")
