@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -93,15 +94,17 @@ public:
     if (busy_ || queue_.empty() || !store)
       return;
     busy_ = true;
-    batch b{std::make_move_iterator(queue_.begin()),
-            std::make_move_iterator(queue_.end())};
+    // One batch shared by both continuations: each holding a copy cost two
+    // copies of every write per batch (docs/BENCHMARKS.md, deliveries).
+    auto b = std::make_shared<batch>(std::make_move_iterator(queue_.begin()),
+                                     std::make_move_iterator(queue_.end()));
     queue_.clear();
-    auto ops = h_.make_ops(b);
+    auto ops = h_.make_ops(*b);
     auto expected = ops.size();
     auto on_stored = [this, self, store, timeout, b,
-                      expected](write_results& rs) mutable {
+                      expected](write_results& rs) {
       if (rs.size() != expected) {
-        refuse(b,
+        refuse(*b,
                caf::make_error(error_code::store_error,
                                "the store answered " + std::to_string(rs.size())
                                  + " results for " + std::to_string(expected)
@@ -109,12 +112,12 @@ public:
         return;
       }
       // `stored` may read failing() to say the store is back.
-      auto done = h_.stored(b, rs);
+      auto done = h_.stored(*b, rs);
       failing_ = false;
       if (done)
         finished(self, store, timeout);
     };
-    auto on_refused = [this, b](caf::error& err) mutable { refuse(b, err); };
+    auto on_refused = [this, b](caf::error& err) { refuse(*b, err); };
     if (deadlines_)
       request_watched(self, *deadlines_, timeout, store, write_atom_v,
                       std::move(ops))

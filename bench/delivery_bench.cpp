@@ -12,6 +12,7 @@
 // Prints "run N deliveries_per_s X" lines, then the median.
 
 #include "runtime/app/node.hpp"
+#include "runtime/app/scheduler_tuning.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/deliveries/outbound.hpp"
 #include "runtime/messages.hpp"
@@ -77,6 +78,8 @@ int main(int argc, char** argv) {
   e.max_queued = static_cast<uint32_t>(events * 2);
   cfg_node.deliveries.endpoints.push_back(e);
   caf::actor_system_config cfg;
+  // Scheduled as `streamb run` schedules it.
+  tune_scheduler(cfg);
   register_message_types(cfg);
   cfg.load<caf::io::middleman>();
   caf::actor_system sys{cfg};

@@ -18,6 +18,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <deque>
+#include <memory>
 #include <random>
 #include <unordered_map>
 
@@ -222,13 +223,16 @@ void flush(endpoint_pointer self) {
   st.storing += taken.size();
   if (!std::exchange(st.tick_scheduled, true))
     self->delayed_send(self, std::chrono::seconds{1}, ep_tick_atom_v);
+  // Shared by both continuations (a copy each cost two copies of every
+  // body per batch).
+  auto batch = std::make_shared<decltype(taken)>(std::move(taken));
   request_watched(self, st.deadlines, store_timeout, st.store, write_atom_v,
                   std::move(ops))
     .then(
-      [self, taken, first_new](write_results& rs) mutable {
-        self->state.storing -= taken.size();
-        for (std::size_t i = 0; i < taken.size(); ++i) {
-          auto& [m, rp] = taken[i];
+      [self, batch, first_new](write_results& rs) {
+        self->state.storing -= batch->size();
+        for (std::size_t i = 0; i < batch->size(); ++i) {
+          auto& [m, rp] = (*batch)[i];
           auto k = first_new + i;
           if (k < rs.size() && !rs[k].error) {
             m.entry_id = rs[k].text;
@@ -240,8 +244,8 @@ void flush(endpoint_pointer self) {
           }
         }
       },
-      [self, taken](caf::error& err) mutable {
-        self->state.storing -= taken.size();
+      [self, batch](caf::error& err) {
+        self->state.storing -= batch->size();
         // Settled entries not deleted are sent again after a restart (at
         // least once); new ones are refused: their sender offers them
         // again (webhooks) or counts them (events).
@@ -251,7 +255,7 @@ void flush(endpoint_pointer self) {
         self->state.stats.last_error = "store: " + error_text(err);
         // The store may have applied the batch all the same.
         recover_later(self, std::chrono::seconds{5});
-        for (auto& [m, rp] : taken) {
+        for (auto& [m, rp] : *batch) {
           ++self->state.stats.refused;
           rp.deliver(false);
         }

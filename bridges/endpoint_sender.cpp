@@ -128,28 +128,49 @@ struct endpoint_sender::impl {
     work;
   std::thread thread;
 
+  /// The owner was rung for the outcomes waiting and has not taken them.
+  bool rung = false; // guarded by mtx
+
+  /// Whether to ring the owner now (called with mtx held). Outcomes wait
+  /// while more requests are queued than there are connections: the owner
+  /// then takes a dozen with one wake-up instead of one each, and still
+  /// refills the queue before a connection runs dry.
+  bool ring_due() {
+    if (rung || outcomes.empty() || queue.size() >= connections.size())
+      return false;
+    rung = true;
+    return true;
+  }
+
   void done(std::string id, int status, std::string why) {
-    bool first = false;
+    bool due = false;
     {
       std::lock_guard<std::mutex> guard{mtx};
-      first = outcomes.empty();
       outcomes.push_back({std::move(id), status, std::move(why)});
+      due = ring_due();
     }
-    if (first)
+    if (due)
       ring();
   }
 
   /// The request for `c` to send, or nothing (then `c` is idle).
   std::optional<outbound_request> take(sender_connection* c) {
-    std::lock_guard<std::mutex> guard{mtx};
-    if (stopping)
-      return std::nullopt;
-    if (queue.empty()) {
-      idle.push_back(c);
-      return std::nullopt;
+    std::optional<outbound_request> x;
+    bool due = false;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      if (stopping)
+        return std::nullopt;
+      if (queue.empty()) {
+        idle.push_back(c);
+      } else {
+        x = std::move(queue.front());
+        queue.pop_front();
+      }
+      due = ring_due();
     }
-    auto x = std::move(queue.front());
-    queue.pop_front();
+    if (due)
+      ring();
     return x;
   }
 };
@@ -374,6 +395,7 @@ void endpoint_sender::submit(outbound_request req) {
 
 std::vector<outbound_outcome> endpoint_sender::take_outcomes() {
   std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->rung = false;
   return std::exchange(impl_->outcomes, {});
 }
 

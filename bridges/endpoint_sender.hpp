@@ -34,8 +34,9 @@ public:
   /// `ca_file`: PEM CAs to trust for https instead of the system's;
   /// `secret`: what each request is signed with (Standard Webhooks);
   /// `connections`: how many requests are on the wire at most;
-  /// `ring`: called (on the sender's thread) when an outcome waits and
-  /// none did before, so the owner takes them all with one wake-up.
+  /// `ring`: called (on the sender's thread) when outcomes wait and the
+  /// queue is shorter than the connections (so at once when the endpoint
+  /// is not busy), once until the owner takes them all with one wake-up.
   endpoint_sender(endpoint_url url, std::chrono::seconds timeout,
                   std::size_t connections, std::string ca_file,
                   std::string secret, std::function<void()> ring);

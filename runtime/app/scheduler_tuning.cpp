@@ -10,7 +10,7 @@ namespace streamb {
 void tune_scheduler(caf::actor_system_config& cfg) {
   auto cores = static_cast<size_t>(std::thread::hardware_concurrency());
   cfg.set("scheduler.max-threads", std::max<size_t>(cores, 2));
-  cfg.set("work-stealing.moderate-poll-attempts", size_t{10});
+  cfg.set("work-stealing.moderate-poll-attempts", size_t{1});
 }
 
 } // namespace streamb
