@@ -21,6 +21,7 @@
 #include <memory>
 #include <random>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace streamb {
 
@@ -40,12 +41,18 @@ std::string dead_key(const delivery_endpoint_settings& s) {
   return "deliveries:" + s.node + ":" + s.endpoint.name + ":dead";
 }
 
-store::field_list to_fields(const outbound_message& m) {
+/// `body`: the message's own, or the one an accepted message keeps apart.
+store::field_list to_fields(const outbound_message& m,
+                            const std::string& body) {
   return {{"id", m.id},
           {"kind", m.kind},
           {"type", m.type},
-          {"body", m.body},
+          {"body", body},
           {"queued_ms", std::to_string(m.queued_ms)}};
+}
+
+store::field_list to_fields(const outbound_message& m) {
+  return to_fields(m, m.body);
 }
 
 std::optional<outbound_message> from_entry(const store::stream_entry& e) {
@@ -76,14 +83,18 @@ struct endpoint_state {
   store_actor store;
   std::unique_ptr<endpoint_sender> sender;
   struct held_message {
+    /// Its body is in `body`, shared with the sender while a try is out.
     outbound_message m;
+    std::shared_ptr<const std::string> body;
     /// When its current try went out.
     std::chrono::steady_clock::time_point sent_at{};
   };
-  /// Every message held, by queue entry id.
-  std::unordered_map<std::string, held_message> held;
-  /// Entries ready to go (a retry that came due, or new).
-  std::deque<std::string> ready;
+  /// Every message held, by a handle of this actor's (a counter): cheaper
+  /// to hash and pass around than the queue entry id.
+  std::unordered_map<uint64_t, held_message> held;
+  uint64_t next_handle = 0;
+  /// Handles ready to go (a retry that came due, or new).
+  std::deque<uint64_t> ready;
   endpoint_stats stats;
   histogram latency_us;
   /// Taken this mailbox round, to store in one batch: the message and
@@ -126,16 +137,16 @@ void dispatch(endpoint_pointer self) {
   // max_in_flight at once.
   while (st.submitted < st.settings.endpoint.max_in_flight * submit_ahead
          && !st.ready.empty()) {
-    auto id = std::move(st.ready.front());
+    auto handle = st.ready.front();
     st.ready.pop_front();
-    auto i = st.held.find(id);
+    auto i = st.held.find(handle);
     if (i == st.held.end())
       continue;
     auto& h = i->second;
     ++h.m.attempts;
     // Signed by the sender thread just before it sends: a request that
     // waited behind a slow endpoint still carries a fresh timestamp.
-    outbound_request req{id, h.m.id, h.m.body};
+    outbound_request req{handle, h.m.id, h.body};
     h.sent_at = std::chrono::steady_clock::now();
     ++st.submitted;
     st.sender->submit(std::move(req));
@@ -145,18 +156,20 @@ void dispatch(endpoint_pointer self) {
 void accept(endpoint_pointer self, outbound_message m) {
   auto& st = self->state;
   ++st.stats.accepted;
-  auto id = m.entry_id;
-  st.held.emplace(id, endpoint_state::held_message{std::move(m), {}});
-  st.ready.push_back(std::move(id));
+  auto handle = st.next_handle++;
+  auto body = std::make_shared<const std::string>(std::move(m.body));
+  st.held.emplace(
+    handle, endpoint_state::held_message{std::move(m), std::move(body), {}});
+  st.ready.push_back(handle);
   dispatch(self);
 }
 
-void on_sent(endpoint_pointer self, const std::string& id, int status,
+void on_sent(endpoint_pointer self, uint64_t handle, int status,
              const std::string& why) {
   auto& st = self->state;
   if (st.submitted > 0)
     --st.submitted;
-  auto i = st.held.find(id);
+  auto i = st.held.find(handle);
   if (i == st.held.end())
     return dispatch(self);
   auto& m = i->second.m;
@@ -168,7 +181,7 @@ void on_sent(endpoint_pointer self, const std::string& id, int status,
                 std::chrono::steady_clock::now() - started)
                 .count();
     st.latency_us.record(static_cast<uint64_t>(std::max<int64_t>(us, 0)));
-    st.delivered_ids.push_back(id);
+    st.delivered_ids.push_back(std::move(m.entry_id));
     schedule_flush(self);
     st.held.erase(i);
     return dispatch(self);
@@ -181,14 +194,14 @@ void on_sent(endpoint_pointer self, const std::string& id, int status,
     log_warning("delivery_endpoint",
                 st.settings.endpoint.name + ": dead letter " + m.id + " after "
                   + std::to_string(m.attempts) + " tries: " + why);
-    auto fields = to_fields(m);
+    auto fields = to_fields(m, *i->second.body);
     fields.emplace_back("attempts", std::to_string(m.attempts));
     fields.emplace_back("last_error", why);
     fields.emplace_back("dead_at", iso8601_utc(epoch_ms_now()));
     st.settled.push_back(store::write_op::make_xadd(
       dead_key(st.settings), std::move(fields), {dead_letters_kept, {}}));
     st.settled.push_back(
-      store::write_op::make_xdel(queue_key(st.settings), {id}));
+      store::write_op::make_xdel(queue_key(st.settings), {m.entry_id}));
     schedule_flush(self);
     st.held.erase(i);
     return dispatch(self);
@@ -197,7 +210,7 @@ void on_sent(endpoint_pointer self, const std::string& id, int status,
   std::uniform_real_distribution<double> unit{0.0, 1.0};
   auto delay = retry_delay_ms(delays, m.attempts, unit(st.rng));
   self->delayed_send(self, std::chrono::milliseconds{delay}, wh_retry_atom_v,
-                     id);
+                     handle);
   dispatch(self);
 }
 
@@ -283,12 +296,18 @@ void recover(endpoint_pointer self) {
         auto& st = self->state;
         std::size_t n = 0;
         bool full = false;
+        // Rare (a start, a lost store answer, a full queue): the entries
+        // held are looked up here rather than indexed on every message.
+        std::unordered_set<std::string> held_entries;
+        for (auto& [handle, h] : st.held)
+          held_entries.insert(h.m.entry_id);
         for (auto& e : xs) {
           if (st.held.size() >= st.settings.endpoint.max_queued) {
             full = true;
             break;
           }
-          if (auto m = from_entry(e); m && st.held.count(m->entry_id) == 0) {
+          if (auto m = from_entry(e);
+              m && held_entries.count(m->entry_id) == 0) {
             accept(self, std::move(*m));
             ++n;
           }
@@ -358,11 +377,11 @@ delivery_endpoint(endpoint_pointer self, delivery_endpoint_settings settings,
     },
     [self](respond_atom) {
       for (auto& x : self->state.sender->take_outcomes())
-        on_sent(self, x.entry_id, x.status, x.why);
+        on_sent(self, x.handle, x.status, x.why);
     },
-    [self](wh_retry_atom, std::string& id) {
-      if (self->state.held.count(id) > 0) {
-        self->state.ready.push_back(std::move(id));
+    [self](wh_retry_atom, uint64_t handle) {
+      if (self->state.held.count(handle) > 0) {
+        self->state.ready.push_back(handle);
         dispatch(self);
       }
     },

@@ -142,11 +142,11 @@ struct endpoint_sender::impl {
     return true;
   }
 
-  void done(std::string id, int status, std::string why) {
+  void done(uint64_t handle, int status, std::string why) {
     bool due = false;
     {
       std::lock_guard<std::mutex> guard{mtx};
-      outcomes.push_back({std::move(id), status, std::move(why)});
+      outcomes.push_back({handle, status, std::move(why)});
       due = ring_due();
     }
     if (due)
@@ -210,15 +210,14 @@ void sender_connection::next() {
   current_ = std::move(*x);
   retried_ = false;
   if (!owner_.tls_error.empty()) {
-    auto id = std::move(current_.entry_id);
-    owner_.done(std::move(id), 0, owner_.tls_error);
+    owner_.done(current_.handle, 0, owner_.tls_error);
     return next();
   }
   if (!is_header_value(current_.id)) {
     // Ids come from the node and from providers' payloads: one that would
     // break the header is never put on the wire.
-    auto id = std::move(current_.entry_id);
-    owner_.done(std::move(id), 0, "the webhook-id is not a valid header value");
+    owner_.done(current_.handle, 0,
+                "the webhook-id is not a valid header value");
     return next();
   }
   // One buffer, one write: the head is fixed but for the signature.
@@ -226,13 +225,14 @@ void sender_connection::next() {
   // Signed just before it goes: a request that waited behind a slow
   // endpoint still carries a fresh timestamp.
   if (auto h = signatures::sign_standard_webhooks(
-        owner_.secret, current_.id, unix_seconds_now(), current_.body)) {
+        owner_.secret, current_.id, unix_seconds_now(), *current_.body)) {
     request_ += "webhook-id: " + h->id + "\r\nwebhook-timestamp: "
       + h->timestamp + "\r\nwebhook-signature: " + h->signature + "\r\n";
   }
-  request_ += "Content-Length: " + std::to_string(current_.body.size())
+  request_ += "Content-Length: " + std::to_string(current_.body->size())
     + "\r\n\r\n";
-  request_ += current_.body;
+  request_ += *current_.body;
+  current_.body.reset();
   if (connected_)
     write();
   else
@@ -316,11 +316,11 @@ void sender_connection::finish(const error_code& ec, const char* stage) {
     parser_.reset();
     return connect();
   }
-  auto id = std::move(current_.entry_id);
+  auto handle = current_.handle;
   if (!answered) {
     parser_.reset();
     close();
-    owner_.done(std::move(id), 0, std::string{stage} + ": " + ec.message());
+    owner_.done(handle, 0, std::string{stage} + ": " + ec.message());
     return next();
   }
   auto status = static_cast<int>(parser_->get().result_int());
@@ -333,7 +333,7 @@ void sender_connection::finish(const error_code& ec, const char* stage) {
   std::string why;
   if (status < 200 || status > 299)
     why = "HTTP " + std::to_string(status);
-  owner_.done(std::move(id), status, std::move(why));
+  owner_.done(handle, status, std::move(why));
   next();
 }
 

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,13 +19,15 @@
 namespace streamb {
 
 struct outbound_request {
-  std::string entry_id;
+  /// The owner's handle for what it holds, returned with the outcome.
+  uint64_t handle = 0;
   std::string id; // webhook-id
-  std::string body;
+  /// Shared with the owner, which keeps it for the next try.
+  std::shared_ptr<const std::string> body;
 };
 
 struct outbound_outcome {
-  std::string entry_id;
+  uint64_t handle = 0;
   int status = 0;  // HTTP status; 0: no answer
   std::string why; // empty on 2xx
 };

@@ -1105,8 +1105,8 @@ using delivery_endpoint_actor = caf::typed_actor<
   // Sends finished: their outcomes wait in the sender (one message for
   // however many finished before the endpoint looked).
   caf::reacts_to<respond_atom>,
-  // Timer: try this entry again.
-  caf::reacts_to<wh_retry_atom, std::string>,
+  // Timer: try this held message (the endpoint's handle) again.
+  caf::reacts_to<wh_retry_atom, uint64_t>,
   // Reads back what a previous run of this node left in the queue.
   caf::reacts_to<recover_atom>,
   // Writes what this mailbox round queued and settled, in one store batch.
