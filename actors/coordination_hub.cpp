@@ -142,12 +142,11 @@ void buffer_write(coordination_hub_pointer self, store::write_op op,
 /// The outcome of a finished event, kept for agents.event_retention_h.
 void record_write(coordination_hub_pointer self, const event_record& rec,
                   bool flush = true) {
-  buffer_write(
-    self,
-    store::write_op::make_set(coordination_keys::event(rec.event.id),
-                              boost::json::serialize(record_to_json(rec)),
-                              retention_ms(self)),
-    {}, flush);
+  buffer_write(self,
+               store::write_op::make_set(coordination_keys::event(rec.event.id),
+                                         record_to_text(rec),
+                                         retention_ms(self)),
+               {}, flush);
 }
 
 void audit(coordination_hub_pointer self, std::string who, std::string action,

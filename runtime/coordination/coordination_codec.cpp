@@ -26,13 +26,13 @@ int64_t int_of(const json::object& obj, const char* key) {
   return 0;
 }
 
-json::value payload_value(const std::string& text) {
+json::value payload_value(const std::string& text, json::storage_ptr sp = {}) {
   if (text.empty())
-    return nullptr;
+    return json::value(nullptr, sp);
   json::error_code ec;
-  auto v = json::parse(text, ec);
+  auto v = json::parse(text, ec, sp);
   if (ec)
-    return json::string{text};
+    return json::value(json::string(text, sp));
   return v;
 }
 
@@ -61,14 +61,17 @@ std::optional<coordination_event> event_from_json(const json::object& obj) {
 
 } // namespace
 
-json::object event_to_json(const coordination_event& ev) {
-  return {{"id", ev.id},
-          {"type", ev.type},
-          {"priority", budget::to_string(ev.priority)},
-          {"source", ev.source},
-          {"createdAt", ev.created_ms},
-          {"target", ev.target},
-          {"payload", payload_value(ev.payload)}};
+json::object event_to_json(const coordination_event& ev, json::storage_ptr sp) {
+  json::object obj(sp);
+  obj.reserve(11); // and the four record_to_json adds
+  obj.emplace("id", ev.id);
+  obj.emplace("type", ev.type);
+  obj.emplace("priority", budget::to_string(ev.priority));
+  obj.emplace("source", ev.source);
+  obj.emplace("createdAt", ev.created_ms);
+  obj.emplace("target", ev.target);
+  obj.emplace("payload", payload_value(ev.payload, sp));
+  return obj;
 }
 
 std::string encode_open_event(const coordination_event& ev,
@@ -108,26 +111,33 @@ decode_open_event(const std::string& text) {
   return std::make_pair(std::move(*ev), std::move(units));
 }
 
-json::object record_to_json(const event_record& x) {
-  auto obj = event_to_json(x.event);
+json::object record_to_json(const event_record& x, json::storage_ptr sp) {
+  auto obj = event_to_json(x.event, sp);
   obj["state"] = to_string(x.state);
   obj["detail"] = x.detail;
   obj["finishedAt"] = x.finished_ms;
-  json::array ds;
+  json::array ds(sp);
   for (auto& d : x.deliveries) {
-    json::object o{{"agent", d.agent},
-                   {"unit", d.unit},
-                   {"attempt", d.attempt},
-                   {"sentAt", d.sent_ms},
-                   {"answeredAt", d.answered_ms},
-                   {"status", to_string(d.status)},
-                   {"response", payload_value(d.response)}};
+    json::object o({{"agent", d.agent},
+                    {"unit", d.unit},
+                    {"attempt", d.attempt},
+                    {"sentAt", d.sent_ms},
+                    {"answeredAt", d.answered_ms},
+                    {"status", to_string(d.status)},
+                    {"response", payload_value(d.response, sp)}},
+                   sp);
     if (d.answered_ms > 0)
       o["responseTimeMs"] = d.answered_ms - d.sent_ms;
     ds.push_back(std::move(o));
   }
   obj["deliveries"] = std::move(ds);
   return obj;
+}
+
+std::string record_to_text(const event_record& x) {
+  unsigned char buffer[4096];
+  json::monotonic_resource mr(buffer, sizeof(buffer));
+  return json::serialize(record_to_json(x, &mr));
 }
 
 std::optional<event_record> decode_record(const std::string& text) {

@@ -27,8 +27,13 @@ outbound_message outbound_event(const coordination_event& ev) {
   m.id = ev.id;
   m.kind = "event";
   m.type = ev.type;
-  m.body = json::serialize(
-    json::object{{"kind", "event"}, {"event", event_to_json(ev)}});
+  // Built in a buffer on the stack: one per event, at the rate of events.
+  unsigned char buffer[4096];
+  json::monotonic_resource mr(buffer, sizeof(buffer));
+  json::object body(&mr);
+  body.emplace("kind", "event");
+  body.emplace("event", event_to_json(ev, &mr));
+  m.body = json::serialize(body);
   return m;
 }
 
