@@ -24,8 +24,11 @@ constexpr int max_backlog = 64;
 
 /// Frames one connection may send per second; past it the connection
 /// stops reading until the next second. Each frame becomes at most one
-/// message to the hub: this bounds what one agent can make the hub do.
-constexpr int max_frames_per_second = 2000;
+/// message to the hub: this bounds what one agent can make the hub do (the
+/// backlog above already makes a client wait for the actor). 2 000 paced
+/// an agent that answers a few events per frame at ~17 k events/s against
+/// the hub's ~44 k (docs/BENCHMARKS.md, "WebSocket agent vs CAF agent").
+constexpr int max_frames_per_second = 20000;
 
 /// A connection that has not registered this long is closed: an idle
 /// socket must not hold one of agents.max_websocket_agents.
