@@ -7,6 +7,7 @@
 #include "bridges/http/stream_sink.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -23,6 +24,14 @@ namespace streamb::edge {
 
 using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
+/// A plain connection's stream while it serves requests: bound to its
+/// io_context's own executor type, not the type-erased any_io_executor
+/// (perf: ~3 % of the edge's CPU in copying and destroying erased
+/// executors, several per request).
+using io_executor = boost::asio::io_context::executor_type;
+using plain_stream = boost::beast::basic_stream<boost::asio::ip::tcp,
+                                                io_executor>;
+
 /// The TCP socket under any of the edge's streams.
 inline boost::asio::ip::tcp::socket&
 socket_of(boost::asio::ip::tcp::socket& s) {
@@ -30,6 +39,10 @@ socket_of(boost::asio::ip::tcp::socket& s) {
 }
 
 inline boost::asio::ip::tcp::socket& socket_of(boost::beast::tcp_stream& s) {
+  return s.socket();
+}
+
+inline plain_stream::socket_type& socket_of(plain_stream& s) {
   return s.socket();
 }
 
