@@ -1,6 +1,7 @@
 #include "bridges/http/http_server.hpp"
 
 #include "bridges/http/connection.hpp"
+#include "bridges/http/deadline_sweep.hpp"
 #include "bridges/http/response_head.hpp"
 #include "bridges/http/stream_sessions.hpp"
 
@@ -116,6 +117,9 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
   // a context destroys the handlers still queued, and with them sessions
   // that touch those members.
   std::vector<std::unique_ptr<asio::io_context>> iocs;
+  /// One per context, same index; after `iocs`, so that its timers go
+  /// before their contexts.
+  std::vector<std::unique_ptr<edge::deadline_sweep>> sweeps;
   /// Keep each context's run() going while it has no connection yet.
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>>
     keep_running;
@@ -126,6 +130,14 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
     return *iocs[next_context.fetch_add(1, std::memory_order_relaxed)
                  % iocs.size()];
   }
+  edge::deadline_sweep& sweep_of(const asio::execution_context& ctx) {
+    std::size_t i = 0;
+    while (i + 1 < iocs.size()
+           && static_cast<asio::execution_context*>(iocs[i].get()) != &ctx)
+      ++i;
+    return *sweeps[i];
+  }
+
   /// Set: every connection is TLS.
   std::optional<asio::ssl::context> tls;
   std::optional<tcp::acceptor> acceptor;
@@ -144,7 +156,7 @@ namespace {
 
 /// One connection's requests and answers, over plain TCP or TLS.
 template <class Stream>
-class session : public edge::connection {
+class session : public edge::connection, public edge::deadline_holder {
 public:
   static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
 
@@ -169,6 +181,9 @@ public:
   void start() {
     srv_->connections.add(this, weak_from_this());
     asio::dispatch(stream_.get_executor(), [self = self()] {
+      auto& ctx = asio::query(self->stream_.get_executor(),
+                              asio::execution::context);
+      self->srv_->sweep_of(ctx).add(self);
       if constexpr (is_tls)
         self->handshake();
       else
@@ -184,6 +199,17 @@ public:
   void on_stop() override {
     if (phase_ == phase::idle)
       close();
+  }
+
+  /// A head, body, write or idle time ran out (none while a handler has
+  /// the request).
+  void on_deadline() override {
+    if (phase_ == phase::closed || phase_ == phase::handed_over
+        || phase_ == phase::handler)
+      return;
+    if (!draining_)
+      ++srv_->connections.timed_out;
+    close();
   }
 
   /// The grace period is over.
@@ -224,14 +250,11 @@ private:
   /// client that opens a connection and stalls is cut at the same deadline.
   void handshake() {
     phase_ = phase::head;
-    tcp_layer().expires_after(srv_->limits.head_timeout);
+    expire_after(srv_->limits.head_timeout);
     stream_.async_handshake(asio::ssl::stream_base::server,
                             [self = self()](beast::error_code ec) {
-                              if (ec) {
-                                if (ec == beast::error::timeout)
-                                  ++self->srv_->connections.timed_out;
+                              if (ec)
                                 return self->close();
-                              }
                               self->wait_for_request();
                             });
   }
@@ -244,17 +267,14 @@ private:
     if (buffer_.size() > 0)
       return read_head();
     phase_ = phase::idle;
-    tcp_layer().expires_after(served_ == 0 ? srv_->limits.head_timeout
-                                           : srv_->limits.keep_alive_timeout);
+    expire_after(served_ == 0 ? srv_->limits.head_timeout
+                              : srv_->limits.keep_alive_timeout);
     stream_.async_read_some(buffer_.prepare(4096),
                             [self = self()](beast::error_code ec,
                                             std::size_t n) {
                               self->buffer_.commit(n);
-                              if (ec) {
-                                if (ec == beast::error::timeout)
-                                  ++self->srv_->connections.timed_out;
+                              if (ec)
                                 return self->close();
-                              }
                               self->read_head();
                             });
   }
@@ -266,7 +286,7 @@ private:
     parser_->header_limit(
       static_cast<std::uint32_t>(srv_->limits.max_header_bytes));
     parser_->body_limit(srv_->limits.max_body_bytes);
-    tcp_layer().expires_after(srv_->limits.head_timeout);
+    expire_after(srv_->limits.head_timeout);
     parse_head();
   }
 
@@ -402,7 +422,7 @@ private:
     if (expect != head.end()
         && iequals(trim(expect->value()), "100-continue")) {
       static const std::string continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
-      tcp_layer().expires_after(srv_->limits.write_timeout);
+      expire_after(srv_->limits.write_timeout);
       return asio::async_write(stream_, asio::buffer(continue_line),
                                [self = self()](beast::error_code ec,
                                                std::size_t) {
@@ -416,12 +436,13 @@ private:
 
   void read_body() {
     phase_ = phase::body;
-    tcp_layer().expires_after(srv_->limits.body_timeout);
+    expire_after(srv_->limits.body_timeout);
     parse_body();
   }
 
   void dispatch() {
     phase_ = phase::handler;
+    expire_never();
     req_.body = std::move(parser_->get().body());
     parser_.reset();
     if (!srv_->handlers.on_request)
@@ -453,18 +474,15 @@ private:
   /// the next request, drains or closes.
   void write(bool keep, bool drain) {
     phase_ = phase::writing;
-    tcp_layer().expires_after(srv_->limits.write_timeout);
+    expire_after(srv_->limits.write_timeout);
     std::array<asio::const_buffer, 2> buffers{asio::buffer(out_head_),
                                               asio::buffer(out_body_)};
     asio::async_write(stream_, buffers,
                       [self = self(), keep, drain](beast::error_code ec,
                                                    std::size_t) {
                         self->out_body_.clear();
-                        if (ec) {
-                          if (ec == beast::error::timeout)
-                            ++self->srv_->connections.timed_out;
+                        if (ec)
                           return self->close();
-                        }
                         if (keep)
                           return self->wait_for_request();
                         if (drain)
@@ -525,10 +543,11 @@ private:
   /// could lose the answer.
   void drain_and_close() {
     phase_ = phase::writing;
+    draining_ = true;
     beast::error_code ec;
     socket_of(stream_).shutdown(tcp::socket::shutdown_send, ec);
     buffer_.clear();
-    tcp_layer().expires_after(drain_time);
+    expire_after(drain_time);
     drain_some();
   }
 
@@ -575,6 +594,8 @@ private:
   std::size_t drained_ = 0;
   bool keep_alive_ = true;
   bool head_only_ = false;
+  /// Reading what a refused client still sends: its deadline is no timeout.
+  bool draining_ = false;
 };
 
 /// A connection past the cap: one 503, then closed.
@@ -735,6 +756,8 @@ http_server::http_server(http_limits limits, http_handlers handlers)
   for (unsigned i = 0; i < impl_->limits.io_threads; ++i) {
     // Concurrency hint 1: each context is run by one thread only.
     impl_->iocs.push_back(std::make_unique<asio::io_context>(1));
+    impl_->sweeps.push_back(
+      std::make_unique<edge::deadline_sweep>(*impl_->iocs.back()));
     impl_->keep_running.push_back(
       asio::make_work_guard(impl_->iocs.back()->get_executor()));
   }

@@ -337,3 +337,39 @@ TEST_CASE("SIGTERM while webhooks arrive: every webhook answered 2xx is "
   INFO(acknowledged.size() << " acknowledged");
   CHECK(missing == 0);
 }
+
+TEST_CASE("an idle keep-alive connection and a stalled body are cut at their "
+          "deadlines, and counted") {
+  edge_config cfg{"idle", {{"keep_alive_timeout_s", 1}, {"body_timeout_s", 1}}};
+  running_node node{{}, cfg.path};
+  auto timed_out = [&] {
+    auto res = node.client.Get("/metrics");
+    REQUIRE(res);
+    auto& text = res->body;
+    auto at = text.find("\nstreamb_http_connections_timed_out_total ");
+    REQUIRE(at != std::string::npos);
+    return std::stoul(text.substr(text.find(' ', at + 1) + 1));
+  };
+  auto before = timed_out();
+
+  // Served once, then silent: closed once the keep-alive time is up.
+  raw_connection idle{node.port};
+  REQUIRE(idle.connected());
+  REQUIRE(idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  REQUIRE(idle.read_answers(1, 5s) == 1);
+  auto start = std::chrono::steady_clock::now();
+  CHECK(idle.closed_within(5s));
+  auto idle_for = std::chrono::steady_clock::now() - start;
+  CHECK(idle_for >= 900ms);
+
+  // A head that promises 100 bytes, then 10 of them.
+  raw_connection stalled{node.port};
+  REQUIRE(stalled.connected());
+  REQUIRE(stalled.send("POST /api/v1/calls HTTP/1.1\r\nHost: x\r\n"
+                       "Content-Type: application/json\r\n"
+                       "Content-Length: 100\r\n\r\n{\"calls\":["));
+  CHECK(stalled.closed_within(5s));
+  CHECK(stalled.received().find("HTTP/1.1 2") == std::string::npos);
+
+  CHECK(timed_out() >= before + 2);
+}
