@@ -414,11 +414,14 @@ void route_webhook(coordination_hub_pointer self, webhook_event wh,
     return;
   }
   auto now = now_ms(self);
-  auto ev = webhook_as_event(wh, now);
   // Checked first: a webhook that waits for a consumer is offered again
-  // every second, and must not leave an unrouted record each time.
-  if (st.router->routable(ev)
-      && take_event(self, std::move(ev), false).routed()) {
+  // every second, and must not leave an unrouted record each time. Routing
+  // looks at the type alone; the event (the body parsed and wrapped) is
+  // built only for an agent that takes it.
+  coordination_event probe;
+  probe.type = webhook_event_type;
+  if (st.router->routable(probe)
+      && take_event(self, webhook_as_event(wh, now), false).routed()) {
     st.webhook_promises[id].push_back(rp);
     st.router->start(id, {}, now);
     dispatch(self);

@@ -230,21 +230,24 @@ void store_new(webhook_processor_pointer self, accept_batch batch,
     finish_accepts(self);
     return;
   }
+  // One batch for both continuations, not a copy in each (the events
+  // carry their payloads: perf, ~4 % of the workers' time in copies).
+  auto shared = std::make_shared<accept_batch>(std::move(batch));
   request_watched(self, self->state.store_deadlines, store_timeout, st.store,
                   write_atom_v, std::move(ops))
     .then(
-      [self, batch, outcomes, answer](write_results& rs) mutable {
+      [self, shared, outcomes, answer](write_results& rs) mutable {
         for (auto& r : rs)
           if (r.error) {
-            fail_accepts(self, batch, r.error);
+            fail_accepts(self, *shared, r.error);
             return finish_accepts(self);
           }
-        answer(batch, outcomes);
+        answer(*shared, outcomes);
         finish_accepts(self);
         poll(self);
       },
-      [self, batch](caf::error& err) mutable {
-        fail_accepts(self, batch, err);
+      [self, shared](caf::error& err) mutable {
+        fail_accepts(self, *shared, err);
         finish_accepts(self);
       });
 }

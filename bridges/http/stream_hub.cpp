@@ -71,6 +71,20 @@ void stream_hub::publish(std::string topic, std::string service,
                  entries_.end());
 }
 
+void stream_hub::publish(std::string topic, std::string service,
+                         const std::function<std::string()>& make_json) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (entries_.empty()) {
+      ++published_;
+      return;
+    }
+  }
+  // Made outside the lock; a subscriber that joins meanwhile gets it, one
+  // that joins just before this check may not, as if it had joined later.
+  publish(std::move(topic), std::move(service), make_json());
+}
+
 void stream_hub::clear() {
   std::vector<entry> old;
   {

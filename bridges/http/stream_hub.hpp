@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -44,6 +45,11 @@ public:
   /// Pushes the event to every subscriber that takes it; forgets those that
   /// are gone or dropped.
   void publish(std::string topic, std::string service, std::string json);
+
+  /// As publish, with the JSON made only when someone may listen (counted
+  /// as published either way).
+  void publish(std::string topic, std::string service,
+               const std::function<std::string()>& make_json);
 
   stream_hub_stats stats() const;
 

@@ -155,14 +155,15 @@ void publish_received(const http_context& ctx,
     bool critical = !ev.type.empty()
       && std::find(critical_types.begin(), critical_types.end(), ev.type)
         != critical_types.end();
-    ctx.streams->publish("webhook", ev.service,
-                         to_json_text(boost::json::object{
-                           {"topic", "webhook"},
-                           {"id", ev.id},
-                           {"service", ev.service},
-                           {"type", ev.type},
-                           {"critical", critical},
-                           {"receivedAt", iso8601_utc(ev.received_ms)}}));
+    ctx.streams->publish("webhook", ev.service, [&] {
+      return to_json_text(
+        boost::json::object{{"topic", "webhook"},
+                            {"id", ev.id},
+                            {"service", ev.service},
+                            {"type", ev.type},
+                            {"critical", critical},
+                            {"receivedAt", iso8601_utc(ev.received_ms)}});
+    });
   }
 }
 

@@ -30,7 +30,7 @@ std::string webhook_payload(const webhook_event& wh) {
 coordination_event webhook_as_event(const webhook_event& wh, int64_t now_ms) {
   coordination_event ev;
   ev.id = "webhook:" + wh.id;
-  ev.type = "webhook";
+  ev.type = webhook_event_type;
   ev.priority = wh.critical ? budget::priority::critical
                             : budget::priority::normal;
   ev.source = "webhook:" + wh.service;

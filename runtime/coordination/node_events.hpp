@@ -6,8 +6,12 @@
 #include "runtime/messages.hpp"
 
 #include <cstdint>
+#include <string_view>
 
 namespace streamb {
+
+/// The type of the events webhook_as_event makes.
+inline constexpr std::string_view webhook_event_type = "webhook";
 
 /// Event "webhook:<id>" of type webhook: critical when the webhook is,
 /// else normal; the payload wraps the provider's body (as JSON when it

@@ -84,3 +84,22 @@ TEST_CASE("a cleared hub holds no subscriber any more") {
   hub.publish("webhook", "stripe", "{}");
   CHECK(hub.stats().published == 1);
 }
+
+TEST_CASE("an event nobody can hear is counted but never made") {
+  stream_hub hub{4};
+  int made = 0;
+  auto make = [&] {
+    ++made;
+    return std::string{R"({"n":1})"};
+  };
+  hub.publish("webhook", "stripe", make);
+  CHECK(made == 0);
+  CHECK(hub.stats().published == 1);
+  auto sink = std::make_shared<fake_sink>(10);
+  REQUIRE(hub.subscribe(sink, {}));
+  hub.publish("webhook", "stripe", make);
+  CHECK(made == 1);
+  CHECK(hub.stats().published == 2);
+  REQUIRE(sink->got.size() == 1);
+  CHECK(sink->got.front()->topic == "webhook");
+}
