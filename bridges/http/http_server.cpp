@@ -327,6 +327,9 @@ private:
         on_read_error(ec);
         return false;
       }
+      // Nothing taken and nothing wrong: the parser waits for more bytes.
+      if (used == 0)
+        break;
     }
     return true;
   }
