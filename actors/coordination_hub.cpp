@@ -458,10 +458,10 @@ void route_webhook(coordination_hub_pointer self, webhook_event wh,
                                  + wh.service));
     return;
   }
-  request_watched(self, st.deadlines, std::chrono::seconds{10},
-                  st.settings.fallback, deliver_atom_v, std::move(wh))
-    .then([rp](bool ok) mutable { rp.deliver(ok); },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  // Handed on: the subscriber answers the processor itself (one message
+  // and one wake-up of the hub less per webhook); the processor's delivery
+  // deadline covers a subscriber that does not answer.
+  rp.delegate(st.settings.fallback, deliver_atom_v, std::move(wh));
 }
 
 /// A webhook is delivered once every endpoint that takes its service has it
