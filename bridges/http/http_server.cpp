@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -59,16 +60,6 @@ http_response error_response(int status, std::string_view code,
   res.status = status;
   res.set_content(error_body(code, message), "application/json");
   return res;
-}
-
-bool iequals(std::string_view x, std::string_view y) {
-  if (x.size() != y.size())
-    return false;
-  for (std::size_t i = 0; i < x.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(x[i]))
-        != std::tolower(static_cast<unsigned char>(y[i])))
-      return false;
-  return true;
 }
 
 std::string_view trim(std::string_view x) {
@@ -125,17 +116,9 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
     keep_running;
   std::atomic<std::size_t> next_context{0};
 
-  /// The context the next connection lives on (round robin).
-  asio::io_context& pick_context() {
-    return *iocs[next_context.fetch_add(1, std::memory_order_relaxed)
-                 % iocs.size()];
-  }
-  edge::deadline_sweep& sweep_of(const asio::execution_context& ctx) {
-    std::size_t i = 0;
-    while (i + 1 < iocs.size()
-           && static_cast<asio::execution_context*>(iocs[i].get()) != &ctx)
-      ++i;
-    return *sweeps[i];
+  /// The index of the context the next connection lives on (round robin).
+  std::size_t pick_context() {
+    return next_context.fetch_add(1, std::memory_order_relaxed) % iocs.size();
   }
 
   /// Set: every connection is TLS.
@@ -161,9 +144,9 @@ public:
   static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
 
   template <class... Ts>
-  session(std::shared_ptr<http_server::impl> srv, accepted_socket&& socket,
-          Ts&... tls_ctx)
-    : srv_(std::move(srv)),
+  session(std::shared_ptr<http_server::impl> srv, edge::deadline_sweep& sweep,
+          accepted_socket&& socket, Ts&... tls_ctx)
+    : srv_(std::move(srv)), sweep_(&sweep),
       stream_(tcp_socket_for<Stream>(std::move(socket)), tls_ctx...),
       buffer_(srv_->limits.max_header_bytes + (1 << 20)) {
     ++srv_->connections.open;
@@ -181,9 +164,7 @@ public:
   void start() {
     srv_->connections.add(this, weak_from_this());
     asio::dispatch(stream_.get_executor(), [self = self()] {
-      auto& ctx = asio::query(self->stream_.get_executor(),
-                              asio::execution::context);
-      self->srv_->sweep_of(ctx).add(self);
+      self->sweep_->add(self);
       if constexpr (is_tls)
         self->handshake();
       else
@@ -362,11 +343,8 @@ private:
       return refuse(error_response(413, "too_large",
                                    "request body exceeds the configured "
                                    "limit"));
-    if (ec == beast::error::timeout) {
-      ++srv_->connections.timed_out;
-      return close();
-    }
-    // The peer left, or a transport error: nobody to answer.
+    // (Deadlines are the sweep's: no read fails with a timeout.) The peer left,
+    // or a transport error: nobody to answer.
     if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message
         || ec.category()
           != bhttp::make_error_code(bhttp::error::end_of_stream).category())
@@ -397,7 +375,7 @@ private:
         return refuse(error_response(400, "malformed",
                                      "Transfer-Encoding together with "
                                      "Content-Length"));
-      if (!iequals(trim(te->value()), "chunked"))
+      if (!beast::iequals(trim(te->value()), "chunked"))
         return refuse(error_response(400, "malformed",
                                      "the only transfer coding accepted is "
                                      "chunked"));
@@ -423,7 +401,7 @@ private:
       return dispatch();
     auto expect = head.find(bhttp::field::expect);
     if (expect != head.end()
-        && iequals(trim(expect->value()), "100-continue")) {
+        && beast::iequals(trim(expect->value()), "100-continue")) {
       static const std::string continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
       expire_after(srv_->limits.write_timeout);
       return asio::async_write(stream_, asio::buffer(continue_line),
@@ -483,7 +461,9 @@ private:
     asio::async_write(stream_, buffers,
                       [self = self(), keep, drain](beast::error_code ec,
                                                    std::size_t) {
-                        self->out_body_.clear();
+                        // Released, not cleared: an idle connection must not
+                        // keep the capacity of a large answer.
+                        self->out_body_ = std::string{};
                         if (ec)
                           return self->close();
                         if (keep)
@@ -580,6 +560,8 @@ private:
   // Owned: the io_context (in impl) must outlive this session's socket,
   // and an answer may still hold the session after the server stopped.
   std::shared_ptr<http_server::impl> srv_;
+  /// Its io_context's, used on that context's thread only.
+  edge::deadline_sweep* sweep_;
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -659,9 +641,10 @@ void http_server::impl::accept() {
   // No strand: each io_context is run by one thread, so a connection's
   // handlers never run concurrently (a strand cost ~5 % of the CPU of a
   // request in shared-pointer counts, type-erased copies and its mutex).
+  auto i = pick_context();
   acceptor->async_accept(
-    pick_context().get_executor(),
-    [this](beast::error_code ec, accepted_socket socket) {
+    iocs[i]->get_executor(),
+    [this, i](beast::error_code ec, accepted_socket socket) {
       if (connections.stopping)
         return;
       if (ec) {
@@ -682,11 +665,11 @@ void http_server::impl::accept() {
       if (connections.open >= limits.max_connections)
         refuse_over_cap(std::move(socket));
       else if (tls)
-        std::make_shared<session<tls_stream>>(shared_from_this(),
+        std::make_shared<session<tls_stream>>(shared_from_this(), *sweeps[i],
                                               std::move(socket), *tls)
           ->start();
       else
-        std::make_shared<session<plain_stream>>(shared_from_this(),
+        std::make_shared<session<plain_stream>>(shared_from_this(), *sweeps[i],
                                                 std::move(socket))
           ->start();
       accept();

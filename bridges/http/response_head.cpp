@@ -3,23 +3,16 @@
 // status.hpp uses std::ostream without including it.
 #include <ostream>
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/status.hpp>
 
-#include <algorithm>
-#include <cctype>
 #include <charconv>
 
 namespace streamb::edge {
 
 namespace {
 
-bool iequals(std::string_view x, std::string_view y) {
-  return x.size() == y.size()
-    && std::equal(x.begin(), x.end(), y.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a))
-             == std::tolower(static_cast<unsigned char>(b));
-         });
-}
+using boost::beast::iequals;
 
 /// A token (RFC 9110 5.6.2): what a field name may hold.
 bool is_token(std::string_view name) {
