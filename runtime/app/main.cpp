@@ -19,9 +19,14 @@
 // arena that returns freed pages at once, so a refused large body does not
 // stay in the node's RSS; the small allocations of the hot paths keep
 // jemalloc's caches.
+// thp:always asks the kernel for transparent huge pages (where it allows
+// them, `madvise` or `always` in /sys/kernel/mm/transparent_hugepage):
+// the memory store grows by ~3.5 KB per webhook, and faulting that in 4 KiB
+// at a time cost a third of the node's CPU per webhook on a VM with
+// software-managed page tables (docs/BENCHMARKS.md, issue 14).
 extern "C" {
 // NOLINTNEXTLINE: the name and type are jemalloc's interface.
-const char* malloc_conf = "oversize_threshold:262144";
+const char* malloc_conf = "oversize_threshold:262144,thp:always";
 }
 
 int main(int argc, char** argv) {
