@@ -177,7 +177,7 @@ void fail_accepts(webhook_processor_pointer self, accept_batch& batch,
     counters_of(self, w.events.front().service)
       .rejected[webhook_rejection::store_unavailable]
       += 1;
-    w.promise.deliver(err);
+    w.answer(err);
   }
 }
 
@@ -222,7 +222,7 @@ void store_new(webhook_processor_pointer self, accept_batch batch,
                  && b[i].events[j].critical)
           ++c.critical;
       }
-      b[i].promise.deliver(std::move(outs[i]));
+      b[i].answer(std::move(outs[i]));
     }
   };
   if (ops.empty()) {
@@ -453,26 +453,29 @@ void probe_settled(webhook_processor_pointer self, const webhook_event& ev) {
 void deliver(webhook_processor_pointer self, webhook_event ev) {
   auto& st = self->state;
   ++ev.attempts;
+  // One copy for the message; both continuations share the event (each
+  // copy is the whole payload).
+  auto held = std::make_shared<webhook_event>(std::move(ev));
   request_watched(self, self->state.store_deadlines,
                   std::chrono::seconds{st.settings.delivery.delivery_timeout_s},
-                  st.subscriber, deliver_atom_v, ev)
+                  st.subscriber, deliver_atom_v, *held)
     .then(
-      [self, ev](bool handled) {
+      [self, held](bool handled) {
         self->state.deliveries.finished();
-        probe_settled(self, ev);
+        probe_settled(self, *held);
         if (handled)
-          on_delivered(self, ev);
+          on_delivered(self, *held);
         else
-          on_failed(self, ev, "the subscriber refused it");
+          on_failed(self, std::move(*held), "the subscriber refused it");
         dispatch(self);
       },
-      [self, ev](caf::error& err) {
+      [self, held](caf::error& err) {
         self->state.deliveries.finished();
         if (err == error_code::no_consumer) {
-          await_consumer(self, ev, error_text(err));
+          await_consumer(self, std::move(*held), error_text(err));
         } else {
-          probe_settled(self, ev);
-          on_failed(self, ev, error_text(err));
+          probe_settled(self, *held);
+          on_failed(self, std::move(*held), error_text(err));
         }
         dispatch(self);
       });
@@ -520,11 +523,11 @@ void dispatch(webhook_processor_pointer self) {
 
 /// Takes queue entries into memory; `maybe_seen` marks entries that may have
 /// been delivered before (recovered or claimed): they are checked first.
-void take(webhook_processor_pointer self, const stream_entries& entries,
+void take(webhook_processor_pointer self, stream_entries& entries,
           bool maybe_seen) {
   auto& st = self->state;
   for (auto& e : entries) {
-    auto ev = webhook_from_entry(e);
+    auto ev = webhook_from_entry(std::move(e));
     if (!ev) {
       log_error("webhook_processor", error_text(ev.error()));
       continue;
@@ -826,6 +829,18 @@ void replay_find(webhook_processor_pointer self, replay_request r) {
       [r](caf::error& err) mutable { r.promise.deliver(err); });
 }
 
+/// Counts a request's events and queues them for the next claim batch.
+void queue_accept(webhook_processor_pointer self,
+                  webhook_processor_state::waiting_accept w) {
+  auto& c = counters_of(self, w.events.front().service);
+  ++c.received;
+  ++c.verified;
+  for (auto& ev : w.events)
+    ev.critical = is_critical(self->state.settings, ev);
+  self->state.acceptor->push(std::move(w));
+  flush_accepts(self);
+}
+
 // -- operator views -----------------------------------------------------------
 
 webhook_stats_list make_stats(webhook_processor_pointer self) {
@@ -873,15 +888,14 @@ webhook_processor(webhook_processor_pointer self,
         webhook_events& events) -> caf::result<accept_outcomes> {
       if (events.empty())
         return accept_outcomes{};
-      auto& c = counters_of(self, events.front().service);
-      ++c.received;
-      ++c.verified;
-      for (auto& ev : events)
-        ev.critical = is_critical(self->state.settings, ev);
       auto promise = self->make_response_promise<accept_outcomes>();
-      self->state.acceptor->push({std::move(events), promise});
-      flush_accepts(self);
+      queue_accept(self, {std::move(events), promise, {}});
       return promise;
+    },
+    [=](wh_accept_atom, webhook_events& events, accept_reply& reply) {
+      if (events.empty())
+        return reply.deliver(accept_outcomes{});
+      queue_accept(self, {std::move(events), {}, std::move(reply)});
     },
     [=](wh_reject_atom, const std::string& service, webhook_rejection reason,
         const std::string& detail, const std::string& remote) {

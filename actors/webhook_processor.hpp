@@ -56,7 +56,19 @@ struct webhook_processor_state {
   // -- accepting: requests wait while a store batch is in flight ------------
   struct waiting_accept {
     webhook_events events;
+    /// Answers the request: the reply when it came with one, else the
+    /// response promise.
     caf::typed_response_promise<accept_outcomes> promise;
+    accept_reply reply;
+
+    void answer(caf::expected<accept_outcomes> x) {
+      if (reply)
+        reply.deliver(std::move(x));
+      else if (x)
+        promise.deliver(std::move(*x));
+      else
+        promise.deliver(std::move(x.error()));
+    }
   };
   /// Two round trips per batch (claim, then store); the batch stays in
   /// flight through both. A refused batch is answered with the error.

@@ -1,12 +1,14 @@
 #pragma once
 
-// The single place where an HTTP route asks an actor.
+// How an HTTP route asks an actor (one exception: POST /webhooks sends its
+// callback to the processor in the message, `runtime/webhooks/accept_reply`,
+// two messages per webhook fewer than through an asker).
 //
 // Two ways. `ask_then` never waits: the route (on the io thread that read
 // the request) hands the request to one of a few long-lived asker actors,
 // which sends it and runs the route's callback with the answer, the error
 // or the timeout; the callback writes the HTTP answer. The hot routes
-// (webhooks, admission, metrics/realtime) ask this way.
+// (admission, metrics/realtime) ask this way.
 //
 // `ask` and `ask_batch` wait: a route on one of the edge's route threads
 // (bridges/http/worker_pool.hpp) sends through a scoped actor and the thread

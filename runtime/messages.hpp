@@ -17,6 +17,7 @@
 #include "runtime/metrics/alert_vocabulary.hpp"
 #include "runtime/metrics/call_totals.hpp"
 #include "runtime/store/store_backend.hpp"
+#include "runtime/webhooks/accept_reply.hpp"
 #include "runtime/webhooks/rejection.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -439,15 +440,6 @@ typename Inspector::result_type inspect(Inspector& f, webhook_event& x) {
 
 using webhook_events = std::vector<webhook_event>;
 
-/// What the processor did with one accepted event.
-enum class accept_outcome : uint8_t {
-  stored,      // new, durable now: answer 2xx
-  duplicate,   // seen before (within the dedup TTL): answer 200 duplicate
-  in_progress, // another request is storing it right now: answer 503
-};
-
-using accept_outcomes = std::vector<accept_outcome>;
-
 /// Webhook counters of one service since the node started.
 /// What a webhook processor counts per service, as it counts it.
 struct webhook_counts {
@@ -497,6 +489,9 @@ using webhook_subscriber_actor = caf::typed_actor<
 using webhook_processor_actor = caf::typed_actor<
   // Dedup and store; one outcome per event, in order.
   caf::replies_to<wh_accept_atom, webhook_events>::with<accept_outcomes>,
+  // The same, answered through `accept_reply` (the HTTP route's callback)
+  // rather than a response message.
+  caf::reacts_to<wh_accept_atom, webhook_events, accept_reply>,
   // A rejected request: service, reason, detail, remote address. The
   // processor counts it, logs it and appends it to the audit trail.
   caf::reacts_to<wh_reject_atom, std::string, webhook_rejection, std::string,
@@ -1197,3 +1192,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(streamb::auth::key_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(streamb::auth::secret_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<streamb::auth::secret_record>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(streamb::service_config_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(streamb::accept_reply)

@@ -231,7 +231,8 @@ webhook_events without_payloads(const webhook_events& events) {
 }
 
 /// POST /webhooks/{service}: check, verify and extract on the io thread,
-/// then answer from the processor's callback once it stored the events.
+/// then hand the events to the processor with the answer to run once it
+/// stored them (on the processor's thread; `reply` posts to the io thread).
 void receive_webhook(const http_context_ptr& ctx, const webhook_routes& routes,
                      const http_request& req, http_reply reply) {
   http_response res;
@@ -253,9 +254,8 @@ void receive_webhook(const http_context_ptr& ctx, const webhook_routes& routes,
     if (ok)
       publish_received(*ctx, hook->critical_types, summary, *outcomes);
   };
-  ask_then<accept_outcomes>(*ctx, ctx->ask_timeout, ctx->webhooks,
-                            std::move(on_stored), wh_accept_atom_v,
-                            std::move(verified->events));
+  caf::anon_send(ctx->webhooks, wh_accept_atom_v, std::move(verified->events),
+                 accept_reply{std::move(on_stored)});
 }
 
 boost::json::object endpoint_to_json(const endpoint_stats& e) {

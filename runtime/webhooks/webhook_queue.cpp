@@ -28,18 +28,22 @@ store::field_list to_fields(const webhook_event& x) {
 }
 
 caf::expected<webhook_event> webhook_from_entry(const store::stream_entry& e) {
+  return webhook_from_entry(store::stream_entry{e});
+}
+
+caf::expected<webhook_event> webhook_from_entry(store::stream_entry&& e) {
   webhook_event result;
   result.entry_id = e.id;
   bool has_id = false;
   bool numbers_ok = true;
   for (auto& [name, value] : e.fields) {
     if (name == "id") {
-      result.id = value;
       has_id = !value.empty();
+      result.id = std::move(value);
     } else if (name == "service") {
-      result.service = value;
+      result.service = std::move(value);
     } else if (name == "type") {
-      result.type = value;
+      result.type = std::move(value);
     } else if (name == "critical") {
       result.critical = value == "1";
     } else if (name == "received_ms") {
@@ -47,7 +51,7 @@ caf::expected<webhook_event> webhook_from_entry(const store::stream_entry& e) {
     } else if (name == "attempts") {
       numbers_ok &= parse_integer(value, result.attempts);
     } else if (name == "payload") {
-      result.payload = value;
+      result.payload = std::move(value);
     }
   }
   if (!has_id || result.service.empty() || !numbers_ok)

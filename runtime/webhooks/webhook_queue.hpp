@@ -52,6 +52,9 @@ store::field_list to_fields(const webhook_event& x);
 /// The event of a queue or dead-letter entry; `entry_id` is the entry's id.
 caf::expected<webhook_event> webhook_from_entry(const store::stream_entry& e);
 
+/// As above, moving the entry's fields (the payload) into the event.
+caf::expected<webhook_event> webhook_from_entry(store::stream_entry&& e);
+
 /// The value a request puts in an event's dedup key while it stores the
 /// event: unique per node and request.
 std::string pending_token(const std::string& node, uint64_t n);

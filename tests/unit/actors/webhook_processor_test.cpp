@@ -115,6 +115,19 @@ struct fixture : test::actor_fixture {
     return ask<accept_outcomes>(processor, wh_accept_atom_v, std::move(events));
   }
 
+  /// Accepts through an `accept_reply`, as the HTTP route does; what the
+  /// reply received, if anything.
+  std::vector<caf::expected<accept_outcomes>>
+  accept_with_reply(webhook_events events) {
+    auto got = std::make_shared<std::vector<caf::expected<accept_outcomes>>>();
+    self->send(processor, wh_accept_atom_v, std::move(events),
+               accept_reply{[got](caf::expected<accept_outcomes> x) {
+                 got->push_back(std::move(x));
+               }});
+    sched.run();
+    return *got;
+  }
+
   webhook_stats stats() {
     for (auto& x : ask<webhook_stats_list>(processor, wh_stats_atom_v))
       if (x.service == "stripe")
@@ -338,6 +351,46 @@ TEST_CASE_METHOD(fixture,
   db->down = false;
   CHECK(accept({event("evt_7")}) == accept_outcomes{accept_outcome::stored});
   CHECK(log->ids() == std::vector<std::string>{"stripe:evt_7"});
+}
+
+TEST_CASE_METHOD(fixture,
+                 "an accept with a reply is answered through it, once: "
+                 "stored, duplicate, and the store's error") {
+  auto first = accept_with_reply({event("evt_r1")});
+  REQUIRE(first.size() == 1);
+  REQUIRE(first.front());
+  CHECK(*first.front() == accept_outcomes{accept_outcome::stored});
+  auto again = accept_with_reply({event("evt_r1")});
+  REQUIRE(again.size() == 1);
+  CHECK(*again.front() == accept_outcomes{accept_outcome::duplicate});
+  CHECK(log->ids() == std::vector<std::string>{"stripe:evt_r1"});
+  db->down = true;
+  auto refused = accept_with_reply({event("evt_r2")});
+  REQUIRE(refused.size() == 1);
+  REQUIRE_FALSE(refused.front());
+  CHECK(refused.front().error()
+        == caf::make_error(error_code::store_unavailable));
+  CHECK(stats().counts.rejected.count(webhook_rejection::store_unavailable)
+        == 1);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "an accept with a reply that the processor never handles "
+                 "is answered receiver down") {
+  auto got = std::make_shared<std::vector<caf::expected<accept_outcomes>>>();
+  self->send_exit(processor, caf::exit_reason::user_shutdown);
+  sched.run();
+  // Sent to a processor that is gone: the message is dropped, and with it
+  // the last copy of the reply.
+  self->send(processor, wh_accept_atom_v, webhook_events{event("evt_r3")},
+             accept_reply{[got](caf::expected<accept_outcomes> x) {
+               got->push_back(std::move(x));
+             }});
+  sched.run();
+  REQUIRE(got->size() == 1);
+  REQUIRE_FALSE(got->front());
+  CHECK(got->front().error() == caf::sec::request_receiver_down);
+  CHECK(log->got.empty());
 }
 
 TEST_CASE_METHOD(fixture,
