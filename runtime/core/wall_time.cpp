@@ -1,5 +1,7 @@
 #include "runtime/core/wall_time.hpp"
 
+#include <date/date.h>
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -14,14 +16,43 @@ int64_t epoch_ms_now() {
 }
 
 std::string iso8601_utc(int64_t ms) {
-  auto secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  auto n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof(buf) - n, ".%03dZ",
-                static_cast<int>(ms % 1000));
-  return buf;
+  // Digits written by hand from date's civil calendar: strftime and
+  // snprintf were 2.6 % of the node's instructions per webhook (several
+  // timestamps per event history).
+  using namespace std::chrono;
+  auto t = date::sys_time<milliseconds>{milliseconds{ms}};
+  auto day = date::floor<date::days>(t);
+  date::year_month_day ymd{day};
+  auto in_day = t - day; // [0, 24 h) even before 1970
+  auto h = duration_cast<hours>(in_day).count();
+  auto m = duration_cast<minutes>(in_day).count() % 60;
+  auto s = duration_cast<seconds>(in_day).count() % 60;
+  auto f = in_day.count() % 1000;
+  int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {
+    // Outside what four digits hold: the slow path says it as strftime.
+    auto secs = static_cast<std::time_t>(
+      date::floor<seconds>(t).time_since_epoch().count());
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    auto n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(buf + n, sizeof(buf) - n, ".%03dZ", static_cast<int>(f));
+    return buf;
+  }
+  std::string out = "0000-00-00T00:00:00.000Z";
+  auto put = [&out](std::size_t at, std::size_t width, long long v) {
+    for (std::size_t i = 0; i < width; ++i, v /= 10)
+      out[at + width - 1 - i] = static_cast<char>('0' + v % 10);
+  };
+  put(0, 4, year);
+  put(5, 2, static_cast<unsigned>(ymd.month()));
+  put(8, 2, static_cast<unsigned>(ymd.day()));
+  put(11, 2, h);
+  put(14, 2, m);
+  put(17, 2, s);
+  put(20, 3, f);
+  return out;
 }
 
 int64_t ms_until_next_utc_month(int64_t ms) {
