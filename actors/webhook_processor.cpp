@@ -300,9 +300,16 @@ make_acceptor(webhook_processor_pointer self) {
 
 // -- delivering ---------------------------------------------------------------
 
+/// Acknowledges a finished event and deletes its queue entry: nothing reads
+/// an acknowledged entry again (recovery reads the pending list, the
+/// history lives in its own hash, a dead letter in its own stream), and
+/// kept until `queue_retention_h` it held the payload for nothing (48 h of
+/// 1 KB webhooks at 100/s: ~20 GB).
 void ack_ops(write_ops& ops, const webhook_event& ev) {
   ops.push_back(store::write_op::make_xack(keys::queue(ev.critical),
                                            keys::group, {ev.entry_id}));
+  ops.push_back(
+    store::write_op::make_xdel(keys::queue(ev.critical), {ev.entry_id}));
 }
 
 void on_delivered(webhook_processor_pointer self, const webhook_event& ev) {

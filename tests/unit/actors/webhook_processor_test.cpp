@@ -201,6 +201,7 @@ TEST_CASE_METHOD(fixture,
 TEST_CASE_METHOD(fixture,
                  "events are critical when their service lists their type, "
                  "whatever the route said") {
+  log->mode = subscriber_log::hold; // queued, not yet delivered
   auto urgent = event("urgent", true);
   auto routine = event("routine");
   routine.critical = true; // only the processor classifies
@@ -213,6 +214,33 @@ TEST_CASE_METHOD(fixture,
   CHECK(db->inner.hget(webhook_keys::event("stripe:urgent"), "critical").value()
         == std::optional<std::string>{"true"});
   CHECK(stats().counts.critical == 1);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a delivered or dead-lettered event leaves the queue; its "
+                 "history and its dead letter stay") {
+  log->mode = subscriber_log::hold;
+  accept({event("evt_kept"), event("evt_dead")});
+  CHECK(db->inner.xlen(webhook_keys::normal_queue).value() == 2);
+  release(true); // evt_kept delivered
+  // evt_dead: refused on each of its 3 attempts (2 retries).
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    REQUIRE_FALSE(log->held.empty());
+    release(false);
+    advance(31s);
+  }
+  CHECK(status_of("stripe:evt_kept") == "delivered");
+  CHECK(status_of("stripe:evt_dead") == "dead_lettered");
+  CHECK(db->inner.xlen(webhook_keys::normal_queue).value() == 0);
+  CHECK(
+    db->inner.xpending_count(webhook_keys::normal_queue, webhook_keys::group)
+      .value()
+    == 0);
+  auto dead = db->inner.xrange(webhook_keys::dead, "-", "+", 0);
+  REQUIRE(dead);
+  REQUIRE(dead->size() == 1);
+  CHECK(store::find_field(dead->front().fields, "id") == "stripe:evt_dead");
+  CHECK(store::find_field(dead->front().fields, "payload").size() > 0);
 }
 
 TEST_CASE_METHOD(fixture,
