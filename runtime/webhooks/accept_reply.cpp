@@ -21,8 +21,15 @@ struct accept_reply::state {
   }
 
   ~state() {
-    if (f)
+    if (!f)
+      return;
+    // A destructor must not throw; the callback writes an HTTP answer and
+    // only fails on memory exhaustion, when there is nothing better to do.
+    try {
       f(caf::make_error(caf::sec::request_receiver_down));
+    } catch (...) {
+      // nop
+    }
   }
 };
 
