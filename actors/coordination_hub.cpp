@@ -502,6 +502,69 @@ caf::result<bool> deliver_webhook(coordination_hub_pointer self,
   return rp;
 }
 
+/// Whether `wh` would go to the node's log subscriber: no endpoint takes
+/// its service, no agent here or on a cluster peer subscribes to webhooks,
+/// and it is not out to agents already.
+bool only_the_log_takes(coordination_hub_pointer self,
+                        const webhook_event& wh) {
+  auto& st = self->state;
+  if (!st.settings.fallback)
+    return false;
+  for (auto& e : st.settings.endpoints)
+    if (contains(e.webhook_services, wh.service))
+      return false;
+  coordination_event probe;
+  probe.type = webhook_event_type;
+  if (st.router->routable(probe)
+      || st.router->find_open("webhook:" + wh.id) != nullptr)
+    return false;
+  return !(st.settings.cluster && st.settings.cluster->peer_hub_for("webhook"));
+}
+
+/// A batch from the webhook processor: handed on whole to the log subscriber
+/// when nothing else takes any of it (it answers the processor itself),
+/// else each webhook goes the single-webhook way and the verdicts are
+/// answered together, in order.
+caf::result<delivery_verdicts> deliver_webhooks(coordination_hub_pointer self,
+                                                webhook_events& whs) {
+  auto& st = self->state;
+  if (whs.empty())
+    return delivery_verdicts{};
+  auto rp = self->make_response_promise<delivery_verdicts>();
+  if (std::all_of(whs.begin(), whs.end(), [self](const webhook_event& wh) {
+        return only_the_log_takes(self, wh);
+      })) {
+    rp.delegate(st.settings.fallback, deliver_atom_v, std::move(whs));
+    return rp;
+  }
+  struct join {
+    delivery_verdicts verdicts;
+    std::size_t left;
+  };
+  auto j = std::make_shared<join>(
+    join{delivery_verdicts(whs.size()), whs.size()});
+  auto me = caf::actor_cast<webhook_subscriber_actor>(self);
+  for (std::size_t i = 0; i < whs.size(); ++i) {
+    auto done = [j, rp, i](caf::error verdict) mutable {
+      j->verdicts[i] = std::move(verdict);
+      if (--j->left == 0)
+        rp.deliver(std::move(j->verdicts));
+    };
+    // The deadline only bounds what is kept: the processor's own delivery
+    // timeout (at most an hour) ends its wait first.
+    request_watched(self, st.deadlines, std::chrono::hours{1}, me,
+                    deliver_atom_v, std::move(whs[i]))
+      .then(
+        [done](bool ok) mutable {
+          done(ok ? caf::error{}
+                  : caf::make_error(error_code::unavailable,
+                                    "the subscriber refused it"));
+        },
+        [done](caf::error& err) mutable { done(std::move(err)); });
+  }
+  return rp;
+}
+
 caf::result<event_record> find_event(coordination_hub_pointer self,
                                      const std::string& id) {
   auto& st = self->state;
@@ -1093,6 +1156,9 @@ coordination_hub(coordination_hub_pointer self,
     [self](event_atom, const std::string& id) { return find_event(self, id); },
     [self](deliver_atom, webhook_event& wh) {
       return deliver_webhook(self, wh);
+    },
+    [self](deliver_atom, webhook_events& whs) {
+      return deliver_webhooks(self, whs);
     },
     [self](alerts_atom, const service_alert& x) {
       publish_internal(self, alert_as_event(x));

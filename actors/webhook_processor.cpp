@@ -456,34 +456,51 @@ void probe_settled(webhook_processor_pointer self, const webhook_event& ev) {
     self->send(self, wh_retry_atom_v, std::move(x));
 }
 
-/// Hands an event (counted in flight by `dispatch`) to the subscriber.
-void deliver(webhook_processor_pointer self, webhook_event ev) {
+/// What one delivery came to: handled, refused, nothing takes it now
+/// (wait), or another failure (retry).
+void settle(webhook_processor_pointer self, webhook_event ev,
+            const caf::error& verdict) {
+  self->state.deliveries.finished();
+  if (!verdict) {
+    probe_settled(self, ev);
+    on_delivered(self, ev);
+  } else if (verdict == error_code::no_consumer) {
+    await_consumer(self, std::move(ev), error_text(verdict));
+  } else {
+    probe_settled(self, ev);
+    on_failed(self, std::move(ev), error_text(verdict));
+  }
+}
+
+/// Hands events (counted in flight by `dispatch`) to the subscriber in one
+/// request: one message each way per batch, not per event.
+void deliver(webhook_processor_pointer self, webhook_events evs) {
   auto& st = self->state;
-  ++ev.attempts;
-  // One copy for the message; both continuations share the event (each
+  for (auto& ev : evs)
+    ++ev.attempts;
+  // One copy for the message; both continuations share the events (each
   // copy is the whole payload).
-  auto held = std::make_shared<webhook_event>(std::move(ev));
+  auto held = std::make_shared<webhook_events>(std::move(evs));
   request_watched(self, self->state.store_deadlines,
                   std::chrono::seconds{st.settings.delivery.delivery_timeout_s},
                   st.subscriber, deliver_atom_v, *held)
     .then(
-      [self, held](bool handled) {
-        self->state.deliveries.finished();
-        probe_settled(self, *held);
-        if (handled)
-          on_delivered(self, *held);
-        else
-          on_failed(self, std::move(*held), "the subscriber refused it");
+      [self, held](delivery_verdicts& verdicts) {
+        auto& evs = *held;
+        for (std::size_t i = 0; i < evs.size(); ++i)
+          settle(self, std::move(evs[i]),
+                 i < verdicts.size()
+                   ? verdicts[i]
+                   : caf::make_error(
+                     error_code::invalid_argument,
+                     "the subscriber answered "
+                       + std::to_string(verdicts.size()) + " verdicts for "
+                       + std::to_string(evs.size()) + " webhooks"));
         dispatch(self);
       },
       [self, held](caf::error& err) {
-        self->state.deliveries.finished();
-        if (err == error_code::no_consumer) {
-          await_consumer(self, std::move(*held), error_text(err));
-        } else {
-          probe_settled(self, *held);
-          on_failed(self, std::move(*held), error_text(err));
-        }
+        for (auto& ev : *held)
+          settle(self, std::move(ev), err);
         dispatch(self);
       });
 }
@@ -497,7 +514,7 @@ void deliver_checked(webhook_processor_pointer self, webhook_event ev) {
     .then(
       [self, ev](store::field_list& history) mutable {
         if (!event_history::finished(history))
-          return deliver(self, std::move(ev));
+          return deliver(self, webhook_events{std::move(ev)});
         auto& st = self->state;
         st.deliveries.finished();
         probe_settled(self, ev);
@@ -520,12 +537,15 @@ void deliver_checked(webhook_processor_pointer self, webhook_event ev) {
 
 void dispatch(webhook_processor_pointer self) {
   auto& st = self->state;
+  webhook_events fresh;
   while (auto ev = st.deliveries.next()) {
     if (ev->attempts > 0)
       deliver_checked(self, std::move(*ev));
     else
-      deliver(self, std::move(*ev));
+      fresh.push_back(std::move(*ev));
   }
+  if (!fresh.empty())
+    deliver(self, std::move(fresh));
 }
 
 /// Takes queue entries into memory; `maybe_seen` marks entries that may have
@@ -938,22 +958,39 @@ webhook_processor(webhook_processor_pointer self,
   };
 }
 
+namespace {
+
+/// One JSON line per delivery on stdout, for operators and tests to follow;
+/// ids and types only, never the payload.
+void print_delivery(const webhook_event& ev, const std::string& node) {
+  boost::json::object line{{"webhook", ev.id},       {"service", ev.service},
+                           {"type", ev.type},        {"critical", ev.critical},
+                           {"attempt", ev.attempts}, {"node", node}};
+  auto text = boost::json::serialize(line) + "\n";
+  std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+} // namespace
+
 webhook_subscriber_actor::behavior_type
 log_subscriber(webhook_subscriber_actor::pointer self, std::string node) {
+  // One flush per burst, not per line: a flush is a write(2), and under
+  // load most of them would wake a reader for a single line.
+  auto flush_if_idle = [self] {
+    if (self->mailbox().empty())
+      std::fflush(stdout);
+  };
   return {
-    [self, node](deliver_atom, const webhook_event& ev) {
-      // One JSON line per delivery on stdout, for operators and tests to
-      // follow; ids and types only, never the payload.
-      boost::json::object line{
-        {"webhook", ev.id},        {"service", ev.service},  {"type", ev.type},
-        {"critical", ev.critical}, {"attempt", ev.attempts}, {"node", node}};
-      auto text = boost::json::serialize(line) + "\n";
-      std::fwrite(text.data(), 1, text.size(), stdout);
-      // One flush per burst, not per line: a flush is a write(2), and under
-      // load most of them would wake a reader for a single line.
-      if (self->mailbox().empty())
-        std::fflush(stdout);
+    [node, flush_if_idle](deliver_atom, const webhook_event& ev) {
+      print_delivery(ev, node);
+      flush_if_idle();
       return true;
+    },
+    [node, flush_if_idle](deliver_atom, const webhook_events& evs) {
+      for (auto& ev : evs)
+        print_delivery(ev, node);
+      flush_if_idle();
+      return delivery_verdicts(evs.size());
     },
   };
 }

@@ -87,6 +87,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<pending_entries>("pending_entries");
   cfg.add_message_type<webhook_event>("webhook_event");
   cfg.add_message_type<webhook_events>("webhook_events");
+  cfg.add_message_type<delivery_verdicts>("delivery_verdicts");
   cfg.add_message_type<accept_outcome>("accept_outcome");
   cfg.add_message_type<accept_outcomes>("accept_outcomes");
   cfg.add_message_type<webhook_rejection>("webhook_rejection");

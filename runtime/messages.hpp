@@ -481,8 +481,15 @@ using webhook_stats_list = std::vector<webhook_stats>;
 /// Who gets the events: the built-in log subscriber now, the coordination
 /// hub later. True: handled. False, an error or no answer within the
 /// delivery timeout: the delivery failed and is retried.
+/// One verdict per webhook of a batch delivery, in the batch's order: no
+/// error = handled; an error = not delivered (`no_consumer`: nothing takes
+/// it now, it waits; anything else: retried).
+using delivery_verdicts = std::vector<caf::error>;
+
 using webhook_subscriber_actor = caf::typed_actor<
-  caf::replies_to<deliver_atom, webhook_event>::with<bool>>;
+  caf::replies_to<deliver_atom, webhook_event>::with<bool>,
+  // A batch (one request per batch, not per webhook: the hot path).
+  caf::replies_to<deliver_atom, webhook_events>::with<delivery_verdicts>>;
 
 /// Stores verified events (dedup, persist-before-ack), delivers them to the
 /// subscriber (critical first), retries with backoff, dead-letters.
@@ -1027,6 +1034,7 @@ using coordination_hub_actor = coordination_gateway_actor::extend<
   caf::replies_to<agents_atom>::with<coordination_status>,
   caf::replies_to<event_atom, std::string>::with<event_record>,
   caf::replies_to<deliver_atom, webhook_event>::with<bool>,
+  caf::replies_to<deliver_atom, webhook_events>::with<delivery_verdicts>,
   caf::reacts_to<alerts_atom, service_alert>,
   // Timer: stale agents, events waiting too long.
   caf::reacts_to<hub_tick_atom>,

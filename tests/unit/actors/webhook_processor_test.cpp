@@ -24,7 +24,15 @@ namespace {
 struct subscriber_log {
   enum mode_t { accept, refuse, hold, absent } mode = accept;
   std::vector<webhook_event> got;
-  std::vector<caf::typed_response_promise<bool>> held;
+  /// A delivery the test answers later: one webhook or a batch.
+  struct held_delivery {
+    std::optional<caf::typed_response_promise<bool>> one;
+    std::optional<caf::typed_response_promise<delivery_verdicts>> batch;
+    std::size_t size = 1;
+  };
+  std::vector<held_delivery> held;
+  /// The size of each batch request, in order.
+  std::vector<std::size_t> batches;
 
   std::vector<std::string> ids() const {
     std::vector<std::string> result;
@@ -35,6 +43,14 @@ struct subscriber_log {
 };
 
 using log_ptr = std::shared_ptr<subscriber_log>;
+
+/// `n` verdicts: all handled, or all refused.
+delivery_verdicts verdicts(std::size_t n, bool handled) {
+  if (handled)
+    return delivery_verdicts(n);
+  return delivery_verdicts(
+    n, caf::make_error(error_code::unavailable, "the subscriber refused it"));
+}
 
 /// The subscriber interface plus a way for the test to answer a held
 /// delivery: a promise must be delivered from inside its actor.
@@ -50,17 +66,38 @@ test_subscriber(test_subscriber_actor::pointer self, log_ptr log) {
         return caf::make_error(error_code::no_consumer, "nobody takes it");
       if (log->mode == subscriber_log::hold) {
         auto promise = self->make_response_promise<bool>();
-        log->held.push_back(promise);
+        log->held.push_back({promise, std::nullopt, 1});
         return promise;
       }
       return log->mode == subscriber_log::accept;
     },
+    [=](deliver_atom,
+        const webhook_events& evs) -> caf::result<delivery_verdicts> {
+      log->got.insert(log->got.end(), evs.begin(), evs.end());
+      log->batches.push_back(evs.size());
+      switch (log->mode) {
+        case subscriber_log::absent:
+          return delivery_verdicts(evs.size(),
+                                   caf::make_error(error_code::no_consumer,
+                                                   "nobody takes it"));
+        case subscriber_log::hold: {
+          auto promise = self->make_response_promise<delivery_verdicts>();
+          log->held.push_back({std::nullopt, promise, evs.size()});
+          return promise;
+        }
+        case subscriber_log::refuse: return verdicts(evs.size(), false);
+        default: return verdicts(evs.size(), true);
+      }
+    },
     [=](caf::ok_atom, bool handled) {
       if (log->held.empty())
         return;
-      auto promise = log->held.front();
+      auto h = log->held.front();
       log->held.erase(log->held.begin());
-      promise.deliver(handled);
+      if (h.one)
+        h.one->deliver(handled);
+      else
+        h.batch->deliver(verdicts(h.size, handled));
     },
   };
 }
@@ -97,12 +134,12 @@ struct fixture : test::actor_fixture {
     self->send_exit(store, caf::exit_reason::user_shutdown);
   }
 
-  webhook_processor_actor spawn_processor() {
+  webhook_processor_actor spawn_processor(uint32_t max_in_flight = 1) {
     webhook_processor_settings settings;
     settings.node = "node-a";
     settings.delivery.retry_delays_s = {5, 30};
     settings.delivery.delivery_timeout_s = 10;
-    settings.delivery.max_in_flight = 1;
+    settings.delivery.max_in_flight = max_in_flight;
     settings.dedup_ttl_ms["stripe"] = 3600 * 1000;
     settings.critical_types["stripe"] = {"charge.failed"};
     auto result = sys().spawn(webhook_processor, settings, store,
@@ -214,6 +251,34 @@ TEST_CASE_METHOD(fixture,
   CHECK(db->inner.hget(webhook_keys::event("stripe:urgent"), "critical").value()
         == std::optional<std::string>{"true"});
   CHECK(stats().counts.critical == 1);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "deliveries go to the subscriber in batches of up to "
+                 "max_in_flight, each webhook settled on its own") {
+  self->send_exit(processor, caf::exit_reason::user_shutdown);
+  sched.run();
+  processor = spawn_processor(4);
+  log->mode = subscriber_log::hold;
+  CHECK(
+    accept({event("b1"), event("b2"), event("b3"), event("b4"), event("b5")})
+    == accept_outcomes(5, accept_outcome::stored));
+  // One request for the four that fit in flight; the fifth waits for room.
+  REQUIRE(log->batches == std::vector<std::size_t>{4});
+  release(false); // all four refused: retried later, one attempt used
+  CHECK(log->batches == std::vector<std::size_t>{4, 1});
+  release(true);
+  CHECK(status_of("stripe:b5") == "delivered");
+  CHECK(status_of("stripe:b1") == "retrying");
+  // Retries go one by one (each checks the event's history first), after
+  // the first retry delay (5 s, full jitter).
+  log->mode = subscriber_log::accept;
+  advance(6s);
+  for (auto id : {"b1", "b2", "b3", "b4"})
+    CHECK(status_of(std::string{"stripe:"} + id) == "delivered");
+  auto s = stats();
+  CHECK(s.counts.delivered == 5);
+  CHECK(s.counts.retried == 4);
 }
 
 TEST_CASE_METHOD(fixture,
