@@ -18,6 +18,7 @@
 #include "runtime/core/log.hpp"
 #include "runtime/core/valid_name.hpp"
 #include "runtime/deliveries/outbound.hpp"
+#include "runtime/webhooks/webhook_queue.hpp"
 
 #include <boost/json.hpp>
 
@@ -522,46 +523,21 @@ bool only_the_log_takes(coordination_hub_pointer self,
 }
 
 /// A batch from the webhook processor: handed on whole to the log subscriber
-/// when nothing else takes any of it (it answers the processor itself),
-/// else each webhook goes the single-webhook way and the verdicts are
-/// answered together, in order.
+/// when nothing else takes any of it (it answers the processor itself).
+/// Otherwise every verdict is `unsupported`, and the processor sends each
+/// webhook on its own: one slow agent or endpoint then holds only its own
+/// webhook, not the batch.
 caf::result<delivery_verdicts> deliver_webhooks(coordination_hub_pointer self,
                                                 webhook_events& whs) {
   auto& st = self->state;
-  if (whs.empty())
-    return delivery_verdicts{};
+  auto only_log = std::all_of(whs.begin(), whs.end(),
+                              [self](const webhook_event& wh) {
+                                return only_the_log_takes(self, wh);
+                              });
+  if (whs.empty() || !only_log)
+    return delivery_verdicts(whs.size(), one_by_one());
   auto rp = self->make_response_promise<delivery_verdicts>();
-  if (std::all_of(whs.begin(), whs.end(), [self](const webhook_event& wh) {
-        return only_the_log_takes(self, wh);
-      })) {
-    rp.delegate(st.settings.fallback, deliver_atom_v, std::move(whs));
-    return rp;
-  }
-  struct join {
-    delivery_verdicts verdicts;
-    std::size_t left;
-  };
-  auto j = std::make_shared<join>(
-    join{delivery_verdicts(whs.size()), whs.size()});
-  auto me = caf::actor_cast<webhook_subscriber_actor>(self);
-  for (std::size_t i = 0; i < whs.size(); ++i) {
-    auto done = [j, rp, i](caf::error verdict) mutable {
-      j->verdicts[i] = std::move(verdict);
-      if (--j->left == 0)
-        rp.deliver(std::move(j->verdicts));
-    };
-    // The deadline only bounds what is kept: the processor's own delivery
-    // timeout (at most an hour) ends its wait first.
-    request_watched(self, st.deadlines, std::chrono::hours{1}, me,
-                    deliver_atom_v, std::move(whs[i]))
-      .then(
-        [done](bool ok) mutable {
-          done(ok ? caf::error{}
-                  : caf::make_error(error_code::unavailable,
-                                    "the subscriber refused it"));
-        },
-        [done](caf::error& err) mutable { done(std::move(err)); });
-  }
+  rp.delegate(st.settings.fallback, deliver_atom_v, std::move(whs));
   return rp;
 }
 

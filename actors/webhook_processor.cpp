@@ -472,14 +472,37 @@ void settle(webhook_processor_pointer self, webhook_event ev,
   }
 }
 
+/// Hands one event (counted in flight, its attempt counted) to the
+/// subscriber on its own.
+void deliver_one(webhook_processor_pointer self, webhook_event ev) {
+  auto& st = self->state;
+  // One copy for the message; both continuations share the event (each
+  // copy is the whole payload).
+  auto held = std::make_shared<webhook_event>(std::move(ev));
+  request_watched(self, self->state.store_deadlines,
+                  std::chrono::seconds{st.settings.delivery.delivery_timeout_s},
+                  st.subscriber, deliver_atom_v, *held)
+    .then(
+      [self, held](bool handled) {
+        settle(self, std::move(*held),
+               handled ? caf::error{}
+                       : caf::make_error(error_code::unavailable,
+                                         "the subscriber refused it"));
+        dispatch(self);
+      },
+      [self, held](caf::error& err) {
+        settle(self, std::move(*held), err);
+        dispatch(self);
+      });
+}
+
 /// Hands events (counted in flight by `dispatch`) to the subscriber in one
-/// request: one message each way per batch, not per event.
+/// request: one message each way per batch, not per event. Those the
+/// subscriber did not try in the batch go on their own.
 void deliver(webhook_processor_pointer self, webhook_events evs) {
   auto& st = self->state;
   for (auto& ev : evs)
     ++ev.attempts;
-  // One copy for the message; both continuations share the events (each
-  // copy is the whole payload).
   auto held = std::make_shared<webhook_events>(std::move(evs));
   request_watched(self, self->state.store_deadlines,
                   std::chrono::seconds{st.settings.delivery.delivery_timeout_s},
@@ -487,15 +510,19 @@ void deliver(webhook_processor_pointer self, webhook_events evs) {
     .then(
       [self, held](delivery_verdicts& verdicts) {
         auto& evs = *held;
-        for (std::size_t i = 0; i < evs.size(); ++i)
-          settle(self, std::move(evs[i]),
-                 i < verdicts.size()
-                   ? verdicts[i]
-                   : caf::make_error(
+        for (std::size_t i = 0; i < evs.size(); ++i) {
+          if (i >= verdicts.size())
+            settle(self, std::move(evs[i]),
+                   caf::make_error(
                      error_code::invalid_argument,
                      "the subscriber answered "
                        + std::to_string(verdicts.size()) + " verdicts for "
                        + std::to_string(evs.size()) + " webhooks"));
+          else if (verdicts[i] == error_code::unsupported)
+            deliver_one(self, std::move(evs[i]));
+          else
+            settle(self, std::move(evs[i]), verdicts[i]);
+        }
         dispatch(self);
       },
       [self, held](caf::error& err) {
@@ -513,8 +540,10 @@ void deliver_checked(webhook_processor_pointer self, webhook_event ev) {
                   hgetall_atom_v, keys::event(ev.id))
     .then(
       [self, ev](store::field_list& history) mutable {
-        if (!event_history::finished(history))
-          return deliver(self, webhook_events{std::move(ev)});
+        if (!event_history::finished(history)) {
+          ++ev.attempts;
+          return deliver_one(self, std::move(ev));
+        }
         auto& st = self->state;
         st.deliveries.finished();
         probe_settled(self, ev);

@@ -482,8 +482,9 @@ using webhook_stats_list = std::vector<webhook_stats>;
 /// hub later. True: handled. False, an error or no answer within the
 /// delivery timeout: the delivery failed and is retried.
 /// One verdict per webhook of a batch delivery, in the batch's order: no
-/// error = handled; an error = not delivered (`no_consumer`: nothing takes
-/// it now, it waits; anything else: retried).
+/// error = handled; `unsupported`: not tried, send it on its own (see
+/// `one_by_one`); `no_consumer`: nothing takes it now, it waits; any other
+/// error: not delivered, retried.
 using delivery_verdicts = std::vector<caf::error>;
 
 using webhook_subscriber_actor = caf::typed_actor<

@@ -60,6 +60,11 @@ caf::expected<webhook_event> webhook_from_entry(store::stream_entry&& e) {
   return result;
 }
 
+caf::error one_by_one() {
+  return caf::make_error(error_code::unsupported,
+                         "not tried in a batch: deliver it on its own");
+}
+
 int64_t retry_delay_ms(const std::vector<uint32_t>& delays_s, uint32_t retry,
                        double unit) {
   if (retry == 0 || retry > delays_s.size())

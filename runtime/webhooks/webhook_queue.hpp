@@ -55,6 +55,10 @@ caf::expected<webhook_event> webhook_from_entry(const store::stream_entry& e);
 /// As above, moving the entry's fields (the payload) into the event.
 caf::expected<webhook_event> webhook_from_entry(store::stream_entry&& e);
 
+/// The verdict a subscriber gives a webhook of a batch that it did not try:
+/// the processor sends that one on its own (`unsupported`).
+caf::error one_by_one();
+
 /// The value a request puts in an event's dedup key while it stores the
 /// event: unique per node and request.
 std::string pending_token(const std::string& node, uint64_t n);

@@ -22,7 +22,9 @@ namespace {
 
 /// What the test subscriber saw, and how it answers.
 struct subscriber_log {
-  enum mode_t { accept, refuse, hold, absent } mode = accept;
+  /// singles: a batch is not tried (each verdict `one_by_one`), a single
+  /// webhook is accepted.
+  enum mode_t { accept, refuse, hold, absent, singles } mode = accept;
   std::vector<webhook_event> got;
   /// A delivery the test answers later: one webhook or a batch.
   struct held_delivery {
@@ -69,12 +71,15 @@ test_subscriber(test_subscriber_actor::pointer self, log_ptr log) {
         log->held.push_back({promise, std::nullopt, 1});
         return promise;
       }
-      return log->mode == subscriber_log::accept;
+      return log->mode == subscriber_log::accept
+        || log->mode == subscriber_log::singles;
     },
     [=](deliver_atom,
         const webhook_events& evs) -> caf::result<delivery_verdicts> {
-      log->got.insert(log->got.end(), evs.begin(), evs.end());
       log->batches.push_back(evs.size());
+      if (log->mode == subscriber_log::singles)
+        return delivery_verdicts(evs.size(), one_by_one());
+      log->got.insert(log->got.end(), evs.begin(), evs.end());
       switch (log->mode) {
         case subscriber_log::absent:
           return delivery_verdicts(evs.size(),
@@ -279,6 +284,26 @@ TEST_CASE_METHOD(fixture,
   auto s = stats();
   CHECK(s.counts.delivered == 5);
   CHECK(s.counts.retried == 4);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "webhooks a subscriber did not try in a batch go on their "
+                 "own, each attempt counted once") {
+  self->send_exit(processor, caf::exit_reason::user_shutdown);
+  sched.run();
+  processor = spawn_processor(4);
+  log->mode = subscriber_log::singles;
+  CHECK(accept({event("s1"), event("s2"), event("s3")})
+        == accept_outcomes(3, accept_outcome::stored));
+  CHECK(log->batches == std::vector<std::size_t>{3});
+  CHECK(log->ids()
+        == std::vector<std::string>{"stripe:s1", "stripe:s2", "stripe:s3"});
+  for (auto& ev : log->got)
+    CHECK(ev.attempts == 1);
+  for (auto id : {"s1", "s2", "s3"})
+    CHECK(status_of(std::string{"stripe:"} + id) == "delivered");
+  CHECK(stats().counts.delivered == 3);
+  CHECK(stats().counts.retried == 0);
 }
 
 TEST_CASE_METHOD(fixture,
