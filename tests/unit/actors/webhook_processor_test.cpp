@@ -24,7 +24,16 @@ namespace {
 struct subscriber_log {
   /// singles: a batch is not tried (each verdict `one_by_one`), a single
   /// webhook is accepted.
-  enum mode_t { accept, refuse, hold, absent, singles } mode = accept;
+  /// short_answer: a batch gets one verdict too few (a broken subscriber).
+  enum mode_t {
+    accept,
+    refuse,
+    hold,
+    absent,
+    singles,
+    short_answer
+  } mode
+    = accept;
   std::vector<webhook_event> got;
   /// A delivery the test answers later: one webhook or a batch.
   struct held_delivery {
@@ -91,6 +100,8 @@ test_subscriber(test_subscriber_actor::pointer self, log_ptr log) {
           return promise;
         }
         case subscriber_log::refuse: return verdicts(evs.size(), false);
+        case subscriber_log::short_answer:
+          return verdicts(evs.size() - 1, true);
         default: return verdicts(evs.size(), true);
       }
     },
@@ -151,6 +162,13 @@ struct fixture : test::actor_fixture {
                               webhook_subscriber_actor{subscriber});
     sched.run();
     return result;
+  }
+
+  /// Replaces the fixture's processor with one allowing `max_in_flight`.
+  void restart_processor(uint32_t max_in_flight) {
+    self->send_exit(processor, caf::exit_reason::user_shutdown);
+    sched.run();
+    processor = spawn_processor(max_in_flight);
   }
 
   accept_outcomes accept(webhook_events events) {
@@ -261,9 +279,7 @@ TEST_CASE_METHOD(fixture,
 TEST_CASE_METHOD(fixture,
                  "deliveries go to the subscriber in batches of up to "
                  "max_in_flight, each webhook settled on its own") {
-  self->send_exit(processor, caf::exit_reason::user_shutdown);
-  sched.run();
-  processor = spawn_processor(4);
+  restart_processor(4);
   log->mode = subscriber_log::hold;
   CHECK(
     accept({event("b1"), event("b2"), event("b3"), event("b4"), event("b5")})
@@ -289,9 +305,7 @@ TEST_CASE_METHOD(fixture,
 TEST_CASE_METHOD(fixture,
                  "webhooks a subscriber did not try in a batch go on their "
                  "own, each attempt counted once") {
-  self->send_exit(processor, caf::exit_reason::user_shutdown);
-  sched.run();
-  processor = spawn_processor(4);
+  restart_processor(4);
   log->mode = subscriber_log::singles;
   CHECK(accept({event("s1"), event("s2"), event("s3")})
         == accept_outcomes(3, accept_outcome::stored));
@@ -304,6 +318,21 @@ TEST_CASE_METHOD(fixture,
     CHECK(status_of(std::string{"stripe:"} + id) == "delivered");
   CHECK(stats().counts.delivered == 3);
   CHECK(stats().counts.retried == 0);
+}
+
+TEST_CASE_METHOD(fixture,
+                 "a webhook a batch answer has no verdict for is retried, "
+                 "not counted delivered") {
+  restart_processor(4);
+  log->mode = subscriber_log::short_answer;
+  accept({event("v1"), event("v2")});
+  CHECK(log->batches == std::vector<std::size_t>{2});
+  CHECK(status_of("stripe:v1") == "delivered");
+  CHECK(status_of("stripe:v2") == "retrying");
+  log->mode = subscriber_log::accept;
+  advance(6s);
+  CHECK(status_of("stripe:v2") == "delivered");
+  CHECK(stats().counts.retried == 1);
 }
 
 TEST_CASE_METHOD(fixture,
